@@ -1,0 +1,198 @@
+"""Config stage: read and validate `config.yaml` into a `Config`.
+
+`parse_config` does all the work on a string so tests need no files;
+`load_config` only reads the file. Every problem is collected and raised once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from . import yamlutil
+from .errors import BuildFailed, ConfigError, SiteError, SourceLocation
+from .model import CollectionSpec, Config
+
+CONFIG_NAME = "config.yaml"
+KEY_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+LANG_PATTERN = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
+# Top-level folders the build itself writes; a collection may not take one.
+RESERVED_KEYS = frozenset({"tags", "archive", "static", "page", "feeds"})
+
+_SCALARS: dict[str, type] = {
+    "title": str,
+    "description": str,
+    "base_url": str,
+    "language": str,
+    "timezone": str,
+    "author": str,
+    "theme": str,
+    "content_dir": str,
+    "output_dir": str,
+    "per_page": int,
+    "home_latest": int,
+    "home_per_collection": int,
+    "feed_entries": int,
+}
+_KNOWN = frozenset(_SCALARS) | {"collections"}
+_COLLECTION_KEYS = frozenset({"key", "title", "description", "order"})
+
+
+def load_config(root: Path, **overrides: Any) -> Config:
+    """Read `root/config.yaml`; raise `BuildFailed` listing every problem in it."""
+    path = root / CONFIG_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BuildFailed(
+            [
+                ConfigError(
+                    f"no {CONFIG_NAME} in {root}",
+                    SourceLocation(path),
+                    "run the command in your site's folder, or pass --source DIR",
+                )
+            ]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BuildFailed([ConfigError(f"cannot read {CONFIG_NAME}: {exc}", SourceLocation(path))]) from None
+    return parse_config(text, path, **overrides)
+
+
+def parse_config(text: str, path: Path, **overrides: Any) -> Config:
+    """Validate the YAML `text` of the config file at `path`.
+
+    Keyword overrides (from the command line) replace config values; `None`
+    means "not given". Raises `BuildFailed` with every problem found.
+    """
+    try:
+        data = yamlutil.load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        raise BuildFailed(
+            [ConfigError(f"invalid YAML: {exc.problem}", SourceLocation(path, line, col))]
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise BuildFailed(
+            [ConfigError("config.yaml must be a mapping of keys to values", SourceLocation(path, 1))]
+        )
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    lines = yamlutil.key_lines(text)
+    errors: list[SiteError] = []
+
+    def error(message: str, key: tuple[str, ...] = (), hint: str | None = None) -> None:
+        errors.append(ConfigError(message, SourceLocation(path, lines.get(key, 0)), hint))
+
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in _KNOWN:
+            close = difflib.get_close_matches(str(key), sorted(_KNOWN), n=1)
+            error(
+                f"unknown key '{key}'",
+                (str(key),),
+                f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(sorted(_KNOWN))}",
+            )
+        elif key == "collections":
+            values[key] = _collections(value, error)
+        elif isinstance(value, Path) and key.endswith("_dir"):
+            values[key] = str(value)
+        elif not isinstance(value, _SCALARS[key]) or isinstance(value, bool):
+            want = "a whole number" if _SCALARS[key] is int else "text"
+            error(f"'{key}' must be {want}, not {value!r}", (key,))
+        else:
+            values[key] = value.strip() if isinstance(value, str) else value
+
+    _check_values(values, error)
+    if errors:
+        raise BuildFailed(errors)
+    root = path.parent
+    fields: dict[str, Any] = {k: v for k, v in values.items() if not k.endswith("_dir")}
+    for key in ("content_dir", "output_dir"):
+        if key in values:
+            fields[key] = root / values[key]
+    fields.setdefault("content_dir", root / "content")
+    fields.setdefault("output_dir", root / "site")
+    return dataclasses.replace(Config(root=root, source=path), **fields)
+
+
+def _check_values(values: dict[str, Any], error: Any) -> None:
+    url = values.get("base_url")
+    if url is not None:
+        if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", url):
+            error(
+                f"'base_url' must be an absolute http(s) URL, not {url!r}",
+                ("base_url",),
+                "for example https://example.org/ or https://user.github.io/digest/",
+            )
+        else:
+            values["base_url"] = url if url.endswith("/") else url + "/"
+    tz = values.get("timezone")
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            error(
+                f"unknown time zone {tz!r}", ("timezone",), "use an IANA name such as Europe/Vilnius or UTC"
+            )
+    lang = values.get("language")
+    if lang is not None and not LANG_PATTERN.fullmatch(lang):
+        error(f"'language' must be a language code such as en or ru, not {lang!r}", ("language",))
+    for key in ("per_page", "home_latest", "feed_entries"):
+        if key in values and values[key] < 1:
+            error(f"'{key}' must be at least 1", (key,))
+    if values.get("home_per_collection", 0) < 0:
+        error("'home_per_collection' must be 0 or more", ("home_per_collection",))
+    if "theme" in values and not KEY_PATTERN.fullmatch(values["theme"].replace("_", "-")):
+        error(f"'theme' must be a theme folder name, not {values['theme']!r}", ("theme",))
+
+
+def _collections(value: Any, error: Any) -> tuple[CollectionSpec, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        error("'collections' must be a list", ("collections",), "write each collection as '- key: ...'")
+        return ()
+    specs: list[tuple[int, int, CollectionSpec]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        where = ("collections", str(index))
+        if isinstance(item, str):
+            item = {"key": item, "title": item}
+        if not isinstance(item, dict):
+            error("each collection must be a mapping with 'key' and 'title'", where)
+            continue
+        for unknown in sorted(set(map(str, item)) - _COLLECTION_KEYS):
+            error(
+                f"unknown collection key '{unknown}'", (*where, unknown), "use key, title, description, order"
+            )
+        key = str(item.get("key", "")).strip()
+        if not KEY_PATTERN.fullmatch(key):
+            error(
+                f"collection key {key!r} must be lowercase letters, digits and hyphens",
+                where,
+                "for example: key: belarus",
+            )
+            continue
+        if key in RESERVED_KEYS:
+            error(f"collection key '{key}' is reserved for the site's own pages", where)
+            continue
+        if key in seen:
+            error(f"collection key '{key}' is listed twice", where)
+            continue
+        seen.add(key)
+        order = item.get("order", 0)
+        if not isinstance(order, int) or isinstance(order, bool):
+            error(f"collection order must be a whole number, not {order!r}", (*where, "order"))
+            order = 0
+        title = str(item.get("title") or key).strip()
+        description = str(item.get("description") or "").strip()
+        specs.append((order, index, CollectionSpec(key, title, description, order)))
+    return tuple(spec for _, _, spec in sorted(specs, key=lambda s: (s[0], s[1])))

@@ -1,0 +1,154 @@
+"""Feeds stage: Atom feeds for the site and each collection, the sitemap, robots.txt.
+
+All URLs here are absolute, built from `base_url`. Entry ids are tag URIs
+made from the host, the publication date and the article's path, so they
+stay the same from build to build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import PurePosixPath
+from xml.sax.saxutils import escape, quoteattr
+
+import generator
+
+from .model import Article, OutputFile, Site
+
+SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as sitemaps.org allows
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def render_feeds(site: Site) -> tuple[OutputFile, ...]:
+    """`feed.xml` with the newest articles of the site, and `<key>/feed.xml` per collection."""
+    config = site.config
+    limit = config.feed_entries
+    outputs = [_feed(site, "feed.xml", "", config.title, config.description, site.article_ids[:limit])]
+    for collection in site.collections:
+        if collection.article_ids:
+            outputs.append(
+                _feed(
+                    site,
+                    f"{collection.key}/feed.xml",
+                    f"{collection.key}/",
+                    f"{collection.title} · {config.title}",
+                    collection.description,
+                    collection.article_ids[:limit],
+                )
+            )
+    return tuple(outputs)
+
+
+def _feed(
+    site: Site, path: str, page_url: str, title: str, subtitle: str, ids: tuple[str, ...]
+) -> OutputFile:
+    config = site.config
+    base = config.base_url
+    articles = [site.articles[i] for i in ids]
+    updated = max((_updated(a) for a in articles), default=EPOCH)
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(config.language)}>',
+        f"<title>{escape(title)}</title>",
+    ]
+    if subtitle:
+        lines.append(f"<subtitle>{escape(subtitle)}</subtitle>")
+    lines += [
+        f'<link href={quoteattr(base + path)} rel="self" type="application/atom+xml"/>',
+        f'<link href={quoteattr(base + page_url)} rel="alternate" type="text/html"/>',
+        f"<id>{escape(base + page_url)}</id>",
+        f"<updated>{_stamp(updated)}</updated>",
+        f"<author><name>{escape(config.author or config.title)}</name></author>",
+        f'<generator version="{generator.__version__}">newsdigest</generator>',
+    ]
+    titles = {c.key: c.title for c in site.collections}
+    for article in articles:
+        lines.append(_entry(article, base + site.urls[article.id], titles))
+    lines.append("</feed>\n")
+    return OutputFile(PurePosixPath(path), "\n".join(lines).encode("utf-8"))
+
+
+def _entry(article: Article, link: str, titles: dict[str, str]) -> str:
+    parts = [
+        "<entry>",
+        f"<title>{escape(article.title)}</title>",
+        f'<link href={quoteattr(link)} rel="alternate" type="text/html"/>',
+        f"<id>{escape(entry_id(article, link))}</id>",
+        f"<published>{_stamp(article.date)}</published>",
+        f"<updated>{_stamp(_updated(article))}</updated>",
+    ]
+    parts += [f"<author><name>{escape(name)}</name></author>" for name in article.authors]
+    parts += [f"<category term={quoteattr(k)} label={quoteattr(titles[k])}/>" for k in article.collections]
+    parts += [f"<category term={quoteattr(tag)}/>" for tag in article.tags]
+    if article.summary:
+        parts.append(f"<summary>{escape(article.summary)}</summary>")
+    parts.append(f'<content type="html" xml:base={quoteattr(link)}>{escape(article.body_html)}</content>')
+    parts.append("</entry>")
+    return "\n".join(parts)
+
+
+def entry_id(article: Article, link: str) -> str:
+    """A stable id: the front matter's `id` if given, else a tag URI (RFC 4151)."""
+    given = article.extra.get("id")
+    if isinstance(given, str) and given.strip():
+        return given.strip()
+    host_and_path = link.split("://", 1)[-1]
+    host, _, path = host_and_path.partition("/")
+    return f"tag:{host.split(':')[0]},{article.date.date().isoformat()}:/{path}"
+
+
+def _updated(article: Article) -> datetime:
+    return max(article.date, article.updated) if article.updated else article.date
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def render_sitemap(site: Site, pages: Iterable[OutputFile]) -> tuple[OutputFile, ...]:
+    """`sitemap.xml` listing every page but the 404 page; a sitemap index past 50,000 URLs."""
+    base = site.config.base_url
+    lastmod = {
+        str(PurePosixPath(site.urls[a.id]) / "index.html"): _updated(a) for a in site.articles.values()
+    }
+    entries = []
+    for page in pages:
+        path = str(page.path)
+        if not path.endswith("index.html"):
+            continue
+        url = base + path[: -len("index.html")]
+        modified = lastmod.get(path)
+        stamp = f"<lastmod>{_stamp(modified)}</lastmod>" if modified else ""
+        entries.append(f"<url><loc>{escape(url)}</loc>{stamp}</url>")
+    chunks = [entries[i : i + SITEMAP_LIMIT] for i in range(0, len(entries), SITEMAP_LIMIT)] or [[]]
+    if len(chunks) == 1:
+        return (OutputFile(PurePosixPath("sitemap.xml"), _urlset(chunks[0])),)
+    outputs = [OutputFile(PurePosixPath(f"sitemap-{n}.xml"), _urlset(c)) for n, c in enumerate(chunks, 1)]
+    index = "".join(f"<sitemap><loc>{escape(base + str(o.path))}</loc></sitemap>\n" for o in outputs)
+    outputs.append(
+        OutputFile(
+            PurePosixPath("sitemap.xml"),
+            (
+                '<?xml version="1.0" encoding="utf-8"?>\n'
+                '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                f"{index}</sitemapindex>\n"
+            ).encode(),
+        )
+    )
+    return tuple(outputs)
+
+
+def _urlset(entries: list[str]) -> bytes:
+    body = "\n".join(entries)
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{body}\n</urlset>\n"
+    ).encode()
+
+
+def render_robots(site: Site) -> OutputFile:
+    """`robots.txt` allowing everything and naming the sitemap."""
+    text = f"User-agent: *\nAllow: /\n\nSitemap: {site.config.base_url}sitemap.xml\n"
+    return OutputFile(PurePosixPath("robots.txt"), text.encode("utf-8"))

@@ -1,0 +1,162 @@
+"""The values passed between build stages.
+
+Every type here is a frozen dataclass; a stage returns new values and never
+changes the ones it was given. Nothing in this module does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+from typing import Any
+
+from .errors import SiteError, SourceLocation
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionSpec:
+    """A collection as `config.yaml` describes it."""
+
+    key: str
+    title: str
+    description: str = ""
+    order: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The validated contents of `config.yaml`, with CLI overrides applied."""
+
+    root: Path
+    title: str = "News digest"
+    description: str = ""
+    base_url: str = "http://127.0.0.1:8000/"
+    language: str = "en"
+    timezone: str = "UTC"
+    author: str = ""
+    theme: str = "default"
+    content_dir: Path = Path("content")
+    output_dir: Path = Path("site")
+    per_page: int = 10
+    home_latest: int = 10
+    home_per_collection: int = 4
+    feed_entries: int = 20
+    collections: tuple[CollectionSpec, ...] = ()
+    source: Path | None = None
+
+    @property
+    def base_path(self) -> str:
+        """The path part of `base_url`, always ending in `/` (e.g. `/digest/`)."""
+        rest = self.base_url.split("://", 1)[-1]
+        return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a piece of content came from, shown in feeds and on the page."""
+
+    name: str
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One parsed article. `id` is its path below `content/`, in POSIX form."""
+
+    id: str
+    slug: str
+    title: str
+    date: datetime
+    body_html: str
+    summary: str
+    source_location: SourceLocation
+    collections: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    updated: datetime | None = None
+    is_draft: bool = False
+    image: str = ""
+    source: Source | None = None
+    lang: str = ""
+    word_count: int = 0
+    extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+
+    @property
+    def collection(self) -> str:
+        """The primary collection's key, or '' when the article has none."""
+        return self.collections[0] if self.collections else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A tag and the articles that carry it, newest first."""
+
+    slug: str
+    name: str
+    article_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A topic collection: its description and its articles' ids, newest first."""
+
+    key: str
+    title: str
+    description: str
+    article_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """The whole site in memory: config, articles by id, and their groupings.
+
+    `article_ids` lists every article newest first; `urls` maps an article id
+    to its output URL path (relative to the site root, ending in `/`).
+    """
+
+    config: Config
+    articles: Mapping[str, Article]
+    article_ids: tuple[str, ...]
+    collections: tuple[Collection, ...]
+    tags: tuple[Tag, ...]
+    urls: Mapping[str, str]
+
+    def articles_in(self, ids: tuple[str, ...]) -> list[Article]:
+        """The articles for `ids`, in the same order."""
+        return [self.articles[i] for i in ids]
+
+    def collection(self, key: str) -> Collection | None:
+        """The collection with this key, if any."""
+        return next((c for c in self.collections if c.key == key), None)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFile:
+    """One file of the built site, at a path relative to the output folder."""
+
+    path: PurePosixPath
+    content: bytes
+    origin: SourceLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StaticFile:
+    """A theme file copied as it is into the output folder."""
+
+    path: PurePosixPath
+    source: Path
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """Everything a build would write, and the warnings met on the way."""
+
+    site: Site
+    outputs: tuple[OutputFile, ...]
+    static: tuple[StaticFile, ...]
+    warnings: tuple[SiteError, ...] = ()

@@ -1,0 +1,160 @@
+"""Topics stage: resolve each article's collections, group articles into
+collections and tags, and assemble the in-memory `Site`.
+
+Input articles are newest first; every grouping keeps that order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Iterable
+from types import MappingProxyType
+
+from .config import KEY_PATTERN, RESERVED_KEYS
+from .errors import BuildFailed, CollectionError, OutputConflictError, SiteError
+from .model import Article, Collection, CollectionSpec, Config, Site, Tag
+from .urls import article_url, slugify
+
+
+def resolve_collections(
+    articles: Iterable[Article], config: Config
+) -> tuple[tuple[Article, ...], tuple[CollectionSpec, ...], list[SiteError]]:
+    """Replace the collection names articles give with collection keys.
+
+    A name matches a configured collection by key, by title, or by slug, in
+    any case; an unknown name is an error, returned with the results. An
+    article that names none takes the folder it sits in under
+    `content/` when that folder is a collection. With no collections in the
+    config, the names the articles use form the collections.
+    """
+    specs = list(config.collections)
+    lookup = {_fold(s.key): s.key for s in specs} | {_fold(s.title): s.key for s in specs}
+    lookup |= {slugify(s.title): s.key for s in specs}
+    is_open = not specs
+    errors: list[SiteError] = []
+    resolved: list[Article] = []
+    for article in articles:
+        keys: list[str] = []
+        for name in article.collections:
+            key = lookup.get(_fold(name)) or lookup.get(slugify(name))
+            if key is None and is_open:
+                key = _open_key(name)
+                if key:
+                    lookup[_fold(name)] = key
+                    specs.append(CollectionSpec(key, name))
+            if key is None:
+                errors.append(_unknown(name, article, config.collections))
+            elif key not in keys:
+                keys.append(key)
+        if not article.collections and "/" in article.id:
+            folder = article.id.split("/", 1)[0]
+            key = lookup.get(folder)
+            if key is None and is_open and not folder.startswith("_"):
+                key = _open_key(folder)
+                if key:
+                    lookup[folder] = key
+                    specs.append(CollectionSpec(key, folder.replace("-", " ").replace("_", " ").title()))
+            if key:
+                keys.append(key)
+        resolved.append(dataclasses.replace(article, collections=tuple(keys)))
+    return tuple(resolved), tuple(specs), errors
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def _open_key(name: str) -> str:
+    key = slugify(name)
+    if key in RESERVED_KEYS:
+        key += "-1"
+    return key if KEY_PATTERN.fullmatch(key) else ""
+
+
+def _unknown(name: str, article: Article, specs: tuple[CollectionSpec, ...]) -> CollectionError:
+    choices = [s.key for s in specs] + [s.title for s in specs]
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
+    by_key = {s.title: s.key for s in specs}
+    if close:
+        hint = f"did you mean '{by_key.get(close[0], close[0])}'?"
+    else:
+        hint = "known collections: " + ", ".join(s.key for s in specs)
+    return CollectionError(
+        f"unknown collection '{name}'",
+        article.source_location,
+        hint + " (collections are listed in config.yaml)",
+    )
+
+
+def group_collections(
+    articles: tuple[Article, ...], specs: tuple[CollectionSpec, ...]
+) -> tuple[Collection, ...]:
+    """One `Collection` per spec, in config order, each listing its articles newest first."""
+    members: dict[str, list[str]] = {s.key: [] for s in specs}
+    for article in articles:
+        for key in article.collections:
+            members[key].append(article.id)
+    return tuple(Collection(s.key, s.title, s.description, tuple(members[s.key])) for s in specs)
+
+
+def group_tags(articles: tuple[Article, ...]) -> tuple[Tag, ...]:
+    """One `Tag` per tag slug, sorted by name; the first spelling met names it."""
+    names: dict[str, str] = {}
+    members: dict[str, list[str]] = {}
+    for article in articles:
+        for tag in article.tags:
+            slug = slugify(tag)
+            if not slug:
+                continue
+            names.setdefault(slug, tag)
+            ids = members.setdefault(slug, [])
+            if not ids or ids[-1] != article.id:
+                ids.append(article.id)
+    return tuple(
+        Tag(slug, names[slug], tuple(members[slug]))
+        for slug in sorted(names, key=lambda s: (names[s].casefold(), s))
+    )
+
+
+def assign_urls(articles: tuple[Article, ...]) -> tuple[dict[str, str], list[SiteError]]:
+    """Each article's URL; two articles at the same URL are an `OutputConflictError`."""
+    urls: dict[str, str] = {}
+    owners: dict[str, Article] = {}
+    errors: list[SiteError] = []
+    for article in sorted(articles, key=lambda a: a.id):
+        url = article_url(article.collection, article.slug)
+        if url in owners:
+            other = owners[url]
+            errors.append(
+                OutputConflictError(
+                    f"this article and {other.source_location} would both be written to /{url}",
+                    article.source_location,
+                    "give one of them a different 'slug:' in its front matter",
+                )
+            )
+            continue
+        owners[url] = article
+        urls[article.id] = url
+    return urls, errors
+
+
+def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterable[SiteError] = ()) -> Site:
+    """Resolve collections, group, and give every article its URL.
+
+    Raises `BuildFailed` with the given earlier `errors` and every error found
+    here, so that one run reports all broken articles.
+    """
+    resolved, specs, collection_errors = resolve_collections(articles, config)
+    urls, url_errors = assign_urls(resolved)
+    found = [*errors, *collection_errors, *url_errors]
+    if found:
+        raise BuildFailed(found)
+    return Site(
+        config=config,
+        articles=MappingProxyType({a.id: a for a in resolved}),
+        article_ids=tuple(a.id for a in resolved),
+        collections=group_collections(resolved, specs),
+        tags=group_tags(resolved),
+        urls=MappingProxyType(urls),
+    )

@@ -1,0 +1,77 @@
+"""Slugs, page URLs and output paths.
+
+A page URL here is a path relative to the site root that ends in `/`
+(`belarus/kremlin-fears/`; the home page is `''`). Pages link to each other
+with relative URLs, so the site works at a domain root and under a subpath.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from slugify import slugify as _slugify
+
+_SAFE_SEGMENT = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def slugify(text: str) -> str:
+    """A lowercase ASCII slug; Cyrillic and other scripts are transliterated."""
+    return str(_slugify(text, max_length=80, word_boundary=True, save_order=True))
+
+
+def article_url(collection: str, slug: str) -> str:
+    """`<collection>/<slug>/`, or `<slug>/` for an article outside any collection."""
+    return f"{collection}/{slug}/" if collection else f"{slug}/"
+
+
+def collection_url(key: str, page: int = 1) -> str:
+    return paged(f"{key}/", page)
+
+
+def tag_url(slug: str, page: int = 1) -> str:
+    return paged(f"tags/{slug}/", page)
+
+
+def paged(url: str, page: int) -> str:
+    """The URL of page `page` of a list whose first page is at `url`."""
+    return url if page == 1 else f"{url}page/{page}/"
+
+
+def archive_url(year: int | None = None, month: int | None = None) -> str:
+    if year is None:
+        return "archive/"
+    return f"archive/{year}/" if month is None else f"archive/{year}/{month:02d}/"
+
+
+def output_path_for(url: str) -> PurePosixPath:
+    """The file a page URL is written to: `a/b/` gives `a/b/index.html`.
+
+    Raises ValueError for anything that is not a plain relative path of safe
+    segments, so no URL can name a file outside the output folder.
+    """
+    path = PurePosixPath(url) / "index.html" if url.endswith("/") or not url else PurePosixPath(url)
+    if not is_safe_path(path):
+        raise ValueError(f"unsafe output path {url!r}")
+    return path
+
+
+def is_safe_path(path: PurePosixPath) -> bool:
+    """True for a relative path with no empty, `.`, `..` or hidden segment."""
+    parts = path.parts
+    return (
+        bool(parts)
+        and not path.is_absolute()
+        and all(p not in ("", ".", "..") and not p.startswith(".") and "\\" not in p for p in parts)
+    )
+
+
+def root_prefix(url: str) -> str:
+    """The relative link from the page at `url` back to the site root."""
+    depth = url.count("/")
+    return "../" * depth if depth else "./"
+
+
+def absolute(base_url: str, url: str) -> str:
+    """The absolute URL of a page, for feeds, sitemaps and canonical links."""
+    return base_url + url

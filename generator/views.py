@@ -1,0 +1,187 @@
+"""Template views: the plain dicts a theme receives, built from the model.
+
+The `TypedDict`s here are the theme contract: a template may rely on these
+keys and nothing else. URLs in views are relative to the site root, so a
+template writes `{{ page.root }}{{ article.url }}`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import groupby
+from typing import Any, TypedDict
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from .model import Article, Collection, Config, Site, Tag
+from .urls import archive_url, collection_url, slugify, tag_url
+
+MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July",
+    "August", "September", "October", "November", "December",
+)  # fmt: skip
+WORDS_PER_MINUTE = 220
+
+
+class LinkView(TypedDict):
+    title: str
+    url: str
+
+
+class ArticleView(TypedDict):
+    id: str
+    title: str
+    url: str
+    date: str  # ISO 8601 with offset, for <time datetime>
+    date_text: str  # for people
+    updated: str | None
+    updated_text: str | None
+    summary: str
+    body: Markup
+    collection: LinkView | None
+    collections: list[LinkView]
+    tags: list[LinkView]
+    authors: list[str]
+    image: str
+    source: dict[str, str] | None
+    lang: str
+    reading_minutes: int
+    extra: dict[str, Any]
+
+
+class SiteView(TypedDict):
+    title: str
+    description: str
+    base_url: str
+    language: str
+    author: str
+    collections: list[LinkView]
+    feed_url: str
+
+
+class PageView(TypedDict):
+    url: str
+    root: str
+    title: str
+    kind: str
+    canonical: str
+    lang: str
+
+
+class PageContext(TypedDict, total=False):
+    """Every key a template may receive. `site` and `page` are always there."""
+
+    site: SiteView
+    page: PageView
+    article: ArticleView  # article.html
+    articles: list[ArticleView]  # home, collection and tag pages
+    sections: list[dict[str, Any]]  # home: each collection view with its newest `articles`
+    collection: dict[str, Any]  # collection.html
+    tag: dict[str, Any]  # tag.html
+    tags: list[dict[str, Any]]  # tags.html
+    pagination: dict[str, Any]  # number, count, url, prev_url, next_url, first_url
+    years: list[dict[str, Any]]  # archive.html
+    year: dict[str, Any]  # archive_year.html
+
+
+def format_date(moment: datetime) -> str:
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def site_view(site: Site) -> SiteView:
+    config = site.config
+    return {
+        "title": config.title,
+        "description": config.description,
+        "base_url": config.base_url,
+        "language": config.language,
+        "author": config.author,
+        "collections": [
+            {"title": c.title, "url": collection_url(c.key)} for c in site.collections if c.article_ids
+        ],
+        "feed_url": "feed.xml",
+    }
+
+
+def article_views(site: Site) -> dict[str, ArticleView]:
+    """A view of every article, made once and shared by every page that lists it."""
+    tz = ZoneInfo(site.config.timezone)
+    titles = {c.key: c.title for c in site.collections}
+    return {
+        article_id: article_view(site.articles[article_id], site.urls[article_id], titles, site.config, tz)
+        for article_id in site.article_ids
+    }
+
+
+def article_view(
+    article: Article, url: str, titles: dict[str, str], config: Config, tz: ZoneInfo
+) -> ArticleView:
+    links = [{"title": titles[k], "url": collection_url(k)} for k in article.collections]
+    date = article.date.astimezone(tz)
+    updated = article.updated.astimezone(tz) if article.updated else None
+    return {
+        "id": article.id,
+        "title": article.title,
+        "url": url,
+        "date": date.isoformat(),
+        "date_text": format_date(date),
+        "updated": updated.isoformat() if updated else None,
+        "updated_text": format_date(updated) if updated else None,
+        "summary": article.summary,
+        "body": Markup(article.body_html),  # noqa: S704 - rendered from the editor's Markdown
+        "collection": links[0] if links else None,  # type: ignore[typeddict-item]
+        "collections": links,  # type: ignore[typeddict-item]
+        "tags": [{"title": t, "url": tag_url(_tag_slug(t))} for t in article.tags if _tag_slug(t)],
+        "authors": list(article.authors) or ([config.author] if config.author else []),
+        "image": article.image,
+        "source": {"name": article.source.name, "url": article.source.url} if article.source else None,
+        "lang": article.lang or config.language,
+        "reading_minutes": max(1, round(article.word_count / WORDS_PER_MINUTE)),
+        "extra": dict(article.extra),
+    }
+
+
+def _tag_slug(name: str) -> str:
+    return slugify(name)
+
+
+def collection_view(collection: Collection, config: Config) -> dict[str, Any]:
+    return {
+        "key": collection.key,
+        "title": collection.title,
+        "description": collection.description,
+        "url": collection_url(collection.key),
+        "feed_url": f"{collection.key}/feed.xml",
+        "count": len(collection.article_ids),
+    }
+
+
+def tag_view(tag: Tag) -> dict[str, Any]:
+    return {"title": tag.name, "url": tag_url(tag.slug), "count": len(tag.article_ids)}
+
+
+def archive_years(site: Site, views: dict[str, ArticleView]) -> list[dict[str, Any]]:
+    """Years, newest first, each with its months and their articles."""
+    tz = ZoneInfo(site.config.timezone)
+
+    def local(article_id: str) -> datetime:
+        return site.articles[article_id].date.astimezone(tz)
+
+    years = []
+    for year, year_ids in groupby(site.article_ids, key=lambda i: local(i).year):
+        ids = list(year_ids)
+        months = []
+        for month, month_ids in groupby(ids, key=lambda i: local(i).month):
+            articles = [views[i] for i in month_ids]
+            months.append(
+                {
+                    "month": month,
+                    "title": f"{MONTHS[month - 1]} {year}",
+                    "anchor": f"m{month:02d}",
+                    "articles": articles,
+                    "count": len(articles),
+                }
+            )
+        years.append({"year": year, "url": archive_url(year), "count": len(ids), "months": months})
+    return years

@@ -1,0 +1,98 @@
+"""Writer stage, the only one that touches disk: put the built files into the output folder.
+
+The new site is written into a sibling folder and swapped in only when
+complete, so a failed build leaves the previous output exactly as it was.
+The writer refuses to replace a folder it did not create.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+from .errors import OutputError, SourceLocation
+from .model import OutputFile, StaticFile
+from .urls import is_safe_path
+
+MARKER = ".newsdigest"
+MARKER_TEXT = "This folder is written by newsdigest; `digest build` replaces all of it.\n"
+
+
+def check_output_dir(output_dir: Path, protected: Iterable[Path]) -> None:
+    """Raise `OutputError` unless `output_dir` is safe to replace wholesale.
+
+    It must not be, or contain, any of the `protected` folders (the source,
+    its content and theme), must not be a symbolic link, and if it exists and
+    is not empty it must carry the marker of an earlier build.
+    """
+    target = output_dir.resolve()
+    where = SourceLocation(output_dir)
+    for folder in protected:
+        folder = folder.resolve()
+        if target == folder or target in folder.parents:
+            raise OutputError(
+                f"the output folder {output_dir} contains the site's own files ({folder})",
+                where,
+                "choose another output folder, such as site/",
+            )
+    if output_dir.is_symlink():
+        raise OutputError("the output folder is a symbolic link", where, "give the real folder with --output")
+    if output_dir.exists() and not output_dir.is_dir():
+        raise OutputError("the output path exists and is not a folder", where, "remove it or choose --output")
+    if output_dir.is_dir() and any(output_dir.iterdir()) and not (output_dir / MARKER).is_file():
+        raise OutputError(
+            "the output folder exists and was not made by newsdigest; refusing to replace it",
+            where,
+            "empty or remove the folder yourself, or choose another one with --output",
+        )
+
+
+def write_site(outputs: Iterable[OutputFile], static: Iterable[StaticFile], output_dir: Path) -> int:
+    """Write every output file and copy static files, then swap the result into place.
+
+    Returns the number of files written. Raises `OutputError` if anything
+    fails; the previous output folder is then untouched.
+    """
+    output_dir = output_dir.absolute()
+    staging = output_dir.with_name(f".{output_dir.name}.new-{os.getpid()}")
+    count = 0
+    try:
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+        made: set[Path] = {staging}
+        for item in outputs:
+            target = _target(staging, item.path, made)
+            target.write_bytes(item.content)
+            count += 1
+        for asset in static:
+            shutil.copyfile(asset.source, _target(staging, asset.path, made))
+            count += 1
+        (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+        _swap(staging, output_dir)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"cannot write the site: {exc}", SourceLocation(output_dir)) from None
+    return count
+
+
+def _target(staging: Path, path: PurePosixPath, made: set[Path]) -> Path:
+    if not is_safe_path(path):
+        raise OutputError(f"refusing to write outside the output folder: {path}")
+    target = staging.joinpath(*path.parts)
+    parent = target.parent
+    if parent not in made:
+        parent.mkdir(parents=True, exist_ok=True)
+        made.add(parent)
+    return target
+
+
+def _swap(staging: Path, output_dir: Path) -> None:
+    old = output_dir.with_name(f".{output_dir.name}.old-{os.getpid()}")
+    if output_dir.exists():
+        output_dir.rename(old)
+    staging.rename(output_dir)
+    if old.exists():
+        shutil.rmtree(old)

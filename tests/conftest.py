@@ -1,0 +1,91 @@
+"""Shared fixtures: scratch sites on disk, configs and articles in memory."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.errors import SourceLocation
+from generator.model import Article, Config
+
+TESTS = Path(__file__).parent
+SAMPLE_SITE = TESTS / "sample_site"
+GOLDEN = TESTS / "golden"
+REPO = TESTS.parent
+FIXED_NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+MINIMAL_CONFIG = """\
+title: Test Digest
+base_url: https://example.org/
+collections:
+  - key: world
+    title: World
+  - key: belarus
+    title: Solidarity with Belarus
+"""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from sample_site")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+MakeSite = Callable[..., Path]
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> MakeSite:
+    """Write a site into tmp_path/site-src: `files` maps relative paths to dedented text (or bytes)."""
+
+    def make(files: dict[str, str | bytes] | None = None, config: str | None = MINIMAL_CONFIG) -> Path:
+        root = tmp_path / "src"
+        root.mkdir(exist_ok=True)
+        if config is not None:
+            (root / "config.yaml").write_text(textwrap.dedent(config), encoding="utf-8")
+        for name, text in (files or {}).items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(text, bytes):
+                path.write_bytes(text)
+            else:
+                path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return root
+
+    return make
+
+
+def article_text(title: str = "Hello", date: str = "2020-09-03", **fields: Any) -> str:
+    """The text of an article file with the given front matter fields and a short body."""
+    body = fields.pop("body", "First paragraph.\n\nSecond paragraph.\n")
+    lines = [f"title: {title!r}" if title else "", f"date: {date}" if date else ""]
+    for key, value in fields.items():
+        lines.append(f"{key}: {value}")
+    front = "\n".join(line for line in lines if line)
+    return f"---\n{front}\n---\n\n{body}"
+
+
+def make_config(root: Path | None = None, **overrides: Any) -> Config:
+    return Config(root=root or Path("/site"), **overrides)
+
+
+def make_article(**kw: Any) -> Article:
+    defaults: dict[str, Any] = {
+        "id": "world/a.md",
+        "slug": "a",
+        "title": "A",
+        "date": datetime(2020, 9, 3, 10, tzinfo=timezone.utc),
+        "body_html": "<p>Body.</p>",
+        "summary": "Body.",
+        "source_location": SourceLocation(Path("/site/content/world/a.md")),
+    }
+    defaults.update(kw)
+    return Article(**defaults)

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from generator.content import (
+    RawArticle,
+    load_files,
+    parse_article,
+    parse_date,
+    published,
+    read_articles,
+    split_front_matter,
+)
+from generator.errors import BuildFailed
+from tests.conftest import article_text, make_article, make_config
+
+TZ = ZoneInfo("Europe/Vilnius")
+
+
+def parse(text: str, name: str = "world/story.md"):  # type: ignore[no-untyped-def]
+    return parse_article(RawArticle(name, Path("/site/content") / name, text), TZ)
+
+
+def errors_of(text: str, name: str = "world/story.md") -> list[str]:
+    with pytest.raises(BuildFailed) as info:
+        parse(text, name)
+    return [str(e) for e in info.value.errors]
+
+
+def test_a_full_article_is_parsed() -> None:
+    article = parse(
+        "---\n"
+        "title: Night trains\n"
+        "date: 2020-09-02 08:00\n"
+        "collection: World\n"
+        "tags: transport, climate\n"
+        "authors: [Ann, Bob]\n"
+        "updated: 2020-09-04\n"
+        "image: /img/train.jpg\n"
+        "source: {name: Agency, url: 'https://agency.example/'}\n"
+        "lang: en\n"
+        "layout: post\n"
+        "---\n"
+        "First *paragraph* here.\n\nSecond.\n"
+    )
+    assert article.title == "Night trains"
+    assert article.slug == "night-trains"
+    assert article.date == datetime(2020, 9, 2, 8, tzinfo=TZ)
+    assert article.updated == datetime(2020, 9, 4, tzinfo=TZ)
+    assert article.collections == ("World",)
+    assert article.tags == ("transport", "climate")
+    assert article.authors == ("Ann", "Bob")
+    assert article.source is not None and article.source.url == "https://agency.example/"
+    assert article.summary == "First paragraph here."
+    assert article.body_html.startswith("<p>First <em>paragraph</em> here.</p>")
+    assert article.extra == {"layout": "post"}
+    assert article.word_count == 4
+
+
+def test_cyrillic_title_gets_a_transliterated_slug() -> None:
+    article = parse(article_text("Протесты в Беларуси продолжаются"))
+    assert article.slug == "protesty-v-belarusi-prodolzhaiutsia"
+
+
+def test_explicit_slug_is_sanitised() -> None:
+    assert parse(article_text(slug="'../../Etc Passwd'")).slug == "etc-passwd"
+
+
+def test_jekyll_post_takes_date_from_file_name_and_description_as_summary() -> None:
+    article = parse(
+        "---\nlayout: post\ntitle: Old post\ndescription: From Jekyll\n---\nBody.\n",
+        "_posts/2019-05-06-old-post.md",
+    )
+    assert article.date == datetime(2019, 5, 6, tzinfo=TZ)
+    assert article.summary == "From Jekyll"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2020-09-03", datetime(2020, 9, 3, tzinfo=TZ)),
+        ("2020-09-03T10:30:00", datetime(2020, 9, 3, 10, 30, tzinfo=TZ)),
+        ("2020-09-03T10:30:00Z", datetime(2020, 9, 3, 10, 30, tzinfo=timezone.utc)),
+        ("2020-09-03T10:30:00+03:00", datetime(2020, 9, 3, 7, 30, tzinfo=timezone.utc)),
+    ],
+)
+def test_dates(value: str, expected: datetime) -> None:
+    assert parse_date(value, TZ) == expected
+    assert parse(article_text(date=value)).date == expected
+
+
+def test_missing_title_and_bad_date_are_both_reported_with_lines() -> None:
+    errors = errors_of("---\nauthor: Ann\ndate: 3rd of September\n---\nBody\n")
+    assert errors[0].startswith("/site/content/world/story.md:2: error: missing 'title'")
+    assert errors[1].startswith("/site/content/world/story.md:3: error: 'date' is not an ISO 8601 date")
+
+
+def test_missing_date() -> None:
+    assert "missing 'date'" in errors_of("---\ntitle: T\n---\nBody\n")[0]
+
+
+def test_yaml_error_line_is_the_line_in_the_markdown_file() -> None:
+    errors = errors_of("---\ntitle: ok\ndate: 2020-01-01\nsummary: [broken\n---\nBody\n")
+    assert len(errors) == 1
+    assert errors[0].startswith("/site/content/world/story.md:5:")
+    assert "invalid YAML" in errors[0]
+
+
+def test_unquoted_colon_is_reported_at_its_line_and_column() -> None:
+    errors = errors_of("---\ntitle: Breaking: news: today\ndate: 2020-01-01\n---\n")
+    assert errors[0].startswith("/site/content/world/story.md:2:")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Just text\n", "no front matter"),
+        ("---\ntitle: T\n", "front matter is not closed"),
+        ("+++\ntitle = 'T'\n+++\n", "TOML front matter"),
+        ("---\n- a\n- b\n---\n", "must be 'key: value' lines"),
+        ("---\ntitle: T\ndate: 2020-01-01\ndraft: maybe\n---\n", "'draft' must be true or false"),
+        ("---\ntitle: T\ndate: 2020-01-01\ntags: {a: 1}\n---\n", "'tags' must be a name or a list"),
+        ("---\ntitle: [a, b]\ndate: 2020-01-01\n---\n", "'title' must be text"),
+        ("---\ntitle: '!!!'\ndate: 2020-01-01\n---\n", "cannot make a URL slug"),
+    ],
+)
+def test_bad_front_matter(text: str, message: str) -> None:
+    errors = errors_of(text)
+    assert any(message in e for e in errors), errors
+
+
+def test_front_matter_split_reports_body_line() -> None:
+    front, body, line = split_front_matter("---\ntitle: T\n---\nBody\n", Path("x.md"))
+    assert (front, body, line) == ("title: T\n", "Body\n", 4)
+
+
+def test_crlf_files_are_read() -> None:
+    article = parse("---\r\ntitle: T\r\ndate: 2020-01-01\r\n---\r\nBody text\r\n")
+    assert article.title == "T"
+    assert "Body text" in article.body_html
+
+
+def test_template_syntax_in_articles_is_left_as_text() -> None:
+    article = parse(article_text(body="Use {{ site.title }} and {% raw %}.\n"))
+    assert "{{ site.title }}" in article.body_html
+
+
+def test_non_utf8_and_unreadable_files_are_errors(tmp_path: Path) -> None:
+    good = tmp_path / "good.md"
+    good.write_text(article_text(), encoding="utf-8")
+    latin = tmp_path / "latin.md"
+    latin.write_bytes(b"---\ntitle: Caf\xe9\n---\n")
+    missing = tmp_path / "gone.md"
+    raws, errors = load_files(tmp_path, [good, latin, missing])
+    assert [r.id for r in raws] == ["good.md"]
+    assert "latin.md:2: error: file is not valid UTF-8" in str(errors[0])
+    assert "gone.md: error: cannot read file" in str(errors[1])
+
+
+def test_read_articles_reports_every_broken_file_and_sorts_newest_first(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    (content / "world").mkdir(parents=True)
+    (content / "world" / "old.md").write_text(article_text("Old", "2020-01-01"), encoding="utf-8")
+    (content / "new.md").write_text(article_text("New", "2021-01-01"), encoding="utf-8")
+    (content / "bad1.md").write_text("---\ntitle: x\n---\n", encoding="utf-8")
+    (content / "bad2.md").write_text("no front matter", encoding="utf-8")
+    (content / ".hidden").mkdir()
+    (content / ".hidden" / "skip.md").write_text("junk", encoding="utf-8")
+    articles, errors = read_articles(make_config(tmp_path, content_dir=content))
+    assert [a.title for a in articles] == ["New", "Old"]
+    assert sorted(e.location.path.name for e in errors if e.location) == ["bad1.md", "bad2.md"]
+
+
+def test_published_leaves_out_drafts_and_future_unless_asked() -> None:
+    now = datetime(2021, 1, 1, tzinfo=timezone.utc)
+    draft = make_article(id="d", is_draft=True)
+    future = make_article(id="f", date=now + timedelta(days=1))
+    normal = make_article(id="n")
+    everything = (draft, future, normal)
+    assert published(everything, now) == (normal,)
+    assert published(everything, now, include_drafts=True) == (draft, normal)
+    assert published(everything, now, include_future=True) == (future, normal)

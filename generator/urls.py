@@ -51,7 +51,7 @@ def output_path_for(url: str) -> PurePosixPath:
     segments, so no URL can name a file outside the output folder.
     """
     path = PurePosixPath(url) / "index.html" if url.endswith("/") or not url else PurePosixPath(url)
-    if not is_safe_path(path):
+    if "//" in url or not is_safe_path(path):
         raise ValueError(f"unsafe output path {url!r}")
     return path
 

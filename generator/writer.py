@@ -64,8 +64,7 @@ def write_site(outputs: Iterable[OutputFile], static: Iterable[StaticFile], outp
         staging.mkdir(parents=True)
         made: set[Path] = {staging}
         for item in outputs:
-            target = _target(staging, item.path, made)
-            target.write_bytes(item.content)
+            _target(staging, item.path, made).write_bytes(item.content)
             count += 1
         for asset in static:
             shutil.copyfile(asset.source, _target(staging, asset.path, made))
@@ -73,8 +72,9 @@ def write_site(outputs: Iterable[OutputFile], static: Iterable[StaticFile], outp
         (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         _swap(staging, output_dir)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
         raise OutputError(f"cannot write the site: {exc}", SourceLocation(output_dir)) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return count
 
 

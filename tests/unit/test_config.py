@@ -43,7 +43,9 @@ def test_unknown_key_names_its_line_and_suggests_the_right_one() -> None:
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    errors = errors_of("per_page: many\ntimezone: Mars/Olympus\nbase_url: example.org\nlanguage: 'english!'\n")
+    errors = errors_of(
+        "per_page: many\ntimezone: Mars/Olympus\nbase_url: example.org\nlanguage: 'english!'\n"
+    )
     assert len(errors) == 4
     assert any(":1:" in e and "per_page" in e for e in errors)
     assert any(":2:" in e and "time zone" in e for e in errors)

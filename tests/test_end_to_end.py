@@ -1,0 +1,152 @@
+"""Whole builds of small sites: golden output, determinism, links, packaging."""
+
+from __future__ import annotations
+
+import difflib
+import filecmp
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from generator.pipeline import build
+from tests.conftest import FIXED_NOW, GOLDEN, REPO, SAMPLE_SITE
+from tests.linkcheck import broken_links
+
+
+def build_sample(out: Path) -> Path:
+    build(SAMPLE_SITE, output_dir=out, now=FIXED_NOW)
+    return out
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def test_sample_site_matches_golden(tmp_path: Path, update_golden: bool) -> None:
+    out = build_sample(tmp_path / "out")
+    if update_golden:
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        shutil.copytree(out, GOLDEN)
+    built, golden = tree(out), tree(GOLDEN)
+    assert sorted(built) == sorted(golden), "the set of files differs from tests/golden/"
+    diffs = []
+    for name in sorted(built):
+        if built[name] != golden[name]:
+            diff = difflib.unified_diff(
+                golden[name].decode().splitlines(),
+                built[name].decode().splitlines(),
+                f"golden/{name}",
+                f"built/{name}",
+                lineterm="",
+            )
+            diffs.append("\n".join(list(diff)[:40]))
+    assert not diffs, "output differs from tests/golden/ (run pytest --update-golden):\n" + "\n".join(
+        diffs[:3]
+    )
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
+    first = build_sample(tmp_path / "one")
+    second = build_sample(tmp_path / "two")
+    comparison = filecmp.dircmp(first, second)
+    assert tree(first) == tree(second), comparison.diff_files
+
+
+def test_every_internal_link_resolves(tmp_path: Path) -> None:
+    out = build_sample(tmp_path / "out")
+    assert broken_links(out, base_path="/sub/path/") == []
+
+
+def test_drafts_and_future_articles_only_on_request(tmp_path: Path) -> None:
+    out = build_sample(tmp_path / "out")
+    assert not (out / "belarus" / "unfinished-draft").exists()
+    assert not (out / "world" / "from-the-future").exists()
+    build(SAMPLE_SITE, output_dir=out, now=FIXED_NOW, include_drafts=True, include_future=True)
+    assert (out / "belarus" / "unfinished-draft" / "index.html").is_file()
+    assert (out / "world" / "from-the-future" / "index.html").is_file()
+
+
+def test_bundled_site_builds_with_the_seed_article_repaired(tmp_path: Path) -> None:
+    summary = build(REPO, output_dir=tmp_path / "out")
+    assert summary.articles >= 4 and summary.collections >= 3
+    page = (
+        tmp_path
+        / "out"
+        / "belarus"
+        / "the-kremlin-fears-a-repetition-of-the-belarusian-scenario"
+        / "index.html"
+    )
+    html = page.read_text(encoding="utf-8")
+    assert html.count("<h1>The Kremlin fears a repetition of the Belarusian scenario</h1>") == 1
+    assert "Solidarity with Belarus" in html
+    assert "Russian authorities are wary of the events in the neighboring country" in html
+    assert ".." not in html.split('<div class="body">')[1].split("</div>")[0].replace("../", "")
+    assert "Popular news" not in html
+    assert "out of control,” Putin said." in html
+    assert "Khabarovsk,” notes Andrei Kolesnikov" in html
+    assert broken_links(tmp_path / "out", base_path="/digest/") == []
+
+
+@pytest.mark.slow
+def test_installed_package_builds_a_site_outside_the_repository(tmp_path: Path) -> None:
+    """A plain (non-editable) install carries the default theme."""
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(REPO),
+        ],
+        check=True,
+        cwd=tmp_path,
+    )
+    (wheel,) = wheels.glob("newsdigest-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "generator/themes/default/templates/base.html" in names
+    assert "generator/themes/default/static/style.css" in names
+    target = tmp_path / "installed"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(target)
+    site = tmp_path / "elsewhere"
+    (site / "content").mkdir(parents=True)
+    (site / "config.yaml").write_text("title: Elsewhere\nbase_url: https://e.org/\n", encoding="utf-8")
+    (site / "content" / "a.md").write_text("---\ntitle: A\ndate: 2020-01-01\n---\nHi\n", encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from generator.cli import main; sys.argv=['digest','build']; main()",
+        ],
+        cwd=site,
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (site / "site" / "a" / "index.html").is_file()
+    assert (site / "site" / "static" / "style.css").is_file()
+    assert (
+        str(target)
+        in subprocess.run(
+            [sys.executable, "-c", "import generator.theme as t; print(t.builtin_themes_dir())"],
+            cwd=site,
+            env={"PYTHONPATH": str(target)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from generator.cli import main
+from tests.conftest import MakeSite, article_text
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_build_prints_a_one_line_summary(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site({"content/world/a.md": article_text("A"), "content/belarus/b.md": article_text("B")})
+    code, out, err = run("build", "--source", str(root), "--output", str(tmp_path / "out"))
+    assert code == 0, err
+    assert out.startswith("Built 2 articles in 2 collections: ")
+    assert "pages" in out and " s -> " in out and str(tmp_path / "out") in out
+    assert (tmp_path / "out" / "world" / "a" / "index.html").is_file()
+
+
+def test_base_url_override_reaches_the_feed(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site({"content/world/a.md": article_text("A")})
+    code, _, _ = run(
+        "build", "-s", str(root), "-o", str(tmp_path / "o"), "--base-url", "https://news.example/x"
+    )
+    assert code == 0
+    assert "https://news.example/x/world/a/" in (tmp_path / "o" / "feed.xml").read_text()
+
+
+def test_every_broken_article_is_listed_with_file_and_line(make_site: MakeSite) -> None:
+    root = make_site(
+        {
+            "content/ok.md": article_text("Fine"),
+            "content/no_title.md": "---\ndate: 2020-01-01\n---\n",
+            "content/bad_yaml.md": "---\ntitle: x\ndate: [2020\n---\n",
+            "content/unknown_collection.md": article_text("C", collection="Wrld"),
+            "content/dup1.md": article_text("Same title", collection="world"),
+            "content/dup2.md": article_text("Same title", collection="world"),
+            "content/latin1.md": b"---\ntitle: caf\xe9\ndate: 2020-01-01\n---\n",
+        }
+    )
+    code, out, err = run("build", "-s", str(root))
+    assert code == 1
+    assert out == ""
+    assert "Traceback" not in err
+    assert "no_title.md:2: error: missing 'title'" in err
+    assert "bad_yaml.md:4:" in err and "invalid YAML" in err
+    assert "unknown_collection.md: error: unknown collection 'Wrld'" in err and "did you mean 'world'?" in err
+    assert "would both be written to /world/same-title/" in err
+    assert "latin1.md:2: error: file is not valid UTF-8" in err
+    assert "Build failed: 5 errors" in err
+    assert not (root / "site").exists()
+
+
+def test_a_failed_build_leaves_the_previous_site_untouched(make_site: MakeSite) -> None:
+    root = make_site({"content/a.md": article_text("A")})
+    assert run("build", "-s", str(root))[0] == 0
+    before = {p: p.read_bytes() for p in (root / "site").rglob("*") if p.is_file()}
+    (root / "content" / "a.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
+    assert run("build", "-s", str(root))[0] == 1
+    after = {p: p.read_bytes() for p in (root / "site").rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_missing_config_is_one_clear_line(tmp_path: Path) -> None:
+    code, _, err = run("build", "-s", str(tmp_path))
+    assert code == 1
+    assert "error: no config.yaml" in err and "hint:" in err and "Traceback" not in err
+
+
+def test_output_folder_not_made_by_digest_is_refused(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site({"content/a.md": article_text("A")})
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "keep.txt").write_text("keep", encoding="utf-8")
+    code, _, err = run("build", "-s", str(root), "-o", str(precious))
+    assert code == 1 and "not made by newsdigest" in err
+    assert (precious / "keep.txt").read_text() == "keep"
+
+
+def test_output_may_not_be_the_source_folder(make_site: MakeSite) -> None:
+    root = make_site({"content/a.md": article_text("A")})
+    code, _, err = run("build", "-s", str(root), "-o", str(root))
+    assert code == 1 and "contains the site's own files" in err
+    assert (root / "content" / "a.md").is_file()
+
+
+def test_drafts_flag(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site({"content/a.md": article_text("A"), "content/d.md": article_text("D", draft="true")})
+    run("build", "-s", str(root))
+    assert not (root / "site" / "d").exists()
+    run("build", "-s", str(root), "--drafts")
+    assert (root / "site" / "d" / "index.html").is_file()
+
+
+def test_version_and_help() -> None:
+    assert run("--version")[1].startswith("digest, version")
+    code, out, _ = run("build", "--help")
+    assert code == 0 and "--base-url" in out and "--future" in out

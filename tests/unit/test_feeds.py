@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from generator.feeds import entry_id, render_feeds, render_robots, render_sitemap
+from generator.model import BuildResult
+from generator.pipeline import plan
+from tests.conftest import FIXED_NOW, SAMPLE_SITE, make_article
+
+
+@pytest.fixture(scope="module")
+def result() -> BuildResult:
+    return plan(SAMPLE_SITE, now=FIXED_NOW)
+
+
+def test_every_feed_parses_cleanly_with_complete_entries(result: BuildResult) -> None:
+    feeds = render_feeds(result.site)
+    assert [str(f.path) for f in feeds] == ["feed.xml", "belarus/feed.xml", "world/feed.xml"]
+    for feed in feeds:
+        parsed = feedparser.parse(feed.content)
+        assert not parsed.bozo, (feed.path, parsed.get("bozo_exception"))
+        assert parsed.version == "atom10"
+        assert parsed.entries
+        for entry in parsed.entries:
+            assert entry.title and entry.id and entry.published_parsed and entry.updated_parsed
+            assert entry.link.startswith("https://example.org/sub/path/")
+
+
+def test_site_feed_holds_the_newest_entries_up_to_the_limit(result: BuildResult) -> None:
+    parsed = feedparser.parse(render_feeds(result.site)[0].content)
+    assert len(parsed.entries) == 3  # feed_entries in the sample config
+    assert parsed.entries[0].title == "The Kremlin fears a repetition of the Belarusian scenario"
+    assert parsed.feed.links[0].href == "https://example.org/sub/path/feed.xml"
+    assert parsed.feed.updated == "2020-09-03T10:00:00+03:00"
+
+
+def test_escaped_title_and_html_content_survive_the_round_trip(result: BuildResult) -> None:
+    parsed = feedparser.parse(render_feeds(result.site)[2].content)  # world
+    entry = next(e for e in parsed.entries if "script" in e.title)
+    assert entry.title == "Tags <script>alert(1)</script> & ampersands"
+    assert "<table>" in entry.content[0].value
+    assert entry.updated.startswith("2020-08-31")
+
+
+def test_entry_ids_are_tag_uris_unless_front_matter_gives_one() -> None:
+    article = make_article()
+    assert entry_id(article, "https://example.org:8080/x/a/") == "tag:example.org,2020-09-03:/x/a/"
+    given = make_article(extra={"id": "urn:uuid:1234"})
+    assert entry_id(given, "https://example.org/a/") == "urn:uuid:1234"
+
+
+def test_sitemap_lists_pages_but_not_404_and_robots_names_it(result: BuildResult) -> None:
+    pages = [o for o in result.outputs if o.path.suffix == ".html"]
+    (sitemap,) = render_sitemap(result.site, pages)
+    text = sitemap.content.decode()
+    assert "<loc>https://example.org/sub/path/</loc>" in text
+    assert "404" not in text
+    assert text.count("<url>") == len(pages) - 1
+    assert "<lastmod>2020-09-03T10:00:00+03:00</lastmod>" in text
+    robots = render_robots(result.site).content.decode()
+    assert "Sitemap: https://example.org/sub/path/sitemap.xml" in robots
+
+
+def test_sitemap_splits_into_an_index_past_the_limit(
+    result: BuildResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("generator.feeds.SITEMAP_LIMIT", 5)
+    pages = [o for o in result.outputs if o.path.suffix == ".html"]
+    files = render_sitemap(result.site, pages)
+    assert str(files[-1].path) == "sitemap.xml"
+    assert b"<sitemapindex" in files[-1].content
+    assert len(files) - 1 == -(-(len(pages) - 1) // 5)
+
+
+def test_feed_without_articles_is_still_valid(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("base_url: https://e.org/\n", encoding="utf-8")
+    empty = plan(tmp_path, now=FIXED_NOW)
+    parsed = feedparser.parse(render_feeds(empty.site)[0].content)
+    assert not parsed.bozo and parsed.entries == []

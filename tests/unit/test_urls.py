@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+import pytest
+
+from generator.urls import article_url, collection_url, output_path_for, paged, root_prefix, slugify, tag_url
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("The Kremlin fears a repetition", "the-kremlin-fears-a-repetition"),
+        ("Лукашенко просит помощи у России", "lukashenko-prosit-pomoshchi-u-rossii"),
+        ("Kremlin’s “fears” — again!", "kremlins-fears-again"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("!!!", ""),
+    ],
+)
+def test_slugify(text: str, slug: str) -> None:
+    assert slugify(text) == slug
+
+
+def test_long_slugs_are_cut_at_a_word() -> None:
+    slug = slugify("word " * 40)
+    assert len(slug) <= 80 and not slug.endswith("-")
+
+
+def test_urls() -> None:
+    assert article_url("belarus", "x") == "belarus/x/"
+    assert article_url("", "x") == "x/"
+    assert collection_url("belarus", 2) == "belarus/page/2/"
+    assert tag_url("open-data") == "tags/open-data/"
+    assert paged("a/", 1) == "a/"
+
+
+def test_output_paths() -> None:
+    assert output_path_for("") == PurePosixPath("index.html")
+    assert output_path_for("belarus/x/") == PurePosixPath("belarus/x/index.html")
+    assert output_path_for("404.html") == PurePosixPath("404.html")
+
+
+@pytest.mark.parametrize("url", ["../x/", "/etc/", "a/../../b/", "a//b/", ".git/", "a\\..\\b/"])
+def test_unsafe_output_paths_are_refused(url: str) -> None:
+    with pytest.raises(ValueError):
+        output_path_for(url)
+
+
+def test_root_prefix() -> None:
+    assert root_prefix("") == "./"
+    assert root_prefix("404.html") == "./"
+    assert root_prefix("a/") == "../"
+    assert root_prefix("a/b/page/2/") == "../../../../"

@@ -78,6 +78,8 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
         raise BuildFailed(
             [ConfigError(f"invalid YAML: {exc.problem}", SourceLocation(path, line, col))]
         ) from None
+    except (yaml.YAMLError, yamlutil.ValueProblem) as exc:
+        raise BuildFailed([ConfigError(f"invalid value: {exc}", SourceLocation(path))]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

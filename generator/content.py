@@ -50,7 +50,9 @@ def discover(content_dir: Path) -> list[Path]:
     found = []
     for path in content_dir.rglob("*.md"):
         rel = path.relative_to(content_dir)
-        if not any(part.startswith(".") for part in rel.parts) and path.is_file():
+        # A dangling link is kept, so that reading it reports the problem.
+        is_file = path.is_file() or path.is_symlink()
+        if is_file and not any(part.startswith(".") for part in rel.parts):
             found.append(path)
     return sorted(found)
 
@@ -159,9 +161,9 @@ def parse_article(raw: RawArticle, tz: ZoneInfo) -> Article:
                 )
             ]
         ) from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, yamlutil.ValueProblem) as exc:
         raise BuildFailed(
-            [FrontMatterError(f"invalid YAML in front matter: {exc}", SourceLocation(path, 1))]
+            [FrontMatterError(f"invalid value in front matter: {exc}", SourceLocation(path, 2))]
         ) from None
     if not isinstance(meta, dict):
         raise BuildFailed(
@@ -195,7 +197,7 @@ class _FieldReader:
             if required:
                 self.error(key, f"missing '{key}'", f"add a line '{key}: ...' to the front matter")
             return ""
-        if isinstance(value, (dict, list, bool)):
+        if isinstance(value, (dict, list, bool, bytes)):
             self.error(key, f"'{key}' must be text, not {type(value).__name__}")
             return ""
         return " ".join(str(value).split())

@@ -2,6 +2,9 @@
 
 Uses libyaml's C loader when PyYAML was built with it (about 8 times faster)
 and the pure-Python safe loader otherwise; both refuse arbitrary objects.
+Dates stay text here: PyYAML's own date parsing fails on values such as
+`2020-13-45` with a bare ValueError, and the content stage gives a located
+error for them instead.
 """
 
 from __future__ import annotations
@@ -10,12 +13,33 @@ from typing import Any
 
 import yaml
 
-SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class SafeLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """The safe loader, with plain scalars that look like dates left as text."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    }
+
+
+class ValueProblem(Exception):
+    """A YAML value that parsed but could not be built (e.g. `!!timestamp 2020-13-45`)."""
 
 
 def load(text: str) -> Any:
-    """Parse one YAML document with a safe loader."""
-    return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - SafeLoader or CSafeLoader
+    """Parse one YAML document with a safe loader.
+
+    Raises `yaml.YAMLError` for malformed YAML and `ValueProblem` for a value
+    PyYAML cannot construct.
+    """
+    try:
+        return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValueProblem(str(exc)) from exc
 
 
 def key_lines(text: str) -> dict[tuple[str, ...], int]:

@@ -101,3 +101,17 @@ def test_version_and_help() -> None:
     assert run("--version")[1].startswith("digest, version")
     code, out, _ = run("build", "--help")
     assert code == 0 and "--base-url" in out and "--future" in out
+
+
+def test_an_article_cannot_take_the_url_of_a_site_page(make_site: MakeSite) -> None:
+    root = make_site({"content/tags.md": article_text("Tags"), "content/world/a.md": article_text("A")})
+    code, _, err = run("build", "-s", str(root))
+    assert code == 1
+    assert "two pages would be written to /tags/index.html" in err and "tags.md" in err
+
+
+def test_a_dangling_symlink_is_reported(make_site: MakeSite) -> None:
+    root = make_site({"content/a.md": article_text("A")})
+    (root / "content" / "gone.md").symlink_to(root / "nowhere.md")
+    code, _, err = run("build", "-s", str(root))
+    assert code == 1 and "gone.md: error: cannot read file" in err

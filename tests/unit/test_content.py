@@ -184,3 +184,21 @@ def test_published_leaves_out_drafts_and_future_unless_asked() -> None:
     assert published(everything, now) == (normal,)
     assert published(everything, now, include_drafts=True) == (draft, normal)
     assert published(everything, now, include_future=True) == (future, normal)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("date: 2020-13-45", "'date' is not an ISO 8601 date: '2020-13-45'"),
+        ("date: 2020-01-01T25:00:00", "'date' is not an ISO 8601 date"),
+        ("date: !!timestamp 2020-13-45", "invalid value in front matter"),
+        ("date: 2020-01-01\nupdated: yesterday", "'updated' is not an ISO 8601 date"),
+    ],
+)
+def test_impossible_dates_are_located_errors_not_crashes(line: str, message: str) -> None:
+    errors = errors_of(f"---\ntitle: T\n{line}\n---\n")
+    assert any(message in e for e in errors), errors
+
+
+def test_binary_values_are_not_taken_as_text() -> None:
+    assert "'title' must be text" in errors_of("---\ntitle: !!binary aGVsbG8=\ndate: 2020-01-01\n---\n")[0]

@@ -20,7 +20,7 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 class SafeLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     """The safe loader, with plain scalars that look like dates left as text."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers = {  # noqa: RUF012 - the form PyYAML reads
         first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
         for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
     }

@@ -29,7 +29,7 @@ _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
 _KNOWN = frozenset(
     {
         "title", "date", "collection", "collections", "tags", "author", "authors", "summary",
-        "description", "slug", "draft", "updated", "image", "source", "lang",
+        "description", "slug", "draft", "updated", "lastmod", "image", "source", "lang",
     }
 )  # fmt: skip
 
@@ -272,7 +272,7 @@ class _FieldReader:
         when = self.when("date", required=not prefix)
         if when is None and prefix and "date" not in self.meta:
             when = parse_date(prefix.group(1), self.tz)
-        updated = self.when("updated", required=False)
+        updated = self.when("updated", required=False) or self.when("lastmod", required=False)
         slug_text = self.text("slug") or title
         slug = slugify(slug_text) if slug_text else ""
         if title and not slug:

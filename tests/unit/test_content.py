@@ -202,3 +202,12 @@ def test_impossible_dates_are_located_errors_not_crashes(line: str, message: str
 
 def test_binary_values_are_not_taken_as_text() -> None:
     assert "'title' must be text" in errors_of("---\ntitle: !!binary aGVsbG8=\ndate: 2020-01-01\n---\n")[0]
+
+
+def test_hugo_post_with_lastmod_and_categories() -> None:
+    article = parse(
+        '---\ntitle: "Hugo post"\ndate: "2020-09-03T10:00:00+03:00"\nlastmod: 2020-09-05\n'
+        "categories: [news]\nweight: 3\n---\nBody\n"
+    )
+    assert article.updated == datetime(2020, 9, 5, tzinfo=TZ)
+    assert article.extra == {"categories": ["news"], "weight": 3}

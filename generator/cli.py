@@ -52,6 +52,8 @@ def build(source: Path, output: Path | None, base_url: str | None, drafts: bool,
         include_drafts=drafts,
         include_future=future,
     )
+    for warning in summary.warnings:
+        click.echo(str(warning), err=True)
     click.echo(
         f"Built {summary.articles} {_plural(summary.articles, 'article')} in "
         f"{summary.collections} {_plural(summary.collections, 'collection')}: "

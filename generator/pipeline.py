@@ -24,6 +24,7 @@ class BuildSummary:
 
     articles: int
     collections: int
+    warnings: tuple[SiteError, ...]
     pages: int
     files: int
     seconds: float
@@ -44,10 +45,7 @@ def plan(
     decides which articles are in the future (default: the current time).
     """
     config = load_config(root, **overrides)
-    try:
-        chosen_theme = theme.find_theme(config)
-    except SiteError as exc:
-        raise BuildFailed([exc]) from None
+    chosen_theme, warnings = theme.find_theme(config)
     articles, errors = content.read_articles(config)
     articles = content.published(articles, now or datetime.now(timezone.utc), include_drafts, include_future)
     site = topics.assemble_site(articles, config, errors)
@@ -61,7 +59,7 @@ def plan(
     )
     static = theme.static_files(chosen_theme)
     _check_conflicts(outputs, static)
-    return BuildResult(site, outputs, static)
+    return BuildResult(site, outputs, static, warnings)
 
 
 def _check_conflicts(outputs: tuple[OutputFile, ...], static: tuple[StaticFile, ...]) -> None:
@@ -100,6 +98,7 @@ def build(root: Path, **options: Any) -> BuildSummary:
     return BuildSummary(
         articles=len(result.site.articles),
         collections=sum(1 for c in result.site.collections if c.article_ids),
+        warnings=result.warnings,
         pages=pages,
         files=files,
         seconds=time.perf_counter() - started,

@@ -2,23 +2,29 @@
 
 Templates never see model objects: `views.py` turns them into plain dicts,
 and `PageContext` lists the keys a theme may rely on. Every page links to
-the others with relative URLs built from `page.root`.
+the others with relative URLs built from `page.root`. The Jinja filters and
+functions a theme can use are all registered in `make_environment`.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
 
 from . import views
 from .errors import BuildFailed, SiteError, SourceLocation, TemplateError
 from .model import Config, OutputFile, Site
-from .theme import Theme
+from .theme import FALLBACK_LANGUAGE, Theme
+from .topics import collection_neighbours, related_articles
 from .urls import archive_url, collection_url, output_path_for, paged, root_prefix, tag_url
 
 
@@ -33,6 +39,8 @@ class Page:
     context: dict[str, Any]
     origin: SourceLocation | None = None
     lang: str = ""
+    description: str = ""
+    pagination: dict[str, Any] | None = field(default=None)
 
 
 def make_environment(theme: Theme) -> jinja2.Environment:
@@ -45,8 +53,48 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["pluralize"] = lambda n, one, many: one if n == 1 else many
+    env.filters["date_text"] = _date_filter
+    env.filters["month_text"] = _month_filter
+    env.globals["t"] = _translate
     return env
+
+
+@lru_cache(maxsize=4096)
+def _format(day: str, pattern: str, lang: str) -> str:
+    return format_date(date.fromisoformat(day[:10]), pattern, locale=_locale(lang))
+
+
+@lru_cache(maxsize=64)
+def _locale(lang: str) -> Locale:
+    try:
+        return Locale.parse(lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(FALLBACK_LANGUAGE)
+
+
+@jinja2.pass_context
+def _date_filter(context: jinja2.runtime.Context, value: str, pattern: str = "long") -> str:
+    """An ISO date as people read it in the page's language: `3 сентября 2020 г.`, `September 3, 2020`."""
+    return _format(value, pattern, context["page"]["ui_lang"])
+
+
+@jinja2.pass_context
+def _month_filter(context: jinja2.runtime.Context, value: str) -> str:
+    """An ISO date's month and year, as a heading: `September 2020`, `сентябрь 2020`."""
+    return _format(value, "LLLL y", context["page"]["ui_lang"])
+
+
+@jinja2.pass_context
+def _translate(context: jinja2.runtime.Context, key: str, n: int | None = None, **values: Any) -> str:
+    """The theme's text for `key` in the page's language; `n` picks the plural form and fills `{n}`."""
+    table: Mapping[str, Any] = context["i18n"]
+    if key not in table:
+        raise jinja2.UndefinedError(f"no text '{key}' in the theme's i18n/{context['page']['ui_lang']}.yaml")
+    text = table[key]
+    if isinstance(text, dict):
+        form = _locale(context["page"]["ui_lang"]).plural_form(n if n is not None else 1)
+        text = text.get(form, text.get("other", ""))
+    return str(text).format(n=n, **values)
 
 
 def plan_pages(site: Site) -> Iterator[Page]:
@@ -54,8 +102,10 @@ def plan_pages(site: Site) -> Iterator[Page]:
     config = site.config
     article_views = views.article_views(site)
     collection_views = {c.key: views.collection_view(c, config) for c in site.collections}
+    related = related_articles(site)
+    neighbours = collection_neighbours(site)
 
-    latest = [article_views[i] for i in site.article_ids[: config.home_latest]]
+    newest = [article_views[i] for i in site.article_ids[: config.home_latest + 1]]
     sections = [
         {
             **collection_views[c.key],
@@ -64,25 +114,36 @@ def plan_pages(site: Site) -> Iterator[Page]:
         for c in site.collections
         if c.article_ids
     ]
-    yield Page("", "home.html", config.title, "home", {"articles": latest, "sections": sections})
+    yield Page(
+        "", "home.html", config.title, "home",
+        {"lead": newest[0] if newest else None, "articles": newest[1:], "sections": sections},
+        description=config.description or config.title,
+    )  # fmt: skip
 
     for article_id in site.article_ids:
         view = article_views[article_id]
         article = site.articles[article_id]
+        newer, older = neighbours.get(article_id, (None, None))
+        context = {
+            "article": view,
+            "related": [article_views[i] for i in related[article_id]],
+            "newer": article_views[newer] if newer else None,
+            "older": article_views[older] if older else None,
+        }
         yield Page(
-            view["url"], "article.html", view["title"], "article", {"article": view},
-            article.source_location, article.lang,
+            view["url"], "article.html", view["title"], "article", context,
+            article.source_location, article.lang, view["summary"] or config.description,
         )  # fmt: skip
 
     for collection in site.collections:
         cview = collection_views[collection.key]
         yield from _list_pages(
             "collection", cview["title"], collection.article_ids, collection_url(collection.key),
-            {"collection": cview}, article_views, config.per_page,
+            {"collection": cview}, article_views, config.per_page, cview["description"],
         )  # fmt: skip
 
     tag_views = [views.tag_view(t) for t in site.tags]
-    yield Page("tags/", "tags.html", "Tags", "tags", {"tags": tag_views})
+    yield Page("tags/", "tags.html", "", "tags", {"tags": tag_views})
     for tag, tview in zip(site.tags, tag_views, strict=True):
         yield from _list_pages(
             "tag",
@@ -95,11 +156,11 @@ def plan_pages(site: Site) -> Iterator[Page]:
         )
 
     years = views.archive_years(site, article_views)
-    yield Page(archive_url(), "archive.html", "Archive", "archive", {"years": years})
+    yield Page(archive_url(), "archive.html", "", "archive", {"years": years})
     for year in years:
-        yield Page(year["url"], "archive_year.html", f"Archive {year['year']}", "archive", {"year": year})
+        yield Page(year["url"], "archive_year.html", str(year["year"]), "archive", {"year": year})
 
-    yield Page("404.html", "404.html", "Page not found", "404", {})
+    yield Page("404.html", "404.html", "", "404", {})
 
 
 def _list_pages(
@@ -110,6 +171,7 @@ def _list_pages(
     context: dict[str, Any],
     article_views: dict[str, views.ArticleView],
     per_page: int,
+    description: str = "",
 ) -> Iterator[Page]:
     """The pages of a paginated list: `first_url`, then `first_url/page/2/` and on."""
     chunks = [ids[i : i + per_page] for i in range(0, len(ids), per_page)] or [()]
@@ -124,12 +186,10 @@ def _list_pages(
             "first_url": first_url,
         }
         yield Page(
-            urls[index],
-            f"{kind}.html",
-            title if index == 0 else f"{title} (page {index + 1})",
-            kind,
+            urls[index], f"{kind}.html", title, kind,
             {**context, "articles": [article_views[i] for i in chunk], "pagination": pagination},
-        )
+            description=description, pagination=pagination,
+        )  # fmt: skip
 
 
 def render_pages(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[OutputFile, ...]:
@@ -139,7 +199,7 @@ def render_pages(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[Out
     errors: dict[str, SiteError] = {}
     for page in plan_pages(site):
         try:
-            html = render_page(page, site_view, env, site.config)
+            html = render_page(page, site_view, env, site.config, theme)
         except jinja2.TemplateError as exc:
             error = template_error(exc, theme)
             errors.setdefault(str(error), error)
@@ -150,22 +210,33 @@ def render_pages(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[Out
     return tuple(outputs)
 
 
-def render_page(page: Page, site_view: views.SiteView, env: jinja2.Environment, config: Config) -> str:
+def render_page(
+    page: Page, site_view: views.SiteView, env: jinja2.Environment, config: Config, theme: Theme
+) -> str:
     """Render one page to HTML text."""
     # 404.html is served at any depth, so its links start from the site's base path.
     root = config.base_path if page.kind == "404" else root_prefix(page.url)
-    context = {
-        "site": site_view,
-        "page": {
-            "url": page.url,
-            "root": root,
-            "title": page.title,
-            "kind": page.kind,
-            "canonical": config.base_url + page.url,
-            "lang": page.lang or config.language,
-        },
-        **page.context,
+    lang = page.lang or config.language
+    # The theme's texts follow the page's language where the theme has them.
+    candidates = (lang, config.language, FALLBACK_LANGUAGE)
+    ui_lang = next((code for code in candidates if theme.texts(code) is not None), FALLBACK_LANGUAGE)
+    texts = theme.texts(ui_lang) or {}
+    canonical = config.base_url + page.url
+    page_view: views.PageView = {
+        "url": page.url,
+        "root": root,
+        "title": page.title,
+        "description": page.description or config.description or config.title,
+        "kind": page.kind,
+        "canonical": canonical,
+        "lang": lang,
+        "ui_lang": ui_lang,
+        "prev_url": page.pagination["prev_url"] if page.pagination else None,
+        "next_url": page.pagination["next_url"] if page.pagination else None,
     }
+    context: dict[str, Any] = {"site": site_view, "page": page_view, "i18n": texts, **page.context}
+    if page.kind == "article":
+        context["structured_data"] = views.news_article_data(page.context["article"], site_view, canonical)
     return env.get_template(page.template).render(context)
 
 
@@ -178,12 +249,12 @@ def template_error(exc: jinja2.TemplateError, theme: Theme) -> TemplateError:
         return TemplateError(
             f"template '{exc.name}' not found",
             SourceLocation(theme.folder / "templates"),
-            f"theme '{theme.name}' must provide {exc.name}",
+            f"theme '{theme.name}' (or a theme it extends) must provide {exc.name}",
         )
     location = SourceLocation(theme.folder / "templates")
     for frame, line in traceback.walk_tb(exc.__traceback__):
         filename = frame.f_code.co_filename
-        if filename.endswith(".html") or filename.endswith(".xml"):
+        if filename.endswith((".html", ".xml")):
             location = SourceLocation(Path(filename), line)
     message = exc.message if exc.message else type(exc).__name__
     return TemplateError(

@@ -158,3 +158,65 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
         tags=group_tags(resolved),
         urls=MappingProxyType(urls),
     )
+
+
+def related_articles(site: Site, limit: int = 4, window: int = 40) -> dict[str, tuple[str, ...]]:
+    """For each article, up to `limit` related ones: the same collection first, then shared tags.
+
+    Candidates are the `window` nearest articles in time on each side, in the
+    article's collection and in each of its tags' lists, ranked by tags shared,
+    then by closeness. Bounding the window keeps this linear in the site's size.
+    """
+    lists = {c.key: c.article_ids for c in site.collections}
+    positions = {key: {a: i for i, a in enumerate(ids)} for key, ids in lists.items()}
+    tag_lists = {t.slug: t.article_ids for t in site.tags}
+    tag_positions = {slug: {a: i for i, a in enumerate(ids)} for slug, ids in tag_lists.items()}
+    slugs = {a.id: frozenset(slugify(t) for t in a.tags) for a in site.articles.values()}
+    result: dict[str, tuple[str, ...]] = {}
+    for article_id in site.article_ids:
+        article = site.articles[article_id]
+        mine = slugs[article_id]
+        picks: list[str] = []
+        if article.collection:
+            ids = lists[article.collection]
+            same = _nearby(ids, positions[article.collection][article_id], window, mine, slugs)
+            picks = [i for _, _, i in sorted(same)[:limit]]
+        if len(picks) < limit and mine:
+            others = {
+                candidate
+                for slug in mine
+                if slug in tag_lists
+                for candidate in _nearby(
+                    tag_lists[slug], tag_positions[slug][article_id], window, mine, slugs
+                )
+                if candidate[0] < 0
+            }
+            for _, _, other in sorted(others):
+                if len(picks) == limit:
+                    break
+                if other not in picks:
+                    picks.append(other)
+        result[article_id] = tuple(picks)
+    return result
+
+
+def _nearby(
+    ids: tuple[str, ...], at: int, window: int, tags: frozenset[str], slugs: dict[str, frozenset[str]]
+) -> list[tuple[int, int, str]]:
+    """(minus tags shared, distance, id) for the articles within `window` of position `at`."""
+    return [
+        (-len(tags & slugs[ids[j]]), abs(j - at), ids[j])
+        for j in range(max(0, at - window), min(len(ids), at + window + 1))
+        if j != at
+    ]
+
+
+def collection_neighbours(site: Site) -> dict[str, tuple[str | None, str | None]]:
+    """For each article, the (newer, older) article next to it in its primary collection."""
+    result: dict[str, tuple[str | None, str | None]] = {}
+    for collection in site.collections:
+        ids = collection.article_ids
+        for i, article_id in enumerate(ids):
+            if site.articles[article_id].collection == collection.key:
+                result[article_id] = (ids[i - 1] if i else None, ids[i + 1] if i + 1 < len(ids) else None)
+    return result

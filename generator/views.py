@@ -17,10 +17,6 @@ from markupsafe import Markup
 from .model import Article, Collection, Config, Site, Tag
 from .urls import archive_url, collection_url, slugify, tag_url
 
-MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July",
-    "August", "September", "October", "November", "December",
-)  # fmt: skip
 WORDS_PER_MINUTE = 220
 
 
@@ -33,17 +29,15 @@ class ArticleView(TypedDict):
     id: str
     title: str
     url: str
-    date: str  # ISO 8601 with offset, for <time datetime>
-    date_text: str  # for people
+    date: str  # ISO 8601 in the site's time zone; templates format it with `| date_text`
     updated: str | None
-    updated_text: str | None
     summary: str
     body: Markup
     collection: LinkView | None
     collections: list[LinkView]
     tags: list[LinkView]
     authors: list[str]
-    image: str
+    image: str  # absolute URL, or ''
     source: dict[str, str] | None
     lang: str
     reading_minutes: int
@@ -56,17 +50,21 @@ class SiteView(TypedDict):
     base_url: str
     language: str
     author: str
-    collections: list[LinkView]
+    collections: list[dict[str, str]]  # key, title, url, feed_url of each non-empty collection
     feed_url: str
 
 
 class PageView(TypedDict):
-    url: str
-    root: str
+    url: str  # relative to the site root
+    root: str  # relative link from this page to the site root, e.g. '../../'
     title: str
-    kind: str
+    description: str
+    kind: str  # home, article, collection, tag, tags, archive, 404
     canonical: str
-    lang: str
+    lang: str  # language of the page's content, for <html lang>
+    ui_lang: str  # language of the theme's texts on this page
+    prev_url: str | None  # pagination, relative to the site root
+    next_url: str | None
 
 
 class PageContext(TypedDict, total=False):
@@ -74,7 +72,13 @@ class PageContext(TypedDict, total=False):
 
     site: SiteView
     page: PageView
+    i18n: dict[str, Any]  # the theme's texts in page.ui_lang; use t("key", n=...) in templates
     article: ArticleView  # article.html
+    related: list[ArticleView]  # article.html: same collection first, then shared tags
+    newer: ArticleView | None  # article.html: neighbours in the article's collection
+    older: ArticleView | None
+    structured_data: dict[str, Any]  # article.html: JSON-LD NewsArticle, write with | tojson
+    lead: ArticleView | None  # home.html: the newest article
     articles: list[ArticleView]  # home, collection and tag pages
     sections: list[dict[str, Any]]  # home: each collection view with its newest `articles`
     collection: dict[str, Any]  # collection.html
@@ -83,10 +87,6 @@ class PageContext(TypedDict, total=False):
     pagination: dict[str, Any]  # number, count, url, prev_url, next_url, first_url
     years: list[dict[str, Any]]  # archive.html
     year: dict[str, Any]  # archive_year.html
-
-
-def format_date(moment: datetime) -> str:
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
 
 
 def site_view(site: Site) -> SiteView:
@@ -98,7 +98,9 @@ def site_view(site: Site) -> SiteView:
         "language": config.language,
         "author": config.author,
         "collections": [
-            {"title": c.title, "url": collection_url(c.key)} for c in site.collections if c.article_ids
+            {"key": c.key, "title": c.title, "url": collection_url(c.key), "feed_url": f"{c.key}/feed.xml"}
+            for c in site.collections
+            if c.article_ids
         ],
         "feed_url": "feed.xml",
     }
@@ -125,21 +127,49 @@ def article_view(
         "title": article.title,
         "url": url,
         "date": date.isoformat(),
-        "date_text": format_date(date),
         "updated": updated.isoformat() if updated else None,
-        "updated_text": format_date(updated) if updated else None,
         "summary": article.summary,
         "body": Markup(article.body_html),  # noqa: S704 - rendered from the editor's Markdown
         "collection": links[0] if links else None,  # type: ignore[typeddict-item]
         "collections": links,  # type: ignore[typeddict-item]
         "tags": [{"title": t, "url": tag_url(_tag_slug(t))} for t in article.tags if _tag_slug(t)],
         "authors": list(article.authors) or ([config.author] if config.author else []),
-        "image": article.image,
+        "image": absolute_url(config.base_url, article.image) if article.image else "",
         "source": {"name": article.source.name, "url": article.source.url} if article.source else None,
         "lang": article.lang or config.language,
         "reading_minutes": max(1, round(article.word_count / WORDS_PER_MINUTE)),
         "extra": dict(article.extra),
     }
+
+
+def absolute_url(base_url: str, link: str) -> str:
+    """`link` as an absolute URL: kept if it has a scheme, else taken from the site root."""
+    return link if "://" in link else base_url + link.lstrip("/")
+
+
+def news_article_data(article: ArticleView, site: SiteView, canonical: str) -> dict[str, Any]:
+    """schema.org NewsArticle structured data for search engines (JSON-LD)."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article["title"][:110],
+        "description": article["summary"],
+        "datePublished": article["date"],
+        "dateModified": article["updated"] or article["date"],
+        "inLanguage": article["lang"],
+        "mainEntityOfPage": {"@type": "WebPage", "@id": canonical},
+        "url": canonical,
+        "publisher": {"@type": "Organization", "name": site["title"], "url": site["base_url"]},
+        "author": [{"@type": "Person", "name": name} for name in article["authors"]]
+        or [{"@type": "Organization", "name": site["title"]}],
+    }
+    if article["collection"]:
+        data["articleSection"] = article["collection"]["title"]
+    if article["tags"]:
+        data["keywords"] = [tag["title"] for tag in article["tags"]]
+    if article["image"]:
+        data["image"] = [article["image"]]
+    return data
 
 
 def _tag_slug(name: str) -> str:
@@ -177,7 +207,7 @@ def archive_years(site: Site, views: dict[str, ArticleView]) -> list[dict[str, A
             months.append(
                 {
                     "month": month,
-                    "title": f"{MONTHS[month - 1]} {year}",
+                    "date": f"{year:04d}-{month:02d}-01",  # format with | month_text
                     "anchor": f"m{month:02d}",
                     "articles": articles,
                     "count": len(articles),

@@ -42,3 +42,9 @@ def test_first_paragraph_is_plain_text_without_footnote_marks() -> None:
 def test_plain_text_and_word_count() -> None:
     assert plain_text("<p>a &amp; <b>b</b></p>") == "a & b"
     assert word_count("<p>Протесты в Минске, and <em>more</em> words.</p>") == 6
+
+
+def test_table_alignment_uses_classes_not_inline_styles() -> None:
+    html = to_html("| a | b |\n|:-:|--:|\n| 1 | 2 |\n")
+    assert "style=" not in html
+    assert '<th class="align-center">a</th>' in html and '<td class="align-right">2</td>' in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -89,3 +90,36 @@ def make_article(**kw: Any) -> Article:
     }
     defaults.update(kw)
     return Article(**defaults)
+
+
+TOOLS = TESTS / "tools" / "node_modules"
+
+
+def require(path: Path | None, what: str) -> Path:
+    """The path of an external checker; skip the test without it, but fail under CI."""
+    if path is not None and path.exists():
+        return path
+    message = f"{what} is not installed: run sh tests/setup.sh"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def bundled_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's own site (config.yaml and content/), built once per test run."""
+    from generator.pipeline import build
+
+    out = tmp_path_factory.mktemp("bundled") / "site"
+    build(REPO, output_dir=out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/sample_site built once per test run."""
+    from generator.pipeline import build
+
+    out = tmp_path_factory.mktemp("sample") / "site"
+    build(SAMPLE_SITE, output_dir=out, now=FIXED_NOW)
+    return out

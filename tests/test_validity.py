@@ -1,0 +1,63 @@
+"""The built sites judged by outside tools: the Nu HTML checker, feedparser, a link checker."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from tests.conftest import TOOLS, require
+from tests.linkcheck import broken_links
+
+pytestmark = pytest.mark.slow
+
+
+def nu_check(*targets: Path) -> str:
+    """Run the Nu HTML checker (HTML and CSS) and return what it reports as errors."""
+    jar = require(TOOLS / "vnu-jar" / "build" / "dist" / "vnu.jar", "the Nu HTML checker (npm vnu-jar)")
+    java = require(Path(shutil.which("java") or "/nonexistent"), "Java")
+    result = subprocess.run(
+        [str(java), "-jar", str(jar), "--errors-only", "--also-check-css", "--skip-non-html", "--format", "text"]
+        + [str(t) for t in targets],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return (result.stdout + result.stderr).strip() if result.returncode else ""
+
+
+def test_every_page_and_stylesheet_passes_the_nu_html_checker(bundled_site: Path, sample_output: Path) -> None:
+    pages = list(bundled_site.rglob("*.html")) + list(sample_output.rglob("*.html"))
+    assert len(pages) > 30
+    errors = nu_check(bundled_site, sample_output, *bundled_site.glob("static/*.css"))
+    assert errors == "", errors
+
+
+def test_the_checker_does_catch_errors(tmp_path: Path) -> None:
+    """Guards the test above: a broken page must fail."""
+    bad = tmp_path / "bad.html"
+    bad.write_text("<!doctype html><html><head></head><body><p><div></p></body></html>", encoding="utf-8")
+    assert "error" in nu_check(bad).lower()
+
+
+def test_every_feed_of_the_bundled_site_parses(bundled_site: Path) -> None:
+    feeds = sorted(bundled_site.rglob("*.xml"))
+    feeds = [f for f in feeds if f.name == "feed.xml"]
+    assert len(feeds) == 4  # the site and its three collections
+    for feed in feeds:
+        parsed = feedparser.parse(feed.read_bytes())
+        assert not parsed.bozo, (feed, parsed.get("bozo_exception"))
+        assert all(e.title and e.link and e.id and e.updated for e in parsed.entries)
+
+
+def test_every_internal_link_and_asset_resolves(bundled_site: Path, sample_output: Path) -> None:
+    assert broken_links(bundled_site, base_path="/digest/") == []
+    assert broken_links(sample_output, base_path="/sub/path/") == []
+
+
+def test_link_checker_finds_a_broken_link(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text('<a href="missing/">x</a><a href="#nowhere">y</a>', encoding="utf-8")
+    assert broken_links(tmp_path) == ["index.html -> missing/", "index.html -> #nowhere (no such id)"]

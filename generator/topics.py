@@ -180,7 +180,7 @@ def related_articles(site: Site, limit: int = 4, window: int = 40) -> dict[str, 
         if article.collection:
             ids = lists[article.collection]
             same = _nearby(ids, positions[article.collection][article_id], window, mine, slugs)
-            picks = [i for _, _, i in sorted(same)[:limit]]
+            picks = [candidate[-1] for candidate in sorted(same)[:limit]]
         if len(picks) < limit and mine:
             others = {
                 candidate
@@ -191,7 +191,7 @@ def related_articles(site: Site, limit: int = 4, window: int = 40) -> dict[str, 
                 )
                 if candidate[0] < 0
             }
-            for _, _, other in sorted(others):
+            for *_, other in sorted(others):
                 if len(picks) == limit:
                     break
                 if other not in picks:
@@ -202,10 +202,13 @@ def related_articles(site: Site, limit: int = 4, window: int = 40) -> dict[str, 
 
 def _nearby(
     ids: tuple[str, ...], at: int, window: int, tags: frozenset[str], slugs: dict[str, frozenset[str]]
-) -> list[tuple[int, int, str]]:
-    """(minus tags shared, distance, id) for the articles within `window` of position `at`."""
+) -> list[tuple[int, int, int, str]]:
+    """(minus tags shared, distance, position, id) for the articles within `window` of `at`.
+
+    Sorting these ranks more shared tags first, then nearer, then newer.
+    """
     return [
-        (-len(tags & slugs[ids[j]]), abs(j - at), ids[j])
+        (-len(tags & slugs[ids[j]]), abs(j - at), j, ids[j])
         for j in range(max(0, at - window), min(len(ids), at + window + 1))
         if j != at
     ]

@@ -116,6 +116,16 @@ def bundled_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def compact_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's site built with the example theme that extends default."""
+    from generator.pipeline import build
+
+    out = tmp_path_factory.mktemp("compact") / "site"
+    build(REPO, output_dir=out, theme="compact")
+    return out
+
+
+@pytest.fixture(scope="session")
 def sample_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """tests/sample_site built once per test run."""
     from generator.pipeline import build

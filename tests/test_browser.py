@@ -154,7 +154,9 @@ def test_layout_fits_a_phone_screen(browser: Any, origin: str) -> None:
     page = context.new_page()
     for path in PAGES.values():
         page.goto(origin + BASE + path)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 360px"
     context.close()
 

@@ -20,7 +20,16 @@ def nu_check(*targets: Path) -> str:
     jar = require(TOOLS / "vnu-jar" / "build" / "dist" / "vnu.jar", "the Nu HTML checker (npm vnu-jar)")
     java = require(Path(shutil.which("java") or "/nonexistent"), "Java")
     result = subprocess.run(
-        [str(java), "-jar", str(jar), "--errors-only", "--also-check-css", "--skip-non-html", "--format", "text"]
+        [
+            str(java),
+            "-jar",
+            str(jar),
+            "--errors-only",
+            "--also-check-css",
+            "--skip-non-html",
+            "--format",
+            "text",
+        ]
         + [str(t) for t in targets],
         capture_output=True,
         text=True,
@@ -29,10 +38,12 @@ def nu_check(*targets: Path) -> str:
     return (result.stdout + result.stderr).strip() if result.returncode else ""
 
 
-def test_every_page_and_stylesheet_passes_the_nu_html_checker(bundled_site: Path, sample_output: Path) -> None:
-    pages = list(bundled_site.rglob("*.html")) + list(sample_output.rglob("*.html"))
-    assert len(pages) > 30
-    errors = nu_check(bundled_site, sample_output, *bundled_site.glob("static/*.css"))
+def test_every_page_and_stylesheet_passes_the_nu_html_checker(
+    bundled_site: Path, sample_output: Path, compact_site: Path
+) -> None:
+    sites = (bundled_site, sample_output, compact_site)
+    assert sum(len(list(site.rglob("*.html"))) for site in sites) > 60
+    errors = nu_check(*sites, *bundled_site.glob("static/*.css"), *compact_site.glob("static/*.css"))
     assert errors == "", errors
 
 
@@ -53,8 +64,11 @@ def test_every_feed_of_the_bundled_site_parses(bundled_site: Path) -> None:
         assert all(e.title and e.link and e.id and e.updated for e in parsed.entries)
 
 
-def test_every_internal_link_and_asset_resolves(bundled_site: Path, sample_output: Path) -> None:
+def test_every_internal_link_and_asset_resolves(
+    bundled_site: Path, sample_output: Path, compact_site: Path
+) -> None:
     assert broken_links(bundled_site, base_path="/digest/") == []
+    assert broken_links(compact_site, base_path="/digest/") == []
     assert broken_links(sample_output, base_path="/sub/path/") == []
 
 

@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from generator.config import parse_config
+from generator.errors import BuildFailed
+from generator.pipeline import plan
+from generator.theme import builtin_themes_dir, find_theme, static_files
+from tests.conftest import FIXED_NOW, REPO, MakeSite, article_text
+
+
+def html_of(result, path: str) -> str:  # type: ignore[no-untyped-def]
+    return next(o.content.decode() for o in result.outputs if str(o.path) == path)
+
+
+def config_for(root: Path, text: str = "base_url: https://e.org/\n"):  # type: ignore[no-untyped-def]
+    return parse_config(text, root / "config.yaml")
+
+
+def test_builtin_themes_are_found_from_any_site(tmp_path: Path) -> None:
+    theme, warnings = find_theme(config_for(tmp_path))
+    assert theme.folder == builtin_themes_dir() / "default"
+    assert warnings == ()
+
+
+def test_compact_extends_default(tmp_path: Path) -> None:
+    theme, _ = find_theme(config_for(tmp_path, "theme: compact\n"))
+    assert [f.name for f in theme.folders] == ["compact", "default"]
+    templates = theme.template_dirs
+    assert templates[0].parent.name == "compact" and templates[1].parent.name == "default"
+    static = {str(s.path): s.source for s in static_files(theme)}
+    assert static["static/theme.css"].parent.parent.name == "compact"  # the child's file wins
+    assert static["static/style.css"].parent.parent.name == "default"  # the rest is inherited
+
+
+def test_site_overrides_come_before_the_theme(make_site: MakeSite) -> None:
+    root = make_site(
+        {
+            "content/world/a.md": article_text("A"),
+            "overrides/templates/404.html": "{% extends 'base.html' %}{% block main %}<p>Custom 404</p>{% endblock %}",
+            "overrides/static/theme.css": "body { color: red }",
+        }
+    )
+    result = plan(root, now=FIXED_NOW)
+    assert "<p>Custom 404</p>" in html_of(result, "404.html")
+    assert "Skip to content" in html_of(result, "404.html")  # base.html still comes from the theme
+    css = next(s for s in result.static if str(s.path) == "static/theme.css")
+    assert css.source == root / "overrides" / "static" / "theme.css"
+
+
+def test_a_site_theme_extending_default_with_its_own_texts(make_site: MakeSite) -> None:
+    root = make_site(
+        {
+            "content/world/a.md": article_text("A"),
+            "themes/mine/theme.yaml": "extends: default\n",
+            "themes/mine/i18n/en.yaml": "latest: Fresh off the press\n",
+        },
+        config="base_url: https://e.org/\ntheme: mine\nhome_latest: 3\n",
+    )
+    root_text = root / "content" / "world" / "b.md"
+    root_text.write_text(article_text("B", "2020-09-04"), encoding="utf-8")
+    home = html_of(plan(root, now=FIXED_NOW), "index.html")
+    assert "Fresh off the press" in home
+    assert "Skip to content" in home  # other texts still come from default
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"themes/a/theme.yaml": "extends: b\n", "themes/b/theme.yaml": "extends: a\n"}, "loop"),
+        ({"themes/a/theme.yaml": "extends: nowhere\n"}, "theme 'nowhere' not found"),
+        ({"themes/a/theme.yaml": "extend: default\n"}, "unknown key 'extend'"),
+        ({"themes/a/theme.yaml": "extends: [\n"}, "invalid YAML"),
+    ],
+)
+def test_theme_file_errors(make_site: MakeSite, files: dict[str, str | bytes], message: str) -> None:
+    root = make_site(files, config="theme: a\n")
+    with pytest.raises(BuildFailed) as info:
+        find_theme(config_for(root, "theme: a\n"))
+    assert message in str(info.value)
+
+
+def test_unknown_language_warns_and_falls_back_to_english(tmp_path: Path) -> None:
+    _, warnings = find_theme(config_for(tmp_path, "language: de\n"))
+    assert len(warnings) == 1 and "no texts for language 'de'" in warnings[0].message
+
+
+def test_every_language_has_every_text() -> None:
+    import yaml
+
+    folder = REPO / "themes" / "default" / "i18n"
+    tables = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in folder.glob("*.yaml")}
+    assert set(tables) == {"en", "ru"}
+    assert set(tables["en"]) == set(tables["ru"])
+    used = set()
+    for template in (REPO / "themes").rglob("*.html"):
+        used |= set(re.findall(r"""\bt\(["'](\w+)["']""", template.read_text(encoding="utf-8")))
+    assert used <= set(tables["en"]), used - set(tables["en"])
+
+
+def test_russian_site_gets_russian_texts_dates_and_plurals(make_site: MakeSite) -> None:
+    root = make_site(
+        {
+            "content/world/a.md": article_text("Протесты", "2020-09-03", body="слово " * 500),
+            "content/world/b.md": article_text("Марш", "2020-09-01"),
+        },
+        config="base_url: https://e.org/\nlanguage: ru\ncollections: [{key: world, title: Мир}]\n",
+    )
+    result = plan(root, now=FIXED_NOW)
+    article = html_of(result, "world/protesty/index.html")
+    assert '<html lang="ru">' in article
+    assert "3 сентября 2020\u202fг." in article  # Babel's narrow no-break space
+    assert "2 минуты чтения" in article
+    assert "Перейти к содержанию" in article
+    collection = html_of(result, "world/index.html")
+    assert "2 материала" in collection
+    assert "сентябрь 2020" in html_of(result, "archive/2020/index.html")
+
+
+def test_article_in_another_language_than_the_site(make_site: MakeSite) -> None:
+    root = make_site({"content/world/a.md": article_text("Марш", lang="ru")})
+    page = html_of(plan(root, now=FIXED_NOW), "world/marsh/index.html")
+    assert '<html lang="ru">' in page
+    assert "Перейти к содержанию" in page  # the theme speaks the page's language where it can
+    assert '<div class="wrap" lang="en">' in page  # the site's own name and nav stay marked English
+
+
+def test_article_metadata(make_site: MakeSite) -> None:
+    root = make_site(
+        {
+            "content/world/a.md": article_text(
+                "Night trains",
+                "2020-09-02T08:00:00+03:00",
+                summary="Sleepers are back",
+                tags="[rail, climate]",
+                authors="[Ann, Bob]",
+                image="/img/train.jpg",
+                updated="2020-09-04",
+            )
+        }
+    )
+    page = html_of(plan(root, now=FIXED_NOW), "world/night-trains/index.html")
+    assert '<meta property="og:type" content="article">' in page
+    assert '<meta property="og:image" content="https://example.org/img/train.jpg">' in page
+    assert '<meta name="twitter:card" content="summary_large_image">' in page
+    assert '<meta property="article:tag" content="rail">' in page
+    assert '<time datetime="2020-09-02T05:00:00+00:00">September 2, 2020</time>' in page
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    assert data["@type"] == "NewsArticle"
+    assert data["headline"] == "Night trains"
+    assert data["datePublished"] == "2020-09-02T05:00:00+00:00"  # in the site's time zone
+    assert data["dateModified"].startswith("2020-09-04")
+    assert [a["name"] for a in data["author"]] == ["Ann", "Bob"]
+    assert data["publisher"]["name"] == "Test Digest"
+    assert data["articleSection"] == "World"
+
+
+def test_json_ld_cannot_break_out_of_its_script(make_site: MakeSite) -> None:
+    root = make_site({"content/world/a.md": article_text("</script><script>alert(1)</script>")})
+    page = html_of(plan(root, now=FIXED_NOW), "world/script-script-alert-1-script/index.html")
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    assert block and "alert(1)" in json.loads(block.group(1))["headline"]
+    assert "<script>alert(1)" not in page
+
+
+def test_related_and_neighbour_articles(make_site: MakeSite) -> None:
+    root = make_site(
+        {
+            "content/world/a.md": article_text("A", "2020-01-01", tags="[x]"),
+            "content/world/b.md": article_text("B", "2020-01-02", tags="[y]"),
+            "content/world/c.md": article_text("C", "2020-01-03", tags="[x]"),
+            "content/belarus/d.md": article_text("D", "2020-01-04", tags="[x]"),
+        }
+    )
+    page = html_of(plan(root, now=FIXED_NOW), "world/b/index.html")
+    assert 'rel="prev" href="../../world/c/"' in page  # newer in the collection
+    assert 'rel="next" href="../../world/a/"' in page  # older in the collection
+    related = page.split('id="related-title"')[1]
+    titles = re.findall(r'class="item-title"><a href="[^"]+">(\w)</a>', related)
+    assert titles[:2] == ["C", "A"]  # same collection first, nearest first
+    page_a = html_of(plan(root, now=FIXED_NOW), "world/a/index.html")
+    related_a = re.findall(
+        r'class="item-title"><a href="[^"]+">(\w)</a>', page_a.split('id="related-title"')[1]
+    )
+    assert related_a == [
+        "C",
+        "B",
+        "D",
+    ]  # shared tag x first, then the rest of the collection, then tag x elsewhere

@@ -6,6 +6,8 @@ hint line, and exit status 1. A user's mistake never shows a traceback.
 
 from __future__ import annotations
 
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +46,16 @@ def build(source: Path, output: Path | None, base_url: str | None, drafts: bool,
     """Build the site from config.yaml and content/ into site/."""
     from .pipeline import build as run_build
 
-    summary = _run(
-        run_build,
-        source.absolute(),
-        output_dir=output.absolute() if output else None,
-        base_url=base_url,
-        include_drafts=drafts,
-        include_future=future,
-    )
+    with _ProgressBar() as progress:
+        summary = _run(
+            run_build,
+            source.absolute(),
+            output_dir=output.absolute() if output else None,
+            base_url=base_url,
+            include_drafts=drafts,
+            include_future=future,
+            progress=progress,
+        )
     for warning in summary.warnings:
         click.echo(str(warning), err=True)
     click.echo(
@@ -62,7 +66,172 @@ def build(source: Path, output: Path | None, base_url: str | None, drafts: bool,
     )
 
 
-def _run(function: Any, *args: Any, **kwargs: Any) -> Any:
+@main.command()
+@SOURCE
+@click.option("--drafts", is_flag=True, help="Check articles marked draft: true too.")
+@click.option("--future", is_flag=True, help="Check articles dated in the future too.")
+def check(source: Path, drafts: bool, future: bool) -> None:
+    """Check config, every article and every internal link, without writing anything."""
+    from .pipeline import check as run_check
+
+    summary = _run(run_check, source.absolute(), include_drafts=drafts, include_future=future, after="")
+    for warning in summary.warnings:
+        click.echo(str(warning), err=True)
+    click.echo(
+        f"Checked {summary.articles} {_plural(summary.articles, 'article')} and {summary.pages} pages"
+        f" in {summary.seconds:.2f} s: no problems found"
+    )
+
+
+@main.command()
+@SOURCE
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    "-p",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port (0: any free one).",
+)
+@click.option("--drafts", is_flag=True, help="Include articles marked draft: true.")
+@click.option("--future", is_flag=True, help="Include articles dated in the future.")
+def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> None:
+    """Preview the site, rebuilding and reloading open pages on every change."""
+    import errno
+
+    from .config import load_config
+    from .pipeline import files_of, plan
+    from .server import DevServer, Snapshot
+    from .server import serve as run_server
+    from .theme import builtin_themes_dir
+    from .watch import classify, is_ignored
+
+    root = source.absolute()
+    config = _run(load_config, root, after="")
+    servers: list[DevServer] = []
+
+    def rebuild() -> dict[str, bytes | Path]:
+        return files_of(plan(root, include_drafts=drafts, include_future=future, base_url=servers[0].url))
+
+    try:
+        servers.append(DevServer(rebuild, host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            _fail(
+                f"port {port} on {host} is already in use", "pass another one, e.g. --port 8001 (or --port 0)"
+            )
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", "check --host and --port")
+    server = servers[0]
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - this is the check, not a binding
+        click.echo(
+            "warning: serving on all interfaces: anyone on your network can open the preview", err=True
+        )
+
+    def report(snapshot: Snapshot, seconds: float, paths: frozenset[Path]) -> None:
+        what = ", ".join(sorted(classify(paths, config))) or "start"
+        if snapshot.errors:
+            for line in snapshot.errors:
+                click.echo(line, err=True)
+            click.echo(f"Build failed ({what}); still serving the last good version.", err=True)
+        else:
+            click.echo(f"Built in {seconds:.2f} s ({what}): {len(snapshot.files)} files")
+
+    folders = [root]
+    builtin = builtin_themes_dir()
+    if root not in builtin.parents:
+        folders.append(builtin)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+    click.echo(f"Serving {_show(root)} at {server.url}  (Ctrl-C to stop)")
+    run_server(server, folders, lambda path: not is_ignored(path, config), report)
+    click.echo("Stopped.")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--title", default="My News Digest", show_default=True, help="The new site's title.")
+def init(folder: Path, title: str) -> None:
+    """Create a new site in FOLDER: a commented config.yaml and one example article."""
+    from .scaffold import init_site
+
+    written = _run(init_site, folder.absolute(), title, after="Nothing was written.")
+    for path in written:
+        click.echo(f"created {_show(path).rstrip('/')}")
+    click.echo(f"Next: cd {folder} && digest serve")
+
+
+@main.command()
+@click.argument("title")
+@SOURCE
+@click.option("--collection", "-c", required=True, help="Collection key or title.")
+@click.option("--tag", "-t", "tags", multiple=True, help="A tag (repeat for more).")
+def new(title: str, source: Path, collection: str, tags: tuple[str, ...]) -> None:
+    """Start a draft article called TITLE and print its path."""
+    from .config import load_config
+    from .scaffold import new_article
+
+    config = _run(load_config, source.absolute(), after="")
+    path = _run(new_article, config, title, collection, tags, after="Nothing was written.")
+    click.echo(_show(path).rstrip("/"))
+
+
+@main.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@SOURCE
+@click.option("--collection", "-c", help="Collection key or title (default: the rubric line of the text).")
+@click.option("--date", "when", help="Publication date, ISO 8601 (default: now).")
+def import_(files: tuple[Path, ...], source: Path, collection: str | None, when: str | None) -> None:
+    """Turn raw article text (as copied from a news site) into article files."""
+    from zoneinfo import ZoneInfo
+
+    from .config import load_config
+    from .content import parse_date
+    from .errors import BuildFailed, SiteError
+    from .importer import import_file
+
+    config = _run(load_config, source.absolute(), after="")
+    moment = None
+    if when:
+        try:
+            moment = parse_date(when, ZoneInfo(config.timezone))
+        except ValueError:
+            _fail(
+                f"--date {when!r} is not an ISO 8601 date",
+                "for example --date 2020-09-03 or 2020-09-03T10:00+03:00",
+            )
+    errors: list[SiteError] = []
+    for file in files:
+        try:
+            path, cleaned = import_file(config, file.absolute(), collection, moment)
+        except BuildFailed as failed:
+            errors.extend(failed.errors)
+            continue
+        click.echo(f"{_show(file).rstrip('/')} -> {_show(path).rstrip('/')}")
+        for repair in cleaned.repairs:
+            click.echo(f"  {repair}")
+    if errors:
+        _run(_raise, errors, after="")
+
+
+def _raise(errors: list[Any]) -> None:
+    from .errors import BuildFailed
+
+    raise BuildFailed(errors)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _fail(message: str, hint: str | None = None) -> None:
+    """Print an error the way build errors are printed, and exit 1."""
+    click.echo(f"error: {message}", err=True)
+    if hint:
+        click.echo(f"  hint: {hint}", err=True)
+    raise SystemExit(1)
+
+
+def _run(function: Any, *args: Any, after: str = "The output folder was not changed.", **kwargs: Any) -> Any:
     """Call a pipeline function; print its errors and exit 1 if it fails."""
     from .errors import BuildFailed
 
@@ -72,10 +241,43 @@ def _run(function: Any, *args: Any, **kwargs: Any) -> Any:
         for error in failed.errors:
             click.echo(str(error), err=True)
         count = len(failed.errors)
-        click.echo(
-            f"Build failed: {count} {_plural(count, 'error')}; the output folder was not changed.", err=True
-        )
+        click.echo(f"Failed: {count} {_plural(count, 'error')}. {after}".rstrip(), err=True)
         raise SystemExit(1) from None
+
+
+class _ProgressBar:
+    """A progress bar on a terminal for stages with many items; silent when output is not a terminal."""
+
+    MINIMUM = 500
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.bar: Any = None
+        self.stage = ""
+        self.done = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total < self.MINIMUM:
+            return
+        if stage != self.stage:
+            self._close()
+            self.bar = click.progressbar(length=total, label=stage.ljust(16), file=sys.stderr)
+            self.bar.__enter__()
+            self.stage, self.done = stage, 0
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.bar.length - self.done)
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
 
 
 def _plural(count: int, word: str) -> str:

@@ -20,7 +20,7 @@ import yaml
 
 from . import markup, yamlutil
 from .errors import BuildFailed, FrontMatterError, SiteError, SourceLocation
-from .model import Article, Config, Source
+from .model import PROGRESS_EVERY, Article, Config, Progress, Source, no_progress
 from .urls import slugify
 
 _DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})-")
@@ -57,14 +57,16 @@ def discover(content_dir: Path) -> list[Path]:
     return sorted(found)
 
 
-def read_articles(config: Config) -> tuple[tuple[Article, ...], list[SiteError]]:
+def read_articles(
+    config: Config, progress: Progress = no_progress
+) -> tuple[tuple[Article, ...], list[SiteError]]:
     """Read and parse every article below the config's content folder.
 
     Returns the good articles newest first, and an error for each broken file,
     so that later stages can still report their own problems in the same run.
     """
     raws, errors = load_files(config.content_dir, discover(config.content_dir))
-    articles, parse_errors = parse_all(raws, config)
+    articles, parse_errors = parse_all(raws, config, progress)
     return sort_newest_first(articles), errors + parse_errors
 
 
@@ -93,12 +95,16 @@ def load_files(content_dir: Path, paths: Iterable[Path]) -> tuple[list[RawArticl
     return raws, errors
 
 
-def parse_all(raws: Iterable[RawArticle], config: Config) -> tuple[list[Article], list[SiteError]]:
+def parse_all(
+    raws: list[RawArticle], config: Config, progress: Progress = no_progress
+) -> tuple[list[Article], list[SiteError]]:
     """Parse every raw article, collecting the errors of all of them."""
     articles: list[Article] = []
     errors: list[SiteError] = []
     tz = ZoneInfo(config.timezone)
-    for raw in raws:
+    for done, raw in enumerate(raws):
+        if done % PROGRESS_EVERY == 0:
+            progress("Reading articles", done, len(raws))
         try:
             articles.append(parse_article(raw, tz))
         except BuildFailed as failed:

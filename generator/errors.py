@@ -84,6 +84,10 @@ class OutputConflictError(SiteError):
     """Two sources would write the same output file, or a path leaves the output folder."""
 
 
+class LinkError(SiteError):
+    """A page links to something the site does not have."""
+
+
 class OutputError(SiteError):
     """The output folder cannot be written safely."""
 

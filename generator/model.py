@@ -6,7 +6,7 @@ changes the ones it was given. Nothing in this module does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -16,6 +16,14 @@ from typing import Any
 from .errors import SiteError, SourceLocation
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+# Told (stage name, items done, items in all) as long stages go; for progress bars.
+Progress = Callable[[str, int, int], None]
+PROGRESS_EVERY = 100
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """The default `Progress`: says nothing."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from babel.dates import format_date
 
 from . import views
 from .errors import BuildFailed, SiteError, SourceLocation, TemplateError
-from .model import Config, OutputFile, Site
+from .model import PROGRESS_EVERY, Config, OutputFile, Progress, Site, no_progress
 from .theme import FALLBACK_LANGUAGE, Theme
 from .topics import collection_neighbours, related_articles
 from .urls import archive_url, collection_url, output_path_for, paged, root_prefix, tag_url
@@ -136,6 +136,8 @@ def plan_pages(site: Site) -> Iterator[Page]:
         )  # fmt: skip
 
     for collection in site.collections:
+        if not collection.article_ids:
+            continue  # like the navigation and the feeds, an empty collection has no page yet
         cview = collection_views[collection.key]
         yield from _list_pages(
             "collection", cview["title"], collection.article_ids, collection_url(collection.key),
@@ -192,12 +194,17 @@ def _list_pages(
         )  # fmt: skip
 
 
-def render_pages(site: Site, env: jinja2.Environment, theme: Theme) -> tuple[OutputFile, ...]:
+def render_pages(
+    site: Site, env: jinja2.Environment, theme: Theme, progress: Progress = no_progress
+) -> tuple[OutputFile, ...]:
     """Render every page; raise `BuildFailed` with each template error found."""
     site_view = views.site_view(site)
     outputs: list[OutputFile] = []
     errors: dict[str, SiteError] = {}
-    for page in plan_pages(site):
+    pages = list(plan_pages(site))
+    for done, page in enumerate(pages):
+        if done % PROGRESS_EVERY == 0:
+            progress("Rendering pages", done, len(pages))
         try:
             html = render_page(page, site_view, env, site.config, theme)
         except jinja2.TemplateError as exc:

@@ -197,12 +197,15 @@ def static_files(theme: Theme) -> tuple[StaticFile, ...]:
     """Every file of the theme chain's static folders, as it will sit under `static/` in the output.
 
     The first folder holding a path wins (overrides, then the theme, then its
-    parents); hidden files are skipped.
+    parents); hidden files, and links to files outside the folder, are skipped.
     """
     chosen: dict[PurePosixPath, StaticFile] = {}
     for folder in theme.static_dirs:
+        real_folder = folder.resolve()
         for path in sorted(folder.rglob("*")):
             out = PurePosixPath("static") / path.relative_to(folder).as_posix()
-            if path.is_file() and is_safe_path(out):
+            # A link that leads out of the static folder could publish any file on the machine.
+            is_inside = real_folder in path.resolve().parents
+            if path.is_file() and is_inside and is_safe_path(out):
                 chosen.setdefault(out, StaticFile(out, path))
     return tuple(sorted(chosen.values(), key=lambda s: s.path))

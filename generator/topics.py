@@ -12,9 +12,42 @@ from collections.abc import Iterable
 from types import MappingProxyType
 
 from .config import KEY_PATTERN, RESERVED_KEYS
-from .errors import BuildFailed, CollectionError, OutputConflictError, SiteError
+from .errors import BuildFailed, CollectionError, OutputConflictError, SiteError, SourceLocation
 from .model import Article, Collection, CollectionSpec, Config, Site, Tag
 from .urls import article_url, slugify
+
+
+def collection_key(name: str, specs: Iterable[CollectionSpec]) -> str | None:
+    """The key of the collection `name` means: a key or a title, in any case, or their slug."""
+    folded, slug = _fold(name), slugify(name)
+    for spec in specs:
+        if folded in (spec.key, _fold(spec.title)) or slug in (spec.key, slugify(spec.title)):
+            return spec.key
+    return None
+
+
+def unknown_collection(
+    name: str, specs: tuple[CollectionSpec, ...], location: SourceLocation | None
+) -> CollectionError:
+    """The error for a collection name that matches none of `specs`, with a "did you mean" hint."""
+    choices = [s.key for s in specs] + [s.title for s in specs]
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
+    by_title = {s.title: s.key for s in specs}
+    if close:
+        hint = f"did you mean '{by_title.get(close[0], close[0])}'?"
+    else:
+        hint = "known collections: " + ", ".join(s.key for s in specs)
+    return CollectionError(
+        f"unknown collection '{name}'", location, hint + " (collections are listed in config.yaml)"
+    )
+
+
+def require_collection(name: str, specs: tuple[CollectionSpec, ...], location: SourceLocation | None) -> str:
+    """The key for `name`; any slug when no collections are configured. Raises `BuildFailed` if unknown."""
+    key = collection_key(name, specs) if specs else _open_key(name)
+    if not key:
+        raise BuildFailed([unknown_collection(name, specs, location)])
+    return key
 
 
 def resolve_collections(
@@ -24,38 +57,29 @@ def resolve_collections(
 
     A name matches a configured collection by key, by title, or by slug, in
     any case; an unknown name is an error, returned with the results. An
-    article that names none takes the folder it sits in under
-    `content/` when that folder is a collection. With no collections in the
-    config, the names the articles use form the collections.
+    article that names none takes the folder it sits in under `content/`
+    when that folder is a collection. With no collections in the config, the
+    names the articles use form the collections.
     """
     specs = list(config.collections)
-    lookup = {_fold(s.key): s.key for s in specs} | {_fold(s.title): s.key for s in specs}
-    lookup |= {slugify(s.title): s.key for s in specs}
     is_open = not specs
     errors: list[SiteError] = []
     resolved: list[Article] = []
     for article in articles:
         keys: list[str] = []
-        for name in article.collections:
-            key = lookup.get(_fold(name)) or lookup.get(slugify(name))
-            if key is None and is_open:
-                key = _open_key(name)
-                if key:
-                    lookup[_fold(name)] = key
-                    specs.append(CollectionSpec(key, name))
-            if key is None:
-                errors.append(_unknown(name, article, config.collections))
-            elif key not in keys:
-                keys.append(key)
-        if not article.collections and "/" in article.id:
+        names = article.collections
+        if not names and "/" in article.id and not article.id.startswith("_"):
             folder = article.id.split("/", 1)[0]
-            key = lookup.get(folder)
-            if key is None and is_open and not folder.startswith("_"):
-                key = _open_key(folder)
-                if key:
-                    lookup[folder] = key
-                    specs.append(CollectionSpec(key, folder.replace("-", " ").replace("_", " ").title()))
-            if key:
+            if is_open or collection_key(folder, specs) == folder:
+                names = (folder.replace("-", " ").replace("_", " ").title() if is_open else folder,)
+        for name in names:
+            key = collection_key(name, specs)
+            if key is None and is_open and (key := _open_key(name)):
+                specs.append(CollectionSpec(key, name))
+            if key is None:
+                if article.collections:
+                    errors.append(unknown_collection(name, config.collections, article.source_location))
+            elif key not in keys:
                 keys.append(key)
         resolved.append(dataclasses.replace(article, collections=tuple(keys)))
     return tuple(resolved), tuple(specs), errors
@@ -70,21 +94,6 @@ def _open_key(name: str) -> str:
     if key in RESERVED_KEYS:
         key += "-1"
     return key if KEY_PATTERN.fullmatch(key) else ""
-
-
-def _unknown(name: str, article: Article, specs: tuple[CollectionSpec, ...]) -> CollectionError:
-    choices = [s.key for s in specs] + [s.title for s in specs]
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
-    by_key = {s.title: s.key for s in specs}
-    if close:
-        hint = f"did you mean '{by_key.get(close[0], close[0])}'?"
-    else:
-        hint = "known collections: " + ", ".join(s.key for s in specs)
-    return CollectionError(
-        f"unknown collection '{name}'",
-        article.source_location,
-        hint + " (collections are listed in config.yaml)",
-    )
 
 
 def group_collections(

@@ -74,4 +74,11 @@ def test_every_internal_link_and_asset_resolves(
 
 def test_link_checker_finds_a_broken_link(tmp_path: Path) -> None:
     (tmp_path / "index.html").write_text('<a href="missing/">x</a><a href="#nowhere">y</a>', encoding="utf-8")
-    assert broken_links(tmp_path) == ["index.html -> missing/", "index.html -> #nowhere (no such id)"]
+    (tmp_path / "a.html").write_text(
+        '<a href="/elsewhere/">z</a><a href="a.html#x" id="x">w</a>', encoding="utf-8"
+    )
+    assert sorted(broken_links(tmp_path, base_path="/sub/")) == [
+        "a.html -> /elsewhere/ (outside the site's base path /sub/)",
+        "index.html -> #nowhere (no element with id 'nowhere')",
+        "index.html -> missing/ (no such page or file)",
+    ]

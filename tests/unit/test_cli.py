@@ -52,7 +52,7 @@ def test_every_broken_article_is_listed_with_file_and_line(make_site: MakeSite) 
     assert "unknown_collection.md: error: unknown collection 'Wrld'" in err and "did you mean 'world'?" in err
     assert "would both be written to /world/same-title/" in err
     assert "latin1.md:2: error: file is not valid UTF-8" in err
-    assert "Build failed: 5 errors" in err
+    assert "Failed: 5 errors. The output folder was not changed." in err
     assert not (root / "site").exists()
 
 

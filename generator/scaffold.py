@@ -1,0 +1,164 @@
+"""Scaffolding for the editor's commands: a new site (`digest init`) and a new article (`digest new`).
+
+Both write files, so both refuse to overwrite anything, and both write their
+text from here: they work from a plain `pip install`, outside this repository.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from . import content, yamlutil
+from .config import CONFIG_NAME
+from .errors import BuildFailed, OutputError, SiteError, SourceLocation
+from .model import Config
+from .topics import require_collection
+from .urls import slugify
+
+CONFIG_TEMPLATE = """\
+# newsdigest site configuration. Every key is optional; the README lists them all.
+
+# The site's name, shown in the masthead, page titles and feeds.
+title: {title}
+description: A digest of the news that matters to us.
+
+# The address the site is published at; feeds, the sitemap and canonical links use it.
+# A subpath works too, e.g. https://user.github.io/digest/
+base_url: https://example.org/
+
+# Language of the site's texts (en, ru) and the time zone of dates written without an offset.
+language: en
+timezone: UTC
+
+# Default author of articles and feeds.
+author: The editors
+
+theme: default
+per_page: 10
+
+# Collections, in the order the site shows them. An article names one with
+# `collection:` (key or title), or sits in content/<key>/.
+collections:
+  - key: news
+    title: News
+    description: The latest news.
+"""
+
+EXAMPLE_ARTICLE = """\
+---
+title: Welcome to your news digest
+date: {date}
+collection: news
+tags: [getting started]
+summary: Your site is ready; this article shows the format of an article.
+---
+
+This is an example article. Every Markdown file under `content/` is an article: a
+block of YAML front matter between `---` lines, then the text.
+
+## Next steps
+
+- Run `digest new "A headline" --collection news` to start an article.
+- Run `digest serve` and open the address it prints: the page reloads as you save.
+- Run `digest build` to write the finished site into `site/`.
+"""
+
+
+def init_site(folder: Path, title: str = "My News Digest", now: datetime | None = None) -> list[Path]:
+    """Create a new, buildable site in `folder`; return the files written.
+
+    Raises `BuildFailed` if the folder already holds a config or articles.
+    """
+    config_path = folder / CONFIG_NAME
+    content_dir = folder / "content"
+    if config_path.exists() or (content_dir.exists() and any(content_dir.iterdir())):
+        raise BuildFailed(
+            [
+                OutputError(
+                    "this folder already holds a site",
+                    SourceLocation(config_path if config_path.exists() else content_dir),
+                    "choose an empty or new folder for `digest init`",
+                )
+            ]
+        )
+    moment = (now or datetime.now(ZoneInfo("UTC"))).replace(microsecond=0)
+    article = content_dir / "news" / "welcome.md"
+    article.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(CONFIG_TEMPLATE.format(title=_yaml_scalar(title)), encoding="utf-8")
+    article.write_text(EXAMPLE_ARTICLE.format(date=moment.isoformat()), encoding="utf-8")
+    gitignore = folder / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("/site/\n/.digest-cache/\n", encoding="utf-8")
+    return [config_path, article, gitignore]
+
+
+def new_article(
+    config: Config,
+    title: str,
+    collection: str,
+    tags: tuple[str, ...] = (),
+    now: datetime | None = None,
+) -> Path:
+    """Write a draft article for `title` into the folder that holds `collection`; return its path.
+
+    Raises `BuildFailed` for an unknown collection, a title with no usable
+    slug, or an existing file.
+    """
+    key = require_collection(collection, config.collections, SourceLocation(config.root / CONFIG_NAME))
+    slug = slugify(title)
+    if not slug:
+        raise BuildFailed(
+            [SiteError(f"cannot make a file name from the title {title!r}", hint="use some letters")]
+        )
+    moment = (now or datetime.now(ZoneInfo(config.timezone))).astimezone(ZoneInfo(config.timezone))
+    path = _folder_for(config, key) / f"{slug}.md"
+    if path.exists():
+        raise BuildFailed(
+            [
+                OutputError(
+                    "an article with this name exists already", SourceLocation(path), "choose another title"
+                )
+            ]
+        )
+    front = {
+        "title": title,
+        "date": moment.replace(microsecond=0, second=0).isoformat(),
+        "collection": key,
+        "tags": list(tags),
+        "draft": True,
+    }
+    text = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---\n\nWrite here.\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race
+        handle.write(text)
+    return path
+
+
+def _folder_for(config: Config, key: str) -> Path:
+    """The folder where most articles of the collection already sit; `content/<key>/` by default.
+
+    Reads front matter only, so this stays fast on large sites.
+    """
+    folders: Counter[Path] = Counter()
+    for path in content.discover(config.content_dir):
+        if path.parent == config.content_dir / key:
+            folders[path.parent] += 1
+            continue
+        try:
+            front, _, _ = content.split_front_matter(path.read_text(encoding="utf-8"), path)
+            meta = yamlutil.load(front) or {}
+        except (OSError, UnicodeDecodeError, SiteError, yaml.YAMLError, yamlutil.ValueProblem):
+            continue
+        named = meta.get("collection") if isinstance(meta, dict) else None
+        if isinstance(named, str) and key in (named, slugify(named)):
+            folders[path.parent] += 1
+    return folders.most_common(1)[0][0] if folders else config.content_dir / key
+
+
+def _yaml_scalar(text: str) -> str:
+    return yaml.safe_dump(text, allow_unicode=True, default_style=None).removesuffix("\n...\n").strip()

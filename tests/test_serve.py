@@ -1,0 +1,221 @@
+"""`digest serve` as a user runs it: a real process, real sockets, real file edits."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from generator.server import resolve
+from tests.conftest import MakeSite, article_text
+
+pytestmark = pytest.mark.slow
+
+FILES = {"index.html": b"home", "a/index.html": b"a", "static/style.css": b"css", "404.html": b"missing"}
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/", (200, "index.html")),
+        ("/a/", (200, "a/index.html")),
+        ("/a", (301, "/a/")),
+        ("/static/style.css?v=1", (200, "static/style.css")),
+        ("/../a/index.html", (404, "")),
+        ("/%2e%2e/a/index.html", (404, "")),
+        ("/static/..%2f..%2fconfig.yaml", (404, "")),
+        ("/static/%2e%2e%2fstyle.css", (404, "")),
+        ("/a\\..\\index.html", (404, "")),
+        ("/a%5c..%5cindex.html", (404, "")),
+        ("//etc/passwd", (404, "")),
+        ("/etc/passwd", (404, "")),
+        ("/a/%00", (404, "")),
+    ],
+)
+def test_resolve_only_finds_files_of_the_site(path: str, expected: tuple[int, str]) -> None:
+    status, key = resolve(FILES, path)
+    assert (int(status), key) == expected
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
+        self.process = process
+        self.url = url
+        self.host, port = url.split("//")[1].rstrip("/").split(":")
+        self.port = int(port)
+
+    def get(self, path: str) -> tuple[int, dict[str, str], str]:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=5)
+        connection.request("GET", path)
+        response = connection.getresponse()
+        body = response.read().decode("utf-8", "replace")
+        connection.close()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+    def wait_for(self, path: str, text: str, seconds: float = 2.0) -> float:
+        """Poll until the page holds `text`; return how long that took."""
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            if text in self.get(path)[2]:
+                return time.monotonic() - started
+            time.sleep(0.05)
+        raise AssertionError(f"{path} did not show {text!r} within {seconds} s")
+
+
+def start(root: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "generator", "serve", "-s", str(root), "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = re.search(r"at (http://\S+)", line)
+    assert match, (line, process.stderr.read() if process.poll() is not None else "")
+    return process, match.group(1)
+
+
+@pytest.fixture
+def served(make_site: MakeSite) -> Iterator[Served]:
+    root = make_site(
+        {
+            "content/world/a.md": article_text("Alpha", body="Original text.\n"),
+            "content/world/b.md": article_text("Beta", "2020-09-01"),
+        }
+    )
+    process, url = start(root)
+    server = Served(process, url)
+    server.root = root  # type: ignore[attr-defined]
+    server.wait_for("/", "Alpha", seconds=10)
+    yield server
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        process.wait(10)
+
+
+def test_pages_types_and_404(served: Served) -> None:
+    status, headers, body = served.get("/")
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+    assert '<script src="/__digest__/reload.js"></script>' in body
+    assert served.get("/static/style.css")[1]["content-type"] == "text/css; charset=utf-8"
+    assert served.get("/feed.xml")[1]["content-type"] == "application/atom+xml; charset=utf-8"
+    status, _, body = served.get("/no/such/page/")
+    assert status == 404 and "Page not found" in body
+    assert served.get("/world/alpha")[0] == 301
+
+
+def test_nothing_outside_the_site_is_served(served: Served, tmp_path: Path) -> None:
+    root: Path = served.root  # type: ignore[attr-defined]
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET", encoding="utf-8")
+    static = root / "overrides" / "static"
+    static.mkdir(parents=True)
+    (static / "leak.txt").symlink_to(secret)
+    (static / "fine.txt").write_text("fine", encoding="utf-8")
+    served.wait_for("/static/fine.txt", "fine")
+    for path in (
+        "/static/leak.txt",
+        "/../config.yaml",
+        "/%2e%2e/config.yaml",
+        "/static/..%2f..%2fconfig.yaml",
+        "/..%5cconfig.yaml",
+        "/static/..\\..\\config.yaml",
+        "//etc/passwd",
+        "/etc/passwd",
+        str(secret),
+    ):
+        status, _, body = served.get(path)
+        assert status == 404, path
+        assert "TOP SECRET" not in body and "base_url" not in body, path
+
+
+def test_edit_reloads_and_a_broken_article_shows_its_error(served: Served) -> None:
+    root: Path = served.root  # type: ignore[attr-defined]
+    article = root / "content" / "world" / "a.md"
+    events: list[str] = []
+    listening = threading.Event()
+
+    def listen() -> None:
+        connection = http.client.HTTPConnection(served.host, served.port, timeout=10)
+        connection.request("GET", "/__digest__/events")
+        response = connection.getresponse()
+        listening.set()
+        while True:
+            line = response.fp.readline().decode()
+            if not line:
+                break
+            events.append(line)
+            if line.startswith("event: reload"):
+                break
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    assert listening.wait(5)
+
+    article.write_text(article_text("Alpha", body="Edited text.\n"), encoding="utf-8")
+    seconds = served.wait_for("/world/alpha/", "Edited text.", seconds=2.0)
+    assert seconds < 2.0
+    listener.join(5)
+    assert any(e.startswith("event: reload") for e in events)
+
+    article.write_text("---\ntitle: Alpha\ndate: [broken\n---\nBroken text.\n", encoding="utf-8")
+    served.wait_for("/world/alpha/", "digest-build-error")
+    _, _, page = served.get("/world/alpha/")
+    assert "a.md:4:" in page and "invalid YAML" in page  # file, line and message
+    assert "Edited text." in page  # the last good page is still served under the message
+    assert served.process.poll() is None
+
+    article.write_text(article_text("Alpha", body="Fixed text.\n"), encoding="utf-8")
+    served.wait_for("/world/alpha/", "Fixed text.")
+    assert "digest-build-error" not in served.get("/world/alpha/")[2]
+
+
+def test_concurrent_requests(served: Served) -> None:
+    paths = ["/", "/world/", "/world/alpha/", "/world/beta/", "/feed.xml", "/static/style.css"] * 5
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(lambda p: served.get(p)[0], paths))
+    assert statuses == [200] * len(paths)
+
+
+def test_ctrl_c_stops_cleanly(served: Served) -> None:
+    served.process.send_signal(signal.SIGINT)
+    assert served.process.wait(10) == 0
+    assert served.process.stdout is not None
+    assert "Stopped." in served.process.stdout.read()
+
+
+def test_busy_port_says_so(served: Served) -> None:
+    root: Path = served.root  # type: ignore[attr-defined]
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "serve", "-s", str(root), "--port", str(served.port)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 1
+    assert "already in use" in result.stderr and "--port" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_binding_to_all_interfaces_warns(make_site: MakeSite) -> None:
+    root = make_site({"content/world/a.md": article_text("Alpha")})
+    process, _ = start(root, "--host", "0.0.0.0")
+    try:
+        time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(10)
+    assert process.stderr is not None
+    assert "warning: serving on all interfaces" in process.stderr.read()

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.importer import clean_text, repair_paragraph, to_markdown
+from generator.model import CollectionSpec
+from tests.conftest import REPO
+
+SEED = REPO / "tests" / "data" / "seed-article.txt"  # a copy of ../shared/seed-article.txt
+SPECS = (CollectionSpec("belarus", "Solidarity with Belarus"),)
+
+
+@pytest.mark.parametrize(
+    ("raw", "fixed"),
+    [
+        ("It was over..", "It was over."),
+        ("Wait... and see..", "Wait... and see."),
+        ("Dots.. in the middle.. too.", "Dots. in the middle. too."),
+        ("Keep the ellipsis…", "Keep the ellipsis…"),
+        ("“It is over, “he said.", "“It is over,” he said."),
+        ("“Really? ” – she asked.", "“Really?” – she asked."),
+        ("“One.” Then “two.”", "“One.” Then “two.”"),
+    ],
+)
+def test_paragraph_repairs(raw: str, fixed: str) -> None:
+    assert repair_paragraph(raw)[0] == fixed
+
+
+def test_clean_paragraph_reports_nothing() -> None:
+    assert repair_paragraph("All fine here.") == ("All fine here.", [])
+
+
+def test_seed_article_is_recovered() -> None:
+    cleaned = clean_text(SEED.read_text(encoding="utf-8"), SPECS)
+    assert cleaned.title == "The Kremlin fears a repetition of the Belarusian scenario"
+    assert cleaned.collection == "belarus"
+    assert cleaned.summary == "Russian authorities are wary of the events in the neighboring country"
+    assert len(cleaned.paragraphs) == 17
+    text = "\n".join(cleaned.paragraphs)
+    assert "Popular news" not in text and ".." not in text
+    assert cleaned.title not in text
+    assert "out of control,” Putin said." in text
+    repairs = "\n".join(cleaned.repairs)
+    assert repairs.count("dropped a repeated title") == 2
+    assert "dropped site chrome 'Popular news'" in repairs
+    assert repairs.count("repaired 1 doubled period") == 8
+
+
+def test_markdown_of_a_paragraph_that_looks_like_a_list_is_escaped() -> None:
+    cleaned = clean_text("Title\n\n1. is the loneliest number.\n\n- not a list either.\n")
+    markdown = to_markdown(cleaned, __import__("datetime").datetime(2020, 1, 1), "")
+    assert "\n1\\. is the loneliest number." in markdown
+    assert "\n\\- not a list either." in markdown
+
+
+def test_empty_text_is_refused() -> None:
+    with pytest.raises(ValueError):
+        clean_text(" \n\n")
+
+
+def test_title_only() -> None:
+    cleaned = clean_text("Just a title\n")
+    assert cleaned.title == "Just a title" and cleaned.paragraphs == ()
+
+
+def test_seed_path_exists() -> None:
+    assert Path(SEED).is_file()

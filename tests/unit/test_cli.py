@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
@@ -115,3 +116,31 @@ def test_a_dangling_symlink_is_reported(make_site: MakeSite) -> None:
     (root / "content" / "gone.md").symlink_to(root / "nowhere.md")
     code, _, err = run("build", "-s", str(root))
     assert code == 1 and "gone.md: error: cannot read file" in err
+
+
+def test_build_output_is_one_line_when_not_a_terminal(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site({f"content/world/a{i}.md": article_text(f"A{i}") for i in range(3)})
+    code, out, err = run("build", "-s", str(root))
+    assert code == 0 and err == ""
+    assert len(out.splitlines()) == 1
+
+
+def test_progress_bar_draws_each_stage_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.cli import _ProgressBar
+
+    with _ProgressBar() as progress:
+        progress.enabled = True
+        for done in range(0, 1000, 100):
+            progress("Reading articles", done, 1000)
+        progress("Rendering pages", 0, 600)
+    err = capsys.readouterr().err
+    assert "Reading articles" in err and "Rendering pages" in err and "100%" in err
+
+
+def test_progress_bar_stays_quiet_for_small_sites(capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.cli import _ProgressBar
+
+    with _ProgressBar() as progress:
+        progress.enabled = True
+        progress("Reading articles", 0, 10)
+    assert capsys.readouterr().err == ""

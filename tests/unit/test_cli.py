@@ -134,7 +134,7 @@ def test_progress_bar_draws_each_stage_on_a_terminal(capsys: pytest.CaptureFixtu
             progress("Reading articles", done, 1000)
         progress("Rendering pages", 0, 600)
     err = capsys.readouterr().err
-    assert "Reading articles" in err and "Rendering pages" in err and "100%" in err
+    assert "Reading articles" in err and "Rendering pages" in err
 
 
 def test_progress_bar_stays_quiet_for_small_sites(capsys: pytest.CaptureFixture[str]) -> None:

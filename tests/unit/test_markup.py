@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from generator.markup import first_paragraph, plain_text, to_html, word_count
 
 
@@ -22,10 +24,24 @@ def test_headings_get_anchors_and_cyrillic_ones_stay_readable() -> None:
     assert '<h2 id="что-дальше">' in html
 
 
-def test_smart_typography() -> None:
-    assert (
-        to_html('"Quoted" -- it\'s here...') == "<p>&ldquo;Quoted&rdquo; &ndash; it&rsquo;s here&hellip;</p>"
-    )
+@pytest.mark.parametrize(
+    ("markdown", "html"),
+    [
+        ('"Quoted" -- it\'s here...', "<p>“Quoted” – it’s here…</p>"),
+        ("em---dash", "<p>em—dash</p>"),
+        ('He said "*yes*" and <em>left</em>".', "<p>He said “<em>yes</em>” and <em>left</em>”.</p>"),
+        ('`code "x"` and "y"', '<p><code>code "x"</code> and “y”</p>'),
+        ("(\"in parens\") and 'single'", "<p>(“in parens”) and ‘single’</p>"),
+        ('a "b"\n\n"c" d', "<p>a “b”</p>\n<p>“c” d</p>"),
+        (
+            '[a "link"](https://x.org/ "It\'s a title")',
+            '<p><a href="https://x.org/" title="It\'s a title">a “link”</a></p>',
+        ),
+        ('```\n"code" -- block...\n```', "<pre><code>&quot;code&quot; -- block...\n</code></pre>"),
+    ],
+)
+def test_smart_typography(markdown: str, html: str) -> None:
+    assert to_html(markdown) == html
 
 
 def test_no_state_leaks_between_calls() -> None:

@@ -61,7 +61,8 @@ def build(source: Path, output: Path | None, base_url: str | None, drafts: bool,
     click.echo(
         f"Built {summary.articles} {_plural(summary.articles, 'article')} in "
         f"{summary.collections} {_plural(summary.collections, 'collection')}: "
-        f"{summary.pages} pages, {summary.files} files in {summary.seconds:.2f} s"
+        f"{summary.pages} pages ({summary.rendered} rendered), {summary.files} files written"
+        f" in {summary.seconds:.2f} s"
         f" -> {_show(summary.output_dir)}"
     )
 
@@ -100,6 +101,7 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
     """Preview the site, rebuilding and reloading open pages on every change."""
     import errno
 
+    from .cache import CACHE_DIR, BuildCache
     from .config import load_config
     from .pipeline import files_of, plan
     from .server import DevServer, Snapshot
@@ -110,9 +112,19 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
     root = source.absolute()
     config = _run(load_config, root, after="")
     servers: list[DevServer] = []
+    cache = BuildCache(root / CACHE_DIR)
+    last: dict[str, Any] = {"files": {}, "keys": {}}
 
     def rebuild() -> dict[str, bytes | Path]:
-        return files_of(plan(root, include_drafts=drafts, include_future=future, base_url=servers[0].url))
+        # Only pages whose key changed are rendered; the others come from the last good build.
+        result = plan(
+            root, previous=last["keys"], cache=cache, include_drafts=drafts, include_future=future,
+            base_url=servers[0].url,
+        )  # fmt: skip
+        files = {path: content for path, content in last["files"].items() if path in result.keys}
+        files.update(files_of(result))
+        last.update(files=files, keys=result.keys)
+        return files
 
     try:
         servers.append(DevServer(rebuild, host, port))

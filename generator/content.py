@@ -8,7 +8,7 @@ takes a file's text and gives an `Article`, so it can run in any process.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from . import markup, yamlutil
+from . import markup, parallel, yamlutil
+from .cache import digest
 from .errors import BuildFailed, FrontMatterError, SiteError, SourceLocation
-from .model import PROGRESS_EVERY, Article, Config, Progress, Source, no_progress
+from .model import Article, Config, Progress, Source, no_progress
 from .urls import slugify
 
 _DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})-")
@@ -42,6 +43,11 @@ class RawArticle:
     path: Path
     text: str
 
+    @property
+    def source_hash(self) -> str:
+        """Changes whenever the text or the place of the file does."""
+        return digest(str(self.path), self.text)
+
 
 def discover(content_dir: Path) -> list[Path]:
     """Every `*.md` below `content_dir`, sorted, skipping hidden files and folders."""
@@ -58,16 +64,29 @@ def discover(content_dir: Path) -> list[Path]:
 
 
 def read_articles(
-    config: Config, progress: Progress = no_progress
+    config: Config,
+    progress: Progress = no_progress,
+    cached: Mapping[str, Article] | None = None,
 ) -> tuple[tuple[Article, ...], list[SiteError]]:
     """Read and parse every article below the config's content folder.
 
     Returns the good articles newest first, and an error for each broken file,
     so that later stages can still report their own problems in the same run.
+    An article in `cached` (by `source_hash`) is taken as it is instead of
+    parsed again.
     """
     raws, errors = load_files(config.content_dir, discover(config.content_dir))
-    articles, parse_errors = parse_all(raws, config, progress)
-    return sort_newest_first(articles), errors + parse_errors
+    cached = cached or {}
+    articles: list[Article] = []
+    todo: list[RawArticle] = []
+    for raw in raws:
+        hit = cached.get(raw.source_hash)
+        if hit is not None:
+            articles.append(hit)
+        else:
+            todo.append(raw)
+    parsed, parse_errors = parse_all(todo, config, progress)
+    return sort_newest_first(articles + parsed), errors + parse_errors
 
 
 def load_files(content_dir: Path, paths: Iterable[Path]) -> tuple[list[RawArticle], list[SiteError]]:
@@ -98,18 +117,33 @@ def load_files(content_dir: Path, paths: Iterable[Path]) -> tuple[list[RawArticl
 def parse_all(
     raws: list[RawArticle], config: Config, progress: Progress = no_progress
 ) -> tuple[list[Article], list[SiteError]]:
-    """Parse every raw article, collecting the errors of all of them."""
+    """Parse every raw article, on all cores for many; collect the errors of all of them."""
     articles: list[Article] = []
     errors: list[SiteError] = []
-    tz = ZoneInfo(config.timezone)
-    for done, raw in enumerate(raws):
-        if done % PROGRESS_EVERY == 0:
-            progress("Reading articles", done, len(raws))
-        try:
-            articles.append(parse_article(raw, tz))
-        except BuildFailed as failed:
-            errors.extend(failed.errors)
+    done = 0
+    progress("Reading articles", 0, len(raws))
+    for results in parallel.map_chunks(_parse_chunk, raws, PARSE_CHUNK, ZoneInfo(config.timezone)):
+        for result in results:
+            if isinstance(result, Article):
+                articles.append(result)
+            else:
+                errors.extend(result)
+        done += len(results)
+        progress("Reading articles", done, len(raws))
     return articles, errors
+
+
+PARSE_CHUNK = 40
+
+
+def _parse_chunk(tz: ZoneInfo, raws: Sequence[RawArticle]) -> list[Article | tuple[SiteError, ...]]:
+    results: list[Article | tuple[SiteError, ...]] = []
+    for raw in raws:
+        try:
+            results.append(parse_article(raw, tz))
+        except BuildFailed as failed:
+            results.append(failed.errors)
+    return results
 
 
 def sort_newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
@@ -300,6 +334,7 @@ class _FieldReader:
         assert when is not None
         body_html = markup.to_html(body)
         return Article(
+            source_hash=raw.source_hash,
             id=raw.id,
             slug=slug,
             title=title,

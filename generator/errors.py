@@ -46,6 +46,9 @@ class SiteError(Exception):
         self.location = location
         self.hint = hint
 
+    def __reduce__(self) -> tuple[type[SiteError], tuple[str, SourceLocation | None, str | None]]:
+        return (type(self), (self.message, self.location, self.hint))
+
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""
         text = f"{where}{self.kind}: {self.message}"

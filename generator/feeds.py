@@ -106,15 +106,14 @@ def _stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def render_sitemap(site: Site, pages: Iterable[OutputFile]) -> tuple[OutputFile, ...]:
-    """`sitemap.xml` listing every page but the 404 page; a sitemap index past 50,000 URLs."""
+def render_sitemap(site: Site, pages: Iterable[str]) -> tuple[OutputFile, ...]:
+    """`sitemap.xml` listing every page (output paths) but the 404 page; an index past 50,000 URLs."""
     base = site.config.base_url
     lastmod = {
         str(PurePosixPath(site.urls[a.id]) / "index.html"): _updated(a) for a in site.articles.values()
     }
     entries = []
-    for page in pages:
-        path = str(page.path)
+    for path in pages:
         if not path.endswith("index.html"):
             continue
         url = base + path[: -len("index.html")]

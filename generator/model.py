@@ -7,7 +7,7 @@ changes the ones it was given. Nothing in this module does I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
@@ -93,11 +93,24 @@ class Article:
     lang: str = ""
     word_count: int = 0
     extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    source_hash: str = ""  # of the file's text: the build cache's key for this article
 
     @property
     def collection(self) -> str:
         """The primary collection's key, or '' when the article has none."""
         return self.collections[0] if self.collections else ""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # MappingProxyType cannot be pickled; worker processes and the build cache need to.
+        values = [getattr(self, f.name) for f in fields(self)]
+        values[-2] = dict(self.extra)
+        return (_article, tuple(values))
+
+
+def _article(*values: Any) -> Article:
+    article = Article(*values)
+    object.__setattr__(article, "extra", MappingProxyType(article.extra))
+    return article
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +181,4 @@ class BuildResult:
     outputs: tuple[OutputFile, ...]
     static: tuple[StaticFile, ...]
     warnings: tuple[SiteError, ...] = ()
+    keys: Mapping[str, str] = field(default_factory=dict)  # every output path -> its content key

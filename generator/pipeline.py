@@ -1,21 +1,44 @@
 """The build as a list of stages: config, articles, site, pages and feeds, then files.
 
-`plan` runs every stage but the writer and returns what would be written;
-`build` writes it. Each stage raises `BuildFailed` with all its errors.
+`prepare` runs every stage up to rendering and says what each output file's
+key is; `plan` renders the pages whose key changed and returns what would be
+written; `build` streams those pages to the writer; `check` adds a link check
+and writes nothing. Each stage raises `BuildFailed` with all its errors.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import generator
+
 from . import content, feeds, links, render, theme, topics, writer
+from .cache import CACHE_DIR, BuildCache, digest, parse_fingerprint
 from .config import load_config
 from .errors import BuildFailed, LinkError, OutputConflictError, SiteError
-from .model import BuildResult, Config, OutputFile, Progress, StaticFile, no_progress
+from .model import BuildResult, Config, OutputFile, Progress, Site, StaticFile, no_progress
+from .urls import output_path_for
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A site ready to render: its pages as specs, the small files made already, and every file's key."""
+
+    site: Site
+    renderer: render.Renderer
+    specs: tuple[render.PageSpec, ...]
+    small: tuple[OutputFile, ...]  # feeds, sitemap, robots.txt
+    static: tuple[StaticFile, ...]
+    keys: Mapping[str, str]  # output path -> key, for every file of the site
+    warnings: tuple[SiteError, ...]
+
+    def path_of(self, spec: render.PageSpec) -> str:
+        return str(output_path_for(spec.url))
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,85 +52,154 @@ class BuildSummary:
     files: int
     seconds: float
     output_dir: Path
+    rendered: int = 0
 
 
-def plan(
+def prepare(
     root: Path,
     *,
     include_drafts: bool = False,
     include_future: bool = False,
     now: datetime | None = None,
     progress: Progress = no_progress,
+    cache: BuildCache | None = None,
     **overrides: Any,
-) -> BuildResult:
-    """Load, parse, group and render the site at `root` without writing anything.
+) -> Prepared:
+    """Load, parse and group the site at `root`, and plan its pages, without rendering or writing.
 
     `overrides` replace config values (e.g. `output_dir`, `base_url`); `now`
-    decides which articles are in the future (default: the current time).
+    decides which articles are in the future (default: the current time);
+    `cache` lends parsed articles from earlier builds and keeps this one's.
     """
     config = load_config(root, **overrides)
     chosen_theme, warnings = theme.find_theme(config)
-    articles, errors = content.read_articles(config, progress)
+    fingerprint = parse_fingerprint(config)
+    cached = cache.load_articles(fingerprint) if cache else {}
+    articles, errors = content.read_articles(config, progress, cached)
+    if cache and (len(cached) != len(articles) or any(a.source_hash not in cached for a in articles)):
+        cache.save_articles(fingerprint, articles)
     articles = content.published(articles, now or datetime.now(timezone.utc), include_drafts, include_future)
     site = topics.assemble_site(articles, config, errors)
-    env = render.make_environment(chosen_theme)
-    pages = render.render_pages(site, env, chosen_theme, progress)
-    outputs = (
-        *pages,
-        *feeds.render_feeds(site),
-        *feeds.render_sitemap(site, pages),
-        feeds.render_robots(site),
-    )
+    page_links = render.Links.of(site)
+    specs = tuple(render.page_specs(site, page_links))
+    renderer = render.Renderer(site, chosen_theme, page_links)
+    site_key = _site_key(config, chosen_theme, site)
+    article_keys = render.article_keys(site)
+    templates = render.template_keys(renderer.env)
+    keys = {str(output_path_for(s.url)): render.page_key(s, article_keys, site_key, templates) for s in specs}
+    small = (*feeds.render_feeds(site), *feeds.render_sitemap(site, keys), feeds.render_robots(site))
     static = theme.static_files(chosen_theme)
-    _check_conflicts(outputs, static)
-    return BuildResult(site, outputs, static, warnings)
+    _check_conflicts(specs, small, static)
+    keys.update((str(o.path), digest(o.content)) for o in small)
+    keys.update((str(s.path), _static_key(s)) for s in static)
+    return Prepared(site, renderer, specs, small, static, keys, warnings)
 
 
-def _check_conflicts(outputs: tuple[OutputFile, ...], static: tuple[StaticFile, ...]) -> None:
+def _site_key(config: Config, chosen_theme: theme.Theme, site: Site) -> str:
+    """Everything every page depends on: the generator, the config, the theme's texts, the navigation."""
+    navigation = [(c.key, c.title, bool(c.article_ids)) for c in site.collections]
+    texts = repr(sorted((lang, sorted(table.items())) for lang, table in chosen_theme.translations.items()))
+    return digest(generator.__version__, repr(config), texts, repr(navigation))
+
+
+def _static_key(item: StaticFile) -> str:
+    try:
+        return digest(item.source.read_bytes())
+    except OSError:
+        return ""
+
+
+def plan(
+    root: Path, *, previous: Mapping[str, str] | None = None, progress: Progress = no_progress, **options: Any
+) -> BuildResult:
+    """Everything a build would write, in memory; pages whose key is in `previous` unchanged are left out."""
+    prepared = prepare(root, progress=progress, **options)
+    previous = previous or {}
+    todo = [
+        s for s in prepared.specs if previous.get(prepared.path_of(s)) != prepared.keys[prepared.path_of(s)]
+    ]
+    pages = tuple(render.render_pages(prepared.renderer, todo, progress))
+    return BuildResult(
+        prepared.site, (*pages, *prepared.small), prepared.static, prepared.warnings, prepared.keys
+    )
+
+
+def _check_conflicts(
+    specs: tuple[render.PageSpec, ...], small: tuple[OutputFile, ...], static: tuple[StaticFile, ...]
+) -> None:
     """Two outputs at one path would silently overwrite each other: report each such pair."""
-    seen: dict[PurePosixPath, OutputFile] = {}
+    seen: dict[PurePosixPath, Any] = {}
     errors: list[SiteError] = []
-    for item in outputs:
-        first = seen.setdefault(item.path, item)
-        if first is not item:
-            origins = ", ".join(str(o.origin) for o in (first, item) if o.origin) or "the site's own pages"
+    items: list[tuple[PurePosixPath, Any]] = [(output_path_for(s.url), s.origin) for s in specs]
+    items += [(o.path, None) for o in small] + [(s.path, None) for s in static]
+    for path, origin in items:
+        if path in seen:
+            first = seen[path]
+            origins = ", ".join(str(o) for o in (first, origin) if o) or "the site's own pages"
             errors.append(
                 OutputConflictError(
-                    f"two pages would be written to /{item.path} ({origins})",
-                    item.origin or first.origin,
+                    f"two pages would be written to /{path} ({origins})",
+                    origin or first,
                     "give the article a different 'slug:' or collection",
                 )
             )
-    for asset in static:
-        if asset.path in seen:
-            errors.append(OutputConflictError(f"a static file and a page share /{asset.path}"))
+        else:
+            seen[path] = origin
     if errors:
         raise BuildFailed(errors)
 
 
-def build(root: Path, **options: Any) -> BuildSummary:
-    """Run every stage and write the site; the previous output survives any failure."""
+def build(
+    root: Path, *, use_cache: bool = True, progress: Progress = no_progress, **options: Any
+) -> BuildSummary:
+    """Run every stage and write the site; the previous output survives any failure.
+
+    With the cache, only pages whose key changed since the last build into the
+    same folder are rendered and written, and files that no longer belong to
+    the site are removed.
+    """
     started = time.perf_counter()
-    result = plan(root, **options)
-    config = result.site.config
+    cache = BuildCache(root / CACHE_DIR) if use_cache else None
+    prepared = prepare(root, progress=progress, cache=cache, **options)
+    config = prepared.site.config
+    output_dir = config.output_dir
     try:
-        writer.check_output_dir(config.output_dir, _protected(config))
-        files = writer.write_site(result.outputs, result.static, config.output_dir)
+        writer.check_output_dir(output_dir, _protected(config))
     except SiteError as exc:
         raise BuildFailed([exc]) from None
-    return _summary(result, files, started)
+    previous = cache.load_manifest(output_dir) if cache and writer.is_ours(output_dir) else {}
+    todo = [
+        s for s in prepared.specs if not _is_current(prepared.path_of(s), prepared.keys, previous, output_dir)
+    ]
+    pages = render.render_pages(prepared.renderer, todo, progress)
+    try:
+        if previous:
+            small = [
+                o for o in prepared.small if not _is_current(str(o.path), prepared.keys, previous, output_dir)
+            ]
+            static = [
+                s
+                for s in prepared.static
+                if not _is_current(str(s.path), prepared.keys, previous, output_dir)
+            ]
+            stale = sorted(set(previous) - set(prepared.keys))
+            files = writer.update_site(_chain(pages, small), static, stale, output_dir)
+        else:
+            files = writer.write_site(_chain(pages, prepared.small), prepared.static, output_dir)
+    except SiteError as exc:
+        raise BuildFailed([exc]) from None
+    if cache:
+        cache.save_manifest(output_dir, prepared.keys)
+    return _summary(prepared, files, started, rendered=len(todo))
 
 
-def _summary(result: BuildResult, files: int, started: float) -> BuildSummary:
-    return BuildSummary(
-        articles=len(result.site.articles),
-        collections=sum(1 for c in result.site.collections if c.article_ids),
-        warnings=result.warnings,
-        pages=sum(1 for o in result.outputs if o.path.suffix == ".html"),
-        files=files,
-        seconds=time.perf_counter() - started,
-        output_dir=result.site.config.output_dir,
-    )
+def _is_current(path: str, keys: Mapping[str, str], previous: Mapping[str, str], output_dir: Path) -> bool:
+    return previous.get(path) == keys[path] and (output_dir / path).is_file()
+
+
+def _chain(*parts: Any) -> Any:
+    for part in parts:
+        yield from part
 
 
 def check(root: Path, **options: Any) -> BuildSummary:
@@ -131,7 +223,11 @@ def check(root: Path, **options: Any) -> BuildSummary:
                 for b in broken
             ]
         )
-    return _summary(result, 0, started)
+    pages = sum(1 for path in result.keys if path.endswith(".html"))
+    return BuildSummary(
+        len(result.site.articles), _collections(result.site), result.warnings, pages, 0,
+        time.perf_counter() - started, result.site.config.output_dir, pages,
+    )  # fmt: skip
 
 
 def files_of(result: BuildResult) -> dict[str, bytes | Path]:
@@ -139,6 +235,23 @@ def files_of(result: BuildResult) -> dict[str, bytes | Path]:
     files: dict[str, bytes | Path] = {str(s.path): s.source for s in result.static}
     files.update((str(o.path), o.content) for o in result.outputs)
     return files
+
+
+def _collections(site: Site) -> int:
+    return sum(1 for c in site.collections if c.article_ids)
+
+
+def _summary(prepared: Prepared, files: int, started: float, rendered: int) -> BuildSummary:
+    return BuildSummary(
+        articles=len(prepared.site.articles),
+        collections=_collections(prepared.site),
+        warnings=prepared.warnings,
+        pages=len(prepared.specs),
+        files=files,
+        seconds=time.perf_counter() - started,
+        output_dir=prepared.site.config.output_dir,
+        rendered=rendered,
+    )
 
 
 def _protected(config: Config) -> list[Path]:

@@ -9,38 +9,27 @@ functions a theme can use are all registered in `make_environment`.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from itertools import groupby
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
+import jinja2.meta
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 
-from . import views
+from . import parallel, views
+from .cache import digest
 from .errors import BuildFailed, SiteError, SourceLocation, TemplateError
-from .model import PROGRESS_EVERY, Config, OutputFile, Progress, Site, no_progress
+from .model import Config, OutputFile, Progress, Site, no_progress
 from .theme import FALLBACK_LANGUAGE, Theme
 from .topics import collection_neighbours, related_articles
 from .urls import archive_url, collection_url, output_path_for, paged, root_prefix, tag_url
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page to render: where it goes, which template, and its context beyond `site` and `page`."""
-
-    url: str
-    template: str
-    title: str
-    kind: str
-    context: dict[str, Any]
-    origin: SourceLocation | None = None
-    lang: str = ""
-    description: str = ""
-    pagination: dict[str, Any] | None = field(default=None)
 
 
 def make_environment(theme: Theme) -> jinja2.Environment:
@@ -97,154 +86,373 @@ def _translate(context: jinja2.runtime.Context, key: str, n: int | None = None, 
     return str(text).format(n=n, **values)
 
 
-def plan_pages(site: Site) -> Iterator[Page]:
+@dataclass(frozen=True, slots=True)
+class PageSpec:
+    """One page to render, as plain data: which template, and which articles it shows.
+
+    Specs are cheap to make for the whole site; the template context is built
+    only for the pages that must be rendered (see `Renderer`).
+    """
+
+    url: str
+    template: str
+    kind: str
+    title: str = ""
+    description: str = ""
+    article: str = ""  # the article of an article page
+    cards: tuple[str, ...] = ()  # every other article the page shows
+    group: str = ""  # the collection key, tag slug or year of a list page
+    number: int = 1  # pagination
+    count: int = 1
+    first_url: str = ""
+    digest: str = ""  # a hash of anything else the page shows (tag counts, archive counts)
+    origin: SourceLocation | None = None
+    lang: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """The article-to-article links of a site: related articles and collection neighbours."""
+
+    related: Mapping[str, tuple[str, ...]]
+    neighbours: Mapping[str, tuple[str | None, str | None]]
+
+    @classmethod
+    def of(cls, site: Site) -> Links:
+        return cls(related_articles(site), collection_neighbours(site))
+
+
+def page_specs(site: Site, links: Links) -> list[PageSpec]:
     """Every HTML page of the site, in a stable order."""
     config = site.config
-    article_views = views.article_views(site)
-    collection_views = {c.key: views.collection_view(c, config) for c in site.collections}
-    related = related_articles(site)
-    neighbours = collection_neighbours(site)
-
-    newest = [article_views[i] for i in site.article_ids[: config.home_latest + 1]]
-    sections = [
-        {
-            **collection_views[c.key],
-            "articles": [article_views[i] for i in c.article_ids[: config.home_per_collection]],
-        }
-        for c in site.collections
-        if c.article_ids
-    ]
-    yield Page(
-        "", "home.html", config.title, "home",
-        {"lead": newest[0] if newest else None, "articles": newest[1:], "sections": sections},
-        description=config.description or config.title,
-    )  # fmt: skip
-
-    for article_id in site.article_ids:
-        view = article_views[article_id]
-        article = site.articles[article_id]
-        newer, older = neighbours.get(article_id, (None, None))
-        context = {
-            "article": view,
-            "related": [article_views[i] for i in related[article_id]],
-            "newer": article_views[newer] if newer else None,
-            "older": article_views[older] if older else None,
-        }
-        yield Page(
-            view["url"], "article.html", view["title"], "article", context,
-            article.source_location, article.lang, view["summary"] or config.description,
-        )  # fmt: skip
-
-    for collection in site.collections:
-        if not collection.article_ids:
-            continue  # like the navigation and the feeds, an empty collection has no page yet
-        cview = collection_views[collection.key]
-        yield from _list_pages(
-            "collection", cview["title"], collection.article_ids, collection_url(collection.key),
-            {"collection": cview}, article_views, config.per_page, cview["description"],
-        )  # fmt: skip
-
-    tag_views = [views.tag_view(t) for t in site.tags]
-    yield Page("tags/", "tags.html", "", "tags", {"tags": tag_views})
-    for tag, tview in zip(site.tags, tag_views, strict=True):
-        yield from _list_pages(
-            "tag",
-            tag.name,
-            tag.article_ids,
-            tag_url(tag.slug),
-            {"tag": tview},
-            article_views,
-            config.per_page,
+    newest = site.article_ids[: config.home_latest + 1]
+    on_home = [i for c in site.collections for i in c.article_ids[: config.home_per_collection]]
+    specs = [
+        PageSpec(
+            "", "home.html", "home", config.title, config.description or config.title,
+            cards=tuple(dict.fromkeys((*newest, *on_home))),
         )
+    ]  # fmt: skip
+    for article_id in site.article_ids:
+        article = site.articles[article_id]
+        newer, older = links.neighbours.get(article_id, (None, None))
+        cards = (*links.related[article_id], *(i for i in (newer, older) if i))
+        specs.append(
+            PageSpec(
+                site.urls[article_id], "article.html", "article", article.title,
+                article.summary or config.description, article=article_id, cards=cards,
+                origin=article.source_location, lang=article.lang,
+            )
+        )  # fmt: skip
+    for collection in site.collections:
+        if collection.article_ids:  # like the navigation and the feeds, an empty collection has no page
+            specs += _list_specs(
+                "collection", collection.title, collection.key, collection.article_ids,
+                collection_url(collection.key), config.per_page, collection.description,
+            )  # fmt: skip
+    specs.append(
+        PageSpec(
+            "tags/",
+            "tags.html",
+            "tags",
+            digest=digest(repr([(t.slug, t.name, len(t.article_ids)) for t in site.tags])),
+        )
+    )
+    for tag in site.tags:
+        specs += _list_specs("tag", tag.name, tag.slug, tag.article_ids, tag_url(tag.slug), config.per_page)
+    years = _years(site)
+    specs.append(
+        PageSpec(
+            archive_url(), "archive.html", "archive", digest=digest(repr([(y, len(ids)) for y, ids in years]))
+        )
+    )
+    for year, ids in years:
+        specs.append(
+            PageSpec(archive_url(year), "archive_year.html", "archive", str(year), cards=ids, group=str(year))
+        )
+    specs.append(PageSpec("404.html", "404.html", "404"))
+    return specs
 
-    years = views.archive_years(site, article_views)
-    yield Page(archive_url(), "archive.html", "", "archive", {"years": years})
-    for year in years:
-        yield Page(year["url"], "archive_year.html", str(year["year"]), "archive", {"year": year})
 
-    yield Page("404.html", "404.html", "", "404", {})
-
-
-def _list_pages(
+def _list_specs(
     kind: str,
     title: str,
+    group: str,
     ids: tuple[str, ...],
     first_url: str,
-    context: dict[str, Any],
-    article_views: dict[str, views.ArticleView],
     per_page: int,
     description: str = "",
-) -> Iterator[Page]:
+) -> list[PageSpec]:
     """The pages of a paginated list: `first_url`, then `first_url/page/2/` and on."""
     chunks = [ids[i : i + per_page] for i in range(0, len(ids), per_page)] or [()]
-    urls = [paged(first_url, n) for n in range(1, len(chunks) + 1)]
-    for index, chunk in enumerate(chunks):
-        pagination = {
-            "number": index + 1,
-            "count": len(chunks),
-            "url": urls[index],
-            "prev_url": urls[index - 1] if index else None,
-            "next_url": urls[index + 1] if index + 1 < len(urls) else None,
-            "first_url": first_url,
-        }
-        yield Page(
-            urls[index], f"{kind}.html", title, kind,
-            {**context, "articles": [article_views[i] for i in chunk], "pagination": pagination},
-            description=description, pagination=pagination,
-        )  # fmt: skip
+    return [
+        PageSpec(
+            paged(first_url, n),
+            f"{kind}.html",
+            kind,
+            title,
+            description,
+            cards=chunk,
+            group=group,
+            number=n,
+            count=len(chunks),
+            first_url=first_url,
+            digest=str(len(ids)),
+        )
+        for n, chunk in enumerate(chunks, 1)
+    ]
+
+
+def _years(site: Site) -> list[tuple[int, tuple[str, ...]]]:
+    tz = ZoneInfo(site.config.timezone)
+    year_of = {i: site.articles[i].date.astimezone(tz).year for i in site.article_ids}
+    return [(year, tuple(ids)) for year, ids in groupby(site.article_ids, key=year_of.__getitem__)]
+
+
+def page_key(
+    spec: PageSpec, article_keys: Mapping[str, str], site_key: str, templates: Mapping[str, str]
+) -> str:
+    """Changes whenever anything the page shows changes: its data, its articles, its template, the site."""
+    shown = (
+        [templates.get(spec.template, ""), article_keys[spec.article]]
+        if spec.article
+        else [templates.get(spec.template, "")]
+    )
+    shown += [article_keys[i] for i in spec.cards]
+    fields = (
+        spec.url,
+        spec.template,
+        spec.title,
+        spec.description,
+        spec.group,
+        spec.number,
+        spec.count,
+        spec.digest,
+        spec.lang,
+    )
+    return digest(site_key, repr(fields), *shown)
+
+
+def template_keys(env: jinja2.Environment) -> dict[str, str]:
+    """For each template, a hash of its source and of every template it extends, includes or imports.
+
+    A page's key holds its template's, so an edit of `404.html` renders one
+    page again and an edit of `base.html` renders them all.
+    """
+    assert env.loader is not None
+    sources: dict[str, str] = {}
+    references: dict[str, set[str] | None] = {}
+    for name in env.loader.list_templates():
+        source = env.loader.get_source(env, name)[0]
+        sources[name] = source
+        try:
+            found = jinja2.meta.find_referenced_templates(env.parse(source))
+            names = set(found)
+            references[name] = None if None in names else {n for n in names if n}
+        except jinja2.TemplateSyntaxError:
+            references[name] = None
+    keys = {}
+    for name in sources:
+        closure, todo = {name}, [name]
+        while todo:
+            refs = references.get(todo.pop(), set())
+            if refs is None:  # a computed template name: it may be any of them
+                closure = set(sources)
+                break
+            todo += [r for r in refs if r not in closure]
+            closure |= refs
+        keys[name] = digest(*(f"{n}\0{sources.get(n, '')}" for n in sorted(closure)))
+    return keys
+
+
+def article_keys(site: Site) -> dict[str, str]:
+    """For each article, a hash of everything of it that a page can show."""
+    return {i: digest(a.source_hash, site.urls[i], *a.collections) for i, a in site.articles.items()}
+
+
+class Renderer:
+    """Builds template contexts and renders pages of one site; views are made once, on demand.
+
+    One instance serves a whole build; worker processes each get a copy.
+    """
+
+    def __init__(self, site: Site, theme: Theme, links: Links) -> None:
+        self.site = site
+        self.theme = theme
+        self.links = links
+        self._env: jinja2.Environment | None = None
+        self._views: dict[str, views.ArticleView] = {}
+        self._tz = ZoneInfo(site.config.timezone)
+        self._titles = {c.key: c.title for c in site.collections}
+        self._site_view = views.site_view(site)
+
+    @property
+    def env(self) -> jinja2.Environment:
+        if self._env is None:
+            self._env = make_environment(self.theme)
+        return self._env
+
+    def view(self, article_id: str) -> views.ArticleView:
+        view = self._views.get(article_id)
+        if view is None:
+            site = self.site
+            view = views.article_view(
+                site.articles[article_id], site.urls[article_id], self._titles, site.config, self._tz
+            )
+            self._views[article_id] = view
+        return view
+
+    def render(self, spec: PageSpec) -> bytes:
+        """Render one page; raises jinja2.TemplateError."""
+        return render_page(
+            spec, self.context(spec), self._site_view, self.env, self.site.config, self.theme
+        ).encode("utf-8")
+
+    def context(self, spec: PageSpec) -> dict[str, Any]:
+        """The template keys beyond `site`, `page` and `i18n` (see `views.PageContext`)."""
+        site, config, view = self.site, self.site.config, self.view
+        if spec.kind == "home":
+            newest = [view(i) for i in site.article_ids[: config.home_latest + 1]]
+            sections = [
+                {
+                    **views.collection_view(c, config),
+                    "articles": [view(i) for i in c.article_ids[: config.home_per_collection]],
+                }
+                for c in site.collections
+                if c.article_ids
+            ]
+            return {"lead": newest[0] if newest else None, "articles": newest[1:], "sections": sections}
+        if spec.kind == "article":
+            newer, older = self.links.neighbours.get(spec.article, (None, None))
+            return {
+                "article": view(spec.article),
+                "related": [view(i) for i in self.links.related[spec.article]],
+                "newer": view(newer) if newer else None,
+                "older": view(older) if older else None,
+            }
+        if spec.kind in ("collection", "tag"):
+            if spec.kind == "collection":
+                found = site.collection(spec.group)
+                assert found is not None
+                extra = {"collection": views.collection_view(found, config)}
+            else:
+                tag = next(t for t in site.tags if t.slug == spec.group)
+                extra = {"tag": views.tag_view(tag)}
+            return {**extra, "articles": [view(i) for i in spec.cards], "pagination": _pagination(spec)}
+        if spec.kind == "tags":
+            return {"tags": [views.tag_view(t) for t in site.tags]}
+        if spec.kind == "archive":
+            if spec.template == "archive.html":
+                return {"years": views.archive_years(site, _LazyViews(self), summary_only=True)}
+            (year,) = views.archive_years(site, _LazyViews(self), only=spec.cards)
+            return {"year": year}
+        return {}
+
+
+class _LazyViews(Mapping[str, "views.ArticleView"]):
+    """Article views by id, made only when a template asks for one."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self._renderer = renderer
+
+    def __getitem__(self, article_id: str) -> views.ArticleView:
+        return self._renderer.view(article_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._renderer.site.article_ids)
+
+    def __len__(self) -> int:
+        return len(self._renderer.site.article_ids)
+
+
+def _pagination(spec: PageSpec) -> dict[str, Any]:
+    urls = [paged(spec.first_url, n) for n in range(1, spec.count + 1)]
+    index = spec.number - 1
+    return {
+        "number": spec.number,
+        "count": spec.count,
+        "url": spec.url,
+        "prev_url": urls[index - 1] if index else None,
+        "next_url": urls[index + 1] if index + 1 < len(urls) else None,
+        "first_url": spec.first_url,
+    }
+
+
+RENDER_CHUNK = 64
 
 
 def render_pages(
-    site: Site, env: jinja2.Environment, theme: Theme, progress: Progress = no_progress
-) -> tuple[OutputFile, ...]:
-    """Render every page; raise `BuildFailed` with each template error found."""
-    site_view = views.site_view(site)
-    outputs: list[OutputFile] = []
+    renderer: Renderer, specs: Sequence[PageSpec], progress: Progress = no_progress
+) -> Iterator[OutputFile]:
+    """Render `specs` (on all cores for many) and yield each page as it is done.
+
+    Raises `BuildFailed` with every distinct template error once all pages were tried.
+    """
     errors: dict[str, SiteError] = {}
-    pages = list(plan_pages(site))
-    for done, page in enumerate(pages):
-        if done % PROGRESS_EVERY == 0:
-            progress("Rendering pages", done, len(pages))
-        try:
-            html = render_page(page, site_view, env, site.config, theme)
-        except jinja2.TemplateError as exc:
-            error = template_error(exc, theme)
-            errors.setdefault(str(error), error)
-            continue
-        outputs.append(OutputFile(output_path_for(page.url), html.encode("utf-8"), page.origin))
+    done = 0
+    progress("Rendering pages", 0, len(specs))
+    for results in parallel.map_chunks(
+        _render_chunk, list(range(len(specs))), RENDER_CHUNK, (renderer, specs)
+    ):
+        for index, result in results:
+            if isinstance(result, bytes):
+                spec = specs[index]
+                yield OutputFile(output_path_for(spec.url), result, spec.origin)
+            else:
+                errors.setdefault(str(result), result)
+        done += len(results)
+        progress("Rendering pages", done, len(specs))
     if errors:
         raise BuildFailed(list(errors.values()))
-    return tuple(outputs)
+
+
+def _render_chunk(
+    state: tuple[Renderer, Sequence[PageSpec]], indices: Sequence[int]
+) -> list[tuple[int, bytes | SiteError]]:
+    renderer, specs = state
+    results: list[tuple[int, bytes | SiteError]] = []
+    for index in indices:
+        try:
+            results.append((index, renderer.render(specs[index])))
+        except jinja2.TemplateError as exc:
+            results.append((index, template_error(exc, renderer.theme)))
+    return results
 
 
 def render_page(
-    page: Page, site_view: views.SiteView, env: jinja2.Environment, config: Config, theme: Theme
+    spec: PageSpec,
+    context: dict[str, Any],
+    site_view: views.SiteView,
+    env: jinja2.Environment,
+    config: Config,
+    theme: Theme,
 ) -> str:
     """Render one page to HTML text."""
     # 404.html is served at any depth, so its links start from the site's base path.
-    root = config.base_path if page.kind == "404" else root_prefix(page.url)
-    lang = page.lang or config.language
+    root = config.base_path if spec.kind == "404" else root_prefix(spec.url)
+    lang = spec.lang or config.language
     # The theme's texts follow the page's language where the theme has them.
     candidates = (lang, config.language, FALLBACK_LANGUAGE)
     ui_lang = next((code for code in candidates if theme.texts(code) is not None), FALLBACK_LANGUAGE)
     texts = theme.texts(ui_lang) or {}
-    canonical = config.base_url + page.url
+    canonical = config.base_url + spec.url
+    pagination = context.get("pagination")
     page_view: views.PageView = {
-        "url": page.url,
+        "url": spec.url,
         "root": root,
-        "title": page.title,
-        "description": page.description or config.description or config.title,
-        "kind": page.kind,
+        "title": spec.title,
+        "description": spec.description or config.description or config.title,
+        "kind": spec.kind,
         "canonical": canonical,
         "lang": lang,
         "ui_lang": ui_lang,
-        "prev_url": page.pagination["prev_url"] if page.pagination else None,
-        "next_url": page.pagination["next_url"] if page.pagination else None,
+        "prev_url": pagination["prev_url"] if pagination else None,
+        "next_url": pagination["next_url"] if pagination else None,
     }
-    context: dict[str, Any] = {"site": site_view, "page": page_view, "i18n": texts, **page.context}
-    if page.kind == "article":
-        context["structured_data"] = views.news_article_data(page.context["article"], site_view, canonical)
-    return env.get_template(page.template).render(context)
+    full: dict[str, Any] = {"site": site_view, "page": page_view, "i18n": texts, **context}
+    if spec.kind == "article":
+        full["structured_data"] = views.news_article_data(context["article"], site_view, canonical)
+    return env.get_template(spec.template).render(full)
 
 
 def template_error(exc: jinja2.TemplateError, theme: Theme) -> TemplateError:

@@ -7,6 +7,7 @@ template writes `{{ page.root }}{{ article.url }}`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from itertools import groupby
 from typing import Any, TypedDict
@@ -106,16 +107,6 @@ def site_view(site: Site) -> SiteView:
     }
 
 
-def article_views(site: Site) -> dict[str, ArticleView]:
-    """A view of every article, made once and shared by every page that lists it."""
-    tz = ZoneInfo(site.config.timezone)
-    titles = {c.key: c.title for c in site.collections}
-    return {
-        article_id: article_view(site.articles[article_id], site.urls[article_id], titles, site.config, tz)
-        for article_id in site.article_ids
-    }
-
-
 def article_view(
     article: Article, url: str, titles: dict[str, str], config: Config, tz: ZoneInfo
 ) -> ArticleView:
@@ -191,26 +182,35 @@ def tag_view(tag: Tag) -> dict[str, Any]:
     return {"title": tag.name, "url": tag_url(tag.slug), "count": len(tag.article_ids)}
 
 
-def archive_years(site: Site, views: dict[str, ArticleView]) -> list[dict[str, Any]]:
-    """Years, newest first, each with its months and their articles."""
+def archive_years(
+    site: Site,
+    views: Mapping[str, ArticleView],
+    only: tuple[str, ...] | None = None,
+    summary_only: bool = False,
+) -> list[dict[str, Any]]:
+    """Years, newest first, each with its months and their articles.
+
+    `only` limits it to those article ids; `summary_only` gives the counts
+    without the articles' views.
+    """
     tz = ZoneInfo(site.config.timezone)
 
     def local(article_id: str) -> datetime:
         return site.articles[article_id].date.astimezone(tz)
 
     years = []
-    for year, year_ids in groupby(site.article_ids, key=lambda i: local(i).year):
+    for year, year_ids in groupby(site.article_ids if only is None else only, key=lambda i: local(i).year):
         ids = list(year_ids)
         months = []
         for month, month_ids in groupby(ids, key=lambda i: local(i).month):
-            articles = [views[i] for i in month_ids]
+            in_month = list(month_ids)
             months.append(
                 {
                     "month": month,
                     "date": f"{year:04d}-{month:02d}-01",  # format with | month_text
                     "anchor": f"m{month:02d}",
-                    "articles": articles,
-                    "count": len(articles),
+                    "articles": [] if summary_only else [views[i] for i in in_month],
+                    "count": len(in_month),
                 }
             )
         years.append({"year": year, "url": archive_url(year), "count": len(ids), "months": months})

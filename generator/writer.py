@@ -1,8 +1,11 @@
 """Writer stage, the only one that touches disk: put the built files into the output folder.
 
-The new site is written into a sibling folder and swapped in only when
-complete, so a failed build leaves the previous output exactly as it was.
-The writer refuses to replace a folder it did not create.
+Files are first written into a sibling staging folder, as they arrive. A
+whole build then swaps that folder in; an incremental one moves only the
+changed files into place and removes the stale ones. Either way nothing in
+the output changes until every file was made, so a failed build leaves the
+previous output exactly as it was. The writer refuses to replace a folder it
+did not create.
 """
 
 from __future__ import annotations
@@ -49,6 +52,79 @@ def check_output_dir(output_dir: Path, protected: Iterable[Path]) -> None:
         )
 
 
+def is_ours(output_dir: Path) -> bool:
+    """True if `output_dir` holds a site an earlier build wrote."""
+    return (output_dir / MARKER).is_file()
+
+
+def update_site(
+    outputs: Iterable[OutputFile], static: Iterable[StaticFile], stale: Iterable[str], output_dir: Path
+) -> int:
+    """Write the changed files into an existing site and remove `stale` ones; return the count written.
+
+    Raises `OutputError` (or whatever `outputs` raises) before touching the
+    output if any file could not be made.
+    """
+    output_dir = output_dir.absolute()
+    staging = output_dir.with_name(f".{output_dir.name}.new-{os.getpid()}")
+    try:
+        staged = _stage(staging, outputs, static, unless_same_in=output_dir)
+        for rel in staged:
+            target = output_dir.joinpath(*rel.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging.joinpath(*rel.parts), target)
+        for rel_text in stale:
+            rel = PurePosixPath(rel_text)
+            if is_safe_path(rel):
+                _remove(output_dir, rel)
+    except OSError as exc:
+        raise OutputError(f"cannot write the site: {exc}", SourceLocation(output_dir)) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return len(staged)
+
+
+def _holds(folder: Path, item: OutputFile) -> bool:
+    existing = folder.joinpath(*item.path.parts)
+    try:
+        return existing.stat().st_size == len(item.content) and existing.read_bytes() == item.content
+    except OSError:
+        return False
+
+
+def _remove(output_dir: Path, rel: PurePosixPath) -> None:
+    """Delete a file that no longer belongs to the site, and the folders it leaves empty."""
+    target = output_dir.joinpath(*rel.parts)
+    target.unlink(missing_ok=True)
+    folder = target.parent
+    while folder != output_dir and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+def _stage(
+    staging: Path,
+    outputs: Iterable[OutputFile],
+    static: Iterable[StaticFile],
+    unless_same_in: Path | None = None,
+) -> list[PurePosixPath]:
+    """Write files into `staging` as they come; skip those `unless_same_in` holds with the same bytes."""
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    made: set[Path] = {staging}
+    written: list[PurePosixPath] = []
+    for item in outputs:
+        if unless_same_in and _holds(unless_same_in, item):
+            continue  # rendered again, but the same: leave the file (and its time stamp) alone
+        _target(staging, item.path, made).write_bytes(item.content)
+        written.append(item.path)
+    for asset in static:
+        shutil.copyfile(asset.source, _target(staging, asset.path, made))
+        written.append(asset.path)
+    return written
+
+
 def write_site(outputs: Iterable[OutputFile], static: Iterable[StaticFile], output_dir: Path) -> int:
     """Write every output file and copy static files, then swap the result into place.
 
@@ -57,18 +133,8 @@ def write_site(outputs: Iterable[OutputFile], static: Iterable[StaticFile], outp
     """
     output_dir = output_dir.absolute()
     staging = output_dir.with_name(f".{output_dir.name}.new-{os.getpid()}")
-    count = 0
     try:
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
-        made: set[Path] = {staging}
-        for item in outputs:
-            _target(staging, item.path, made).write_bytes(item.content)
-            count += 1
-        for asset in static:
-            shutil.copyfile(asset.source, _target(staging, asset.path, made))
-            count += 1
+        count = len(_stage(staging, outputs, static))
         (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         _swap(staging, output_dir)
     except OSError as exc:

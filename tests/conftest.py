@@ -111,7 +111,7 @@ def bundled_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from generator.pipeline import build
 
     out = tmp_path_factory.mktemp("bundled") / "site"
-    build(REPO, output_dir=out)
+    build(REPO, output_dir=out, use_cache=False)
     return out
 
 
@@ -121,7 +121,7 @@ def compact_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from generator.pipeline import build
 
     out = tmp_path_factory.mktemp("compact") / "site"
-    build(REPO, output_dir=out, theme="compact")
+    build(REPO, output_dir=out, theme="compact", use_cache=False)
     return out
 
 
@@ -131,5 +131,5 @@ def sample_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from generator.pipeline import build
 
     out = tmp_path_factory.mktemp("sample") / "site"
-    build(SAMPLE_SITE, output_dir=out, now=FIXED_NOW)
+    build(SAMPLE_SITE, output_dir=out, now=FIXED_NOW, use_cache=False)
     return out

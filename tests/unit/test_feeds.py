@@ -53,7 +53,7 @@ def test_entry_ids_are_tag_uris_unless_front_matter_gives_one() -> None:
 
 
 def test_sitemap_lists_pages_but_not_404_and_robots_names_it(result: BuildResult) -> None:
-    pages = [o for o in result.outputs if o.path.suffix == ".html"]
+    pages = [str(o.path) for o in result.outputs if o.path.suffix == ".html"]
     (sitemap,) = render_sitemap(result.site, pages)
     text = sitemap.content.decode()
     assert "<loc>https://example.org/sub/path/</loc>" in text
@@ -68,7 +68,7 @@ def test_sitemap_splits_into_an_index_past_the_limit(
     result: BuildResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("generator.feeds.SITEMAP_LIMIT", 5)
-    pages = [o for o in result.outputs if o.path.suffix == ".html"]
+    pages = [str(o.path) for o in result.outputs if o.path.suffix == ".html"]
     files = render_sitemap(result.site, pages)
     assert str(files[-1].path) == "sitemap.xml"
     assert b"<sitemapindex" in files[-1].content

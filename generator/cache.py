@@ -1,0 +1,92 @@
+"""The build cache in `.digest-cache/`: parsed articles and the keys of the pages last written.
+
+A parsed article is reused while its file's text and everything else that
+shapes its HTML (the generator's version, the Markdown settings, the time
+zone) stay the same. A page is rendered again only when its key changes: a
+hash of the page's template, the site's settings and theme, and the source
+hashes of the articles it shows. Losing the cache only costs time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import generator
+
+from .markup import MARKDOWN_SETTINGS
+from .model import Article, Config
+
+CACHE_DIR = ".digest-cache"
+_ARTICLES = "articles.pickle"
+_MANIFEST = "manifest.json"
+
+
+def digest(*parts: str | bytes) -> str:
+    """A short, stable hash of the parts."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def parse_fingerprint(config: Config) -> str:
+    """What besides its own text decides how an article parses."""
+    return digest(generator.__version__, MARKDOWN_SETTINGS, config.timezone)
+
+
+class BuildCache:
+    """The cache folder of one site; every read tolerates a missing or damaged cache."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load_articles(self, fingerprint: str) -> dict[str, Article]:
+        """Parsed articles by source hash, if they were parsed under the same fingerprint."""
+        try:
+            with (self.folder / _ARTICLES).open("rb") as handle:
+                stored = pickle.load(handle)  # noqa: S301 - our own file, written below
+        except (OSError, pickle.PickleError, EOFError, AttributeError, TypeError, ValueError):
+            return {}
+        if not isinstance(stored, dict) or stored.get("fingerprint") != fingerprint:
+            return {}
+        articles = stored.get("articles")
+        return articles if isinstance(articles, dict) else {}
+
+    def save_articles(self, fingerprint: str, articles: Iterable[Article]) -> None:
+        self._write(
+            _ARTICLES,
+            pickle.dumps(
+                {"fingerprint": fingerprint, "articles": {a.source_hash: a for a in articles}},
+                protocol=pickle.HIGHEST_PROTOCOL,
+            ),
+        )
+
+    def load_manifest(self, output_dir: Path) -> dict[str, str]:
+        """The page keys of the last build written into `output_dir`, or {} if that is not known."""
+        try:
+            stored = json.loads((self.folder / _MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(stored, dict) or stored.get("output_dir") != str(output_dir):
+            return {}
+        keys = stored.get("keys")
+        return keys if isinstance(keys, dict) else {}
+
+    def save_manifest(self, output_dir: Path, keys: Mapping[str, str]) -> None:
+        data = {"output_dir": str(output_dir), "keys": dict(sorted(keys.items()))}
+        self._write(_MANIFEST, json.dumps(data, indent=0).encode("utf-8"))
+
+    def _write(self, name: str, data: bytes) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary = self.folder / f".{name}.{os.getpid()}"
+            temporary.write_bytes(data)
+            os.replace(temporary, self.folder / name)
+        except OSError:
+            pass  # a read-only site folder still builds, only without a cache

@@ -1,0 +1,71 @@
+"""Work spread over the machine's cores with worker processes.
+
+Two stages use it: parsing articles (Markdown is CPU-bound and Python's
+threads would take turns) and rendering pages. Small jobs stay in this
+process, where starting workers would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+MIN_ITEMS = 200  # below this, one process is faster than starting workers
+
+
+def worker_count() -> int:
+    """Cores this process may use; `DIGEST_WORKERS=1` turns the workers off."""
+    wanted = os.environ.get("DIGEST_WORKERS", "")
+    if wanted.isdigit() and int(wanted) > 0:
+        return int(wanted)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    """Workers that inherit this process's memory (and need nothing pickled to start) exist on Linux."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def map_chunks(
+    function: Callable[[Any, Sequence[Item]], list[Result]],
+    items: Sequence[Item],
+    chunk_size: int,
+    state: Any = None,
+) -> Iterator[list[Result]]:
+    """`function(state, chunk)` for each chunk of `items`, in worker processes when that pays.
+
+    Yields each chunk's results, in chunk order. Forked workers inherit `state`
+    (for instance the whole site in memory) without pickling it; `function`
+    must be a module-level function so that workers can find it by name.
+    """
+    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    workers = min(worker_count(), len(chunks))
+    if workers < 2 or len(items) < MIN_ITEMS or not can_fork():
+        for chunk in chunks:
+            yield function(state, chunk)
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_remember, initargs=(state,)) as pool:
+        yield from pool.imap(_call, [(function, chunk) for chunk in chunks])
+
+
+_STATE: Any = None  # set once in each worker process, never in the main one
+
+
+def _remember(state: Any) -> None:
+    global _STATE
+    _STATE = state
+
+
+def _call(job: tuple[Callable[[Any, Sequence[Any]], list[Any]], Sequence[Any]]) -> list[Any]:
+    function, chunk = job
+    return function(_STATE, chunk)

@@ -1,0 +1,150 @@
+"""Incremental builds give exactly what a clean build gives, and touch only what changed."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator.pipeline import build
+from tests.conftest import FIXED_NOW, MakeSite, article_text
+
+CONFIG = """\
+title: Incremental
+base_url: https://example.org/news/
+per_page: 3
+collections:
+  - {key: world, title: World}
+  - {key: belarus, title: Solidarity with Belarus}
+"""
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def stamps(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def site(make_site: MakeSite) -> Path:
+    files: dict[str, str | bytes] = {}
+    for i in range(14):
+        collection = "world" if i % 3 else "belarus"
+        tags = "[minsk, protests]" if i % 2 else "[vilnius]"
+        files[f"content/{collection}/a{i:02d}.md"] = article_text(
+            f"Article {i}", f"2020-09-{i + 1:02d}", tags=tags, body=f"Body of article {i}.\n"
+        )
+    files["overrides/templates/404.html"] = (
+        "{% extends 'base.html' %}{% block main %}<p>Lost</p>{% endblock %}"
+    )
+    return make_site(files, config=CONFIG)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+
+CHANGES: dict[str, Callable[[Path], None]] = {
+    "edit a body": lambda root: edit(root / "content/world/a01.md", "Body of article 1.", "A new body."),
+    "edit a title": lambda root: edit(root / "content/world/a02.md", "Article 2", "Renamed article"),
+    "add an article": lambda root: (root / "content/belarus/new.md").write_text(
+        article_text("Brand new", "2020-10-01", tags="[minsk]"), encoding="utf-8"
+    ),
+    "delete an article": lambda root: (root / "content/belarus/a03.md").unlink(),
+    "move to another collection": lambda root: edit(
+        root / "content/world/a04.md", "title:", "collection: belarus\ntitle:"
+    ),
+    "edit a template": lambda root: edit(root / "overrides/templates/404.html", "Lost", "Nothing here"),
+    "add a template": lambda root: (root / "overrides/templates/tags.html").write_text(
+        "{% extends 'base.html' %}{% block main %}<p>{{ tags | length }} tags</p>{% endblock %}",
+        encoding="utf-8",
+    ),
+    "remove a template": lambda root: (root / "overrides/templates/404.html").unlink(),
+    "change the config": lambda root: edit(
+        root / "config.yaml", "title: Incremental", "title: Renamed digest"
+    ),
+    "add a static file": lambda root: (
+        (root / "overrides/static").mkdir(parents=True)
+        or (root / "overrides/static/extra.css").write_text("p{}", encoding="utf-8")
+    ),
+}
+
+
+def test_every_change_rebuilds_to_exactly_what_a_clean_build_gives(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(site, output_dir=out, now=FIXED_NOW)
+    for name, change in CHANGES.items():
+        change(site)
+        summary = build(site, output_dir=out, now=FIXED_NOW)
+        clean = tmp_path / "clean"
+        shutil.rmtree(clean, ignore_errors=True)
+        build(site, output_dir=clean, now=FIXED_NOW, use_cache=False)
+        assert tree(out) == tree(clean), name
+        if name == "change the config":
+            assert summary.rendered == summary.pages, name  # the site's title is on every page
+        else:
+            assert summary.rendered < summary.pages, name
+        if "template" in name:
+            assert summary.rendered == 1, name
+
+
+def test_an_edit_rewrites_only_the_files_it_changes(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(site, output_dir=out, now=FIXED_NOW)
+    before, before_stamps = tree(out), stamps(out)
+    CHANGES["edit a body"](site)
+    summary = build(site, output_dir=out, now=FIXED_NOW)
+    after, after_stamps = tree(out), stamps(out)
+    changed = {path for path in after if after[path] != before.get(path)}
+    rewritten = {path for path in after if after_stamps[path] != before_stamps.get(path)}
+    assert "world/article-1/index.html" in changed
+    assert rewritten == changed
+    assert summary.rendered < summary.pages / 2
+
+
+def test_nothing_changed_writes_nothing(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(site, output_dir=out, now=FIXED_NOW)
+    before = stamps(out)
+    summary = build(site, output_dir=out, now=FIXED_NOW)
+    assert summary.rendered == 0 and summary.files == 0
+    assert stamps(out) == before
+
+
+def test_a_deleted_output_file_is_written_again(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(site, output_dir=out, now=FIXED_NOW)
+    expected = tree(out)
+    (out / "world" / "index.html").unlink()
+    (out / "feed.xml").unlink()
+    build(site, output_dir=out, now=FIXED_NOW)
+    assert tree(out) == expected
+
+
+def test_a_damaged_cache_only_costs_time(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(site, output_dir=out, now=FIXED_NOW)
+    expected = tree(out)
+    for item in (site / ".digest-cache").iterdir():
+        item.write_bytes(b"garbage")
+    build(site, output_dir=out, now=FIXED_NOW)
+    assert tree(out) == expected
+
+
+def test_a_failed_incremental_build_changes_nothing(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(site, output_dir=out, now=FIXED_NOW)
+    before, before_stamps = tree(out), stamps(out)
+    CHANGES["edit a body"](site)
+    (site / "overrides/templates/article.html").write_text(
+        "{% extends 'base.html' %}{% block main %}{{ nope }}{% endblock %}", encoding="utf-8"
+    )
+    with pytest.raises(Exception, match="nope"):
+        build(site, output_dir=out, now=FIXED_NOW)
+    assert tree(out) == before and stamps(out) == before_stamps

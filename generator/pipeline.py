@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import generator
@@ -22,7 +22,7 @@ from .cache import CACHE_DIR, BuildCache, digest, parse_fingerprint
 from .config import load_config
 from .errors import BuildFailed, LinkError, OutputConflictError, SiteError
 from .model import BuildResult, Config, OutputFile, Progress, Site, StaticFile, no_progress
-from .urls import output_path_for
+from .urls import output_file_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class Prepared:
     warnings: tuple[SiteError, ...]
 
     def path_of(self, spec: render.PageSpec) -> str:
-        return str(output_path_for(spec.url))
+        return output_file_for(spec.url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,7 @@ def prepare(
     site_key = _site_key(config, chosen_theme, site)
     article_keys = render.article_keys(site)
     templates = render.template_keys(renderer.env)
-    keys = {str(output_path_for(s.url)): render.page_key(s, article_keys, site_key, templates) for s in specs}
+    keys = {output_file_for(s.url): render.page_key(s, article_keys, site_key, templates) for s in specs}
     small = (*feeds.render_feeds(site), *feeds.render_sitemap(site, keys), feeds.render_robots(site))
     static = theme.static_files(chosen_theme)
     _check_conflicts(specs, small, static)
@@ -128,10 +128,10 @@ def _check_conflicts(
     specs: tuple[render.PageSpec, ...], small: tuple[OutputFile, ...], static: tuple[StaticFile, ...]
 ) -> None:
     """Two outputs at one path would silently overwrite each other: report each such pair."""
-    seen: dict[PurePosixPath, Any] = {}
+    seen: dict[str, Any] = {}
     errors: list[SiteError] = []
-    items: list[tuple[PurePosixPath, Any]] = [(output_path_for(s.url), s.origin) for s in specs]
-    items += [(o.path, None) for o in small] + [(s.path, None) for s in static]
+    items: list[tuple[str, Any]] = [(output_file_for(s.url), s.origin) for s in specs]
+    items += [(str(o.path), None) for o in small] + [(str(s.path), None) for s in static]
     for path, origin in items:
         if path in seen:
             first = seen[path]

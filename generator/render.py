@@ -50,7 +50,7 @@ def make_environment(theme: Theme) -> jinja2.Environment:
 
 @lru_cache(maxsize=4096)
 def _format(day: str, pattern: str, lang: str) -> str:
-    return format_date(date.fromisoformat(day[:10]), pattern, locale=_locale(lang))
+    return format_date(date.fromisoformat(day), pattern, locale=_locale(lang))
 
 
 @lru_cache(maxsize=64)
@@ -64,7 +64,7 @@ def _locale(lang: str) -> Locale:
 @jinja2.pass_context
 def _date_filter(context: jinja2.runtime.Context, value: str, pattern: str = "long") -> str:
     """An ISO date as people read it in the page's language: `3 сентября 2020 г.`, `September 3, 2020`."""
-    return _format(value, pattern, context["page"]["ui_lang"])
+    return _format(value[:10], pattern, context["page"]["ui_lang"])
 
 
 @jinja2.pass_context
@@ -160,16 +160,23 @@ def page_specs(site: Site, links: Links) -> list[PageSpec]:
     )
     for tag in site.tags:
         specs += _list_specs("tag", tag.name, tag.slug, tag.article_ids, tag_url(tag.slug), config.per_page)
-    years = _years(site)
+    months = _months(site)
     specs.append(
         PageSpec(
-            archive_url(), "archive.html", "archive", digest=digest(repr([(y, len(ids)) for y, ids in years]))
+            archive_url(),
+            "archive.html",
+            "archive",
+            digest=digest(repr([(m, len(ids)) for m, ids in months])),
         )
     )
-    for year, ids in years:
+    for index, ((year, month), ids) in enumerate(months):
+        around = [months[i][0] for i in (index - 1, index + 1) if 0 <= i < len(months)]
         specs.append(
-            PageSpec(archive_url(year), "archive_year.html", "archive", str(year), cards=ids, group=str(year))
-        )
+            PageSpec(
+                archive_url(year, month), "archive_month.html", "archive", f"{year}-{month:02d}", cards=ids,
+                group=f"{year}-{month:02d}", digest=repr(around),
+            )
+        )  # fmt: skip
     specs.append(PageSpec("404.html", "404.html", "404"))
     return specs
 
@@ -203,21 +210,21 @@ def _list_specs(
     ]
 
 
-def _years(site: Site) -> list[tuple[int, tuple[str, ...]]]:
+def _months(site: Site) -> list[tuple[tuple[int, int], tuple[str, ...]]]:
+    """((year, month), article ids) for each month with articles, newest first, in the site's time zone."""
     tz = ZoneInfo(site.config.timezone)
-    year_of = {i: site.articles[i].date.astimezone(tz).year for i in site.article_ids}
-    return [(year, tuple(ids)) for year, ids in groupby(site.article_ids, key=year_of.__getitem__)]
+    local = {i: site.articles[i].date.astimezone(tz) for i in site.article_ids}
+    return [
+        (month, tuple(ids))
+        for month, ids in groupby(site.article_ids, key=lambda i: (local[i].year, local[i].month))
+    ]
 
 
 def page_key(
     spec: PageSpec, article_keys: Mapping[str, str], site_key: str, templates: Mapping[str, str]
 ) -> str:
     """Changes whenever anything the page shows changes: its data, its articles, its template, the site."""
-    shown = (
-        [templates.get(spec.template, ""), article_keys[spec.article]]
-        if spec.article
-        else [templates.get(spec.template, "")]
-    )
+    shown = [article_keys[spec.article]] if spec.article else []
     shown += [article_keys[i] for i in spec.cards]
     fields = (
         spec.url,
@@ -228,9 +235,8 @@ def page_key(
         spec.number,
         spec.count,
         spec.digest,
-        spec.lang,
     )
-    return digest(site_key, repr(fields), *shown)
+    return digest(site_key, templates.get(spec.template, ""), repr(fields), spec.lang, "".join(shown))
 
 
 def template_keys(env: jinja2.Environment) -> dict[str, str]:
@@ -285,6 +291,7 @@ class Renderer:
         self._tz = ZoneInfo(site.config.timezone)
         self._titles = {c.key: c.title for c in site.collections}
         self._site_view = views.site_view(site)
+        self._archive: list[str] | None = None
 
     @property
     def env(self) -> jinja2.Environment:
@@ -301,6 +308,15 @@ class Renderer:
             )
             self._views[article_id] = view
         return view
+
+    def _month_links(self, spec: PageSpec) -> tuple[str | None, str | None]:
+        """The URLs of the newer and older month pages next to an archive month page."""
+        if self._archive is None:
+            self._archive = [archive_url(*month) for month, _ in _months(self.site)]
+        at = self._archive.index(spec.url)
+        newer = self._archive[at - 1] if at else None
+        older = self._archive[at + 1] if at + 1 < len(self._archive) else None
+        return newer, older
 
     def render(self, spec: PageSpec) -> bytes:
         """Render one page; raises jinja2.TemplateError."""
@@ -343,26 +359,11 @@ class Renderer:
             return {"tags": [views.tag_view(t) for t in site.tags]}
         if spec.kind == "archive":
             if spec.template == "archive.html":
-                return {"years": views.archive_years(site, _LazyViews(self), summary_only=True)}
-            (year,) = views.archive_years(site, _LazyViews(self), only=spec.cards)
-            return {"year": year}
+                return {"years": views.archive_years(site)}
+            return {
+                "month": views.archive_month(site, [view(i) for i in spec.cards], self._month_links(spec))
+            }
         return {}
-
-
-class _LazyViews(Mapping[str, "views.ArticleView"]):
-    """Article views by id, made only when a template asks for one."""
-
-    def __init__(self, renderer: Renderer) -> None:
-        self._renderer = renderer
-
-    def __getitem__(self, article_id: str) -> views.ArticleView:
-        return self._renderer.view(article_id)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._renderer.site.article_ids)
-
-    def __len__(self) -> int:
-        return len(self._renderer.site.article_ids)
 
 
 def _pagination(spec: PageSpec) -> dict[str, Any]:

@@ -65,17 +65,25 @@ def resolve_collections(
     is_open = not specs
     errors: list[SiteError] = []
     resolved: list[Article] = []
+    known: dict[str, str | None] = {}  # name -> key, as thousands of articles repeat a few names
+
+    def collection_key_of(name: str) -> str | None:
+        if name not in known:
+            known[name] = collection_key(name, specs)
+        return known[name]
+
     for article in articles:
         keys: list[str] = []
         names = article.collections
         if not names and "/" in article.id and not article.id.startswith("_"):
             folder = article.id.split("/", 1)[0]
-            if is_open or collection_key(folder, specs) == folder:
+            if is_open or collection_key_of(folder) == folder:
                 names = (folder.replace("-", " ").replace("_", " ").title() if is_open else folder,)
         for name in names:
-            key = collection_key(name, specs)
+            key = collection_key_of(name)
             if key is None and is_open and (key := _open_key(name)):
                 specs.append(CollectionSpec(key, name))
+                known.clear()
             if key is None:
                 if article.collections:
                     errors.append(unknown_collection(name, config.collections, article.source_location))
@@ -169,7 +177,7 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
     )
 
 
-def related_articles(site: Site, limit: int = 4, window: int = 40) -> dict[str, tuple[str, ...]]:
+def related_articles(site: Site, limit: int = 4, window: int = 12) -> dict[str, tuple[str, ...]]:
     """For each article, up to `limit` related ones: the same collection first, then shared tags.
 
     Candidates are the `window` nearest articles in time on each side, in the

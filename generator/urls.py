@@ -8,6 +8,7 @@ with relative URLs, so the site works at a domain root and under a subpath.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from slugify import slugify as _slugify
@@ -15,8 +16,12 @@ from slugify import slugify as _slugify
 _SAFE_SEGMENT = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
+@lru_cache(maxsize=65536)
 def slugify(text: str) -> str:
-    """A lowercase ASCII slug; Cyrillic and other scripts are transliterated."""
+    """A lowercase ASCII slug; Cyrillic and other scripts are transliterated.
+
+    Cached: tags and collection names come back thousands of times a build.
+    """
     return str(_slugify(text, max_length=80, word_boundary=True, save_order=True))
 
 
@@ -50,10 +55,21 @@ def output_path_for(url: str) -> PurePosixPath:
     Raises ValueError for anything that is not a plain relative path of safe
     segments, so no URL can name a file outside the output folder.
     """
-    path = PurePosixPath(url) / "index.html" if url.endswith("/") or not url else PurePosixPath(url)
-    if "//" in url or not is_safe_path(path):
+    return PurePosixPath(output_file_for(url))
+
+
+@lru_cache(maxsize=None)
+def output_file_for(url: str) -> str:
+    """`output_path_for` as text, which is what the build's bookkeeping uses."""
+    path = url + "index.html" if url.endswith("/") or not url else url
+    if not is_safe_text_path(path):
         raise ValueError(f"unsafe output path {url!r}")
     return path
+
+
+def is_safe_text_path(path: str) -> bool:
+    """`is_safe_path` for a POSIX path given as text."""
+    return bool(path) and "\\" not in path and all(p and not p.startswith(".") for p in path.split("/"))
 
 
 def is_safe_path(path: PurePosixPath) -> bool:

@@ -86,8 +86,8 @@ class PageContext(TypedDict, total=False):
     tag: dict[str, Any]  # tag.html
     tags: list[dict[str, Any]]  # tags.html
     pagination: dict[str, Any]  # number, count, url, prev_url, next_url, first_url
-    years: list[dict[str, Any]]  # archive.html
-    year: dict[str, Any]  # archive_year.html
+    years: list[dict[str, Any]]  # archive.html: year, count, months (date, url, count)
+    month: dict[str, Any]  # archive_month.html: date, articles, count, newer_url, older_url
 
 
 def site_view(site: Site) -> SiteView:
@@ -182,36 +182,34 @@ def tag_view(tag: Tag) -> dict[str, Any]:
     return {"title": tag.name, "url": tag_url(tag.slug), "count": len(tag.article_ids)}
 
 
-def archive_years(
-    site: Site,
-    views: Mapping[str, ArticleView],
-    only: tuple[str, ...] | None = None,
-    summary_only: bool = False,
-) -> list[dict[str, Any]]:
-    """Years, newest first, each with its months and their articles.
-
-    `only` limits it to those article ids; `summary_only` gives the counts
-    without the articles' views.
-    """
+def archive_years(site: Site) -> list[dict[str, Any]]:
+    """Years, newest first, each with its months: their article counts and page URLs."""
     tz = ZoneInfo(site.config.timezone)
-
-    def local(article_id: str) -> datetime:
-        return site.articles[article_id].date.astimezone(tz)
-
+    dates = [site.articles[i].date.astimezone(tz) for i in site.article_ids]
     years = []
-    for year, year_ids in groupby(site.article_ids if only is None else only, key=lambda i: local(i).year):
-        ids = list(year_ids)
-        months = []
-        for month, month_ids in groupby(ids, key=lambda i: local(i).month):
-            in_month = list(month_ids)
-            months.append(
-                {
-                    "month": month,
-                    "date": f"{year:04d}-{month:02d}-01",  # format with | month_text
-                    "anchor": f"m{month:02d}",
-                    "articles": [] if summary_only else [views[i] for i in in_month],
-                    "count": len(in_month),
-                }
-            )
-        years.append({"year": year, "url": archive_url(year), "count": len(ids), "months": months})
+    for year, in_year in groupby(dates, key=lambda d: d.year):
+        months = [
+            {
+                "month": month,
+                "date": f"{year:04d}-{month:02d}-01",
+                "url": archive_url(year, month),
+                "count": len(list(group)),
+            }
+            for month, group in groupby(in_year, key=lambda d: d.month)
+        ]
+        years.append({"year": year, "count": sum(m["count"] for m in months), "months": months})
     return years
+
+
+def archive_month(
+    site: Site, articles: list[ArticleView], around: tuple[str | None, str | None]
+) -> dict[str, Any]:
+    """One month of the archive: its articles, newest first, and the months next to it."""
+    first = articles[0]["date"] if articles else "1970-01-01"
+    return {
+        "date": first[:7] + "-01",  # format with | month_text
+        "articles": articles,
+        "count": len(articles),
+        "newer_url": around[0],
+        "older_url": around[1],
+    }

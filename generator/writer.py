@@ -10,9 +10,11 @@ did not create.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from .errors import OutputError, SourceLocation
@@ -62,26 +64,63 @@ def update_site(
 ) -> int:
     """Write the changed files into an existing site and remove `stale` ones; return the count written.
 
-    Raises `OutputError` (or whatever `outputs` raises) before touching the
-    output if any file could not be made.
+    Each file is first written under a hidden name beside its target; only
+    when all of them were made are they renamed into place. If anything fails
+    (including `outputs` raising), the hidden files go and the site is as it was.
     """
     output_dir = output_dir.absolute()
-    staging = output_dir.with_name(f".{output_dir.name}.new-{os.getpid()}")
+    suffix = f".new-{os.getpid()}"
+    pending: list[tuple[Path, Path]] = []
+    created: list[Path] = []
     try:
-        staged = _stage(staging, outputs, static, unless_same_in=output_dir)
-        for rel in staged:
+        for rel, write in _changes(outputs, static, output_dir):
             target = output_dir.joinpath(*rel.parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging.joinpath(*rel.parts), target)
+            created += _make_parents(target.parent, output_dir)
+            temporary = target.with_name(f".{target.name}{suffix}")
+            pending.append((temporary, target))
+            write(temporary)
+        for temporary, target in pending:
+            os.replace(temporary, target)
         for rel_text in stale:
             rel = PurePosixPath(rel_text)
             if is_safe_path(rel):
                 _remove(output_dir, rel)
-    except OSError as exc:
-        raise OutputError(f"cannot write the site: {exc}", SourceLocation(output_dir)) from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return len(staged)
+    except BaseException as exc:
+        for temporary, _ in pending:
+            temporary.unlink(missing_ok=True)
+        for folder in reversed(created):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write the site: {exc}", SourceLocation(output_dir)) from None
+        raise
+    return len(pending)
+
+
+def _changes(
+    outputs: Iterable[OutputFile], static: Iterable[StaticFile], output_dir: Path
+) -> Iterator[tuple[PurePosixPath, Callable[[Path], object]]]:
+    """Each file to write and how, leaving out pages whose bytes the output already holds."""
+    for item in outputs:
+        if not is_safe_path(item.path):
+            raise OutputError(f"refusing to write outside the output folder: {item.path}")
+        if not _holds(output_dir, item):  # rendered again but the same: keep the file and its time stamp
+            yield item.path, partial(Path.write_bytes, data=item.content)
+    for asset in static:
+        if not is_safe_path(asset.path):
+            raise OutputError(f"refusing to write outside the output folder: {asset.path}")
+        yield asset.path, partial(shutil.copyfile, asset.source)
+
+
+def _make_parents(folder: Path, output_dir: Path) -> list[Path]:
+    """Create `folder` and its missing parents below `output_dir`; return those it created."""
+    missing: list[Path] = []
+    while folder != output_dir and not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for item in reversed(missing):
+        item.mkdir()
+    return list(reversed(missing))
 
 
 def _holds(folder: Path, item: OutputFile) -> bool:

@@ -48,7 +48,7 @@ def test_titles_are_escaped() -> None:
 
 def make_theme(make_site: MakeSite, templates: dict[str, str]) -> Path:
     files: dict[str, str | bytes] = {"content/a.md": article_text("A")}
-    for name in ("home", "article", "collection", "tag", "tags", "archive", "archive_year", "404"):
+    for name in ("home", "article", "collection", "tag", "tags", "archive", "archive_month", "404"):
         files[f"themes/mine/templates/{name}.html"] = "<p>{{ page.title }}</p>"
     files.update({f"themes/mine/templates/{k}": v for k, v in templates.items()})
     return make_site(files, config=THEMED)

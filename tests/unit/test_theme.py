@@ -118,7 +118,7 @@ def test_russian_site_gets_russian_texts_dates_and_plurals(make_site: MakeSite) 
     assert "Перейти к содержанию" in article
     collection = html_of(result, "world/index.html")
     assert "2 материала" in collection
-    assert "сентябрь 2020" in html_of(result, "archive/2020/index.html")
+    assert "Архив: сентябрь 2020" in html_of(result, "archive/2020/09/index.html")
 
 
 def test_article_in_another_language_than_the_site(make_site: MakeSite) -> None:

@@ -8,7 +8,7 @@ with relative URLs, so the site works at a domain root and under a subpath.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import PurePosixPath
 
 from slugify import slugify as _slugify
@@ -58,7 +58,7 @@ def output_path_for(url: str) -> PurePosixPath:
     return PurePosixPath(output_file_for(url))
 
 
-@lru_cache(maxsize=None)
+@cache
 def output_file_for(url: str) -> str:
     """`output_path_for` as text, which is what the build's bookkeeping uses."""
     path = url + "index.html" if url.endswith("/") or not url else url

@@ -7,8 +7,6 @@ template writes `{{ page.root }}{{ article.url }}`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
 from itertools import groupby
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo

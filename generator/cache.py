@@ -22,7 +22,7 @@ from .markup import MARKDOWN_SETTINGS
 from .model import Article, Config
 
 CACHE_DIR = ".digest-cache"
-_ARTICLES = "articles.pickle"
+_SHARDS = "0123456789abcdef"
 _MANIFEST = "manifest.json"
 
 
@@ -47,25 +47,35 @@ class BuildCache:
         self.folder = folder
 
     def load_articles(self, fingerprint: str) -> dict[str, Article]:
-        """Parsed articles by source hash, if they were parsed under the same fingerprint."""
-        try:
-            with (self.folder / _ARTICLES).open("rb") as handle:
-                stored = pickle.load(handle)  # noqa: S301 - our own file, written below
-        except (OSError, pickle.PickleError, EOFError, AttributeError, TypeError, ValueError):
-            return {}
-        if not isinstance(stored, dict) or stored.get("fingerprint") != fingerprint:
-            return {}
-        articles = stored.get("articles")
-        return articles if isinstance(articles, dict) else {}
+        """Parsed articles by source hash, if they were parsed under the same fingerprint.
 
-    def save_articles(self, fingerprint: str, articles: Iterable[Article]) -> None:
-        self._write(
-            _ARTICLES,
-            pickle.dumps(
-                {"fingerprint": fingerprint, "articles": {a.source_hash: a for a in articles}},
-                protocol=pickle.HIGHEST_PROTOCOL,
-            ),
-        )
+        They are kept in shards by the first hex digit of the source hash, so
+        that an edit rewrites a sixteenth of the cache, not all of it.
+        """
+        articles: dict[str, Article] = {}
+        for shard in _SHARDS:
+            try:
+                with (self.folder / f"articles-{shard}.pickle").open("rb") as handle:
+                    stored = pickle.load(handle)  # noqa: S301 - our own file, written below
+            except (OSError, pickle.PickleError, EOFError, AttributeError, TypeError, ValueError, IndexError):
+                continue
+            if isinstance(stored, dict) and stored.get("fingerprint") == fingerprint:
+                found = stored.get("articles")
+                if isinstance(found, dict):
+                    articles.update(found)
+        return articles
+
+    def save_articles(
+        self, fingerprint: str, articles: Iterable[Article], before: Mapping[str, Article]
+    ) -> None:
+        """Store `articles`, rewriting only the shards whose content differs from `before`."""
+        shards: dict[str, dict[str, Article]] = {shard: {} for shard in _SHARDS}
+        for article in articles:
+            shards[article.source_hash[0]][article.source_hash] = article
+        for shard, found in shards.items():
+            if found.keys() != {k for k in before if k[0] == shard}:
+                data = {"fingerprint": fingerprint, "articles": found}
+                self._write(f"articles-{shard}.pickle", pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
 
     def load_manifest(self, output_dir: Path) -> dict[str, str]:
         """The page keys of the last build written into `output_dir`, or {} if that is not known."""

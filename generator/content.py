@@ -7,6 +7,7 @@ takes a file's text and gives an `Article`, so it can run in any process.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,24 +44,18 @@ class RawArticle:
     path: Path
     text: str
 
-    @property
-    def source_hash(self) -> str:
-        """Changes whenever the text or the place of the file does."""
-        return digest(str(self.path), self.text)
+    source_hash: str = ""  # changes whenever the text or the place of the file does
 
 
 def discover(content_dir: Path) -> list[Path]:
     """Every `*.md` below `content_dir`, sorted, skipping hidden files and folders."""
-    if not content_dir.is_dir():
-        return []
     found = []
-    for path in content_dir.rglob("*.md"):
-        rel = path.relative_to(content_dir)
-        # A dangling link is kept, so that reading it reports the problem.
-        is_file = path.is_file() or path.is_symlink()
-        if is_file and not any(part.startswith(".") for part in rel.parts):
-            found.append(path)
-    return sorted(found)
+    for folder, subfolders, names in os.walk(content_dir):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        base = Path(folder)
+        found += [base / n for n in names if n.endswith(".md") and not n.startswith(".")]
+    # A dangling link is kept, so that reading it reports the problem.
+    return sorted(p for p in found if p.is_file() or p.is_symlink())
 
 
 def read_articles(
@@ -110,7 +105,8 @@ def load_files(content_dir: Path, paths: Iterable[Path]) -> tuple[list[RawArticl
         except OSError as exc:
             errors.append(FrontMatterError(f"cannot read file: {exc.strerror}", SourceLocation(path)))
             continue
-        raws.append(RawArticle(path.relative_to(content_dir).as_posix(), path, text.lstrip("\ufeff")))
+        rel = path.relative_to(content_dir).as_posix()
+        raws.append(RawArticle(rel, path, text.lstrip("\ufeff"), digest(str(path), data)))
     return raws, errors
 
 

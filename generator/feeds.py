@@ -109,9 +109,7 @@ def _stamp(moment: datetime) -> str:
 def render_sitemap(site: Site, pages: Iterable[str]) -> tuple[OutputFile, ...]:
     """`sitemap.xml` listing every page (output paths) but the 404 page; an index past 50,000 URLs."""
     base = site.config.base_url
-    lastmod = {
-        str(PurePosixPath(site.urls[a.id]) / "index.html"): _updated(a) for a in site.articles.values()
-    }
+    lastmod = {site.urls[a.id] + "index.html": _updated(a) for a in site.articles.values()}
     entries = []
     for path in pages:
         if not path.endswith("index.html"):

@@ -76,8 +76,8 @@ def prepare(
     fingerprint = parse_fingerprint(config)
     cached = cache.load_articles(fingerprint) if cache else {}
     articles, errors = content.read_articles(config, progress, cached)
-    if cache and (len(cached) != len(articles) or any(a.source_hash not in cached for a in articles)):
-        cache.save_articles(fingerprint, articles)
+    if cache:
+        cache.save_articles(fingerprint, articles, cached)
     articles = content.published(articles, now or datetime.now(timezone.utc), include_drafts, include_future)
     site = topics.assemble_site(articles, config, errors)
     page_links = render.Links.of(site)

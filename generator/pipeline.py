@@ -168,38 +168,22 @@ def build(
     except SiteError as exc:
         raise BuildFailed([exc]) from None
     previous = cache.load_manifest(output_dir) if cache and writer.is_ours(output_dir) else {}
-    todo = [
-        s for s in prepared.specs if not _is_current(prepared.path_of(s), prepared.keys, previous, output_dir)
-    ]
-    pages = render.render_pages(prepared.renderer, todo, progress)
+
+    def changed(path: str) -> bool:
+        return not previous or previous.get(path) != prepared.keys[path] or not (output_dir / path).is_file()
+
+    todo = [s for s in prepared.specs if changed(prepared.path_of(s))]
     try:
-        if previous:
-            small = [
-                o for o in prepared.small if not _is_current(str(o.path), prepared.keys, previous, output_dir)
-            ]
-            static = [
-                s
-                for s in prepared.static
-                if not _is_current(str(s.path), prepared.keys, previous, output_dir)
-            ]
-            stale = sorted(set(previous) - set(prepared.keys))
-            files = writer.update_site(_chain(pages, small), static, stale, output_dir)
-        else:
-            files = writer.write_site(_chain(pages, prepared.small), prepared.static, output_dir)
+        with writer.Transaction(output_dir, incremental=bool(previous)) as transaction:
+            transaction.add(render.render_into(prepared.renderer, todo, transaction.sink, progress))
+            transaction.write(o for o in prepared.small if changed(str(o.path)))
+            transaction.copy(s for s in prepared.static if changed(str(s.path)))
+            files = transaction.commit(sorted(set(previous) - set(prepared.keys)))
     except SiteError as exc:
         raise BuildFailed([exc]) from None
     if cache:
         cache.save_manifest(output_dir, prepared.keys)
     return _summary(prepared, files, started, rendered=len(todo))
-
-
-def _is_current(path: str, keys: Mapping[str, str], previous: Mapping[str, str], output_dir: Path) -> bool:
-    return previous.get(path) == keys[path] and (output_dir / path).is_file()
-
-
-def _chain(*parts: Any) -> Any:
-    for part in parts:
-        yield from part
 
 
 def check(root: Path, **options: Any) -> BuildSummary:

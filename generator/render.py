@@ -30,7 +30,8 @@ from .errors import BuildFailed, SiteError, SourceLocation, TemplateError
 from .model import Config, OutputFile, Progress, Site, no_progress
 from .theme import FALLBACK_LANGUAGE, Theme
 from .topics import collection_neighbours, related_articles
-from .urls import archive_url, collection_url, output_path_for, paged, root_prefix, tag_url
+from .urls import archive_url, collection_url, output_file_for, output_path_for, paged, root_prefix, tag_url
+from .writer import Sink
 
 
 def make_environment(theme: Theme) -> jinja2.Environment:
@@ -418,18 +419,39 @@ def render_pages(
 
     Raises `BuildFailed` with every distinct template error once all pages were tried.
     """
+    for spec, result in _render_all(renderer, specs, None, progress):
+        assert isinstance(result, bytes)
+        yield OutputFile(output_path_for(spec.url), result, spec.origin)
+
+
+def render_into(
+    renderer: Renderer, specs: Sequence[PageSpec], sink: Sink, progress: Progress = no_progress
+) -> Iterator[str | None]:
+    """Render `specs` and have each worker write its pages through `sink`; yield the paths written.
+
+    Pages never travel back to this process, which saves the copying and the memory.
+    """
+    for _, result in _render_all(renderer, specs, sink, progress):
+        assert not isinstance(result, bytes)
+        yield result
+
+
+RENDER_CHUNK = 64
+
+
+def _render_all(
+    renderer: Renderer, specs: Sequence[PageSpec], sink: Sink | None, progress: Progress
+) -> Iterator[tuple[PageSpec, bytes | str | None]]:
     errors: dict[str, SiteError] = {}
     done = 0
     progress("Rendering pages", 0, len(specs))
-    for results in parallel.map_chunks(
-        _render_chunk, list(range(len(specs))), RENDER_CHUNK, (renderer, specs)
-    ):
+    state = (renderer, specs, sink)
+    for results in parallel.map_chunks(_render_chunk, list(range(len(specs))), RENDER_CHUNK, state):
         for index, result in results:
-            if isinstance(result, bytes):
-                spec = specs[index]
-                yield OutputFile(output_path_for(spec.url), result, spec.origin)
-            else:
+            if isinstance(result, SiteError):
                 errors.setdefault(str(result), result)
+            else:
+                yield specs[index], result
         done += len(results)
         progress("Rendering pages", done, len(specs))
     if errors:
@@ -437,15 +459,18 @@ def render_pages(
 
 
 def _render_chunk(
-    state: tuple[Renderer, Sequence[PageSpec]], indices: Sequence[int]
-) -> list[tuple[int, bytes | SiteError]]:
-    renderer, specs = state
-    results: list[tuple[int, bytes | SiteError]] = []
+    state: tuple[Renderer, Sequence[PageSpec], Sink | None], indices: Sequence[int]
+) -> list[tuple[int, bytes | str | SiteError | None]]:
+    renderer, specs, sink = state
+    results: list[tuple[int, bytes | str | SiteError | None]] = []
     for index in indices:
+        spec = specs[index]
         try:
-            results.append((index, renderer.render(specs[index])))
+            html = renderer.render(spec)
         except jinja2.TemplateError as exc:
             results.append((index, template_error(exc, renderer.theme)))
+            continue
+        results.append((index, sink.put(output_file_for(spec.url), html) if sink else html))
     return results
 
 

@@ -1,11 +1,14 @@
-"""Writer stage, the only one that touches disk: put the built files into the output folder.
+"""Writer stage, the only code that touches the output folder.
 
-Files are first written into a sibling staging folder, as they arrive. A
-whole build then swaps that folder in; an incremental one moves only the
-changed files into place and removes the stale ones. Either way nothing in
-the output changes until every file was made, so a failed build leaves the
-previous output exactly as it was. The writer refuses to replace a folder it
-did not create.
+A build writes through a `Transaction`. Its `sink` is a small picklable
+object, so render workers can write the pages they render themselves (on
+this machine two processes write files three times faster than one). Nothing
+is visible until `commit`: a whole build writes into a sibling staging folder
+and swaps it in; an incremental one writes each changed file under a hidden
+name beside its target and renames them all at the end, then removes the
+files that no longer belong to the site. If anything fails before that, the
+previous output stays exactly as it was. The writer refuses to replace a
+folder it did not create.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator
-from functools import partial
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from types import TracebackType
 
 from .errors import OutputError, SourceLocation
 from .model import OutputFile, StaticFile
-from .urls import is_safe_path
+from .urls import is_safe_path, is_safe_text_path
 
 MARKER = ".newsdigest"
 MARKER_TEXT = "This folder is written by newsdigest; `digest build` replaces all of it.\n"
@@ -59,139 +63,142 @@ def is_ours(output_dir: Path) -> bool:
     return (output_dir / MARKER).is_file()
 
 
-def update_site(
-    outputs: Iterable[OutputFile], static: Iterable[StaticFile], stale: Iterable[str], output_dir: Path
-) -> int:
-    """Write the changed files into an existing site and remove `stale` ones; return the count written.
+@dataclass(frozen=True, slots=True)
+class Sink:
+    """Where the files of a build go before `commit`; safe to use from worker processes.
 
-    Each file is first written under a hidden name beside its target; only
-    when all of them were made are they renamed into place. If anything fails
-    (including `outputs` raising), the hidden files go and the site is as it was.
+    In a whole build (`in_place` false) files go into the staging folder
+    `root`. In an incremental one they go beside their targets in the output
+    folder `root`, under a hidden name ending in `suffix`; a file whose bytes
+    the output already holds is skipped, so its time stamp stays.
     """
-    output_dir = output_dir.absolute()
-    suffix = f".new-{os.getpid()}"
-    pending: list[tuple[Path, Path]] = []
-    created: list[Path] = []
+
+    root: Path
+    in_place: bool
+    suffix: str
+
+    def put(self, path: str, data: bytes) -> str | None:
+        """Write `data` for output `path`; return `path`, or None if nothing needed writing."""
+        target = self._target(path)
+        if self.in_place and _holds(self.root / path, data):
+            return None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return path
+
+    def copy(self, path: str, source: Path) -> str:
+        target = self._target(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        return path
+
+    def pending(self, path: str) -> Path:
+        """Where `put` wrote the file for `path`."""
+        target = self.root / path
+        return target.with_name(f".{target.name}{self.suffix}") if self.in_place else target
+
+    def _target(self, path: str) -> Path:
+        if not is_safe_text_path(path):
+            raise OutputError(f"refusing to write outside the output folder: {path}")
+        return self.pending(path)
+
+
+def _holds(existing: Path, data: bytes) -> bool:
     try:
-        for rel, write in _changes(outputs, static, output_dir):
-            target = output_dir.joinpath(*rel.parts)
-            created += _make_parents(target.parent, output_dir)
-            temporary = target.with_name(f".{target.name}{suffix}")
-            pending.append((temporary, target))
-            write(temporary)
-        for temporary, target in pending:
-            os.replace(temporary, target)
-        for rel_text in stale:
-            rel = PurePosixPath(rel_text)
-            if is_safe_path(rel):
-                _remove(output_dir, rel)
-    except BaseException as exc:
-        for temporary, _ in pending:
-            temporary.unlink(missing_ok=True)
-        for folder in reversed(created):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        if isinstance(exc, OSError):
-            raise OutputError(f"cannot write the site: {exc}", SourceLocation(output_dir)) from None
-        raise
-    return len(pending)
-
-
-def _changes(
-    outputs: Iterable[OutputFile], static: Iterable[StaticFile], output_dir: Path
-) -> Iterator[tuple[PurePosixPath, Callable[[Path], object]]]:
-    """Each file to write and how, leaving out pages whose bytes the output already holds."""
-    for item in outputs:
-        if not is_safe_path(item.path):
-            raise OutputError(f"refusing to write outside the output folder: {item.path}")
-        if not _holds(output_dir, item):  # rendered again but the same: keep the file and its time stamp
-            yield item.path, partial(Path.write_bytes, data=item.content)
-    for asset in static:
-        if not is_safe_path(asset.path):
-            raise OutputError(f"refusing to write outside the output folder: {asset.path}")
-        yield asset.path, partial(shutil.copyfile, asset.source)
-
-
-def _make_parents(folder: Path, output_dir: Path) -> list[Path]:
-    """Create `folder` and its missing parents below `output_dir`; return those it created."""
-    missing: list[Path] = []
-    while folder != output_dir and not folder.is_dir():
-        missing.append(folder)
-        folder = folder.parent
-    for item in reversed(missing):
-        item.mkdir()
-    return list(reversed(missing))
-
-
-def _holds(folder: Path, item: OutputFile) -> bool:
-    existing = folder.joinpath(*item.path.parts)
-    try:
-        return existing.stat().st_size == len(item.content) and existing.read_bytes() == item.content
+        return existing.stat().st_size == len(data) and existing.read_bytes() == data
     except OSError:
         return False
 
 
-def _remove(output_dir: Path, rel: PurePosixPath) -> None:
-    """Delete a file that no longer belongs to the site, and the folders it leaves empty."""
-    target = output_dir.joinpath(*rel.parts)
-    target.unlink(missing_ok=True)
-    folder = target.parent
-    while folder != output_dir and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
+class Transaction:
+    """The files of one build: written as they come, from any process, and shown all at once."""
 
+    def __init__(self, output_dir: Path, incremental: bool) -> None:
+        self.output_dir = output_dir.absolute()
+        suffix = f".new-{os.getpid()}"
+        self.staging = self.output_dir.with_name(f".{self.output_dir.name}{suffix}")
+        root = self.output_dir if incremental else self.staging
+        self.sink = Sink(root, incremental, suffix)
+        self.written: list[str] = []
 
-def _stage(
-    staging: Path,
-    outputs: Iterable[OutputFile],
-    static: Iterable[StaticFile],
-    unless_same_in: Path | None = None,
-) -> list[PurePosixPath]:
-    """Write files into `staging` as they come; skip those `unless_same_in` holds with the same bytes."""
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    made: set[Path] = {staging}
-    written: list[PurePosixPath] = []
-    for item in outputs:
-        if unless_same_in and _holds(unless_same_in, item):
-            continue  # rendered again, but the same: leave the file (and its time stamp) alone
-        _target(staging, item.path, made).write_bytes(item.content)
-        written.append(item.path)
-    for asset in static:
-        shutil.copyfile(asset.source, _target(staging, asset.path, made))
-        written.append(asset.path)
-    return written
+    def __enter__(self) -> Transaction:
+        if not self.sink.in_place:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging.mkdir(parents=True)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if error is not None:
+            self.abort()
+        if isinstance(error, OSError):
+            raise OutputError(f"cannot write the site: {error}", SourceLocation(self.output_dir)) from None
+
+    def add(self, paths: Iterable[str | None]) -> None:
+        """Record files that a sink wrote in another process, one by one, so that `abort` finds
+        all of them even if `paths` fails half way."""
+        for path in paths:
+            if path:
+                self.written.append(path)
+
+    def write(self, outputs: Iterable[OutputFile]) -> None:
+        self.add(self.sink.put(str(o.path), o.content) for o in outputs)
+
+    def copy(self, static: Iterable[StaticFile]) -> None:
+        self.add(self.sink.copy(str(s.path), s.source) for s in static)
+
+    def commit(self, stale: Iterable[str] = ()) -> int:
+        """Make every written file visible and remove `stale` ones; return how many files were written."""
+        if self.sink.in_place:
+            for path in self.written:
+                os.replace(self.sink.pending(path), self.output_dir / path)
+            for path in stale:
+                if is_safe_text_path(path):
+                    _remove(self.output_dir, PurePosixPath(path))
+        else:
+            (self.staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+            _swap(self.staging, self.output_dir)
+        return len(self.written)
+
+    def abort(self) -> None:
+        """Forget everything written; the output folder is as it was."""
+        if self.sink.in_place:
+            for path in self.written:
+                pending = self.sink.pending(path)
+                pending.unlink(missing_ok=True)
+                _prune(self.output_dir, pending.parent)  # folders made for new pages
+        else:
+            shutil.rmtree(self.staging, ignore_errors=True)
 
 
 def write_site(outputs: Iterable[OutputFile], static: Iterable[StaticFile], output_dir: Path) -> int:
-    """Write every output file and copy static files, then swap the result into place.
-
-    Returns the number of files written. Raises `OutputError` if anything
-    fails; the previous output folder is then untouched.
-    """
-    output_dir = output_dir.absolute()
-    staging = output_dir.with_name(f".{output_dir.name}.new-{os.getpid()}")
-    try:
-        count = len(_stage(staging, outputs, static))
-        (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
-        _swap(staging, output_dir)
-    except OSError as exc:
-        raise OutputError(f"cannot write the site: {exc}", SourceLocation(output_dir)) from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return count
+    """Write a whole site, replacing whatever an earlier build left; return the number of files."""
+    with Transaction(output_dir, incremental=False) as transaction:
+        transaction.write(outputs)
+        transaction.copy(static)
+        return transaction.commit()
 
 
-def _target(staging: Path, path: PurePosixPath, made: set[Path]) -> Path:
-    if not is_safe_path(path):
-        raise OutputError(f"refusing to write outside the output folder: {path}")
-    target = staging.joinpath(*path.parts)
-    parent = target.parent
-    if parent not in made:
-        parent.mkdir(parents=True, exist_ok=True)
-        made.add(parent)
-    return target
+def _remove(output_dir: Path, rel: PurePosixPath) -> None:
+    """Delete a file that no longer belongs to the site, and the folders it leaves empty."""
+    if not is_safe_path(rel):
+        return
+    target = output_dir.joinpath(*rel.parts)
+    target.unlink(missing_ok=True)
+    _prune(output_dir, target.parent)
+
+
+def _prune(output_dir: Path, folder: Path) -> None:
+    """Remove `folder` and its parents below `output_dir` while they are empty."""
+    while (
+        folder != output_dir
+        and output_dir in folder.parents
+        and folder.is_dir()
+        and not any(folder.iterdir())
+    ):
+        folder.rmdir()
+        folder = folder.parent
 
 
 def _swap(staging: Path, output_dir: Path) -> None:
@@ -199,5 +206,5 @@ def _swap(staging: Path, output_dir: Path) -> None:
     if output_dir.exists():
         output_dir.rename(old)
     staging.rename(output_dir)
-    if old.exists():
+    with contextlib.suppress(FileNotFoundError):
         shutil.rmtree(old)

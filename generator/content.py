@@ -49,39 +49,81 @@ class RawArticle:
 
 def discover(content_dir: Path) -> list[Path]:
     """Every `*.md` below `content_dir`, sorted, skipping hidden files and folders."""
-    found = []
-    for folder, subfolders, names in os.walk(content_dir):
+    return [Path(p) for p in walk_files(content_dir, ".md")]
+
+
+def walk_files(folder: Path, suffix: str = "") -> list[str]:
+    """The paths (as sorted text) of the files below `folder` ending in `suffix`, skipping hidden ones.
+
+    A dangling link is kept, so that reading it reports the problem. Text, not
+    `Path` objects: on large sites sorting paths is a measurable cost.
+    """
+    found: list[str] = []
+    for base, subfolders, names in os.walk(folder):
         subfolders[:] = [d for d in subfolders if not d.startswith(".")]
-        base = Path(folder)
-        found += [base / n for n in names if n.endswith(".md") and not n.startswith(".")]
-    # A dangling link is kept, so that reading it reports the problem.
-    return sorted(p for p in found if p.is_file() or p.is_symlink())
+        found += [os.path.join(base, n) for n in names if n.endswith(suffix) and not n.startswith(".")]
+    found.sort()
+    return found
+
+
+FileStat = tuple[int, int]  # (modification time in ns, size): a file unchanged since it was read
+
+
+def stat_files(paths: Iterable[Path]) -> dict[Path, FileStat]:
+    """The `FileStat` of each file; one that cannot be read is left out (reading it reports why)."""
+    stats: dict[Path, FileStat] = {}
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        stats[path] = (st.st_mtime_ns, st.st_size)
+    return stats
 
 
 def read_articles(
     config: Config,
     progress: Progress = no_progress,
     cached: Mapping[str, Article] | None = None,
-) -> tuple[tuple[Article, ...], list[SiteError]]:
+    known: Mapping[str, tuple[int, int, str]] | None = None,
+) -> tuple[tuple[Article, ...], list[SiteError], dict[str, tuple[int, int, str]]]:
     """Read and parse every article below the config's content folder.
 
-    Returns the good articles newest first, and an error for each broken file,
-    so that later stages can still report their own problems in the same run.
-    An article in `cached` (by `source_hash`) is taken as it is instead of
-    parsed again.
+    Returns the good articles newest first, an error for each broken file (so
+    that later stages can still report their own problems in the same run),
+    and what is known of each file: (mtime, size, source hash). An article in
+    `cached` (by source hash) is taken as it is instead of parsed again; a file
+    whose mtime and size are as `known` says is not even read.
     """
-    raws, errors = load_files(config.content_dir, discover(config.content_dir))
+    paths = discover(config.content_dir)
+    stats = stat_files(paths)
     cached = cached or {}
+    known = known or {}
     articles: list[Article] = []
+    index: dict[str, tuple[int, int, str]] = {}
+    to_read: list[Path] = []
+    for path in paths:
+        seen = known.get(str(path))
+        stat = stats.get(path)
+        hit = cached.get(seen[2]) if seen and stat and seen[:2] == stat else None
+        if hit is not None and seen is not None:
+            articles.append(hit)
+            index[str(path)] = seen
+        else:
+            to_read.append(path)
+    raws, errors = load_files(config.content_dir, to_read)
     todo: list[RawArticle] = []
     for raw in raws:
+        stat = stats.get(raw.path)
+        if stat:
+            index[str(raw.path)] = (*stat, raw.source_hash)
         hit = cached.get(raw.source_hash)
         if hit is not None:
             articles.append(hit)
         else:
             todo.append(raw)
     parsed, parse_errors = parse_all(todo, config, progress)
-    return sort_newest_first(articles + parsed), errors + parse_errors
+    return sort_newest_first(articles + parsed), errors + parse_errors, index
 
 
 def load_files(content_dir: Path, paths: Iterable[Path]) -> tuple[list[RawArticle], list[SiteError]]:

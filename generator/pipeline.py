@@ -8,6 +8,7 @@ and writes nothing. Each stage raises `BuildFailed` with all its errors.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ class Prepared:
     static: tuple[StaticFile, ...]
     keys: Mapping[str, str]  # output path -> key, for every file of the site
     warnings: tuple[SiteError, ...]
+    next_change: datetime | None = None  # when the next future-dated article is due
 
     def path_of(self, spec: render.PageSpec) -> str:
         return output_file_for(spec.url)
@@ -75,10 +77,15 @@ def prepare(
     chosen_theme, warnings = theme.find_theme(config)
     fingerprint = parse_fingerprint(config)
     cached = cache.load_articles(fingerprint) if cache else {}
-    articles, errors = content.read_articles(config, progress, cached)
+    known = cache.load_index() if cache else {}
+    articles, errors, index = content.read_articles(config, progress, cached, known)
     if cache:
         cache.save_articles(fingerprint, articles, cached)
-    articles = content.published(articles, now or datetime.now(timezone.utc), include_drafts, include_future)
+        if index != known:
+            cache.save_index(index)
+    moment = now or datetime.now(timezone.utc)
+    upcoming = [a.date for a in articles if a.date > moment and (include_drafts or not a.is_draft)]
+    articles = content.published(articles, moment, include_drafts, include_future)
     site = topics.assemble_site(articles, config, errors)
     page_links = render.Links.of(site)
     specs = tuple(render.page_specs(site, page_links))
@@ -92,7 +99,8 @@ def prepare(
     _check_conflicts(specs, small, static)
     keys.update((str(o.path), digest(o.content)) for o in small)
     keys.update((str(s.path), _static_key(s)) for s in static)
-    return Prepared(site, renderer, specs, small, static, keys, warnings)
+    next_change = None if include_future or not upcoming else min(upcoming)
+    return Prepared(site, renderer, specs, small, static, keys, warnings, next_change)
 
 
 def _site_key(config: Config, chosen_theme: theme.Theme, site: Site) -> str:
@@ -160,6 +168,12 @@ def build(
     """
     started = time.perf_counter()
     cache = BuildCache(root / CACHE_DIR) if use_cache else None
+    signature = _inputs_signature(root, options) if cache else ""
+    if cache and signature:
+        done = cache.load_state(signature, options.get("now") or datetime.now(timezone.utc))
+        if done is not None:
+            return BuildSummary(**{**done, "warnings": (), "files": 0, "rendered": 0,
+                                   "seconds": time.perf_counter() - started})  # fmt: skip
     prepared = prepare(root, progress=progress, cache=cache, **options)
     config = prepared.site.config
     output_dir = config.output_dir
@@ -169,8 +183,14 @@ def build(
         raise BuildFailed([exc]) from None
     previous = cache.load_manifest(output_dir) if cache and writer.is_ours(output_dir) else {}
 
+    out = str(output_dir)
+
     def changed(path: str) -> bool:
-        return not previous or previous.get(path) != prepared.keys[path] or not (output_dir / path).is_file()
+        return (
+            not previous
+            or previous.get(path) != prepared.keys[path]
+            or not os.path.isfile(os.path.join(out, path))
+        )
 
     todo = [s for s in prepared.specs if changed(prepared.path_of(s))]
     try:
@@ -181,9 +201,43 @@ def build(
             files = transaction.commit(sorted(set(previous) - set(prepared.keys)))
     except SiteError as exc:
         raise BuildFailed([exc]) from None
+    summary = _summary(prepared, files, started, rendered=len(todo))
     if cache:
         cache.save_manifest(output_dir, prepared.keys)
-    return _summary(prepared, files, started, rendered=len(todo))
+        if signature and not prepared.warnings:
+            counts = {k: getattr(summary, k) for k in ("articles", "collections", "pages")}
+            cache.save_state(signature, prepared.next_change, {**counts, "output_dir": str(output_dir)})
+    return summary
+
+
+def _inputs_signature(root: Path, options: Mapping[str, Any]) -> str:
+    """A hash of everything a build reads, by file names, times and sizes; '' if it cannot be made.
+
+    Equal signatures mean that nothing changed since the last build, which
+    then need not even load its cache: the answer is in a few thousand stats.
+    """
+    try:
+        config = load_config(
+            root, **{k: v for k, v in options.items() if k in ("output_dir", "base_url", "theme")}
+        )
+        chosen_theme, _ = theme.find_theme(config)
+    except BuildFailed:
+        return ""
+    if not writer.is_ours(config.output_dir):
+        return ""
+    folders = [config.content_dir, *chosen_theme.folders]
+    if chosen_theme.overrides:
+        folders.append(chosen_theme.overrides)
+    files: list[str] = [str(config.source)]
+    for folder in folders:
+        for path in content.walk_files(folder):
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            files.append(f"{path}|{st.st_mtime_ns}|{st.st_size}")
+    settings = {k: v for k, v in options.items() if k not in ("now", "progress")}
+    return digest(generator.__version__, repr(config), repr(sorted(settings.items())), *files)
 
 
 def check(root: Path, **options: Any) -> BuildSummary:

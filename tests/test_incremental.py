@@ -148,3 +148,23 @@ def test_a_failed_incremental_build_changes_nothing(site: Path, tmp_path: Path) 
     with pytest.raises(Exception, match="nope"):
         build(site, output_dir=out, now=FIXED_NOW)
     assert tree(out) == before and stamps(out) == before_stamps
+
+
+def test_an_article_falling_due_is_published_without_any_edit(site: Path, tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    (site / "content/world/later.md").write_text(article_text("Later", "2030-01-01"), encoding="utf-8")
+    out = tmp_path / "out"
+    build(site, output_dir=out, now=FIXED_NOW)
+    assert not (out / "world" / "later").exists()
+    build(site, output_dir=out, now=FIXED_NOW)  # nothing changed: the quick answer
+    assert not (out / "world" / "later").exists()
+    build(site, output_dir=out, now=datetime(2030, 1, 2, tzinfo=timezone.utc))
+    assert (out / "world" / "later" / "index.html").is_file()
+
+
+def test_options_are_part_of_the_quick_answer(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(site, output_dir=out, now=FIXED_NOW)
+    build(site, output_dir=out, now=FIXED_NOW, base_url="https://other.example/")
+    assert "https://other.example/" in (out / "feed.xml").read_text(encoding="utf-8")

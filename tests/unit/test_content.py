@@ -170,7 +170,7 @@ def test_read_articles_reports_every_broken_file_and_sorts_newest_first(tmp_path
     (content / "bad2.md").write_text("no front matter", encoding="utf-8")
     (content / ".hidden").mkdir()
     (content / ".hidden" / "skip.md").write_text("junk", encoding="utf-8")
-    articles, errors = read_articles(make_config(tmp_path, content_dir=content))
+    articles, errors, _ = read_articles(make_config(tmp_path, content_dir=content))
     assert [a.title for a in articles] == ["New", "Old"]
     assert sorted(e.location.path.name for e in errors if e.location) == ["bad1.md", "bad2.md"]
 

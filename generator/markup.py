@@ -19,7 +19,7 @@ from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode, unique
 from markdown.treeprocessors import Treeprocessor
 
-EXTENSIONS = ("tables", "footnotes", "fenced_code", "attr_list", "abbr", "def_list", "sane_lists")
+EXTENSIONS = ("tables", "footnotes", "fenced_code", "attr_list", "sane_lists")
 MARKDOWN_SETTINGS = f"{EXTENSIONS}|heading-ids|typography-1"  # part of the build cache's key
 
 _FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)

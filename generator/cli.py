@@ -231,6 +231,30 @@ def _raise(errors: list[Any]) -> None:
     raise BuildFailed(errors)
 
 
+@main.command()
+@click.argument("target", required=False)
+@SOURCE
+@click.option(
+    "--dry-run", "-n", is_flag=True, help="List what would be uploaded, changed and deleted; touch nothing."
+)
+@click.option("--delete", is_flag=True, help="Also delete files the site no longer has.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting many files.")
+def deploy(target: str | None, source: Path, dry_run: bool, delete: bool, yes: bool) -> None:
+    """Publish site/ to TARGET: a name under `deploy:` in config.yaml, s3://BUCKET/PREFIX,
+    git:REMOTE[#BRANCH] or dir:PATH."""
+    from .deploy import run_deploy
+
+    report = _run(run_deploy, source.absolute(), target, dry_run, delete, yes, _confirm, after="")
+    for line in report:
+        click.echo(line)
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    return click.confirm(question, default=False, err=True)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 

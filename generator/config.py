@@ -10,6 +10,7 @@ import dataclasses
 import difflib
 import re
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,7 +41,7 @@ _SCALARS: dict[str, type] = {
     "home_per_collection": int,
     "feed_entries": int,
 }
-_KNOWN = frozenset(_SCALARS) | {"collections"}
+_KNOWN = frozenset(_SCALARS) | {"collections", "deploy"}
 _COLLECTION_KEYS = frozenset({"key", "title", "description", "order"})
 
 
@@ -104,6 +105,15 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
             )
         elif key == "collections":
             values[key] = _collections(value, error)
+        elif key == "deploy":
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                error(
+                    "'deploy' maps target names to their settings",
+                    ("deploy",),
+                    "see the README's deploy section",
+                )
+            else:
+                values[key] = MappingProxyType({str(k): MappingProxyType(v) for k, v in value.items()})
         elif isinstance(value, Path) and key.endswith("_dir"):
             values[key] = str(value)
         elif not isinstance(value, _SCALARS[key]) or isinstance(value, bool):

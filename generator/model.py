@@ -56,6 +56,8 @@ class Config:
     feed_entries: int = 20
     collections: tuple[CollectionSpec, ...] = ()
     source: Path | None = None
+    # Deploy targets by name; not part of what pages depend on.
+    deploy: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def base_path(self) -> str:

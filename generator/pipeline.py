@@ -171,7 +171,8 @@ def build(
     signature = _inputs_signature(root, options) if cache else ""
     if cache and signature:
         done = cache.load_state(signature, options.get("now") or datetime.now(timezone.utc))
-        if done is not None:
+        if done is not None and _output_intact(cache, Path(done["output_dir"])):
+            os.utime(Path(done["output_dir"]) / writer.MARKER)  # checked against the sources: current
             return BuildSummary(**{**done, "warnings": (), "files": 0, "rendered": 0,
                                    "seconds": time.perf_counter() - started})  # fmt: skip
     prepared = prepare(root, progress=progress, cache=cache, **options)
@@ -210,6 +211,15 @@ def build(
     return summary
 
 
+def _output_intact(cache: BuildCache, output_dir: Path) -> bool:
+    """True if every file the last build wrote into `output_dir` is still there."""
+    if not writer.is_ours(output_dir):
+        return False
+    out = str(output_dir)
+    manifest = cache.load_manifest(output_dir)
+    return bool(manifest) and all(os.path.isfile(os.path.join(out, path)) for path in manifest)
+
+
 def _inputs_signature(root: Path, options: Mapping[str, Any]) -> str:
     """A hash of everything a build reads, by file names, times and sizes; '' if it cannot be made.
 
@@ -223,12 +233,10 @@ def _inputs_signature(root: Path, options: Mapping[str, Any]) -> str:
         chosen_theme, _ = theme.find_theme(config)
     except BuildFailed:
         return ""
-    if not writer.is_ours(config.output_dir):
-        return ""
     folders = [config.content_dir, *chosen_theme.folders]
     if chosen_theme.overrides:
         folders.append(chosen_theme.overrides)
-    files: list[str] = [str(config.source)]
+    files: list[str] = [config.source.read_text(encoding="utf-8") if config.source else ""]
     for folder in folders:
         for path in content.walk_files(folder):
             try:

@@ -156,6 +156,7 @@ class Transaction:
             for path in stale:
                 if is_safe_text_path(path):
                     _remove(self.output_dir, PurePosixPath(path))
+            os.utime(self.output_dir / MARKER)  # the marker's time says when the site was last built
         else:
             (self.staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
             _swap(self.staging, self.output_dir)

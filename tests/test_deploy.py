@@ -269,6 +269,14 @@ def test_s3_uploads_changes_only_with_types_and_cache_headers(site: Path, s3: tu
     body = client.get_object(Bucket="bucket", Key="news/world/article-1/index.html")["Body"].read()
     assert b"Edited paragraph." in body
 
+    (site / "overrides" / "static").mkdir(parents=True)
+    (site / "overrides" / "static" / "theme.css").write_text("body { color: navy }", encoding="utf-8")
+    assert run("build", "-s", str(site))[0] == 0
+    code, out, _ = run("deploy", "-s", str(site))
+    assert code == 0 and "new: 0" in out and "changed: 1 " in out  # one edited file, one object
+    css = client.get_object(Bucket="bucket", Key="news/static/theme.css")["Body"].read()
+    assert css == b"body { color: navy }"
+
     client.put_object(Bucket="bucket", Key="news/stale.html", Body=b"old")
     run("deploy", "-s", str(site))
     assert "news/stale.html" in {o["Key"] for o in client.list_objects_v2(Bucket="bucket")["Contents"]}

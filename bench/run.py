@@ -166,6 +166,9 @@ def main() -> None:
     print(
         f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; {args.runs} runs each, median (min-max)\n"
     )
+    # An installed package has its bytecode compiled; an editable one where PYTHONDONTWRITEBYTECODE
+    # is set (as on these machines) would compile every module at every start. Measure the former.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "generator")], check=True)
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as folder:
         work = Path(folder)
         for size in args.sizes:

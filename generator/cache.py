@@ -20,7 +20,6 @@ from typing import Any
 
 import generator
 
-from .markup import MARKDOWN_SETTINGS
 from .model import Article, Config
 
 CACHE_DIR = ".digest-cache"
@@ -41,6 +40,8 @@ def digest(*parts: str | bytes) -> str:
 
 def parse_fingerprint(config: Config) -> str:
     """What besides its own text decides how an article parses."""
+    from .markup import MARKDOWN_SETTINGS
+
     return digest(generator.__version__, MARKDOWN_SETTINGS, config.timezone)
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from . import markup, parallel, yamlutil
+from . import parallel, yamlutil
 from .cache import digest
 from .errors import BuildFailed, FrontMatterError, SiteError, SourceLocation
 from .model import Article, Config, Progress, Source, no_progress
@@ -344,6 +344,8 @@ class _FieldReader:
         return None
 
     def article(self, body: str) -> Article:
+        from . import markup  # Markdown is loaded only when an article is parsed
+
         raw = self.raw
         title = self.text("title", required=True)
         prefix = _DATE_PREFIX.match(raw.path.name)

@@ -14,16 +14,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import generator
 
-from . import content, feeds, links, render, theme, topics, writer
+from . import content, theme, writer
 from .cache import CACHE_DIR, BuildCache, digest, parse_fingerprint
 from .config import load_config
 from .errors import BuildFailed, LinkError, OutputConflictError, SiteError
 from .model import BuildResult, Config, OutputFile, Progress, Site, StaticFile, no_progress
 from .urls import output_file_for
+
+
+if TYPE_CHECKING:
+    from . import render
+
+# Rendering, feeds and links pull in Jinja, Babel and Markdown: they are imported where they are
+# used, so that `digest --help` and a build with nothing to do start fast.
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +80,8 @@ def prepare(
     decides which articles are in the future (default: the current time);
     `cache` lends parsed articles from earlier builds and keeps this one's.
     """
+    from . import feeds, render, topics
+
     config = load_config(root, **overrides)
     chosen_theme, warnings = theme.find_theme(config)
     fingerprint = parse_fingerprint(config)
@@ -121,6 +130,8 @@ def plan(
     root: Path, *, previous: Mapping[str, str] | None = None, progress: Progress = no_progress, **options: Any
 ) -> BuildResult:
     """Everything a build would write, in memory; pages whose key is in `previous` unchanged are left out."""
+    from . import render
+
     prepared = prepare(root, progress=progress, **options)
     previous = previous or {}
     todo = [
@@ -193,6 +204,8 @@ def build(
             or not os.path.isfile(os.path.join(out, path))
         )
 
+    from . import render
+
     todo = [s for s in prepared.specs if changed(prepared.path_of(s))]
     try:
         with writer.Transaction(output_dir, incremental=bool(previous)) as transaction:
@@ -254,6 +267,8 @@ def check(root: Path, **options: Any) -> BuildSummary:
     Raises `BuildFailed` listing every problem: those of the build, else each broken link,
     located at the article whose page holds it.
     """
+    from . import links
+
     started = time.perf_counter()
     result = plan(root, **options)
     origins = {str(o.path): o.origin for o in result.outputs}

@@ -25,7 +25,6 @@ from .errors import BuildFailed, LinkError, OutputConflictError, SiteError
 from .model import BuildResult, Config, OutputFile, Progress, Site, StaticFile, no_progress
 from .urls import output_file_for
 
-
 if TYPE_CHECKING:
     from . import render
 

@@ -111,19 +111,15 @@ def read_articles(
             index[str(path)] = seen
         else:
             to_read.append(path)
-    raws, errors = load_files(config.content_dir, to_read)
-    todo: list[RawArticle] = []
-    for raw in raws:
-        stat = stats.get(raw.path)
+    parsed, errors, hits = parse_files(to_read, config, frozenset(cached), progress)
+    for path_text, source_hash in hits:
+        articles.append(cached[source_hash])
+        index[path_text] = (*stats[Path(path_text)], source_hash)
+    for article in parsed:
+        stat = stats.get(article.source_location.path)
         if stat:
-            index[str(raw.path)] = (*stat, raw.source_hash)
-        hit = cached.get(raw.source_hash)
-        if hit is not None:
-            articles.append(hit)
-        else:
-            todo.append(raw)
-    parsed, parse_errors = parse_all(todo, config, progress)
-    return sort_newest_first(articles + parsed), errors + parse_errors, index
+            index[str(article.source_location.path)] = (*stat, article.source_hash)
+    return sort_newest_first(articles + parsed), errors, index
 
 
 def load_files(content_dir: Path, paths: Iterable[Path]) -> tuple[list[RawArticle], list[SiteError]]:
@@ -152,31 +148,46 @@ def load_files(content_dir: Path, paths: Iterable[Path]) -> tuple[list[RawArticl
     return raws, errors
 
 
-def parse_all(
-    raws: list[RawArticle], config: Config, progress: Progress = no_progress
-) -> tuple[list[Article], list[SiteError]]:
-    """Parse every raw article, on all cores for many; collect the errors of all of them."""
+def parse_files(
+    paths: list[Path], config: Config, known: frozenset[str], progress: Progress = no_progress
+) -> tuple[list[Article], list[SiteError], list[tuple[str, str]]]:
+    """Read and parse the files (on all cores for many); collect the errors of all of them.
+
+    Workers read the files themselves, so the texts never pass through (or
+    stay in) this process. A file whose source hash is in `known` is not
+    parsed: it comes back in the third list as (path, source hash).
+    """
     articles: list[Article] = []
     errors: list[SiteError] = []
+    hits: list[tuple[str, str]] = []
     done = 0
-    progress("Reading articles", 0, len(raws))
-    for results in parallel.map_chunks(_parse_chunk, raws, PARSE_CHUNK, ZoneInfo(config.timezone)):
+    progress("Reading articles", 0, len(paths))
+    state = (config.content_dir, ZoneInfo(config.timezone), known)
+    for results in parallel.map_chunks(_parse_chunk, paths, PARSE_CHUNK, state):
         for result in results:
             if isinstance(result, Article):
                 articles.append(result)
+            elif result and isinstance(result[0], str):
+                hits.append(result)
             else:
                 errors.extend(result)
         done += len(results)
-        progress("Reading articles", done, len(raws))
-    return articles, errors
+        progress("Reading articles", done, len(paths))
+    return articles, errors, hits
 
 
 PARSE_CHUNK = 40
+_Parsed = Article | tuple[SiteError, ...] | tuple[str, str]
 
 
-def _parse_chunk(tz: ZoneInfo, raws: Sequence[RawArticle]) -> list[Article | tuple[SiteError, ...]]:
-    results: list[Article | tuple[SiteError, ...]] = []
+def _parse_chunk(state: tuple[Path, ZoneInfo, frozenset[str]], paths: Sequence[Path]) -> list[_Parsed]:
+    content_dir, tz, known = state
+    raws, problems = load_files(content_dir, paths)
+    results: list[_Parsed] = [(problem,) for problem in problems]
     for raw in raws:
+        if raw.source_hash in known:
+            results.append((str(raw.path), raw.source_hash))
+            continue
         try:
             results.append(parse_article(raw, tz))
         except BuildFailed as failed:

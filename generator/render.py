@@ -390,9 +390,7 @@ class Renderer:
         if spec.kind == "archive":
             if spec.template == "archive.html":
                 return {"years": views.archive_years(site)}
-            return {
-                "month": views.archive_month(site, [view(i) for i in spec.cards], self._month_links(spec))
-            }
+            return {"month": views.archive_month([view(i) for i in spec.cards], self._month_links(spec))}
         return {}
 
 

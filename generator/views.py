@@ -199,9 +199,7 @@ def archive_years(site: Site) -> list[dict[str, Any]]:
     return years
 
 
-def archive_month(
-    site: Site, articles: list[ArticleView], around: tuple[str | None, str | None]
-) -> dict[str, Any]:
+def archive_month(articles: list[ArticleView], around: tuple[str | None, str | None]) -> dict[str, Any]:
     """One month of the archive: its articles, newest first, and the months next to it."""
     first = articles[0]["date"] if articles else "1970-01-01"
     return {

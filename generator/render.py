@@ -371,7 +371,7 @@ class Renderer:
         if spec.kind == "article":
             newer, older = self.links.neighbours.get(spec.article, (None, None))
             return {
-                "article": view(spec.article),
+                "article": views.with_body(view(spec.article), site.articles[spec.article]),
                 "related": [view(i) for i in self.links.related[spec.article]],
                 "newer": view(newer) if newer else None,
                 "older": view(older) if older else None,

@@ -31,7 +31,7 @@ class ArticleView(TypedDict):
     date: str  # ISO 8601 in the site's time zone; templates format it with `| date_text`
     updated: str | None
     summary: str
-    body: Markup
+    body: Markup  # the article's HTML on its own page (article.html); empty in lists
     collection: LinkView | None
     collections: list[LinkView]
     tags: list[LinkView]
@@ -118,7 +118,7 @@ def article_view(
         "date": date.isoformat(),
         "updated": updated.isoformat() if updated else None,
         "summary": article.summary,
-        "body": Markup(article.body_html),  # noqa: S704 - rendered from the editor's Markdown
+        "body": Markup(""),  # filled in on the article's own page only: see `with_body`
         "collection": links[0] if links else None,  # type: ignore[typeddict-item]
         "collections": links,  # type: ignore[typeddict-item]
         "tags": [{"title": t, "url": tag_url(_tag_slug(t))} for t in article.tags if _tag_slug(t)],
@@ -129,6 +129,12 @@ def article_view(
         "reading_minutes": max(1, round(article.word_count / WORDS_PER_MINUTE)),
         "extra": dict(article.extra),
     }
+
+
+def with_body(view: ArticleView, article: Article) -> ArticleView:
+    """The view with the article's HTML, for its own page. Views in lists leave it out, so that the
+    thousands of views a build keeps do not each hold a copy of an article."""
+    return {**view, "body": Markup(article.body_html)}  # noqa: S704 - rendered from the editor's Markdown
 
 
 def absolute_url(base_url: str, link: str) -> str:

@@ -6,6 +6,7 @@ hint line, and exit status 1. A user's mistake never shows a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 from pathlib import Path
@@ -103,11 +104,12 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
 
     from .cache import CACHE_DIR, BuildCache
     from .config import load_config
+    from .errors import BuildFailed
     from .pipeline import files_of, plan
     from .server import DevServer, Snapshot
     from .server import serve as run_server
-    from .theme import builtin_themes_dir
-    from .watch import classify, is_ignored
+    from .theme import builtin_themes_dir, find_theme
+    from .watch import classify, is_ignored, watched_folders
 
     root = source.absolute()
     config = _run(load_config, root, after="")
@@ -149,10 +151,11 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
         else:
             click.echo(f"Built in {seconds:.2f} s ({what}): {len(snapshot.files)} files")
 
-    folders = [root]
-    builtin = builtin_themes_dir()
-    if root not in builtin.parents:
-        folders.append(builtin)
+    theme_folders = [builtin_themes_dir()]
+    # A missing theme shows as a build error; a later fix to config.yaml is still seen.
+    with contextlib.suppress(BuildFailed):
+        theme_folders = [*find_theme(config)[0].folders]
+    folders = watched_folders(config, theme_folders)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
     click.echo(f"Serving {_show(root)} at {server.url}  (Ctrl-C to stop)")
     run_server(server, folders, lambda path: not is_ignored(path, config), report)

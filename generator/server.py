@@ -234,11 +234,14 @@ def _read(item: bytes | Path) -> bytes:
 
 def serve(
     server: DevServer,
-    folders: list[Path],
+    folders: tuple[list[Path], list[Path]],
     keep: Callable[[Path], bool],
     report: Callable[[Snapshot, float, frozenset[Path]], None],
 ) -> None:
-    """Build once, then serve until Ctrl-C, rebuilding whenever a watched file changes."""
+    """Build once, then serve until Ctrl-C, rebuilding whenever a watched file changes.
+
+    `folders` is (folders watched with all below them, folders watched alone).
+    """
     from .watch import Watcher
 
     def on_change(paths: frozenset[Path]) -> None:
@@ -247,7 +250,8 @@ def serve(
         report(snapshot, time.perf_counter() - started, paths)
 
     on_change(frozenset())
-    watcher = Watcher(folders, on_change, keep).start()
+    deep, shallow = folders
+    watcher = Watcher(deep, on_change, keep, shallow=shallow).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -53,6 +53,17 @@ def _is_within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def watched_folders(config: Config, theme_folders: Iterable[Path]) -> tuple[list[Path], list[Path]]:
+    """(folders to watch with everything below them, folders to watch alone) for a site.
+
+    The site's own folder is watched alone, for config.yaml: below it lie the
+    output and the cache, thousands of folders whose changes never matter and
+    would overflow the system's queue of file events.
+    """
+    deep = [config.content_dir, config.root / "themes", config.root / "overrides", *theme_folders]
+    return sorted({f for f in deep if f.is_dir()}), [config.root]
+
+
 class Watcher:
     """Calls `on_change(paths)` once a burst of file events has been quiet for `debounce` seconds."""
 
@@ -62,6 +73,7 @@ class Watcher:
         on_change: Callable[[frozenset[Path]], None],
         keep: Callable[[Path], bool] = lambda _: True,
         debounce: float = 0.15,
+        shallow: Iterable[Path] = (),
     ) -> None:
         self._on_change = on_change
         self._keep = keep
@@ -74,6 +86,9 @@ class Watcher:
         for folder in sorted(set(folders)):
             if folder.is_dir():
                 self._observer.schedule(handler, str(folder), recursive=True)
+        for folder in sorted(set(shallow)):  # e.g. the site folder, for config.yaml, but not site/
+            if folder.is_dir():
+                self._observer.schedule(handler, str(folder), recursive=False)
 
     def start(self) -> Watcher:
         self._observer.start()

@@ -66,3 +66,16 @@ def test_ignored_paths_do_not_trigger(tmp_path: Path) -> None:
     finally:
         watcher.stop()
     assert calls == []
+
+
+def test_the_output_and_cache_are_not_watched(tmp_path: Path) -> None:
+    from generator.watch import watched_folders
+
+    for name in ("content", "site/a/b", ".digest-cache", "themes/mine", "overrides"):
+        (tmp_path / name).mkdir(parents=True)
+    config = parse_config("", tmp_path / "config.yaml")
+    deep, shallow = watched_folders(config, [tmp_path / "themes" / "mine"])
+    assert deep == sorted(
+        [tmp_path / "content", tmp_path / "themes", tmp_path / "themes" / "mine", tmp_path / "overrides"]
+    )
+    assert shallow == [tmp_path]  # config.yaml, without the thousands of folders below site/

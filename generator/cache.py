@@ -142,3 +142,35 @@ class BuildCache:
             os.replace(temporary, self.folder / name)
         except OSError:
             pass  # a read-only site folder still builds, only without a cache
+
+
+class MemoryCache(BuildCache):
+    """A `BuildCache` for a long-running process such as `digest serve`: it reads the disk once,
+    then keeps the latest articles and file index in memory (still writing them for later builds)."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self._articles: dict[str, Article] | None = None
+        self._fingerprint = ""
+        self._index: dict[str, tuple[int, int, str]] | None = None
+
+    def load_articles(self, fingerprint: str) -> dict[str, Article]:
+        if self._articles is None or self._fingerprint != fingerprint:
+            self._articles, self._fingerprint = super().load_articles(fingerprint), fingerprint
+        return self._articles
+
+    def save_articles(
+        self, fingerprint: str, articles: Iterable[Article], before: Mapping[str, Article]
+    ) -> None:
+        kept = {a.source_hash: a for a in articles}
+        super().save_articles(fingerprint, kept.values(), before)
+        self._articles, self._fingerprint = kept, fingerprint
+
+    def load_index(self) -> dict[str, tuple[int, int, str]]:
+        if self._index is None:
+            self._index = super().load_index()
+        return dict(self._index)
+
+    def save_index(self, index: Mapping[str, tuple[int, int, str]]) -> None:
+        super().save_index(index)
+        self._index = dict(index)

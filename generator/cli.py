@@ -102,7 +102,7 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
     """Preview the site, rebuilding and reloading open pages on every change."""
     import errno
 
-    from .cache import CACHE_DIR, BuildCache
+    from .cache import CACHE_DIR, MemoryCache
     from .config import load_config
     from .errors import BuildFailed
     from .pipeline import files_of, plan
@@ -114,7 +114,7 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
     root = source.absolute()
     config = _run(load_config, root, after="")
     servers: list[DevServer] = []
-    cache = BuildCache(root / CACHE_DIR)
+    cache = MemoryCache(root / CACHE_DIR)
     last: dict[str, Any] = {"files": {}, "keys": {}}
 
     def rebuild() -> dict[str, bytes | Path]:

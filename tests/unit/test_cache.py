@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.cache import BuildCache, MemoryCache
+from tests.conftest import make_article
+
+
+def test_articles_round_trip_and_a_new_fingerprint_forgets_them(tmp_path: Path) -> None:
+    cache = BuildCache(tmp_path)
+    articles = [make_article(id=f"a{i}", source_hash=f"{i:x}abc") for i in range(20)]
+    cache.save_articles("fp", articles, {})
+    loaded = cache.load_articles("fp")
+    assert loaded == {a.source_hash: a for a in articles}
+    assert cache.load_articles("other") == {}
+
+
+def test_only_changed_shards_are_rewritten(tmp_path: Path) -> None:
+    cache = BuildCache(tmp_path)
+    articles = [make_article(id=f"a{i}", source_hash=f"{i % 16:x}{i}") for i in range(32)]
+    cache.save_articles("fp", articles, {})
+    before = cache.load_articles("fp")
+    stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("articles-*.pickle")}
+    edited = [*articles[1:], make_article(id="a0", source_hash="0new")]
+    cache.save_articles("fp", edited, before)
+    changed = {p.name for p in tmp_path.glob("articles-*.pickle") if p.stat().st_mtime_ns != stamps[p.name]}
+    assert changed == {"articles-0.pickle"}
+
+
+def test_memory_cache_reads_the_disk_once(tmp_path: Path) -> None:
+    BuildCache(tmp_path).save_articles("fp", [make_article(source_hash="abc")], {})
+    cache = MemoryCache(tmp_path)
+    assert set(cache.load_articles("fp")) == {"abc"}
+    for shard in tmp_path.glob("articles-*.pickle"):
+        shard.unlink()
+    assert set(cache.load_articles("fp")) == {"abc"}  # from memory
+    cache.save_articles("fp", [make_article(source_hash="def")], cache.load_articles("fp"))
+    assert set(cache.load_articles("fp")) == {"def"}
+    assert set(BuildCache(tmp_path).load_articles("fp")) == {"def"}  # and written for later builds
+
+
+def test_a_damaged_cache_reads_as_empty(tmp_path: Path) -> None:
+    (tmp_path / "articles-0.pickle").write_bytes(b"not a pickle")
+    (tmp_path / "manifest.json").write_text("{", encoding="utf-8")
+    cache = BuildCache(tmp_path)
+    assert cache.load_articles("fp") == {}
+    assert cache.load_manifest(tmp_path / "site") == {}
+    assert cache.load_index() == {}

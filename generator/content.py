@@ -81,11 +81,26 @@ def stat_files(paths: Iterable[Path]) -> dict[Path, FileStat]:
     return stats
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The article files below a content folder and the `FileStat` of each that could be stat'ed."""
+
+    folder: Path
+    paths: list[Path]
+    stats: dict[Path, FileStat]
+
+
+def list_articles(content_dir: Path) -> Listing:
+    paths = discover(content_dir)
+    return Listing(content_dir, paths, stat_files(paths))
+
+
 def read_articles(
     config: Config,
     progress: Progress = no_progress,
     cached: Mapping[str, Article] | None = None,
     known: Mapping[str, tuple[int, int, str]] | None = None,
+    listing: Listing | None = None,
 ) -> tuple[tuple[Article, ...], list[SiteError], dict[str, tuple[int, int, str]]]:
     """Read and parse every article below the config's content folder.
 
@@ -93,10 +108,11 @@ def read_articles(
     that later stages can still report their own problems in the same run),
     and what is known of each file: (mtime, size, source hash). An article in
     `cached` (by source hash) is taken as it is instead of parsed again; a file
-    whose mtime and size are as `known` says is not even read.
+    whose mtime and size are as `known` says is not even read. `listing` saves
+    looking at the folder again when the caller did already.
     """
-    paths = discover(config.content_dir)
-    stats = stat_files(paths)
+    listing = listing or list_articles(config.content_dir)
+    paths, stats = listing.paths, listing.stats
     cached = cached or {}
     known = known or {}
     articles: list[Article] = []

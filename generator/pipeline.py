@@ -8,6 +8,7 @@ and writes nothing. Each stage raises `BuildFailed` with all its errors.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Mapping
@@ -71,6 +72,7 @@ def prepare(
     now: datetime | None = None,
     progress: Progress = no_progress,
     cache: BuildCache | None = None,
+    listing: content.Listing | None = None,
     **overrides: Any,
 ) -> Prepared:
     """Load, parse and group the site at `root`, and plan its pages, without rendering or writing.
@@ -86,7 +88,9 @@ def prepare(
     fingerprint = parse_fingerprint(config)
     cached = cache.load_articles(fingerprint) if cache else {}
     known = cache.load_index() if cache else {}
-    articles, errors, index = content.read_articles(config, progress, cached, known)
+    if listing is None or listing.folder != config.content_dir:
+        listing = content.list_articles(config.content_dir)
+    articles, errors, index = content.read_articles(config, progress, cached, known, listing)
     if cache:
         cache.save_articles(fingerprint, articles, cached)
         if index != known:
@@ -178,14 +182,14 @@ def build(
     """
     started = time.perf_counter()
     cache = BuildCache(root / CACHE_DIR) if use_cache else None
-    signature = _inputs_signature(root, options) if cache else ""
+    signature, listing = _inputs_signature(root, options) if cache else ("", None)
     if cache and signature:
         done = cache.load_state(signature, options.get("now") or datetime.now(timezone.utc))
         if done is not None and _output_intact(cache, Path(done["output_dir"])):
             os.utime(Path(done["output_dir"]) / writer.MARKER)  # checked against the sources: current
             return BuildSummary(**{**done, "warnings": (), "files": 0, "rendered": 0,
                                    "seconds": time.perf_counter() - started})  # fmt: skip
-    prepared = prepare(root, progress=progress, cache=cache, **options)
+    prepared = prepare(root, progress=progress, cache=cache, listing=listing, **options)
     config = prepared.site.config
     output_dir = config.output_dir
     try:
@@ -232,8 +236,9 @@ def _output_intact(cache: BuildCache, output_dir: Path) -> bool:
     return bool(manifest) and all(os.path.isfile(os.path.join(out, path)) for path in manifest)
 
 
-def _inputs_signature(root: Path, options: Mapping[str, Any]) -> str:
-    """A hash of everything a build reads, by file names, times and sizes; '' if it cannot be made.
+def _inputs_signature(root: Path, options: Mapping[str, Any]) -> tuple[str, content.Listing | None]:
+    """A hash of everything a build reads, by file names, times and sizes ('' if it cannot be made),
+    and the listing of the articles found on the way, so that the build need not look again.
 
     Equal signatures mean that nothing changed since the last build, which
     then need not even load its cache: the answer is in a few thousand stats.
@@ -244,20 +249,19 @@ def _inputs_signature(root: Path, options: Mapping[str, Any]) -> str:
         )
         chosen_theme, _ = theme.find_theme(config)
     except BuildFailed:
-        return ""
-    folders = [config.content_dir, *chosen_theme.folders]
-    if chosen_theme.overrides:
-        folders.append(chosen_theme.overrides)
+        return "", None
+    listing = content.list_articles(config.content_dir)
     files: list[str] = [config.source.read_text(encoding="utf-8") if config.source else ""]
-    for folder in folders:
+    files += [f"{path}|{listing.stats.get(path)}" for path in listing.paths]
+    folders = [*chosen_theme.folders, *([chosen_theme.overrides] if chosen_theme.overrides else [])]
+    for folder in [config.content_dir, *folders]:
         for path in content.walk_files(folder):
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            files.append(f"{path}|{st.st_mtime_ns}|{st.st_size}")
+            if folder != config.content_dir or not path.endswith(".md"):
+                with contextlib.suppress(OSError):
+                    st = os.stat(path)
+                    files.append(f"{path}|{st.st_mtime_ns}|{st.st_size}")
     settings = {k: v for k, v in options.items() if k not in ("now", "progress")}
-    return digest(generator.__version__, repr(config), repr(sorted(settings.items())), *files)
+    return digest(generator.__version__, repr(config), repr(sorted(settings.items())), *files), listing
 
 
 def check(root: Path, **options: Any) -> BuildSummary:

@@ -64,7 +64,7 @@ def build(source: Path, output: Path | None, base_url: str | None, drafts: bool,
         f"{summary.collections} {_plural(summary.collections, 'collection')}: "
         f"{summary.pages} pages ({summary.rendered} rendered), {summary.files} files written"
         f" in {summary.seconds:.2f} s"
-        f" -> {_show(summary.output_dir)}"
+        f" -> {_show(summary.output_dir)}" + (" (up to date)" if not summary.files else "")
     )
 
 

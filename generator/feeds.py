@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 import generator
 
 from .model import Article, OutputFile, Site
+from .urls import feed_url
 
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as sitemaps.org allows
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -24,13 +25,13 @@ def render_feeds(site: Site) -> tuple[OutputFile, ...]:
     """`feed.xml` with the newest articles of the site, and `<key>/feed.xml` per collection."""
     config = site.config
     limit = config.feed_entries
-    outputs = [_feed(site, "feed.xml", "", config.title, config.description, site.article_ids[:limit])]
+    outputs = [_feed(site, feed_url(), "", config.title, config.description, site.article_ids[:limit])]
     for collection in site.collections:
         if collection.article_ids:
             outputs.append(
                 _feed(
                     site,
-                    f"{collection.key}/feed.xml",
+                    feed_url(collection.key),
                     f"{collection.key}/",
                     f"{collection.title} · {config.title}",
                     collection.description,

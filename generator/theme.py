@@ -127,7 +127,7 @@ def available_themes(root: Path) -> list[str]:
             for base in (root / "themes", builtin_themes_dir())
             if base.is_dir()
             for p in base.iterdir()
-            if (p / "templates").is_dir() or (p / THEME_FILE).is_file()
+            if _is_theme(p)
         }
     )
 
@@ -137,9 +137,13 @@ def _locate(root: Path, name: str) -> Path | None:
         return None
     for base in (root / "themes", builtin_themes_dir()):
         folder = base / name
-        if (folder / "templates").is_dir() or (folder / THEME_FILE).is_file():
+        if _is_theme(folder):
             return folder
     return None
+
+
+def _is_theme(folder: Path) -> bool:
+    return (folder / "templates").is_dir() or (folder / THEME_FILE).is_file()
 
 
 def _read_theme_file(folder: Path) -> dict[str, str]:

@@ -43,6 +43,11 @@ def paged(url: str, page: int) -> str:
     return url if page == 1 else f"{url}page/{page}/"
 
 
+def feed_url(collection: str = "") -> str:
+    """The Atom feed of a collection, or of the whole site."""
+    return f"{collection}/feed.xml" if collection else "feed.xml"
+
+
 def archive_url(year: int | None = None, month: int | None = None) -> str:
     if year is None:
         return "archive/"
@@ -74,12 +79,7 @@ def is_safe_text_path(path: str) -> bool:
 
 def is_safe_path(path: PurePosixPath) -> bool:
     """True for a relative path with no empty, `.`, `..` or hidden segment."""
-    parts = path.parts
-    return (
-        bool(parts)
-        and not path.is_absolute()
-        and all(p not in ("", ".", "..") and not p.startswith(".") and "\\" not in p for p in parts)
-    )
+    return is_safe_text_path(path.as_posix())
 
 
 def root_prefix(url: str) -> str:

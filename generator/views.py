@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from .model import Article, Collection, Config, Site, Tag
-from .urls import archive_url, collection_url, slugify, tag_url
+from .urls import archive_url, collection_url, feed_url, slugify, tag_url
 
 WORDS_PER_MINUTE = 220
 
@@ -97,11 +97,11 @@ def site_view(site: Site) -> SiteView:
         "language": config.language,
         "author": config.author,
         "collections": [
-            {"key": c.key, "title": c.title, "url": collection_url(c.key), "feed_url": f"{c.key}/feed.xml"}
+            {"key": c.key, "title": c.title, "url": collection_url(c.key), "feed_url": feed_url(c.key)}
             for c in site.collections
             if c.article_ids
         ],
-        "feed_url": "feed.xml",
+        "feed_url": feed_url(),
     }
 
 
@@ -177,7 +177,7 @@ def collection_view(collection: Collection, config: Config) -> dict[str, Any]:
         "title": collection.title,
         "description": collection.description,
         "url": collection_url(collection.key),
-        "feed_url": f"{collection.key}/feed.xml",
+        "feed_url": feed_url(collection.key),
         "count": len(collection.article_ids),
     }
 

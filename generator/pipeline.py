@@ -101,7 +101,7 @@ def prepare(
     site = topics.assemble_site(articles, config, errors)
     page_links = render.Links.of(site)
     specs = tuple(render.page_specs(site, page_links))
-    renderer = render.Renderer(site, chosen_theme, page_links)
+    renderer = render.Renderer(site, chosen_theme, page_links, cache.folder / "jinja" if cache else None)
     site_key = _site_key(config, chosen_theme, site)
     article_keys = render.article_keys(site)
     templates = render.template_keys(renderer.env)

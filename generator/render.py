@@ -34,8 +34,12 @@ from .urls import archive_url, collection_url, output_file_for, output_path_for,
 from .writer import Sink
 
 
-def make_environment(theme: Theme) -> jinja2.Environment:
-    """The Jinja environment for a theme: autoescaped, strict about undefined names."""
+def make_environment(theme: Theme, bytecode_dir: Path | None = None) -> jinja2.Environment:
+    """The Jinja environment for a theme: autoescaped, strict about undefined names.
+
+    With `bytecode_dir`, compiled templates are kept there (checked against
+    their source), which saves compiling them again in every build.
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
         autoescape=True,
@@ -44,12 +48,21 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # one environment serves one build; no need to stat templates per page
+        bytecode_cache=_bytecode_cache(bytecode_dir) if bytecode_dir else None,
     )
     env.filters["date_text"] = _date_filter
     env.filters["month_text"] = _month_filter
     env.globals["t"] = _translate
     env.globals["cached_include"] = _cached_include(env)
     return env
+
+
+def _bytecode_cache(folder: Path) -> jinja2.BytecodeCache | None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a read-only site folder builds without it
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 def _cached_include(env: jinja2.Environment) -> Callable[..., Markup]:
@@ -312,10 +325,11 @@ class Renderer:
     One instance serves a whole build; worker processes each get a copy.
     """
 
-    def __init__(self, site: Site, theme: Theme, links: Links) -> None:
+    def __init__(self, site: Site, theme: Theme, links: Links, bytecode_dir: Path | None = None) -> None:
         self.site = site
         self.theme = theme
         self.links = links
+        self.bytecode_dir = bytecode_dir
         self._env: jinja2.Environment | None = None
         self._views: dict[str, views.ArticleView] = {}
         self._tz = ZoneInfo(site.config.timezone)
@@ -326,7 +340,7 @@ class Renderer:
     @property
     def env(self) -> jinja2.Environment:
         if self._env is None:
-            self._env = make_environment(self.theme)
+            self._env = make_environment(self.theme, self.bytecode_dir)
         return self._env
 
     def view(self, article_id: str) -> views.ArticleView:

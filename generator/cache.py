@@ -27,6 +27,7 @@ _SHARDS = "0123456789abcdef"
 _INDEX = "files.json"
 _STATE = "state.json"
 _MANIFEST = "manifest.json"
+_SEARCH = "search.json"
 
 
 def digest(*parts: str | bytes) -> str:
@@ -133,6 +134,21 @@ class BuildCache:
     def save_manifest(self, output_dir: Path, keys: Mapping[str, str]) -> None:
         data = {"output_dir": str(output_dir), "keys": dict(sorted(keys.items()))}
         self._write(_MANIFEST, json.dumps(data, indent=0).encode("utf-8"))
+
+    def load_search(self, key: str) -> dict[str, str] | None:
+        """The keys of the search bundle's files made last from the same pages (same `key`), if any."""
+        try:
+            stored = json.loads((self.folder / _SEARCH).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(stored, dict) or stored.get("key") != key:
+            return None
+        if not isinstance(stored.get("files"), dict):
+            return None
+        return {str(k): str(v) for k, v in stored["files"].items()}
+
+    def save_search(self, key: str, files: Mapping[str, str]) -> None:
+        self._write(_SEARCH, json.dumps({"key": key, "files": dict(files)}).encode("utf-8"))
 
     def _write(self, name: str, data: bytes) -> None:
         try:

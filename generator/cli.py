@@ -66,6 +66,11 @@ def build(source: Path, output: Path | None, base_url: str | None, drafts: bool,
         f" in {summary.seconds:.2f} s"
         f" -> {_show(summary.output_dir)}" + (" (up to date)" if not summary.files else "")
     )
+    if summary.indexed:
+        pages = sum(summary.indexed.values())
+        languages = ", ".join(f"{lang} {count}" for lang, count in summary.indexed.items())
+        done = "up to date" if summary.index_seconds is None else f"indexed in {summary.index_seconds:.2f} s"
+        click.echo(f"Search: {pages} {_plural(pages, 'page')} ({languages}), {done}")
 
 
 @main.command()

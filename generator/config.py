@@ -24,7 +24,7 @@ CONFIG_NAME = "config.yaml"
 KEY_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 LANG_PATTERN = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 # Top-level folders the build itself writes; a collection may not take one.
-RESERVED_KEYS = frozenset({"tags", "archive", "static", "page", "feeds"})
+RESERVED_KEYS = frozenset({"tags", "archive", "static", "page", "feeds", "search", "pagefind"})
 
 _SCALARS: dict[str, type] = {
     "title": str,
@@ -40,6 +40,7 @@ _SCALARS: dict[str, type] = {
     "home_latest": int,
     "home_per_collection": int,
     "feed_entries": int,
+    "search": bool,
 }
 _KNOWN = frozenset(_SCALARS) | {"collections", "deploy"}
 _COLLECTION_KEYS = frozenset({"key", "title", "description", "order"})
@@ -116,8 +117,8 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
                 values[key] = MappingProxyType({str(k): MappingProxyType(v) for k, v in value.items()})
         elif isinstance(value, Path) and key.endswith("_dir"):
             values[key] = str(value)
-        elif not isinstance(value, _SCALARS[key]) or isinstance(value, bool):
-            want = "a whole number" if _SCALARS[key] is int else "text"
+        elif not isinstance(value, _SCALARS[key]) or isinstance(value, bool) != (_SCALARS[key] is bool):
+            want = {int: "a whole number", bool: "true or false"}.get(_SCALARS[key], "text")
             error(f"'{key}' must be {want}, not {value!r}", (key,))
         else:
             values[key] = value.strip() if isinstance(value, str) else value

@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 import generator
 
 from .model import Article, OutputFile, Site
-from .urls import feed_url
+from .urls import SEARCH_URL, feed_url
 
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as sitemaps.org allows
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -108,12 +108,13 @@ def _stamp(moment: datetime) -> str:
 
 
 def render_sitemap(site: Site, pages: Iterable[str]) -> tuple[OutputFile, ...]:
-    """`sitemap.xml` listing every page (output paths) but the 404 page; an index past 50,000 URLs."""
+    """`sitemap.xml` listing every page (output paths) but the 404 and search pages; an index past
+    50,000 URLs."""
     base = site.config.base_url
     lastmod = {site.urls[a.id] + "index.html": _updated(a) for a in site.articles.values()}
     entries = []
     for path in pages:
-        if not path.endswith("index.html"):
+        if not path.endswith("index.html") or path == SEARCH_URL + "index.html":
             continue
         url = base + path[: -len("index.html")]
         modified = lastmod.get(path)

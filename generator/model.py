@@ -54,6 +54,7 @@ class Config:
     home_latest: int = 10
     home_per_collection: int = 4
     feed_entries: int = 20
+    search: bool = True  # index the articles with Pagefind after the build
     collections: tuple[CollectionSpec, ...] = ()
     source: Path | None = None
     # Deploy targets by name; not part of what pages depend on.

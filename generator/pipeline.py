@@ -8,11 +8,13 @@ and writes nothing. Each stage raises `BuildFailed` with all its errors.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import dataclasses
 import os
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +64,8 @@ class BuildSummary:
     seconds: float
     output_dir: Path
     rendered: int = 0
+    indexed: Mapping[str, int] = field(default_factory=dict)  # search: pages by language
+    index_seconds: float | None = None  # how long indexing took; None if the index was current
 
 
 def prepare(
@@ -117,9 +121,12 @@ def prepare(
 
 def _site_key(config: Config, chosen_theme: theme.Theme, site: Site) -> str:
     """Everything every page depends on: the generator, the config, the theme's texts, the navigation."""
+    from .search import languages
+
     navigation = [(c.key, c.title, bool(c.article_ids)) for c in site.collections]
+    searched = languages(site) if config.search else []
     texts = repr(sorted((lang, sorted(table.items())) for lang, table in chosen_theme.translations.items()))
-    return digest(generator.__version__, repr(config), texts, repr(navigation))
+    return digest(generator.__version__, repr(config), texts, repr(navigation), repr(searched))
 
 
 def _static_key(item: StaticFile) -> str:
@@ -199,13 +206,10 @@ def build(
     previous = cache.load_manifest(output_dir) if cache and writer.is_ours(output_dir) else {}
 
     out = str(output_dir)
+    keys = dict(prepared.keys)  # and the search bundle's files, once indexed
 
     def changed(path: str) -> bool:
-        return (
-            not previous
-            or previous.get(path) != prepared.keys[path]
-            or not os.path.isfile(os.path.join(out, path))
-        )
+        return not previous or previous.get(path) != keys[path] or not os.path.isfile(os.path.join(out, path))
 
     from . import render
 
@@ -215,16 +219,62 @@ def build(
             transaction.add(render.render_into(prepared.renderer, todo, transaction.sink, progress))
             transaction.write(o for o in prepared.small if changed(str(o.path)))
             transaction.copy(s for s in prepared.static if changed(str(s.path)))
-            files = transaction.commit(sorted(set(previous) - set(prepared.keys)))
+            indexed, index_seconds = _index_search(prepared, transaction, cache, keys, changed)
+            files = transaction.commit(sorted(set(previous) - set(keys)))
     except SiteError as exc:
         raise BuildFailed([exc]) from None
     summary = _summary(prepared, files, started, rendered=len(todo))
+    summary = dataclasses.replace(summary, indexed=indexed, index_seconds=index_seconds)
     if cache:
-        cache.save_manifest(output_dir, prepared.keys)
+        cache.save_manifest(output_dir, keys)
         if signature and not prepared.warnings:
-            counts = {k: getattr(summary, k) for k in ("articles", "collections", "pages")}
+            counts = {k: getattr(summary, k) for k in ("articles", "collections", "pages", "indexed")}
             cache.save_state(signature, prepared.next_change, {**counts, "output_dir": str(output_dir)})
     return summary
+
+
+def _index_search(
+    prepared: Prepared,
+    transaction: writer.Transaction,
+    cache: BuildCache | None,
+    keys: dict[str, str],
+    changed: Callable[[str], bool],
+) -> tuple[dict[str, int], float | None]:
+    """Index the article pages for search, unless the index of the last build still holds them.
+
+    The bundles' files join `keys` (so that the manifest lists them and stale
+    ones are removed); only files whose bytes changed are written.
+    Returns the pages indexed by language and the seconds it took (None if current).
+    """
+    from . import search
+
+    config = prepared.site.config
+    if not config.search:
+        return {}, None
+    pages = [
+        (prepared.path_of(s), search.language_of(s.lang or config.language))
+        for s in prepared.specs
+        if s.kind == "article"
+    ]
+    executable = search.find_pagefind()
+    stat = executable.stat()
+    key = digest(str(executable), str(stat.st_size), str(stat.st_mtime_ns),
+                 *(f"{path}|{lang}|{keys[path]}" for path, lang in pages))  # fmt: skip
+    counts = dict(sorted(collections.Counter(lang for _, lang in pages).items()))
+    last = cache.load_search(key) if cache else None
+    if last is not None:
+        keys.update(last)
+        if not any(changed(path) for path in last):
+            return counts, None
+        for path in last:
+            del keys[path]
+    with search.index_pages(pages, transaction.locate, transaction.output_dir.parent) as index:
+        made = {str(f.path): digest(f.source.read_bytes()) for f in index.files}
+        keys.update(made)
+        transaction.copy(f for f in index.files if changed(str(f.path)))
+    if cache:
+        cache.save_search(key, made)
+    return dict(index.pages), index.seconds
 
 
 def _output_intact(cache: BuildCache, output_dir: Path) -> bool:

@@ -30,7 +30,16 @@ from .errors import BuildFailed, SiteError, SourceLocation, TemplateError
 from .model import Config, OutputFile, Progress, Site, no_progress
 from .theme import FALLBACK_LANGUAGE, Theme
 from .topics import collection_neighbours, related_articles
-from .urls import archive_url, collection_url, output_file_for, output_path_for, paged, root_prefix, tag_url
+from .urls import (
+    SEARCH_URL,
+    archive_url,
+    collection_url,
+    output_file_for,
+    output_path_for,
+    paged,
+    root_prefix,
+    tag_url,
+)
 from .writer import Sink
 
 
@@ -221,6 +230,8 @@ def page_specs(site: Site, links: Links) -> list[PageSpec]:
             )
         )  # fmt: skip
     specs.append(PageSpec("404.html", "404.html", "404"))
+    if config.search:
+        specs.append(PageSpec(SEARCH_URL, "search.html", "search"))
     return specs
 
 

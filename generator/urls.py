@@ -54,6 +54,9 @@ def archive_url(year: int | None = None, month: int | None = None) -> str:
     return f"archive/{year}/" if month is None else f"archive/{year}/{month:02d}/"
 
 
+SEARCH_URL = "search/"  # the search page, not a result itself: left out of the sitemap
+
+
 def output_path_for(url: str) -> PurePosixPath:
     """The file a page URL is written to: `a/b/` gives `a/b/index.html`.
 

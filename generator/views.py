@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from .model import Article, Collection, Config, Site, Tag
-from .urls import archive_url, collection_url, feed_url, slugify, tag_url
+from .search import bundle_url, languages
+from .urls import SEARCH_URL, archive_url, collection_url, feed_url, slugify, tag_url
 
 WORDS_PER_MINUTE = 220
 
@@ -51,6 +52,12 @@ class SiteView(TypedDict):
     author: str
     collections: list[dict[str, str]]  # key, title, url, feed_url of each non-empty collection
     feed_url: str
+    search: SearchView | None  # None when search is off
+
+
+class SearchView(TypedDict):
+    url: str  # the search page
+    bundles: list[str]  # the Pagefind bundle of each language, the site's own language first
 
 
 class PageView(TypedDict):
@@ -102,6 +109,11 @@ def site_view(site: Site) -> SiteView:
             if c.article_ids
         ],
         "feed_url": feed_url(),
+        "search": (
+            {"url": SEARCH_URL, "bundles": [bundle_url(lang) for lang in languages(site)]}
+            if config.search
+            else None
+        ),
     }
 
 

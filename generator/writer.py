@@ -120,6 +120,7 @@ class Transaction:
         root = self.output_dir if incremental else self.staging
         self.sink = Sink(root, incremental, suffix)
         self.written: list[str] = []
+        self._written: set[str] = set()
 
     def __enter__(self) -> Transaction:
         if not self.sink.in_place:
@@ -141,6 +142,11 @@ class Transaction:
         for path in paths:
             if path:
                 self.written.append(path)
+                self._written.add(path)
+
+    def locate(self, path: str) -> Path:
+        """Where the file for output `path` is now: written in this transaction, or left as it was."""
+        return self.sink.pending(path) if path in self._written else self.output_dir / path
 
     def write(self, outputs: Iterable[OutputFile]) -> None:
         self.add(self.sink.put(str(o.path), o.content) for o in outputs)

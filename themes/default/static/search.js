@@ -1,0 +1,184 @@
+// Live search for the default theme (see generator/search.py for the index).
+//
+// Every language of the site has its own Pagefind bundle, stemmed by that language's rules.
+// A query goes to all of them (each bundle's pagefind.js is a separate module, so a separate
+// Pagefind instance) and the results are merged by score. Without JavaScript, or until this
+// runs, the search box is a plain link to the search page, which says why search needs it.
+// Needs a Content-Security-Policy that allows script-src 'self' 'wasm-unsafe-eval' and
+// connect-src 'self'.
+
+const WAIT_MS = 120;
+const SHOWN = { box: 6, page: 10 };
+const bundles = new Map();
+
+function bundle(url) {
+  if (!bundles.has(url)) {
+    bundles.set(url, import(new URL("pagefind.js", url).href).then(async (pagefind) => {
+      await pagefind.init();
+      return pagefind;
+    }));
+  }
+  return bundles.get(url);
+}
+
+async function find(urls, query) {
+  const found = await Promise.all(urls.map(async (url) => {
+    const search = await (await bundle(url)).search(query);
+    const lang = url.split("/").filter(Boolean).pop();
+    return (search?.results ?? []).map((result) => ({ result, lang }));
+  }));
+  return found.flat().sort((a, b) => b.result.score - a.result.score);
+}
+
+function plural(forms, n, lang) {
+  const text = typeof forms === "string" ? forms : forms[new Intl.PluralRules(lang).select(n)] ?? forms.other;
+  return text.replace("{n}", n.toLocaleString(lang));
+}
+
+function element(name, className, text) {
+  const node = document.createElement(name);
+  if (className) node.className = className;
+  if (text) node.textContent = text;
+  return node;
+}
+
+function excerpt(html) {
+  // Pagefind marks the matched words with <mark>; keep those and nothing else of the markup.
+  const paragraph = element("p", "excerpt");
+  const parsed = new DOMParser().parseFromString(html, "text/html");
+  for (const node of parsed.body.childNodes) {
+    paragraph.append(node.nodeName === "MARK" ? element("mark", "", node.textContent) : node.textContent);
+  }
+  return paragraph;
+}
+
+function hit(data, lang, mode, pageLang) {
+  const item = element("li", "hit");
+  if (lang !== pageLang) item.lang = lang;
+  const title = element(mode === "page" ? "h2" : "p", "hit-title");
+  const link = element("a", "", data.meta.title || data.url);
+  link.href = data.url;
+  title.append(link);
+  item.append(title);
+  const meta = [data.meta.collection, data.meta.date].filter(Boolean).join(" · ");
+  if (meta) item.append(element("p", "meta", meta));
+  item.append(excerpt(data.excerpt));
+  return item;
+}
+
+function setUp(root) {
+  const mode = root.dataset.search;
+  const urls = root.dataset.bundles.split(" ").filter(Boolean).map((u) => new URL(u, document.baseURI).href);
+  const texts = JSON.parse(root.dataset.texts);
+  const lang = root.closest("[lang]")?.lang || "en";
+  const form = root.querySelector("form");
+  const input = form.querySelector("input");
+  const status = root.querySelector(".search-status");
+  const panel = root.querySelector(".search-results");
+  let hits = [];
+  let shown = SHOWN[mode];
+  let run = 0;
+  let timer;
+
+  root.querySelector(".search-link")?.setAttribute("hidden", "");
+  document.querySelector(".search-nojs")?.setAttribute("hidden", "");
+  form.hidden = false;
+
+  async function show(query, mine) {
+    const data = await Promise.all(hits.slice(0, shown).map((h) => h.result.data()));
+    if (mine !== run) return;
+    const list = element("ol", "hits");
+    list.append(...data.map((d, i) => hit(d, hits[i].lang, mode, lang)));
+    const more = [];
+    if (mode === "box" && hits.length) {
+      const all = element("a", "search-all", texts.all);
+      all.href = `${new URL(root.dataset.page, document.baseURI).href}?q=${encodeURIComponent(query)}`;
+      more.push(all);
+    } else if (hits.length > shown) {
+      const button = element("button", "search-more", texts.more);
+      button.type = "button";
+      button.addEventListener("click", () => {
+        shown += SHOWN.page;
+        show(query, run).then(() => panel.querySelectorAll(".hit a")[shown - SHOWN.page]?.focus());
+      });
+      more.push(button);
+    }
+    if (!hits.length) more.push(element("p", "search-none", texts.none.replace("{query}", query)));
+    panel.replaceChildren(...(hits.length ? [list] : []), ...more);
+    panel.hidden = false;
+    status.textContent = hits.length ? plural(texts.results, hits.length, lang) : texts.none.replace("{query}", query);
+  }
+
+  async function update() {
+    const query = input.value.trim();
+    const mine = ++run;
+    if (mode === "page") {
+      const address = new URL(location.href);
+      if (query) address.searchParams.set("q", query);
+      else address.searchParams.delete("q");
+      history.replaceState(null, "", address);
+    }
+    if (!query) {
+      hits = [];
+      panel.hidden = true;
+      panel.replaceChildren();
+      status.textContent = "";
+      return;
+    }
+    status.textContent = texts.loading;
+    try {
+      const found = await find(urls, query);
+      if (mine !== run) return;
+      hits = found;
+      shown = SHOWN[mode];
+      await show(query, mine);
+    } catch (error) {
+      if (mine !== run) return;
+      console.warn("search failed:", error);
+      panel.hidden = true;
+      status.textContent = texts.failed;
+    }
+  }
+
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(update, WAIT_MS);
+  });
+  input.addEventListener("focus", () => urls.forEach(bundle), { once: true });
+  form.addEventListener("submit", (event) => {
+    if (mode === "page") {
+      event.preventDefault();
+      clearTimeout(timer);
+      update();
+    }
+  });
+  root.addEventListener("keydown", (event) => {
+    const links = [...panel.querySelectorAll("a, button")];
+    const at = links.indexOf(document.activeElement);
+    if (event.key === "Escape" && mode === "box" && !panel.hidden) {
+      panel.hidden = true;
+      input.focus();
+    } else if (event.key === "ArrowDown" && links.length) {
+      event.preventDefault();
+      links[Math.min(at + 1, links.length - 1)].focus();
+    } else if (event.key === "ArrowUp" && at >= 0) {
+      event.preventDefault();
+      (at ? links[at - 1] : input).focus();
+    }
+  });
+  if (mode === "box") {
+    root.addEventListener("focusout", (event) => {
+      if (!root.contains(event.relatedTarget)) panel.hidden = true;
+    });
+    input.addEventListener("focus", () => {
+      if (panel.childElementCount) panel.hidden = false;
+    });
+  }
+  const query = new URLSearchParams(location.search).get("q");
+  if (mode === "page" && query) {
+    input.value = query;
+    update();
+  }
+}
+
+document.querySelectorAll("[data-search]").forEach(setUp);

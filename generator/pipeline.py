@@ -104,11 +104,14 @@ def prepare(
     articles = content.published(articles, moment, include_drafts, include_future)
     site = topics.assemble_site(articles, config, errors)
     page_links = render.Links.of(site)
-    specs = tuple(render.page_specs(site, page_links))
     renderer = render.Renderer(site, chosen_theme, page_links, cache.folder / "jinja" if cache else None)
+    templates = render.template_keys(renderer.env)
+    # A theme of its own, made before search, has no search page; its pages can still use the index.
+    specs = tuple(
+        s for s in render.page_specs(site, page_links) if s.kind != "search" or s.template in templates
+    )
     site_key = _site_key(config, chosen_theme, site)
     article_keys = render.article_keys(site)
-    templates = render.template_keys(renderer.env)
     keys = {output_file_for(s.url): render.page_key(s, article_keys, site_key, templates) for s in specs}
     small = (*feeds.render_feeds(site), *feeds.render_sitemap(site, keys), feeds.render_robots(site))
     static = theme.static_files(chosen_theme)

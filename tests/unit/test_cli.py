@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -118,11 +119,15 @@ def test_a_dangling_symlink_is_reported(make_site: MakeSite) -> None:
     assert code == 1 and "gone.md: error: cannot read file" in err
 
 
-def test_build_output_is_one_line_when_not_a_terminal(make_site: MakeSite, tmp_path: Path) -> None:
+def test_build_output_is_plain_lines_when_not_a_terminal(make_site: MakeSite, tmp_path: Path) -> None:
     root = make_site({f"content/world/a{i}.md": article_text(f"A{i}") for i in range(3)})
     code, out, err = run("build", "-s", str(root))
     assert code == 0 and err == ""
-    assert len(out.splitlines()) == 1
+    built, searched = out.splitlines()
+    assert built.startswith("Built 3 articles") and "\r" not in out
+    assert re.fullmatch(r"Search: 3 pages \(en 3\), indexed in \d+\.\d\d s", searched)
+    code, out, _ = run("build", "-s", str(root))
+    assert out.splitlines()[1] == "Search: 3 pages (en 3), up to date"
 
 
 def test_progress_bar_draws_each_stage_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:

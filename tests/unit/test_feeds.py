@@ -52,13 +52,14 @@ def test_entry_ids_are_tag_uris_unless_front_matter_gives_one() -> None:
     assert entry_id(given, "https://example.org/a/") == "urn:uuid:1234"
 
 
-def test_sitemap_lists_pages_but_not_404_and_robots_names_it(result: BuildResult) -> None:
+def test_sitemap_lists_pages_but_not_404_search_and_robots_names_it(result: BuildResult) -> None:
     pages = [str(o.path) for o in result.outputs if o.path.suffix == ".html"]
+    assert {"404.html", "search/index.html"} <= set(pages)
     (sitemap,) = render_sitemap(result.site, pages)
     text = sitemap.content.decode()
     assert "<loc>https://example.org/sub/path/</loc>" in text
-    assert "404" not in text
-    assert text.count("<url>") == len(pages) - 1
+    assert "404" not in text and "/search/" not in text
+    assert text.count("<url>") == len(pages) - 2
     assert "<lastmod>2020-09-03T10:00:00+03:00</lastmod>" in text
     robots = render_robots(result.site).content.decode()
     assert "Sitemap: https://example.org/sub/path/sitemap.xml" in robots
@@ -72,7 +73,7 @@ def test_sitemap_splits_into_an_index_past_the_limit(
     files = render_sitemap(result.site, pages)
     assert str(files[-1].path) == "sitemap.xml"
     assert b"<sitemapindex" in files[-1].content
-    assert len(files) - 1 == -(-(len(pages) - 1) // 5)
+    assert len(files) - 1 == -(-(len(pages) - 2) // 5)  # all but the 404 and search pages
 
 
 def test_feed_without_articles_is_still_valid(tmp_path: Path) -> None:

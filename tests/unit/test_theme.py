@@ -148,7 +148,10 @@ def test_article_metadata(make_site: MakeSite) -> None:
     assert '<meta property="og:image" content="https://example.org/img/train.jpg">' in page
     assert '<meta name="twitter:card" content="summary_large_image">' in page
     assert '<meta property="article:tag" content="rail">' in page
-    assert '<time datetime="2020-09-02T05:00:00+00:00">September 2, 2020</time>' in page
+    assert (
+        '<time datetime="2020-09-02T05:00:00+00:00" data-pagefind-meta="date">September 2, 2020</time>'
+        in page
+    )
     data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
     assert data["@type"] == "NewsArticle"
     assert data["headline"] == "Night trains"

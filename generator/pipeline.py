@@ -222,15 +222,19 @@ def build(
             transaction.add(render.render_into(prepared.renderer, todo, transaction.sink, progress))
             transaction.write(o for o in prepared.small if changed(str(o.path)))
             transaction.copy(s for s in prepared.static if changed(str(s.path)))
-            indexed, index_seconds = _index_search(prepared, transaction, cache, keys, changed)
+            indexed, index_seconds, search_warnings = _index_search(
+                prepared, transaction, cache, keys, changed
+            )
             files = transaction.commit(sorted(set(previous) - set(keys)))
     except SiteError as exc:
         raise BuildFailed([exc]) from None
     summary = _summary(prepared, files, started, rendered=len(todo))
-    summary = dataclasses.replace(summary, indexed=indexed, index_seconds=index_seconds)
+    summary = dataclasses.replace(
+        summary, indexed=indexed, index_seconds=index_seconds, warnings=(*summary.warnings, *search_warnings)
+    )
     if cache:
         cache.save_manifest(output_dir, keys)
-        if signature and not prepared.warnings:
+        if signature and not summary.warnings:
             counts = {k: getattr(summary, k) for k in ("articles", "collections", "pages", "indexed")}
             cache.save_state(signature, prepared.next_change, {**counts, "output_dir": str(output_dir)})
     return summary
@@ -242,18 +246,18 @@ def _index_search(
     cache: BuildCache | None,
     keys: dict[str, str],
     changed: Callable[[str], bool],
-) -> tuple[dict[str, int], float | None]:
+) -> tuple[dict[str, int], float | None, tuple[SiteError, ...]]:
     """Index the article pages for search, unless the index of the last build still holds them.
 
     The bundles' files join `keys` (so that the manifest lists them and stale
     ones are removed); only files whose bytes changed are written.
-    Returns the pages indexed by language and the seconds it took (None if current).
+    Returns the pages indexed by language, the seconds it took (None if current), and warnings.
     """
     from . import search
 
     config = prepared.site.config
     if not config.search:
-        return {}, None
+        return {}, None, ()
     pages = [
         (prepared.path_of(s), search.language_of(s.lang or config.language))
         for s in prepared.specs
@@ -268,16 +272,16 @@ def _index_search(
     if last is not None:
         keys.update(last)
         if not any(changed(path) for path in last):
-            return counts, None
+            return counts, None, ()
         for path in last:
             del keys[path]
     with search.index_pages(pages, transaction.locate, transaction.output_dir.parent) as index:
         made = {str(f.path): digest(f.source.read_bytes()) for f in index.files}
         keys.update(made)
         transaction.copy(f for f in index.files if changed(str(f.path)))
-    if cache:
+    if cache and not index.warnings:
         cache.save_search(key, made)
-    return dict(index.pages), index.seconds
+    return dict(index.pages), index.seconds, index.warnings
 
 
 def _output_intact(cache: BuildCache, output_dir: Path) -> bool:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .errors import SiteError, SourceLocation
+from .errors import SiteError, SiteWarning, SourceLocation
 from .model import Site, StaticFile
 
 BUNDLE_DIR = "pagefind"
@@ -45,6 +45,7 @@ class Index:
     files: tuple[StaticFile, ...]
     pages: Mapping[str, int]  # pages indexed, by language
     seconds: float
+    warnings: tuple[SiteError, ...] = ()
 
 
 def language_of(lang: str) -> str:
@@ -107,9 +108,12 @@ def index_pages(
             command += ["--force-language", lang, "--silent"]
             run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603 - Pagefind
             runs.append((lang, run))
+        empty = []
         for lang, run in runs:  # the languages are indexed side by side
             output = run.communicate()[0].decode("utf-8", "replace").strip()
-            if run.returncode:
+            if run.returncode and "not able to build an index" in output:
+                empty.append(lang)  # no text in the pages: the theme's article.html lacks it
+            elif run.returncode:
                 raise SearchError(
                     f"Pagefind failed to index the {lang} pages (exit {run.returncode}): {output[-500:]}",
                     SourceLocation(executable),
@@ -120,8 +124,15 @@ def index_pages(
             for lang in sorted(by_lang)
             for rel in _bundle_files(work / "out" / lang)
         )
-        counts = {lang: len(paths) for lang, paths in sorted(by_lang.items())}
-        yield Index(files, counts, time.perf_counter() - started)
+        counts = {lang: len(paths) for lang, paths in sorted(by_lang.items()) if lang not in empty}
+        warnings = tuple(
+            SiteWarning(
+                f"search: Pagefind found no text to index in the {lang} article pages",
+                hint="mark the article text in the theme's article.html with data-pagefind-body",
+            )
+            for lang in empty
+        )
+        yield Index(files, counts, time.perf_counter() - started, warnings)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -116,6 +116,22 @@ def bundled_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def searchable_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled site plus the Russian and English articles of tests/data/search, built once."""
+    import shutil
+
+    from generator.pipeline import build
+
+    root = tmp_path_factory.mktemp("searchable")
+    shutil.copy(REPO / "config.yaml", root / "config.yaml")
+    shutil.copytree(REPO / "content", root / "content")
+    for article in (TESTS / "data" / "search").glob("*.md"):
+        shutil.copy(article, root / "content" / article.name)
+    build(root, output_dir=root / "site", use_cache=False)
+    return root / "site"
+
+
+@pytest.fixture(scope="session")
 def compact_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's site built with the example theme that extends default."""
     from generator.pipeline import build

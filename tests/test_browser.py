@@ -1,5 +1,6 @@
-"""The bundled site in headless Chromium: no console errors, no failed or foreign requests,
-no serious accessibility violations (axe-core), under a strict content security policy.
+"""The bundled site (plus the articles of tests/data/search) in headless Chromium: no console
+errors, no failed or foreign requests, no serious accessibility violations (axe-core), under a
+strict content security policy; and search, typed into the page as a reader would.
 
 Screenshots at 375 and 1280 px are written to tests/artifacts/screens/ for people to look at.
 """
@@ -31,13 +32,20 @@ FLAGS = [
     "--disable-sync",
 ]
 BASE = "/digest/"  # the bundled config's base_url path: the site is served as it would be deployed
+# As strict as a host can be; search needs WebAssembly ('wasm-unsafe-eval') and to fetch its index.
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self' 'wasm-unsafe-eval'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 SCREENS = TESTS / "artifacts" / "screens"
 ARTICLE = "belarus/the-kremlin-fears-a-repetition-of-the-belarusian-scenario/"
-PAGES = {"home": "", "collection": "belarus/", "article": ARTICLE, "404": "no/such/page/"}
+PAGES = {
+    "home": "",
+    "collection": "belarus/",
+    "article": ARTICLE,
+    "search": "search/",
+    "404": "no/such/page/",
+}
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -76,10 +84,10 @@ class _Handler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def origin(bundled_site: Path) -> Iterator[str]:
+def origin(searchable_site: Path) -> Iterator[str]:
     axe = require(TOOLS / "axe-core" / "axe.min.js", "axe-core (npm)")
     handler = type("Handler", (_Handler,), {"axe": axe})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(bundled_site)))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(searchable_site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -97,40 +105,65 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+class Visit:
+    """One browser tab on the site, recording console errors, failed and foreign requests."""
+
+    def __init__(self, browser: Any, origin: str, **options: Any) -> None:
+        self.origin = origin
+        self.context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **options})
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.requests: list[str] = []
+        self.url = ""
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("response", self._response)
+
+    def _console(self, message: Any) -> None:
+        # The browser logs the 404 status of the not-found page itself; that one is expected.
+        if message.type == "error" and message.location.get("url") != self.url:
+            self.problems.append(f"console {message.type}: {message.text} at {message.location}")
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400 and response.url != self.url:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    def goto(self, path: str) -> Any:
+        self.url = self.origin + BASE + path
+        return self.page.goto(self.url, wait_until="load")
+
+    def screenshot(self, name: str) -> None:
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+
+    def axe(self) -> list[str]:
+        """axe-core's serious and critical violations on the page as it is now."""
+        self.page.add_script_tag(url="/__axe__.js")
+        results = self.page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        return [
+            f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in results["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+
+    @property
+    def foreign(self) -> list[str]:
+        return [r for r in self.requests if not r.startswith(self.origin) and not r.startswith("data:")]
+
+    def close(self) -> None:
+        self.context.close()
+
+
 def visit(browser: Any, origin: str, name: str, width: int, scheme: str = "light") -> dict[str, Any]:
     """Open one page; return what went wrong on the way and axe-core's serious violations."""
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-    page = context.new_page()
-    problems: list[str] = []
-    requests: list[str] = []
-    url = origin + BASE + PAGES[name]
-
-    def on_console(message: Any) -> None:
-        # The browser logs the 404 status of the not-found page itself; that one is expected.
-        if message.type == "error" and message.location.get("url") != url:
-            problems.append(f"console {message.type}: {message.text} at {message.location}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
-    page.on("request", lambda r: requests.append(r.url))
-    page.on(
-        "response",
-        lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 and r.url != url else None,
-    )
-    response = page.goto(url, wait_until="load")
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENS / f"{name}-{width}-{scheme}.png"), full_page=True)
-    page.add_script_tag(url="/__axe__.js")
-    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    context.close()
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in results["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    foreign = [r for r in requests if not r.startswith(origin) and not r.startswith("data:")]
-    return {"status": response.status, "problems": problems, "axe": serious, "foreign": foreign}
+    tab = Visit(browser, origin, viewport={"width": width, "height": 900}, color_scheme=scheme)
+    response = tab.goto(PAGES[name])
+    tab.screenshot(f"{name}-{width}-{scheme}")
+    serious = tab.axe()
+    tab.close()
+    return {"status": response.status, "problems": tab.problems, "axe": serious, "foreign": tab.foreign}
 
 
 @pytest.mark.parametrize("width", [375, 1280])
@@ -171,3 +204,107 @@ def test_axe_does_report_a_violation(browser: Any, origin: str) -> None:
     results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     context.close()
     assert any(v["id"] == "link-name" for v in results["violations"])
+
+
+# Search ---------------------------------------------------------------------------------------
+
+RUSSIAN_SAMPLE = "Пример: студенты Минска выходят на марш"  # tagged «протесты»
+PROTEST_WAVE = "Волна протестов в Гродно"  # «протестов» in its title and body
+BEEKEEPERS = "Beekeepers count their hives after a wet summer"  # tagged apiculture
+
+
+def search_box(tab: Visit, query: str) -> list[str]:
+    """Type `query` into the masthead's search box; return the titles of the results it shows."""
+    box = tab.page.locator(".search-box")
+    box.locator("input").fill(query)
+    tab.page.wait_for_function("q => document.querySelector('.search-box').dataset.shown === q", arg=query)
+    return box.locator(".hit-title").all_inner_texts()
+
+
+def test_search_box_finds_articles_in_both_languages_from_any_page(browser: Any, origin: str) -> None:
+    tab = Visit(browser, origin)
+    tab.goto("")  # an English page
+    found = search_box(tab, "протесты")  # another grammatical form than the article's «протестов»
+    assert PROTEST_WAVE in found and RUSSIAN_SAMPLE in found
+    assert BEEKEEPERS in search_box(tab, "beekeepers")
+    assert search_box(tab, "apiculture") == [BEEKEEPERS]  # a tag, in no article's text
+    tab.screenshot("search-box-1280")
+    tab.goto("belarus/primer-studenty-minska-vykhodiat-na-marsh/")  # a Russian page
+    assert tab.page.locator("html").get_attribute("lang") == "ru"
+    assert "A harbour town waits for the ferry" in search_box(tab, "ferries")
+    assert PROTEST_WAVE in search_box(tab, "протест")
+    assert tab.problems == [] and tab.foreign == []
+    tab.close()
+
+
+def test_search_results_show_collection_and_date_and_pass_axe(browser: Any, origin: str) -> None:
+    for scheme in ("light", "dark"):
+        tab = Visit(browser, origin, color_scheme=scheme)
+        tab.goto("search/?q=Klaip%C4%97da")
+        tab.page.wait_for_selector(".search-page .hit")
+        hits = tab.page.locator(".hit")
+        assert hits.count() == 1
+        assert hits.locator(".hit-title a").inner_text() == "A harbour town waits for the ferry"
+        assert (
+            hits.locator(".hit-title a")
+            .get_attribute("href")
+            .endswith(  # type: ignore[union-attr]
+                "/digest/europe/a-harbour-town-waits-for-the-ferry/"
+            )
+        )
+        assert hits.locator(".meta").inner_text() == "Europe · August 17, 2020"
+        assert hits.locator("mark").first.inner_text() == "Klaipėda"
+        assert tab.page.locator(".search-status").inner_text() == "1 article found"
+        tab.screenshot(f"search-page-{scheme}")
+        assert tab.axe() == []
+        assert tab.problems == [] and tab.foreign == []
+        tab.close()
+
+
+def test_search_lists_only_articles_not_list_pages(browser: Any, origin: str) -> None:
+    tab = Visit(browser, origin)
+    tab.goto("search/?q=Belarus")
+    tab.page.wait_for_selector(".search-page .hit")
+    urls = tab.page.locator(".hit-title a").evaluate_all("links => links.map(a => a.pathname)")
+    assert len(urls) >= 3
+    assert all(url.count("/") == 4 for url in urls), urls  # /digest/<collection>/<slug>/
+    tab.close()
+
+
+def test_search_works_from_the_keyboard(browser: Any, origin: str) -> None:
+    tab = Visit(browser, origin)
+    tab.goto("europe/")
+    page = tab.page
+    for _ in range(5):  # skip link, site name, then the search box
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "search-box-q":
+            break
+    assert page.evaluate("document.activeElement.id") == "search-box-q"
+    page.keyboard.type("ferry")
+    page.wait_for_selector(".search-box .hit a")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.textContent") == "A harbour town waits for the ferry"
+    page.keyboard.press("Escape")
+    assert page.locator(".search-box .search-results").is_hidden()
+    assert page.evaluate("document.activeElement.id") == "search-box-q"
+    page.keyboard.press("Enter")  # the full results on the search page
+    page.wait_for_url("**/digest/search/?q=ferry")
+    page.wait_for_selector(".search-page .hit")
+    page.locator(".hit-title a").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/digest/europe/a-harbour-town-waits-for-the-ferry/")
+    assert tab.problems == []
+    tab.close()
+
+
+def test_without_javascript_search_is_a_link_to_a_page_that_explains(browser: Any, origin: str) -> None:
+    tab = Visit(browser, origin, java_script_enabled=False)
+    tab.goto("")
+    link = tab.page.locator(".search-box .search-link")
+    assert link.is_visible() and tab.page.locator(".search-box form").is_hidden()
+    link.click()
+    tab.page.wait_for_url("**/digest/search/")
+    assert tab.page.locator(".search-page form").is_hidden()
+    assert "needs JavaScript" in tab.page.locator(".search-nojs").inner_text()
+    tab.screenshot("search-page-no-js")  # (axe needs JavaScript: the page is checked with it above)
+    tab.close()

@@ -107,6 +107,7 @@ function setUp(root) {
     panel.replaceChildren(...(hits.length ? [list] : []), ...more);
     panel.hidden = false;
     status.textContent = hits.length ? plural(texts.results, hits.length, lang) : texts.none.replace("{query}", query);
+    root.dataset.shown = query; // which query the results are for (tests wait on it)
   }
 
   async function update() {
@@ -156,8 +157,8 @@ function setUp(root) {
     const links = [...panel.querySelectorAll("a, button")];
     const at = links.indexOf(document.activeElement);
     if (event.key === "Escape" && mode === "box" && !panel.hidden) {
-      panel.hidden = true;
       input.focus();
+      panel.hidden = true;
     } else if (event.key === "ArrowDown" && links.length) {
       event.preventDefault();
       links[Math.min(at + 1, links.length - 1)].focus();

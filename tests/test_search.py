@@ -1,0 +1,165 @@
+"""The search stage: a Pagefind bundle per language, built with the site and kept when current.
+
+What a reader finds is checked in a real browser (test_browser.py); here, what the build writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from generator.errors import BuildFailed
+from generator.pipeline import build
+from tests.conftest import MakeSite, article_text
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture
+def site(make_site: MakeSite) -> Path:
+    return make_site(
+        {
+            "content/world/one.md": article_text(
+                "Harbours reopen", tags="[ports]", body="Ferries sail again.\n"
+            ),
+            "content/world/two.md": article_text("Rail strike ends", date="2020-09-04"),
+            "content/belarus/ru.md": article_text(
+                "Волна протестов", lang="ru", body="Протестов всё больше.\n"
+            ),
+        }
+    )
+
+
+def entry(out: Path, lang: str) -> dict[str, object]:
+    data = json.loads((out / "pagefind" / lang / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_each_language_gets_a_bundle_of_its_articles_only(site: Path) -> None:
+    summary = build(site)
+    out = site / "site"
+    assert summary.indexed == {"en": 2, "ru": 1} and summary.index_seconds is not None
+    # One language per bundle, so that each is stemmed by its own rules; list pages are not results.
+    assert list(entry(out, "en")["languages"]) == ["en"]
+    assert entry(out, "en")["languages"]["en"]["page_count"] == 2  # type: ignore[index]
+    assert entry(out, "ru")["languages"]["ru"]["page_count"] == 1  # type: ignore[index]
+    assert (out / "pagefind/ru/wasm.ru.pagefind").is_file() and (out / "pagefind/en/pagefind.js").is_file()
+    assert not list(out.glob("pagefind/*/pagefind-ui.*"))  # Pagefind's own UI is not used
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert 'data-bundles="./pagefind/en/ ./pagefind/ru/"' in home
+    assert '<script type="module" src="./static/search.js"></script>' in home
+    assert '<a class="search-link" href="./search/">Search</a>' in home
+    search_page = (out / "search/index.html").read_text(encoding="utf-8")
+    assert '<meta name="robots" content="noindex">' in search_page
+    assert "/search/" not in (out / "sitemap.xml").read_text(encoding="utf-8")
+    article = (out / "world/harbours-reopen/index.html").read_text(encoding="utf-8")
+    assert '<article class="story" data-pagefind-body>' in article
+    assert 'data-pagefind-meta="collection">World</a>' in article
+
+
+def test_the_index_is_kept_while_the_articles_are_unchanged(site: Path) -> None:
+    build(site)
+    out = site / "site"
+    before = files(out)
+    stamps = {p: (out / p).stat().st_mtime_ns for p in before if p.startswith("pagefind/")}
+    (site / "overrides/static").mkdir(parents=True)
+    (site / "overrides/static/extra.txt").write_text("new\n", encoding="utf-8")
+    summary = build(site)  # a change that touches no article page
+    assert summary.files == 1 and (out / "static/extra.txt").is_file()
+    assert summary.index_seconds is None and summary.indexed == {"en": 2, "ru": 1}
+    assert {p: (out / p).stat().st_mtime_ns for p in stamps} == stamps
+
+
+def test_an_edit_reindexes_and_removes_the_stale_parts(site: Path) -> None:
+    build(site)
+    out = site / "site"
+    before = set(files(out))
+    russian = {p: (out / p).stat().st_mtime_ns for p in before if p.startswith("pagefind/ru/")}
+    with (site / "content/world/one.md").open("a", encoding="utf-8") as handle:
+        handle.write("\nA lighthouse keeper waves.\n")
+    summary = build(site)
+    assert summary.index_seconds is not None
+    after = set(files(out))
+    assert {p for p in before - after if p.startswith("pagefind/")}  # the old English fragments are gone
+    assert {p for p in after - before if p.startswith("pagefind/en/")}  # replaced by new ones
+    assert {p: (out / p).stat().st_mtime_ns for p in russian} == russian  # same bytes: not rewritten
+    manifest = json.loads((site / ".digest-cache/manifest.json").read_text(encoding="utf-8"))["keys"]
+    assert {p for p in manifest if p.startswith("pagefind/")} == {
+        p for p in after if p.startswith("pagefind/")
+    }
+
+
+def test_search_false_builds_no_index_page_or_box(make_site: MakeSite) -> None:
+    root = make_site(
+        {"content/world/a.md": article_text("A")},
+        config="title: T\nbase_url: https://e.org/\nsearch: false\n",
+    )
+    summary = build(root)
+    out = root / "site"
+    assert summary.indexed == {}
+    assert not (out / "pagefind").exists() and not (out / "search").exists()
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert "search" not in home.lower()
+
+
+def test_search_must_be_true_or_false(make_site: MakeSite) -> None:
+    root = make_site(config="title: T\nsearch: sometimes\n")
+    with pytest.raises(BuildFailed) as info:
+        build(root)
+    assert "'search' must be true or false" in str(info.value.errors[0])
+
+
+@pytest.mark.parametrize(
+    ("program", "message"),
+    [
+        (None, "search needs the Pagefind program, which is not installed"),
+        ("#!/bin/sh\necho 'index exploded' >&2\nexit 3\n", "Pagefind failed to index the en pages (exit 3)"),
+    ],
+)
+def test_without_a_working_pagefind_the_build_fails_and_keeps_the_site(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, program: str | None, message: str
+) -> None:
+    build(site)
+    out = site / "site"
+    before = files(out)
+    (site / "content/world/two.md").write_text(article_text("Rail strike ends, again"), encoding="utf-8")
+    fake = tmp_path / "pagefind"
+    if program:
+        fake.write_text(program, encoding="utf-8")
+        fake.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+    with pytest.raises(BuildFailed) as info:
+        build(site)
+    text = str(info.value.errors[0])
+    assert message in text and "search: false" in text
+    if program:
+        assert "index exploded" in text
+    assert files(out) == before
+    assert not [p for p in os.listdir(site) if p.startswith(".digest-search-")]
+
+
+def test_a_theme_of_its_own_without_search_still_builds(make_site: MakeSite) -> None:
+    names = ("home", "article", "collection", "tag", "tags", "archive", "archive_month", "404")
+    templates = {f"themes/mine/templates/{n}.html": "<p>{{ page.title }}</p>" for n in names}
+    root = make_site(
+        {"content/world/a.md": article_text("A"), **templates},
+        config="title: T\nbase_url: https://e.org/\ntheme: mine\n",
+    )
+    summary = build(root)  # no search page, and article pages without text for Pagefind: a warning
+    assert summary.indexed == {} and not (root / "site/search").exists()
+    warning = str(summary.warnings[-1])  # after the theme's own (it has no texts)
+    assert "Pagefind found no text to index in the en article pages" in warning
+    assert "data-pagefind-body" in warning
+    page = '<!doctype html><html lang="en"><body><main data-pagefind-body><h1>{{ page.title }}</h1></main>'
+    (root / "themes/mine/templates/article.html").write_text(page, encoding="utf-8")
+    summary = build(root)
+    assert summary.indexed == {"en": 1} and "search" not in str(summary.warnings)
+    assert (root / "site/pagefind/en/pagefind.js").is_file()

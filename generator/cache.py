@@ -135,20 +135,24 @@ class BuildCache:
         data = {"output_dir": str(output_dir), "keys": dict(sorted(keys.items()))}
         self._write(_MANIFEST, json.dumps(data, indent=0).encode("utf-8"))
 
-    def load_search(self, key: str) -> dict[str, str] | None:
-        """The keys of the search bundle's files made last from the same pages (same `key`), if any."""
+    def load_search(self) -> dict[str, dict[str, Any]]:
+        """The search index's parts as the last build made them: {"key", "files": {path: key}} by name."""
         try:
             stored = json.loads((self.folder / _SEARCH).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return None
-        if not isinstance(stored, dict) or stored.get("key") != key:
-            return None
-        if not isinstance(stored.get("files"), dict):
-            return None
-        return {str(k): str(v) for k, v in stored["files"].items()}
+            return {}
+        if not isinstance(stored, dict):
+            return {}
+        return {
+            str(name): part
+            for name, part in stored.items()
+            if isinstance(part, dict)
+            and isinstance(part.get("key"), str)
+            and isinstance(part.get("files"), dict)
+        }
 
-    def save_search(self, key: str, files: Mapping[str, str]) -> None:
-        self._write(_SEARCH, json.dumps({"key": key, "files": dict(files)}).encode("utf-8"))
+    def save_search(self, parts: Mapping[str, Mapping[str, Any]]) -> None:
+        self._write(_SEARCH, json.dumps(parts, sort_keys=True).encode("utf-8"))
 
     def _write(self, name: str, data: bytes) -> None:
         try:

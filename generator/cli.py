@@ -69,7 +69,12 @@ def build(source: Path, output: Path | None, base_url: str | None, drafts: bool,
     if summary.indexed:
         pages = sum(summary.indexed.values())
         languages = ", ".join(f"{lang} {count}" for lang, count in summary.indexed.items())
-        done = "up to date" if summary.index_seconds is None else f"indexed in {summary.index_seconds:.2f} s"
+        again, parts = summary.index_parts
+        done = (
+            "up to date"
+            if summary.index_seconds is None
+            else f"{again} of {parts} parts indexed in {summary.index_seconds:.2f} s"
+        )
         click.echo(f"Search: {pages} {_plural(pages, 'page')} ({languages}), {done}")
 
 
@@ -109,8 +114,9 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
 
     from .cache import CACHE_DIR, MemoryCache
     from .config import load_config
-    from .errors import BuildFailed
+    from .errors import BuildFailed, SiteError
     from .pipeline import files_of, plan
+    from .search import MemoryIndex
     from .server import DevServer, Snapshot
     from .server import serve as run_server
     from .theme import builtin_themes_dir, find_theme
@@ -121,6 +127,7 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
     servers: list[DevServer] = []
     cache = MemoryCache(root / CACHE_DIR)
     last: dict[str, Any] = {"files": {}, "keys": {}}
+    index = MemoryIndex()
 
     def rebuild() -> dict[str, bytes | Path]:
         # Only pages whose key changed are rendered; the others come from the last good build.
@@ -131,6 +138,11 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
         files = {path: content for path, content in last["files"].items() if path in result.keys}
         files.update(files_of(result))
         last.update(files=files, keys=result.keys)
+        if result.site.config.search:
+            try:  # the search index of the changed parts; the preview works on without it
+                return {**files, **index.update(result.site, result.index_keys, files)}
+            except SiteError as exc:
+                click.echo(f"warning: no search in the preview: {exc}", err=True)
         return files
 
     try:

@@ -185,3 +185,4 @@ class BuildResult:
     static: tuple[StaticFile, ...]
     warnings: tuple[SiteError, ...] = ()
     keys: Mapping[str, str] = field(default_factory=dict)  # every output path -> its content key
+    index_keys: Mapping[str, str] = field(default_factory=dict)  # what search takes from each article page

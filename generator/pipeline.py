@@ -29,7 +29,7 @@ from .model import BuildResult, Config, OutputFile, Progress, Site, StaticFile, 
 from .urls import output_file_for
 
 if TYPE_CHECKING:
-    from . import render
+    from . import render, search
 
 # Rendering, feeds and links pull in Jinja, Babel and Markdown: they are imported where they are
 # used, so that `digest --help` and a build with nothing to do start fast.
@@ -47,6 +47,8 @@ class Prepared:
     keys: Mapping[str, str]  # output path -> key, for every file of the site
     warnings: tuple[SiteError, ...]
     next_change: datetime | None = None  # when the next future-dated article is due
+    # For each article page, a key of what the search index takes from it: the page but its cards.
+    index_keys: Mapping[str, str] = field(default_factory=dict)
 
     def path_of(self, spec: render.PageSpec) -> str:
         return output_file_for(spec.url)
@@ -65,6 +67,7 @@ class BuildSummary:
     output_dir: Path
     rendered: int = 0
     indexed: Mapping[str, int] = field(default_factory=dict)  # search: pages by language
+    index_parts: tuple[int, int] = (0, 0)  # search: parts indexed in this build, parts in all
     index_seconds: float | None = None  # how long indexing took; None if the index was current
 
 
@@ -119,17 +122,21 @@ def prepare(
     keys.update((str(o.path), digest(o.content)) for o in small)
     keys.update((str(s.path), _static_key(s)) for s in static)
     next_change = None if include_future or not upcoming else min(upcoming)
-    return Prepared(site, renderer, specs, small, static, keys, warnings, next_change)
+    index_keys = {
+        output_file_for(s.url): digest(
+            site_key, templates.get(s.template, ""), article_keys[s.article], s.lang
+        )
+        for s in specs
+        if s.kind == "article" and config.search
+    }
+    return Prepared(site, renderer, specs, small, static, keys, warnings, next_change, index_keys)
 
 
 def _site_key(config: Config, chosen_theme: theme.Theme, site: Site) -> str:
     """Everything every page depends on: the generator, the config, the theme's texts, the navigation."""
-    from .search import languages
-
     navigation = [(c.key, c.title, bool(c.article_ids)) for c in site.collections]
-    searched = languages(site) if config.search else []
     texts = repr(sorted((lang, sorted(table.items())) for lang, table in chosen_theme.translations.items()))
-    return digest(generator.__version__, repr(config), texts, repr(navigation), repr(searched))
+    return digest(generator.__version__, repr(config), texts, repr(navigation))
 
 
 def _static_key(item: StaticFile) -> str:
@@ -152,7 +159,12 @@ def plan(
     ]
     pages = tuple(render.render_pages(prepared.renderer, todo, progress))
     return BuildResult(
-        prepared.site, (*pages, *prepared.small), prepared.static, prepared.warnings, prepared.keys
+        prepared.site,
+        (*pages, *prepared.small),
+        prepared.static,
+        prepared.warnings,
+        prepared.keys,
+        prepared.index_keys,
     )
 
 
@@ -222,20 +234,23 @@ def build(
             transaction.add(render.render_into(prepared.renderer, todo, transaction.sink, progress))
             transaction.write(o for o in prepared.small if changed(str(o.path)))
             transaction.copy(s for s in prepared.static if changed(str(s.path)))
-            indexed, index_seconds, search_warnings = _index_search(
-                prepared, transaction, cache, keys, changed
-            )
+            searched = _index_search(prepared, transaction, cache, keys, changed)
             files = transaction.commit(sorted(set(previous) - set(keys)))
     except SiteError as exc:
         raise BuildFailed([exc]) from None
     summary = _summary(prepared, files, started, rendered=len(todo))
     summary = dataclasses.replace(
-        summary, indexed=indexed, index_seconds=index_seconds, warnings=(*summary.warnings, *search_warnings)
+        summary,
+        indexed=searched.pages,
+        index_parts=searched.parts,
+        index_seconds=searched.seconds,
+        warnings=(*summary.warnings, *searched.warnings),
     )
     if cache:
         cache.save_manifest(output_dir, keys)
         if signature and not summary.warnings:
             counts = {k: getattr(summary, k) for k in ("articles", "collections", "pages", "indexed")}
+            counts["index_parts"] = (0, summary.index_parts[1])  # as the next build, if nothing changes
             cache.save_state(signature, prepared.next_change, {**counts, "output_dir": str(output_dir)})
     return summary
 
@@ -246,42 +261,53 @@ def _index_search(
     cache: BuildCache | None,
     keys: dict[str, str],
     changed: Callable[[str], bool],
-) -> tuple[dict[str, int], float | None, tuple[SiteError, ...]]:
-    """Index the article pages for search, unless the index of the last build still holds them.
+) -> search.Report:
+    """Index the article pages for search: the parts whose pages changed since the last build.
 
     The bundles' files join `keys` (so that the manifest lists them and stale
     ones are removed); only files whose bytes changed are written.
-    Returns the pages indexed by language, the seconds it took (None if current), and warnings.
     """
     from . import search
 
-    config = prepared.site.config
-    if not config.search:
-        return {}, None, ()
-    pages = [
-        (prepared.path_of(s), search.language_of(s.lang or config.language))
-        for s in prepared.specs
-        if s.kind == "article"
-    ]
-    executable = search.find_pagefind()
-    stat = executable.stat()
-    key = digest(str(executable), str(stat.st_size), str(stat.st_mtime_ns),
-                 *(f"{path}|{lang}|{keys[path]}" for path, lang in pages))  # fmt: skip
-    counts = dict(sorted(collections.Counter(lang for _, lang in pages).items()))
-    last = cache.load_search(key) if cache else None
-    if last is not None:
-        keys.update(last)
-        if not any(changed(path) for path in last):
-            return counts, None, ()
-        for path in last:
-            del keys[path]
-    with search.index_pages(pages, transaction.locate, transaction.output_dir.parent) as index:
-        made = {str(f.path): digest(f.source.read_bytes()) for f in index.files}
-        keys.update(made)
-        transaction.copy(f for f in index.files if changed(str(f.path)))
-    if cache and not index.warnings:
-        cache.save_search(key, made)
-    return dict(index.pages), index.seconds, index.warnings
+    site = prepared.site
+    if not site.config.search:
+        return search.Report()
+    parts = search.parts(search.pages_of(site))
+    wanted = search.part_keys(parts, prepared.index_keys)
+    last = cache.load_search() if cache else {}
+    kept = {}
+    for name, key in wanted.items():
+        before = last.get(name)
+        if before and before["key"] == key:
+            keys.update(before["files"])
+            if not any(changed(path) for path in before["files"]):
+                kept[name] = before
+                continue
+            for path in before["files"]:
+                del keys[path]
+    todo = {name: parts[name] for name in parts if name not in kept}
+    made = dict(kept)
+    index = None
+    if todo:
+        with search.index_parts(todo, transaction.locate, transaction.output_dir.parent) as index:
+            for name, files in index.files.items():
+                made[name] = {"key": wanted[name], "files": {str(f.path): _static_key(f) for f in files}}
+                keys.update(made[name]["files"])
+                transaction.copy(f for f in files if changed(str(f.path)))
+    listing = search.bundles_file(sorted(made))
+    keys[str(listing.path)] = digest(listing.content)
+    transaction.write([listing] if changed(str(listing.path)) else [])
+    if cache:
+        cache.save_search(made)
+    counts: collections.Counter[str] = collections.Counter()
+    for name in made:
+        counts[name.split("/")[0]] += len(parts[name])
+    return search.Report(
+        dict(sorted(counts.items())),
+        (len(todo), len(parts)),
+        index.seconds if index else None,
+        tuple(search.empty_warning(name) for name in index.empty) if index else (),
+    )
 
 
 def _output_intact(cache: BuildCache, output_dir: Path) -> bool:

@@ -1,12 +1,17 @@
-"""Search stage: index the article pages with Pagefind, one bundle per language.
+"""Search stage: index the article pages with Pagefind, in parts by language and months.
 
 Pagefind keeps one index per language and its browser script loads only the
 index of the page's own `<html lang>`, stemmed by that language's rules. To
 let a reader find Russian articles from an English page (and the other way
-round) with each language's stemming, every language gets its own bundle
-(`pagefind/en/`, `pagefind/ru/`), indexed with `--force-language`; the
-theme's script imports each bundle's `pagefind.js` (separate modules, so
-separate instances) and merges their results.
+round) with each language's stemming, every language has bundles of its own
+(`pagefind/en/...`, `pagefind/ru/...`), indexed with `--force-language`; the
+theme's script loads one Pagefind instance per language and merges results.
+
+Pagefind cannot update an index, and indexing takes a few milliseconds a
+page, so a language's articles are indexed in parts of consecutive months
+(`pagefind/en/2021-01/`): an edit re-indexes its own part only. Each
+language's parts are merged in the browser (Pagefind's `mergeIndex`);
+`pagefind/bundles.json` lists them.
 
 Only article pages are indexed: list pages would only repeat their articles.
 Inside a page, the theme marks what counts with `data-pagefind-body`.
@@ -15,19 +20,26 @@ Inside a page, the theme marks what counts with `data-pagefind-body`.
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .cache import digest
 from .errors import SiteError, SiteWarning, SourceLocation
-from .model import Site, StaticFile
+from .model import OutputFile, Site, StaticFile
+from .urls import output_file_for
 
 BUNDLE_DIR = "pagefind"
+BUNDLES_FILE = f"{BUNDLE_DIR}/bundles.json"
+PART_PAGES = 250  # the least pages of a part; doubled until a language has at most MAX_PARTS parts
+MAX_PARTS = 20
 # What Pagefind writes besides the index that the theme's own search script does not use.
 _UNUSED = (
     "pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.", "playground",
@@ -39,12 +51,30 @@ class SearchError(SiteError):
 
 
 @dataclass(frozen=True, slots=True)
-class Index:
-    """The files of the search bundles, and what went into them."""
+class Page:
+    """An article page to index."""
 
-    files: tuple[StaticFile, ...]
-    pages: Mapping[str, int]  # pages indexed, by language
+    path: str  # output path
+    lang: str  # as `language_of` gives it
+    month: str  # of the article's date, "2021-03": parts are runs of months
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """The files of freshly indexed parts by part (in a temporary folder), and parts with no text."""
+
+    files: Mapping[str, tuple[StaticFile, ...]]
+    empty: tuple[str, ...]
     seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What the search stage of a build did."""
+
+    pages: Mapping[str, int] = field(default_factory=dict)  # pages in the index, by language
+    parts: tuple[int, int] = (0, 0)  # parts indexed in this build, parts in all
+    seconds: float | None = None  # None when every part was current
     warnings: tuple[SiteError, ...] = ()
 
 
@@ -53,15 +83,58 @@ def language_of(lang: str) -> str:
     return lang.split("-")[0].lower()
 
 
-def languages(site: Site) -> list[str]:
-    """The languages of the site's articles, each of which gets a bundle; the site's own first."""
-    found = {language_of(a.lang or site.config.language) for a in site.articles.values()}
-    first = language_of(site.config.language)
-    return sorted(found, key=lambda code: (code != first, code))
+def pages_of(site: Site) -> list[Page]:
+    """The article pages of `site`, as the index sees them."""
+    default = site.config.language
+    return [
+        Page(output_file_for(site.urls[i]), language_of(a.lang or default), a.date.strftime("%Y-%m"))
+        for i, a in site.articles.items()
+    ]
 
 
-def bundle_url(lang: str) -> str:
-    return f"{BUNDLE_DIR}/{lang}/"
+def part_keys(parts: Mapping[str, Sequence[str]], index_keys: Mapping[str, str]) -> dict[str, str]:
+    """A key for each part: it changes when Pagefind or anything indexed of the part's pages does."""
+    executable = find_pagefind()
+    stat = executable.stat()
+    tool = f"{executable}|{stat.st_size}|{stat.st_mtime_ns}"
+    return {
+        name: digest(tool, name, *(f"{p}|{index_keys.get(p, '')}" for p in paths))
+        for name, paths in parts.items()
+    }
+
+
+def parts(pages: Sequence[Page]) -> dict[str, list[str]]:
+    """The pages' paths by part (`en/2021-01`): each language's months, oldest first, gathered
+    into runs of at least `PART_PAGES` pages (more on large sites, to keep to `MAX_PARTS`).
+
+    A run is named after its first month and ends where it reaches the size,
+    so that new articles, which come in the newest months, change the last part only.
+    """
+    by_lang: dict[str, dict[str, list[str]]] = {}
+    for page in pages:
+        by_lang.setdefault(page.lang, {}).setdefault(page.month, []).append(page.path)
+    found: dict[str, list[str]] = {}
+    for lang, months in sorted(by_lang.items()):
+        total = sum(len(paths) for paths in months.values())
+        size = PART_PAGES * 2 ** max(0, math.ceil(math.log2(max(1.0, total / (PART_PAGES * MAX_PARTS)))))
+        current: list[str] = []
+        for month in sorted(months):
+            if not current:
+                name = f"{lang}/{month}"
+                found[name] = current
+            current += sorted(months[month])
+            if len(current) >= size:
+                current = []
+    return found
+
+
+def bundles_file(names: Sequence[str]) -> OutputFile:
+    """`pagefind/bundles.json`: each language's parts, as folders below `pagefind/`."""
+    listing: dict[str, list[str]] = {}
+    for name in sorted(names):
+        listing.setdefault(name.split("/")[0], []).append(f"{name}/")
+    data = json.dumps(listing, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return OutputFile(PurePosixPath(BUNDLES_FILE), data + b"\n")
 
 
 def find_pagefind() -> Path:
@@ -82,10 +155,10 @@ def find_pagefind() -> Path:
 
 
 @contextlib.contextmanager
-def index_pages(
-    pages: Iterable[tuple[str, str]], locate: Callable[[str], Path], work_dir: Path
+def index_parts(
+    todo: Mapping[str, Sequence[str]], locate: Callable[[str], Path], work_dir: Path
 ) -> Iterator[Index]:
-    """Index `pages`, given as (output path, language), with Pagefind: one bundle per language.
+    """Index each part of `todo` (name -> output paths of its pages) into its own Pagefind bundle.
 
     `locate(path)` says where the page's current HTML is (the build may not have
     moved it into place yet). The bundles are made in a temporary folder inside
@@ -94,47 +167,94 @@ def index_pages(
     """
     started = time.perf_counter()
     executable = find_pagefind()
-    by_lang: dict[str, list[str]] = {}
-    for path, lang in pages:
-        by_lang.setdefault(language_of(lang), []).append(path)
     work = Path(tempfile.mkdtemp(prefix=".digest-search-", dir=work_dir))
     try:
         runs = []
-        for lang, paths in sorted(by_lang.items()):
-            source = work / "pages" / lang
+        for name, paths in sorted(todo.items()):
+            source = work / "pages" / name
             for path in paths:
                 _link(locate(path), source / path)
-            command = [str(executable), "--site", str(source), "--output-path", str(work / "out" / lang)]
+            lang = name.split("/")[0]
+            command = [str(executable), "--site", str(source), "--output-path", str(work / "out" / name)]
             command += ["--force-language", lang, "--silent"]
-            run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603 - Pagefind
-            runs.append((lang, run))
-        empty = []
-        for lang, run in runs:  # the languages are indexed side by side
-            output = run.communicate()[0].decode("utf-8", "replace").strip()
-            if run.returncode and "not able to build an index" in output:
-                empty.append(lang)  # no text in the pages: the theme's article.html lacks it
-            elif run.returncode:
-                raise SearchError(
-                    f"Pagefind failed to index the {lang} pages (exit {run.returncode}): {output[-500:]}",
-                    SourceLocation(executable),
-                    "set 'search: false' in config.yaml to build without search",
-                )
-        files = tuple(
-            StaticFile(PurePosixPath(BUNDLE_DIR, lang, rel), work / "out" / lang / rel)
-            for lang in sorted(by_lang)
-            for rel in _bundle_files(work / "out" / lang)
-        )
-        counts = {lang: len(paths) for lang, paths in sorted(by_lang.items()) if lang not in empty}
-        warnings = tuple(
-            SiteWarning(
-                f"search: Pagefind found no text to index in the {lang} article pages",
-                hint="mark the article text in the theme's article.html with data-pagefind-body",
+            runs.append((name, command))
+        empty = [name for name, ok in _run_all(runs, executable) if not ok]
+        files = {
+            name: tuple(
+                StaticFile(PurePosixPath(BUNDLE_DIR, name, rel), work / "out" / name / rel)
+                for rel in _bundle_files(work / "out" / name)
             )
-            for lang in empty
-        )
-        yield Index(files, counts, time.perf_counter() - started, warnings)
+            for name in sorted(todo)
+            if name not in empty
+        }
+        yield Index(files, tuple(empty), time.perf_counter() - started)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+class MemoryIndex:
+    """The search bundles of `digest serve`, in memory; a rebuild re-indexes the changed parts only."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, tuple[str, dict[str, bytes]]] = {}  # name -> (key, files by path)
+
+    def update(
+        self, site: Site, index_keys: Mapping[str, str], files: Mapping[str, bytes | Path]
+    ) -> dict[str, bytes]:
+        """The bundle files for the site whose pages are `files` (bytes, or a file to read)."""
+        found = parts(pages_of(site))
+        wanted = part_keys(found, index_keys)
+        todo = {
+            name: paths for name, paths in found.items() if self._parts.get(name, ("",))[0] != wanted[name]
+        }
+        if todo:
+            with tempfile.TemporaryDirectory(prefix="digest-search-") as folder:
+                pages = Path(folder, "site")
+                for path in (p for paths in todo.values() for p in paths):
+                    item = files[path]
+                    target = pages / path
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(item if isinstance(item, bytes) else item.read_bytes())
+                with index_parts(todo, lambda path: pages / path, Path(folder)) as index:
+                    for name, made in index.files.items():
+                        self._parts[name] = (wanted[name], {str(f.path): f.source.read_bytes() for f in made})
+        self._parts = {name: part for name, part in self._parts.items() if name in found}
+        out = {path: data for _, made in self._parts.values() for path, data in made.items()}
+        listing = bundles_file(sorted(self._parts))
+        out[str(listing.path)] = listing.content
+        return out
+
+
+def empty_warning(name: str) -> SiteWarning:
+    return SiteWarning(
+        f"search: Pagefind found no text to index in the article pages of {name}",
+        hint="mark the article text in the theme's article.html with data-pagefind-body",
+    )
+
+
+def _run_all(runs: Sequence[tuple[str, list[str]]], executable: Path) -> Iterator[tuple[str, bool]]:
+    """Run the commands, as many at a time as there are cores; say of each part if it had text."""
+    pending = list(runs)
+    active: list[tuple[str, subprocess.Popen[bytes]]] = []
+    while pending or active:
+        while pending and len(active) < (os.cpu_count() or 1):
+            name, command = pending.pop(0)
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+            active.append((name, process))
+        name, process = active.pop(0)
+        output = process.communicate()[0].decode("utf-8", "replace").strip()
+        if process.returncode and "not able to build an index" in output:
+            yield name, False  # no text in the pages: the theme's article.html lacks it
+        elif process.returncode:
+            for _, other in active:
+                other.kill()
+            raise SearchError(
+                f"Pagefind failed to index {name} (exit {process.returncode}): {output[-500:]}",
+                SourceLocation(executable),
+                "set 'search: false' in config.yaml to build without search",
+            )
+        else:
+            yield name, True
 
 
 def _bundle_files(folder: Path) -> list[str]:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from .model import Article, Collection, Config, Site, Tag
-from .search import bundle_url, languages
+from .search import BUNDLE_DIR
 from .urls import SEARCH_URL, archive_url, collection_url, feed_url, slugify, tag_url
 
 WORDS_PER_MINUTE = 220
@@ -57,7 +57,7 @@ class SiteView(TypedDict):
 
 class SearchView(TypedDict):
     url: str  # the search page
-    bundles: list[str]  # the Pagefind bundle of each language, the site's own language first
+    index: str  # the folder of the Pagefind bundles, with bundles.json listing them
 
 
 class PageView(TypedDict):
@@ -109,11 +109,7 @@ def site_view(site: Site) -> SiteView:
             if c.article_ids
         ],
         "feed_url": feed_url(),
-        "search": (
-            {"url": SEARCH_URL, "bundles": [bundle_url(lang) for lang in languages(site)]}
-            if config.search
-            else None
-        ),
+        "search": ({"url": SEARCH_URL, "index": f"{BUNDLE_DIR}/"} if config.search else None),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from collections.abc import Callable
@@ -117,9 +118,11 @@ def bundled_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def searchable_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled site plus the Russian and English articles of tests/data/search, built once."""
+    """The bundled site plus the Russian and English articles of tests/data/search, built once,
+    with the English index in two parts (August and September 2020), as a large site has."""
     import shutil
 
+    from generator import search
     from generator.pipeline import build
 
     root = tmp_path_factory.mktemp("searchable")
@@ -127,7 +130,13 @@ def searchable_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(REPO / "content", root / "content")
     for article in (TESTS / "data" / "search").glob("*.md"):
         shutil.copy(article, root / "content" / article.name)
-    build(root, output_dir=root / "site", use_cache=False)
+    part_pages, search.PART_PAGES = search.PART_PAGES, 3
+    try:
+        build(root, output_dir=root / "site", use_cache=False)
+    finally:
+        search.PART_PAGES = part_pages
+    listing = json.loads((root / "site/pagefind/bundles.json").read_text(encoding="utf-8"))
+    assert listing == {"en": ["en/2020-08/", "en/2020-09/"], "ru": ["ru/2020-08/"]}
     return root / "site"
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import search
 from generator.errors import BuildFailed
 from generator.pipeline import build
 from tests.conftest import MakeSite, article_text
@@ -37,8 +38,8 @@ def site(make_site: MakeSite) -> Path:
     )
 
 
-def entry(out: Path, lang: str) -> dict[str, object]:
-    data = json.loads((out / "pagefind" / lang / "pagefind-entry.json").read_text(encoding="utf-8"))
+def entry(out: Path, part: str) -> dict[str, object]:
+    data = json.loads((out / "pagefind" / part / "pagefind-entry.json").read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
 
@@ -47,14 +48,17 @@ def test_each_language_gets_a_bundle_of_its_articles_only(site: Path) -> None:
     summary = build(site)
     out = site / "site"
     assert summary.indexed == {"en": 2, "ru": 1} and summary.index_seconds is not None
+    assert summary.index_parts == (2, 2)
+    listing = json.loads((out / "pagefind/bundles.json").read_text(encoding="utf-8"))
+    assert listing == {"en": ["en/2020-09/"], "ru": ["ru/2020-09/"]}
     # One language per bundle, so that each is stemmed by its own rules; list pages are not results.
-    assert list(entry(out, "en")["languages"]) == ["en"]
-    assert entry(out, "en")["languages"]["en"]["page_count"] == 2  # type: ignore[index]
-    assert entry(out, "ru")["languages"]["ru"]["page_count"] == 1  # type: ignore[index]
-    assert (out / "pagefind/ru/wasm.ru.pagefind").is_file() and (out / "pagefind/en/pagefind.js").is_file()
-    assert not list(out.glob("pagefind/*/pagefind-ui.*"))  # Pagefind's own UI is not used
+    assert list(entry(out, "en/2020-09")["languages"]) == ["en"]
+    assert entry(out, "en/2020-09")["languages"]["en"]["page_count"] == 2  # type: ignore[index]
+    assert entry(out, "ru/2020-09")["languages"]["ru"]["page_count"] == 1  # type: ignore[index]
+    assert (out / "pagefind/ru/2020-09/wasm.ru.pagefind").is_file()
+    assert not list(out.glob("pagefind/**/pagefind-ui.*"))  # Pagefind's own UI is not used
     home = (out / "index.html").read_text(encoding="utf-8")
-    assert 'data-bundles="./pagefind/en/ ./pagefind/ru/"' in home
+    assert 'data-index="./pagefind/"' in home
     assert '<script type="module" src="./static/search.js"></script>' in home
     assert '<a class="search-link" href="./search/">Search</a>' in home
     search_page = (out / "search/index.html").read_text(encoding="utf-8")
@@ -121,7 +125,7 @@ def test_search_must_be_true_or_false(make_site: MakeSite) -> None:
     ("program", "message"),
     [
         (None, "search needs the Pagefind program, which is not installed"),
-        ("#!/bin/sh\necho 'index exploded' >&2\nexit 3\n", "Pagefind failed to index the en pages (exit 3)"),
+        ("#!/bin/sh\necho 'index exploded' >&2\nexit 3\n", "Pagefind failed to index en/2020-09 (exit 3)"),
     ],
 )
 def test_without_a_working_pagefind_the_build_fails_and_keeps_the_site(
@@ -156,10 +160,42 @@ def test_a_theme_of_its_own_without_search_still_builds(make_site: MakeSite) -> 
     summary = build(root)  # no search page, and article pages without text for Pagefind: a warning
     assert summary.indexed == {} and not (root / "site/search").exists()
     warning = str(summary.warnings[-1])  # after the theme's own (it has no texts)
-    assert "Pagefind found no text to index in the en article pages" in warning
+    assert "Pagefind found no text to index in the article pages of en/2020-09" in warning
     assert "data-pagefind-body" in warning
     page = '<!doctype html><html lang="en"><body><main data-pagefind-body><h1>{{ page.title }}</h1></main>'
     (root / "themes/mine/templates/article.html").write_text(page, encoding="utf-8")
     summary = build(root)
     assert summary.indexed == {"en": 1} and "search" not in str(summary.warnings)
-    assert (root / "site/pagefind/en/pagefind.js").is_file()
+    assert (root / "site/pagefind/en/2020-09/pagefind.js").is_file()
+
+
+def test_an_edit_reindexes_only_its_part(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("generator.search.PART_PAGES", 1)  # a part per month
+    (site / "content/world/old.md").write_text(article_text("Old news", date="2019-05-01"), encoding="utf-8")
+    assert build(site).index_parts == (3, 3)
+    out = site / "site"
+    old = {p: (out / p).stat().st_mtime_ns for p in files(out) if p.startswith("pagefind/en/2019-05/")}
+    (site / "content/world/two.md").write_text(article_text("Rail strike ends at last"), encoding="utf-8")
+    summary = build(site)
+    assert summary.index_parts == (1, 3) and summary.indexed == {"en": 3, "ru": 1}
+    assert {p: (out / p).stat().st_mtime_ns for p in old} == old
+
+
+def test_parts_are_runs_of_months_that_new_articles_only_extend(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("generator.search.PART_PAGES", 500)
+    monkeypatch.setattr("generator.search.MAX_PARTS", 16)
+
+    def pages(counts: dict[str, int], lang: str = "en") -> list[search.Page]:
+        return [search.Page(f"{m}/{i}/index.html", lang, m) for m, n in counts.items() for i in range(n)]
+
+    months = {"2020-01": 300, "2020-02": 300, "2020-03": 100, "2020-04": 450}
+    found = search.parts(pages(months) + pages({"2020-02": 2}, "ru"))
+    assert {name: len(paths) for name, paths in found.items()} == {
+        "en/2020-01": 600, "en/2020-03": 550, "ru/2020-02": 2,
+    }  # fmt: skip
+    newer = search.parts(pages({**months, "2020-05": 10}))
+    assert newer["en/2020-01"] == found["en/2020-01"] and len(newer["en/2020-05"]) == 10
+    huge = search.parts(pages({f"{y}-{m:02d}": 400 for y in range(2000, 2020) for m in range(1, 13)}))
+    assert 8 < len(huge) <= 16 and all(len(paths) >= 500 * 2**3 for paths in list(huge.values())[:-1])
+    listing = json.loads(search.bundles_file(list(found)).content)
+    assert listing == {"en": ["en/2020-01/", "en/2020-03/"], "ru": ["ru/2020-02/"]}

@@ -219,3 +219,14 @@ def test_binding_to_all_interfaces_warns(make_site: MakeSite) -> None:
         process.wait(10)
     assert process.stderr is not None
     assert "warning: serving on all interfaces" in process.stderr.read()
+
+
+def test_the_preview_has_a_search_index_that_follows_edits(served: Served) -> None:
+    root: Path = served.root  # type: ignore[attr-defined]
+    served.wait_for("/pagefind/bundles.json", '{"en":["en/2020-09/"]}')
+    status, headers, _ = served.get("/pagefind/en/2020-09/pagefind.js")
+    assert status == 200 and headers["content-type"] == "text/javascript; charset=utf-8"
+    assert served.get("/pagefind/en/2020-09/pagefind-entry.json")[0] == 200
+    (root / "content/world/c.md").write_text(article_text("Gamma", "2019-01-05"), encoding="utf-8")
+    served.wait_for("/pagefind/bundles.json", '{"en":["en/2019-01/"]}', seconds=10)
+    assert served.get("/pagefind/en/2020-09/pagefind.js")[0] == 404  # the old part is gone

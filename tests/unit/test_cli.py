@@ -125,7 +125,7 @@ def test_build_output_is_plain_lines_when_not_a_terminal(make_site: MakeSite, tm
     assert code == 0 and err == ""
     built, searched = out.splitlines()
     assert built.startswith("Built 3 articles") and "\r" not in out
-    assert re.fullmatch(r"Search: 3 pages \(en 3\), indexed in \d+\.\d\d s", searched)
+    assert re.fullmatch(r"Search: 3 pages \(en 3\), 1 of 1 parts indexed in \d+\.\d\d s", searched)
     code, out, _ = run("build", "-s", str(root))
     assert out.splitlines()[1] == "Search: 3 pages (en 3), up to date"
 

@@ -1,30 +1,41 @@
 // Live search for the default theme (see generator/search.py for the index).
 //
-// Every language of the site has its own Pagefind bundle, stemmed by that language's rules.
-// A query goes to all of them (each bundle's pagefind.js is a separate module, so a separate
-// Pagefind instance) and the results are merged by score. Without JavaScript, or until this
-// runs, the search box is a plain link to the search page, which says why search needs it.
+// Every language of the site has Pagefind bundles of its own, stemmed by that language's rules,
+// one for each run of months (pagefind/bundles.json lists them). A query goes to one Pagefind
+// instance per language (the pagefind.js of its first bundle: separate modules, so separate
+// instances), which merges that language's other bundles; the results are merged by score.
+// Without JavaScript, or until this runs, the search box is a plain link to the search page,
+// which says why search needs it.
 // Needs a Content-Security-Policy that allows script-src 'self' 'wasm-unsafe-eval' and
 // connect-src 'self'.
 
 const WAIT_MS = 120;
 const SHOWN = { box: 6, page: 10 };
-const bundles = new Map();
+const indexes = new Map();
 
-function bundle(url) {
-  if (!bundles.has(url)) {
-    bundles.set(url, import(new URL("pagefind.js", url).href).then(async (pagefind) => {
-      await pagefind.init();
-      return pagefind;
+function load(index) {
+  // Resolves to [[language, Pagefind instance], ...] for the bundles below `index`.
+  if (!indexes.has(index)) {
+    indexes.set(index, fetch(new URL("bundles.json", index)).then(async (response) => {
+      if (!response.ok) throw new Error(`${response.url}: HTTP ${response.status}`);
+      const listing = await response.json();
+      return Promise.all(Object.entries(listing).map(async ([lang, [first, ...others]]) => {
+        const pagefind = await import(new URL(`${first}pagefind.js`, index).href);
+        await pagefind.init();
+        await Promise.all(others.map((other) => pagefind.mergeIndex(new URL(other, index).href)));
+        return [lang, pagefind];
+      }));
+    }).catch((error) => {
+      indexes.delete(index); // try again with the next query
+      throw error;
     }));
   }
-  return bundles.get(url);
+  return indexes.get(index);
 }
 
-async function find(urls, query) {
-  const found = await Promise.all(urls.map(async (url) => {
-    const search = await (await bundle(url)).search(query);
-    const lang = url.split("/").filter(Boolean).pop();
+async function find(index, query) {
+  const found = await Promise.all((await load(index)).map(async ([lang, pagefind]) => {
+    const search = await pagefind.search(query);
     return (search?.results ?? []).map((result) => ({ result, lang }));
   }));
   return found.flat().sort((a, b) => b.result.score - a.result.score);
@@ -68,7 +79,7 @@ function hit(data, lang, mode, pageLang) {
 
 function setUp(root) {
   const mode = root.dataset.search;
-  const urls = root.dataset.bundles.split(" ").filter(Boolean).map((u) => new URL(u, document.baseURI).href);
+  const index = new URL(root.dataset.index, document.baseURI).href;
   const texts = JSON.parse(root.dataset.texts);
   const lang = root.closest("[lang]")?.lang || "en";
   const form = root.querySelector("form");
@@ -128,7 +139,7 @@ function setUp(root) {
     }
     status.textContent = texts.loading;
     try {
-      const found = await find(urls, query);
+      const found = await find(index, query);
       if (mine !== run) return;
       hits = found;
       shown = SHOWN[mode];
@@ -145,7 +156,7 @@ function setUp(root) {
     clearTimeout(timer);
     timer = setTimeout(update, WAIT_MS);
   });
-  input.addEventListener("focus", () => urls.forEach(bundle), { once: true });
+  input.addEventListener("focus", () => load(index).catch(() => {}), { once: true });
   form.addEventListener("submit", (event) => {
     if (mode === "page") {
       event.preventDefault();

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -33,15 +34,20 @@ VENV = HERE / ".venv"
 MEASURE = (
     "import resource, subprocess, sys, time\n"
     "t = time.perf_counter()\n"
-    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
+    "done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)\n"
     "seconds = time.perf_counter() - t\n"
     "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-    "print(code, seconds, peak)\n"
+    "print(done.returncode, seconds, peak)\n"
+    "print(done.stdout)\n"
 )
 
 
+LAST_OUTPUT = [""]  # what the command last measured printed
+
+
 def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run `command` once; return (seconds, peak MB of its largest process)."""
+    """Run `command` once; return (seconds, peak MB of its largest process). Its output goes to
+    LAST_OUTPUT."""
     subprocess.run(["sync"], check=False)
     time.sleep(1.0)
     result = subprocess.run(
@@ -52,7 +58,8 @@ def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) ->
         env=env,
         check=True,
     )
-    code, seconds, peak = result.stdout.split()
+    first, _, LAST_OUTPUT[0] = result.stdout.partition("\n")
+    code, seconds, peak = first.split()
     if code != "0":
         raise SystemExit(f"{' '.join(command)} failed in {cwd} (exit {code})")
     return float(seconds), int(peak) / 1024
@@ -83,21 +90,42 @@ def digest_command() -> list[str]:
 
 
 def bench_digest(work: Path, size: int, runs: int) -> dict[str, dict[str, float]]:
+    """Cold, unchanged and one-edit builds without search (as Pelican and Hugo build, for the
+    ratios), then cold and one-edit builds with search, and the indexing time they report."""
     site = work / f"digest-{size}"
     make_corpus(site, size, "yaml", "content")
-    (site / "config.yaml").write_text("title: Bench\nbase_url: https://bench.example/\n", encoding="utf-8")
     command = [*digest_command(), "build"]
-    results: dict[str, list[tuple[float, float]]] = {"cold": [], "unchanged": [], "one edit": []}
+    names = ["cold", "unchanged", "one edit", "cold, with search", "one edit, with search"]
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    indexing: dict[str, list[tuple[float, float]]] = {"search index, cold": [], "search index, one edit": []}
     target = sorted((site / "content").glob("*.md"))[size // 2]
     original = target.read_text(encoding="utf-8")
-    for run in range(runs):
-        shutil.rmtree(site / "site", ignore_errors=True)
-        shutil.rmtree(site / ".digest-cache", ignore_errors=True)
-        results["cold"].append(measure(command, site))
-        results["unchanged"].append(measure(command, site))
-        target.write_text(original.replace("\n---\n", f"\n---\n\nEdit number {run}.\n", 1), encoding="utf-8")
-        results["one edit"].append(measure(command, site))
-    return {name: summary(samples) for name, samples in results.items()}
+    for search in (False, True):
+        config = f"title: Bench\nbase_url: https://bench.example/\nsearch: {str(search).lower()}\n"
+        (site / "config.yaml").write_text(config, encoding="utf-8")
+        for run in range(runs):
+            shutil.rmtree(site / "site", ignore_errors=True)
+            shutil.rmtree(site / ".digest-cache", ignore_errors=True)
+            suffix = ", with search" if search else ""
+            results["cold" + suffix].append(measure(command, site))
+            if search:
+                indexing["search index, cold"].append((indexed_seconds(), 0.0))
+            else:
+                results["unchanged"].append(measure(command, site))
+            edit = f"\n---\n\nEdit number {run} {search}.\n"
+            target.write_text(original.replace("\n---\n", edit, 1), encoding="utf-8")
+            results["one edit" + suffix].append(measure(command, site))
+            if search:
+                indexing["search index, one edit"].append((indexed_seconds(), 0.0))
+    return {name: summary(samples) for name, samples in {**results, **indexing}.items()}
+
+
+def indexed_seconds() -> float:
+    """The indexing time that the build just measured reported ("... indexed in 1.23 s")."""
+    found = re.search(r"parts indexed in ([\d.]+) s", LAST_OUTPUT[0])
+    if not found:
+        raise SystemExit(f"no indexing time in the build's output: {LAST_OUTPUT[0]!r}")
+    return float(found.group(1))
 
 
 def peer_path(name: str) -> str | None:
@@ -144,9 +172,8 @@ def install_peers() -> None:
 def row(name: str, stats: dict[str, float] | None) -> str:
     if stats is None:
         return f"| {name} | not installed | |"
-    return (
-        f"| {name} | {stats['median']:.2f} s ({stats['min']:.2f}-{stats['max']:.2f}) | {stats['mb']:.0f} MB |"
-    )
+    memory = f"{stats['mb']:.0f} MB" if stats["mb"] else "(part of the build above)"
+    return f"| {name} | {stats['median']:.2f} s ({stats['min']:.2f}-{stats['max']:.2f}) | {memory} |"
 
 
 def main() -> None:

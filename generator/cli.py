@@ -114,9 +114,9 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
 
     from .cache import CACHE_DIR, MemoryCache
     from .config import load_config
-    from .errors import BuildFailed, SiteError
+    from .errors import BuildFailed
     from .pipeline import files_of, plan
-    from .search import MemoryIndex
+    from .search import LiveIndex
     from .server import DevServer, Snapshot
     from .server import serve as run_server
     from .theme import builtin_themes_dir, find_theme
@@ -127,7 +127,10 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
     servers: list[DevServer] = []
     cache = MemoryCache(root / CACHE_DIR)
     last: dict[str, Any] = {"files": {}, "keys": {}}
-    index = MemoryIndex()
+    # The search index is made after each rebuild, on a thread of its own, and swapped in when ready.
+    index = LiveIndex(
+        lambda files: servers[0].patch(files), lambda text: click.echo(f"warning: {text}", err=True)
+    )
 
     def rebuild() -> dict[str, bytes | Path]:
         # Only pages whose key changed are rendered; the others come from the last good build.
@@ -139,10 +142,9 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
         files.update(files_of(result))
         last.update(files=files, keys=result.keys)
         if result.site.config.search:
-            try:  # the search index of the changed parts; the preview works on without it
-                return {**files, **index.update(result.site, result.index_keys, files)}
-            except SiteError as exc:
-                click.echo(f"warning: no search in the preview: {exc}", err=True)
+            index.request(result.site, result.index_keys, files)
+        else:
+            servers[0].patch({})
         return files
 
     try:

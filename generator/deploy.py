@@ -25,8 +25,9 @@ from .errors import BuildFailed, SiteError, SourceLocation
 from .server import content_type
 from .writer import MARKER
 
-# Names with a content hash in them (style.3f2a9c1b.css) may be cached for good.
-_FINGERPRINTED = re.compile(r"\.[0-9a-f]{8,}\.\w+$")
+# Names with a content hash in them (style.3f2a9c1b.css, Pagefind's en_3a64ca7.pf_fragment) may be
+# cached for good.
+_FINGERPRINTED = re.compile(r"(\.[0-9a-f]{8,}\.\w+|_[0-9a-f]{7,}\.pf_\w+)$")
 PAGE_CACHE = "public, max-age=300"
 ASSET_CACHE = "public, max-age=3600"
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"

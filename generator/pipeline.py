@@ -293,7 +293,7 @@ def _index_search(
             for name, files in index.files.items():
                 made[name] = {"key": wanted[name], "files": {str(f.path): _static_key(f) for f in files}}
                 keys.update(made[name]["files"])
-                transaction.copy(f for f in files if changed(str(f.path)))
+                transaction.move(f for f in files if changed(str(f.path)))
     listing = search.bundles_file(sorted(made))
     keys[str(listing.path)] = digest(listing.content)
     transaction.write([listing] if changed(str(listing.path)) else [])

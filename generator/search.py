@@ -26,6 +26,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -223,6 +224,36 @@ class MemoryIndex:
         listing = bundles_file(sorted(self._parts))
         out[str(listing.path)] = listing.content
         return out
+
+
+class LiveIndex:
+    """A `MemoryIndex` kept up to date on a thread of its own, so that a preview rebuild need not
+    wait for Pagefind: `request` and go on; `publish` gets the bundle files when they are ready.
+    Requests that come while one is indexed are merged: only the latest is indexed next."""
+
+    def __init__(self, publish: Callable[[dict[str, bytes]], None], warn: Callable[[str], None]) -> None:
+        self._index = MemoryIndex()
+        self._publish = publish
+        self._warn = warn
+        self._job: tuple[Site, Mapping[str, str], Mapping[str, bytes | Path]] | None = None
+        self._ready = threading.Condition()
+        threading.Thread(target=self._run, name="search-index", daemon=True).start()
+
+    def request(self, site: Site, index_keys: Mapping[str, str], files: Mapping[str, bytes | Path]) -> None:
+        with self._ready:
+            self._job = (site, index_keys, files)
+            self._ready.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                self._ready.wait_for(lambda: self._job is not None)
+                assert self._job is not None
+                job, self._job = self._job, None
+            try:
+                self._publish(self._index.update(*job))
+            except SiteError as exc:
+                self._warn(f"no search in the preview: {exc}")
 
 
 def empty_warning(name: str) -> SiteWarning:

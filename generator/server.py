@@ -63,9 +63,10 @@ class DevServer:
     def __init__(self, rebuild: Callable[[], Files], host: str = "127.0.0.1", port: int = 8000) -> None:
         self._rebuild = rebuild
         self._changed = threading.Condition()
-        self._rebuild_lock = threading.Lock()
+        self._rebuild_lock = threading.RLock()  # `patch` may be called from within a rebuild
         self.stopping = False
         self.snapshot = Snapshot({})
+        self._extra: Files = {}  # files made apart from the rebuild (the search index), see `patch`
         self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self.httpd.daemon_threads = True
 
@@ -81,7 +82,7 @@ class DevServer:
         with self._rebuild_lock:
             previous = self.snapshot
             try:
-                files = self._rebuild()
+                files = {**self._rebuild(), **self._extra}
                 snapshot = Snapshot(files, (), previous.generation + 1)
             except BuildFailed as failed:
                 snapshot = Snapshot(
@@ -91,6 +92,16 @@ class DevServer:
                 self.snapshot = snapshot
                 self._changed.notify_all()
             return snapshot
+
+    def patch(self, extra: Files) -> None:
+        """Serve `extra` in place of the files the last `patch` gave, now and after every rebuild,
+        without reloading open pages: for what is made in the background, like the search index."""
+        with self._rebuild_lock:
+            current = self.snapshot
+            files = {k: v for k, v in current.files.items() if k not in self._extra}
+            self._extra = dict(extra)
+            with self._changed:
+                self.snapshot = Snapshot({**files, **self._extra}, current.errors, current.generation)
 
     def wait_for_change(self, generation: int, timeout: float) -> int:
         """Block until a rebuild newer than `generation` (or the timeout); return the current one."""

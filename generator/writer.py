@@ -92,6 +92,16 @@ class Sink:
         shutil.copyfile(source, target)
         return path
 
+    def move(self, path: str, source: Path) -> str:
+        """Like `copy`, for a file made for the build on the output's file system: it is moved."""
+        target = self._target(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+        return path
+
     def pending(self, path: str) -> Path:
         """Where `put` wrote the file for `path`."""
         target = self.root / path
@@ -153,6 +163,10 @@ class Transaction:
 
     def copy(self, static: Iterable[StaticFile]) -> None:
         self.add(self.sink.copy(str(s.path), s.source) for s in static)
+
+    def move(self, made: Iterable[StaticFile]) -> None:
+        """Take files made for this build (in a temporary folder beside the output) as they are."""
+        self.add(self.sink.move(str(s.path), s.source) for s in made)
 
     def commit(self, stale: Iterable[str] = ()) -> int:
         """Make every written file visible and remove `stale` ones; return how many files were written."""

@@ -229,6 +229,7 @@ def test_search_box_finds_articles_in_both_languages_from_any_page(browser: Any,
     assert BEEKEEPERS in search_box(tab, "beekeepers")
     assert search_box(tab, "apiculture")[0] == BEEKEEPERS  # a tag, in no article's text
     tab.screenshot("search-box-1280")
+    assert tab.axe() == []  # with the results open
     tab.goto("belarus/primer-studenty-minska-vykhodiat-na-marsh/")  # a Russian page
     assert tab.page.locator("html").get_attribute("lang") == "ru"
     assert "A harbour town waits for the ferry" in search_box(tab, "ferries")

@@ -259,6 +259,11 @@ def test_s3_uploads_changes_only_with_types_and_cache_headers(site: Path, s3: tu
     assert css["ContentType"] == "text/css; charset=utf-8" and "max-age=3600" in css["CacheControl"]
     feed = client.head_object(Bucket="bucket", Key="news/feed.xml")
     assert feed["ContentType"].startswith("application/atom+xml")
+    # The search index: its content-addressed parts are cached for good, the files naming them briefly.
+    (fragment,) = [k for k in keys if "/fragment/" in k][:1]
+    assert "immutable" in client.head_object(Bucket="bucket", Key=fragment)["CacheControl"]
+    listing = client.head_object(Bucket="bucket", Key="news/pagefind/bundles.json")
+    assert listing["CacheControl"] == "public, max-age=300"
 
     code, out, _ = run("deploy", "-s", str(site))
     assert code == 0 and "new: 0" in out and "changed: 0" in out and "up to date" in out

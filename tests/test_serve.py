@@ -223,7 +223,7 @@ def test_binding_to_all_interfaces_warns(make_site: MakeSite) -> None:
 
 def test_the_preview_has_a_search_index_that_follows_edits(served: Served) -> None:
     root: Path = served.root  # type: ignore[attr-defined]
-    served.wait_for("/pagefind/bundles.json", '{"en":["en/2020-09/"]}')
+    served.wait_for("/pagefind/bundles.json", '{"en":["en/2020-09/"]}', seconds=10)  # made in the background
     status, headers, _ = served.get("/pagefind/en/2020-09/pagefind.js")
     assert status == 200 and headers["content-type"] == "text/javascript; charset=utf-8"
     assert served.get("/pagefind/en/2020-09/pagefind-entry.json")[0] == 200

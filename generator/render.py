@@ -301,21 +301,16 @@ def template_keys(env: jinja2.Environment) -> dict[str, str]:
     """
     assert env.loader is not None
     sources: dict[str, str] = {}
-    references: dict[str, set[str] | None] = {}
+    references: dict[str, frozenset[str] | None] = {}
     for name in env.loader.list_templates():
         source = env.loader.get_source(env, name)[0]
         sources[name] = source
-        try:
-            found = jinja2.meta.find_referenced_templates(env.parse(source))
-            names = set(found)
-            references[name] = None if None in names else {n for n in names if n}
-        except jinja2.TemplateSyntaxError:
-            references[name] = None
+        references[name] = _references(env, source)
     keys = {}
     for name in sources:
         closure, todo = {name}, [name]
         while todo:
-            refs = references.get(todo.pop(), set())
+            refs = references.get(todo.pop(), frozenset())
             if refs is None:  # a computed template name: it may be any of them
                 closure = set(sources)
                 break
@@ -323,6 +318,22 @@ def template_keys(env: jinja2.Environment) -> dict[str, str]:
             closure |= refs
         keys[name] = digest(*(f"{n}\0{sources.get(n, '')}" for n in sorted(closure)))
     return keys
+
+
+_REFERENCES: dict[str, frozenset[str] | None] = {}  # by template source, for the rebuilds of `serve`
+
+
+def _references(env: jinja2.Environment, source: str) -> frozenset[str] | None:
+    """The templates `source` extends, includes or imports; None if it names one by an expression."""
+    if source not in _REFERENCES:
+        try:
+            names = set(jinja2.meta.find_referenced_templates(env.parse(source)))
+        except jinja2.TemplateSyntaxError:
+            names = {None}
+        if len(_REFERENCES) > 512:
+            _REFERENCES.clear()
+        _REFERENCES[source] = None if None in names else frozenset(n for n in names if n)
+    return _REFERENCES[source]
 
 
 def article_keys(site: Site) -> dict[str, str]:

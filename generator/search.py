@@ -157,14 +157,15 @@ def find_pagefind() -> Path:
 
 @contextlib.contextmanager
 def index_parts(
-    todo: Mapping[str, Sequence[str]], locate: Callable[[str], Path], work_dir: Path
+    todo: Mapping[str, Sequence[str]], locate: Callable[[str], Path], work_dir: Path, background: bool = False
 ) -> Iterator[Index]:
     """Index each part of `todo` (name -> output paths of its pages) into its own Pagefind bundle.
 
     `locate(path)` says where the page's current HTML is (the build may not have
     moved it into place yet). The bundles are made in a temporary folder inside
     `work_dir` (on the output's file system, so that pages are hard-linked, not
-    copied); the files of the index yielded live there until the block ends.
+    copied); the files of the index yielded live there until the block ends. `background` runs
+    Pagefind at a low priority, so that it leaves the cores to a preview's rebuilds.
     """
     started = time.perf_counter()
     executable = find_pagefind()
@@ -179,7 +180,7 @@ def index_parts(
             command = [str(executable), "--site", str(source), "--output-path", str(work / "out" / name)]
             command += ["--force-language", lang, "--silent"]
             runs.append((name, command))
-        empty = [name for name, ok in _run_all(runs, executable) if not ok]
+        empty = [name for name, ok in _run_all(runs, executable, background) if not ok]
         files = {
             name: tuple(
                 StaticFile(PurePosixPath(BUNDLE_DIR, name, rel), work / "out" / name / rel)
@@ -216,7 +217,7 @@ class MemoryIndex:
                     target = pages / path
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(item if isinstance(item, bytes) else item.read_bytes())
-                with index_parts(todo, lambda path: pages / path, Path(folder)) as index:
+                with index_parts(todo, lambda path: pages / path, Path(folder), background=True) as index:
                     for name, made in index.files.items():
                         self._parts[name] = (wanted[name], {str(f.path): f.source.read_bytes() for f in made})
         self._parts = {name: part for name, part in self._parts.items() if name in found}
@@ -263,7 +264,9 @@ def empty_warning(name: str) -> SiteWarning:
     )
 
 
-def _run_all(runs: Sequence[tuple[str, list[str]]], executable: Path) -> Iterator[tuple[str, bool]]:
+def _run_all(
+    runs: Sequence[tuple[str, list[str]]], executable: Path, background: bool
+) -> Iterator[tuple[str, bool]]:
     """Run the commands, as many at a time as there are cores; say of each part if it had text."""
     pending = list(runs)
     active: list[tuple[str, subprocess.Popen[bytes]]] = []
@@ -271,6 +274,9 @@ def _run_all(runs: Sequence[tuple[str, list[str]]], executable: Path) -> Iterato
         while pending and len(active) < (os.cpu_count() or 1):
             name, command = pending.pop(0)
             process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+            if background and hasattr(os, "setpriority"):
+                with contextlib.suppress(OSError):
+                    os.setpriority(os.PRIO_PROCESS, process.pid, 10)
             active.append((name, process))
         name, process = active.pop(0)
         output = process.communicate()[0].decode("utf-8", "replace").strip()

@@ -89,7 +89,10 @@ def resolve_collections(
                     errors.append(unknown_collection(name, config.collections, article.source_location))
             elif key not in keys:
                 keys.append(key)
-        resolved.append(dataclasses.replace(article, collections=tuple(keys)))
+        found = tuple(keys)
+        resolved.append(
+            article if found == article.collections else dataclasses.replace(article, collections=found)
+        )
     return tuple(resolved), tuple(specs), errors
 
 

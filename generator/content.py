@@ -21,6 +21,7 @@ import yaml
 
 from . import parallel, yamlutil
 from .cache import digest
+from .config import LANG_PATTERN
 from .errors import BuildFailed, FrontMatterError, SiteError, SourceLocation
 from .model import Article, Config, Progress, Source, no_progress
 from .urls import slugify
@@ -396,6 +397,8 @@ class _FieldReader:
         source = self.source()
         image = self.text("image")
         lang = self.text("lang")
+        if lang and not LANG_PATTERN.fullmatch(lang):
+            self.error("lang", f"'lang' must be a language code, not {lang!r}", "write it as en, ru or pt-BR")
         if self.errors:
             raise BuildFailed(self.errors)
         assert when is not None

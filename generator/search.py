@@ -80,8 +80,11 @@ class Report:
 
 
 def language_of(lang: str) -> str:
-    """The language a page is indexed as: the primary subtag of its `lang` (`pt-BR` -> `pt`)."""
-    return lang.split("-")[0].lower()
+    """The language a page is indexed as: the primary subtag of its `lang` (`pt-BR` -> `pt`).
+    It names folders, so anything but two or three letters (config and articles are checked
+    for that already) becomes `unknown`."""
+    code = lang.split("-")[0].lower()
+    return code if code.isascii() and code.isalpha() and 2 <= len(code) <= 3 else "unknown"
 
 
 def pages_of(site: Site) -> list[Page]:

@@ -181,6 +181,14 @@ def test_an_edit_reindexes_only_its_part(site: Path, monkeypatch: pytest.MonkeyP
     assert {p: (out / p).stat().st_mtime_ns for p in old} == old
 
 
+def test_a_language_names_a_folder_only_as_letters() -> None:
+    assert [search.language_of(x) for x in ("pt-BR", "RU", "../x", "", "e1")] == [
+        "pt",
+        "ru",
+        *["unknown"] * 3,
+    ]
+
+
 def test_parts_are_runs_of_months_that_new_articles_only_extend(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("generator.search.PART_PAGES", 500)
     monkeypatch.setattr("generator.search.MAX_PARTS", 16)

@@ -126,6 +126,7 @@ def test_unquoted_colon_is_reported_at_its_line_and_column() -> None:
         ("---\ntitle: T\ndate: 2020-01-01\ntags: {a: 1}\n---\n", "'tags' must be a name or a list"),
         ("---\ntitle: [a, b]\ndate: 2020-01-01\n---\n", "'title' must be text"),
         ("---\ntitle: '!!!'\ndate: 2020-01-01\n---\n", "cannot make a URL slug"),
+        ("---\ntitle: T\ndate: 2020-01-01\nlang: ../../x\n---\n", "'lang' must be a language code"),
     ],
 )
 def test_bad_front_matter(text: str, message: str) -> None:

@@ -228,6 +228,7 @@ def test_search_box_finds_articles_in_both_languages_from_any_page(browser: Any,
     assert PROTEST_WAVE in found and RUSSIAN_SAMPLE in found
     assert BEEKEEPERS in search_box(tab, "beekeepers")
     assert search_box(tab, "apiculture")[0] == BEEKEEPERS  # a tag, in no article's text
+    assert BEEKEEPERS in search_box(tab, "technology")  # its collection, Science & Technology
     tab.screenshot("search-box-1280")
     assert tab.axe() == []  # with the results open
     tab.goto("belarus/primer-studenty-minska-vykhodiat-na-marsh/")  # a Russian page

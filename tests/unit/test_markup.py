@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.markup import first_paragraph, plain_text, to_html, word_count
 
@@ -64,3 +68,62 @@ def test_table_alignment_uses_classes_not_inline_styles() -> None:
     html = to_html("| a | b |\n|:-:|--:|\n| 1 | 2 |\n")
     assert "style=" not in html
     assert '<th class="align-center">a</th>' in html and '<td class="align-right">2</td>' in html
+
+
+# The quick inline processor must give exactly what Python-Markdown's own gives.
+
+TRICKY = [
+    "*em* and **strong** and ***both***, _em_ and __strong__, snake_case_name, 2 * 3 * 4",
+    "`code with *stars*` and ``double `tick` code`` and \\`escaped\\` and \\\\` odd",
+    '[link](https://example.org/a_b) and ![image](x.png "t") and [ref][r] and [r]\n\n[r]: /x',
+    "<https://example.org> and <mail@example.org> and <b>html</b> and &amp; &#8212; &copy;",
+    "line  \nbreak, footnote[^1] and [^missing]\n\n[^1]: The *note*.",
+    "plain words only, with no markup at all",
+    "Протесты в *Минске* и [ссылка](https://example.org/ru) — «кавычки»",
+]
+
+
+def plain_converter() -> Any:
+    import markdown
+
+    from generator.markup import EXTENSIONS, _HeadingIdsExtension
+
+    return markdown.Markdown(extensions=[*EXTENSIONS, _HeadingIdsExtension()], output_format="html")
+
+
+def quick_converter() -> Any:
+    from generator.markup import _converter
+
+    _converter.cache_clear()
+    return _converter()
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_quick_inline_gives_the_same_html(text: str) -> None:
+    quick, plain = quick_converter(), plain_converter()
+    assert type(quick.treeprocessors["inline"]).__name__ == "_QuickInline"
+    assert quick.convert(text) == plain.convert(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab _*`[]()!<>&;#\\^:\n-x@./", max_size=60))
+def test_quick_inline_matches_python_markdown_on_any_text(text: str) -> None:
+    quick, plain = quick_converter(), plain_converter()
+    assert quick.convert(text) == plain.convert(text)
+
+
+def test_quick_inline_skips_patterns_that_cannot_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    from markdown.treeprocessors import InlineProcessor
+
+    tried: list[str] = []
+    original = InlineProcessor._InlineProcessor__applyPattern  # type: ignore[attr-defined]
+
+    def counting(self: Any, pattern: Any, *args: Any) -> Any:
+        tried.append(type(pattern).__name__)
+        return original(self, pattern, *args)
+
+    monkeypatch.setattr(InlineProcessor, "_InlineProcessor__applyPattern", counting)
+    quick_converter().convert("plain words only")
+    assert tried == []  # not one of the patterns needs to look at text without special characters
+    plain_converter().convert("plain words only")
+    assert len(tried) > 10

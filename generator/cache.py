@@ -49,6 +49,9 @@ def parse_fingerprint(config: Config) -> str:
 class BuildCache:
     """The cache folder of one site; every read tolerates a missing or damaged cache."""
 
+    def remember(self, fingerprint: str, articles: Iterable[Article]) -> None:
+        """Articles parsed outside a whole build: a file cache finds them by their text next time."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
@@ -185,6 +188,11 @@ class MemoryCache(BuildCache):
         kept = {a.source_hash: a for a in articles}
         super().save_articles(fingerprint, kept.values(), before)
         self._articles, self._fingerprint = kept, fingerprint
+
+    def remember(self, fingerprint: str, articles: Iterable[Article]) -> None:
+        """Keep articles parsed outside a whole build (`pipeline.update`) for the next one."""
+        if self._articles is not None and self._fingerprint == fingerprint:
+            self._articles.update((a.source_hash, a) for a in articles)
 
     def load_index(self) -> dict[str, tuple[int, int, str]]:
         if self._index is None:

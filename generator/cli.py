@@ -126,21 +126,22 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
     config = _run(load_config, root, after="")
     servers: list[DevServer] = []
     cache = MemoryCache(root / CACHE_DIR)
-    last: dict[str, Any] = {"files": {}, "keys": {}}
+    last: dict[str, Any] = {"files": {}, "keys": {}, "prepared": None}
     # The search index is made after each rebuild, on a thread of its own, and swapped in when ready.
     index = LiveIndex(
         lambda files: servers[0].patch(files), lambda text: click.echo(f"warning: {text}", err=True)
     )
 
-    def rebuild() -> dict[str, bytes | Path]:
+    def rebuild(changed: frozenset[Path]) -> dict[str, bytes | Path]:
         # Only pages whose key changed are rendered; the others come from the last good build.
+        # When only articles' text changed, only they are read again (pipeline.update).
         result = plan(
             root, previous=last["keys"], cache=cache, include_drafts=drafts, include_future=future,
-            base_url=servers[0].url,
+            base_url=servers[0].url, before=last["prepared"], changed=changed,
         )  # fmt: skip
         files = {path: content for path, content in last["files"].items() if path in result.keys}
         files.update(files_of(result))
-        last.update(files=files, keys=result.keys)
+        last.update(files=files, keys=result.keys, prepared=result.prepared)
         if result.site.config.search:
             index.request(result.site, result.index_keys, files)
         else:

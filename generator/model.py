@@ -186,3 +186,4 @@ class BuildResult:
     warnings: tuple[SiteError, ...] = ()
     keys: Mapping[str, str] = field(default_factory=dict)  # every output path -> its content key
     index_keys: Mapping[str, str] = field(default_factory=dict)  # what search takes from each article page
+    prepared: Any = field(default=None, repr=False, compare=False)  # the plan, for a quick next one

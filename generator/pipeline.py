@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import generator
@@ -25,7 +26,7 @@ from . import content, theme, writer
 from .cache import CACHE_DIR, BuildCache, digest, parse_fingerprint
 from .config import load_config
 from .errors import BuildFailed, LinkError, OutputConflictError, SiteError
-from .model import BuildResult, Config, OutputFile, Progress, Site, StaticFile, no_progress
+from .model import Article, BuildResult, Config, OutputFile, Progress, Site, StaticFile, no_progress
 from .urls import output_file_for
 
 if TYPE_CHECKING:
@@ -49,6 +50,11 @@ class Prepared:
     next_change: datetime | None = None  # when the next future-dated article is due
     # For each article page, a key of what the search index takes from it: the page but its cards.
     index_keys: Mapping[str, str] = field(default_factory=dict)
+    # What `update` needs to redo the keys of a few pages: the keys every page and article has.
+    site_key: str = ""
+    templates: Mapping[str, str] = field(default_factory=dict)
+    article_keys: Mapping[str, str] = field(default_factory=dict)
+    fingerprint: str = ""
 
     def path_of(self, spec: render.PageSpec) -> str:
         return output_file_for(spec.url)
@@ -123,13 +129,87 @@ def prepare(
     keys.update((str(s.path), _static_key(s)) for s in static)
     next_change = None if include_future or not upcoming else min(upcoming)
     index_keys = {
-        output_file_for(s.url): digest(
-            site_key, templates.get(s.template, ""), article_keys[s.article], s.lang
-        )
+        output_file_for(s.url): _index_key(s, site_key, templates, article_keys)
         for s in specs
         if s.kind == "article" and config.search
     }
-    return Prepared(site, renderer, specs, small, static, keys, warnings, next_change, index_keys)
+    return Prepared(
+        site, renderer, specs, small, static, keys, warnings, next_change, index_keys,
+        site_key, templates, article_keys, fingerprint,
+    )  # fmt: skip
+
+
+def update(before: Prepared, paths: frozenset[Path], cache: BuildCache | None = None) -> Prepared | None:
+    """`before` with the article files `paths` read again, if only their text changed: the same
+    title, date, collections, tags and every other field but the body and summary, so the same
+    pages, lists and links. Only the keys of the pages showing those articles (their specs'
+    descriptions), and the feeds, are made again.
+
+    None when anything more may have changed (another file, front matter, an error, an article
+    falling due): then `prepare` is needed. This is what makes `digest serve` quick on large sites.
+    """
+    from . import feeds, render, topics
+
+    site = before.site
+    config = site.config
+    if not paths or (before.next_change and datetime.now(timezone.utc) >= before.next_change):
+        return None
+    found = {a.source_location.path: a for a in site.articles.values() if a.source_location.path in paths}
+    if len(found) != len(paths):
+        return None  # a new, removed, unpublished or other file
+    parsed, errors, _ = content.parse_files(sorted(paths), config, frozenset())
+    resolved, _, problems = topics.resolve_collections(parsed, config)
+    if errors or problems or len(resolved) != len(paths):
+        return None
+    fresh = {a.id: a for a in resolved}
+    for article in resolved:
+        old = site.articles.get(article.id)
+        if old is None or _shown(article) != _shown(old):
+            return None
+    if cache:
+        cache.remember(before.fingerprint, parsed)
+    site = dataclasses.replace(site, articles=MappingProxyType({**site.articles, **fresh}))
+    renderer = render.Renderer(
+        site, before.renderer.theme, before.renderer.links, before.renderer.bytecode_dir
+    )
+    article_keys = {**before.article_keys, **render.article_keys(site, fresh)}
+    specs = tuple(
+        dataclasses.replace(s, description=fresh[s.article].summary or config.description)
+        if s.article in fresh
+        else s
+        for s in before.specs
+    )
+    keys = dict(before.keys)
+    for spec in specs:
+        if spec.article in fresh or not fresh.keys().isdisjoint(spec.cards):
+            keys[output_file_for(spec.url)] = render.page_key(
+                spec, article_keys, before.site_key, before.templates
+            )
+    news = feeds.render_feeds(site)
+    keys.update((str(o.path), digest(o.content)) for o in news)
+    small = (*news, *(o for o in before.small if o.path not in {n.path for n in news}))
+    index_keys = dict(before.index_keys)
+    for spec in specs:
+        if spec.article in fresh and config.search:
+            index_keys[output_file_for(spec.url)] = _index_key(
+                spec, before.site_key, before.templates, article_keys
+            )
+    return dataclasses.replace(
+        before, site=site, renderer=renderer, specs=specs, small=small, keys=keys, index_keys=index_keys,
+        article_keys=article_keys,
+    )  # fmt: skip
+
+
+def _shown(article: Article) -> Article:
+    """The article but its text and what comes of it (summary, length): the pages that show those
+    are the ones showing the article, whose keys `update` makes again."""
+    return dataclasses.replace(article, body_html="", summary="", word_count=0, source_hash="")
+
+
+def _index_key(
+    spec: render.PageSpec, site_key: str, templates: Mapping[str, str], article_keys: Mapping[str, str]
+) -> str:
+    return digest(site_key, templates.get(spec.template, ""), article_keys[spec.article], spec.lang)
 
 
 def _site_key(config: Config, chosen_theme: theme.Theme, site: Site) -> str:
@@ -147,12 +227,23 @@ def _static_key(item: StaticFile) -> str:
 
 
 def plan(
-    root: Path, *, previous: Mapping[str, str] | None = None, progress: Progress = no_progress, **options: Any
+    root: Path,
+    *,
+    previous: Mapping[str, str] | None = None,
+    progress: Progress = no_progress,
+    before: Prepared | None = None,
+    changed: frozenset[Path] = frozenset(),
+    **options: Any,
 ) -> BuildResult:
-    """Everything a build would write, in memory; pages whose key is in `previous` unchanged are left out."""
+    """Everything a build would write, in memory; pages whose key is in `previous` unchanged are left out.
+
+    With `before` (the `prepared` of an earlier result) and the files `changed` since, only
+    the changed articles are read again where that is enough (see `update`).
+    """
     from . import render
 
-    prepared = prepare(root, progress=progress, **options)
+    quick = update(before, changed, options.get("cache")) if before is not None else None
+    prepared = quick or prepare(root, progress=progress, **options)
     previous = previous or {}
     todo = [
         s for s in prepared.specs if previous.get(prepared.path_of(s)) != prepared.keys[prepared.path_of(s)]
@@ -165,6 +256,7 @@ def plan(
         prepared.warnings,
         prepared.keys,
         prepared.index_keys,
+        prepared,
     )
 
 

@@ -27,7 +27,7 @@ from markupsafe import Markup
 from . import parallel, views
 from .cache import digest
 from .errors import BuildFailed, SiteError, SourceLocation, TemplateError
-from .model import Config, OutputFile, Progress, Site, no_progress
+from .model import Article, Config, OutputFile, Progress, Site, no_progress
 from .theme import FALLBACK_LANGUAGE, Theme
 from .topics import collection_neighbours, related_articles
 from .urls import (
@@ -336,9 +336,10 @@ def _references(env: jinja2.Environment, source: str) -> frozenset[str] | None:
     return _REFERENCES[source]
 
 
-def article_keys(site: Site) -> dict[str, str]:
-    """For each article, a hash of everything of it that a page can show."""
-    return {i: digest(a.source_hash, site.urls[i], *a.collections) for i, a in site.articles.items()}
+def article_keys(site: Site, articles: Mapping[str, Article] | None = None) -> dict[str, str]:
+    """For each article (of the site, or of `articles`), a hash of everything of it a page can show."""
+    chosen = site.articles if articles is None else articles
+    return {i: digest(a.source_hash, site.urls[i], *a.collections) for i, a in chosen.items()}
 
 
 class Renderer:

@@ -60,7 +60,9 @@ class Snapshot:
 class DevServer:
     """A threaded HTTP server over the latest `Snapshot`, with a `rebuild()` that refreshes it."""
 
-    def __init__(self, rebuild: Callable[[], Files], host: str = "127.0.0.1", port: int = 8000) -> None:
+    def __init__(
+        self, rebuild: Callable[[frozenset[Path]], Files], host: str = "127.0.0.1", port: int = 8000
+    ) -> None:
         self._rebuild = rebuild
         self._changed = threading.Condition()
         self._rebuild_lock = threading.RLock()  # `patch` may be called from within a rebuild
@@ -77,12 +79,13 @@ class DevServer:
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}/"
 
-    def rebuild(self) -> Snapshot:
-        """Run the build; keep the last good files if it fails. Wakes every open page."""
+    def rebuild(self, changed: frozenset[Path] = frozenset()) -> Snapshot:
+        """Run the build (told which files `changed`); keep the last good files if it fails. Wakes
+        every open page."""
         with self._rebuild_lock:
             previous = self.snapshot
             try:
-                files = {**self._rebuild(), **self._extra}
+                files = {**self._rebuild(changed), **self._extra}
                 snapshot = Snapshot(files, (), previous.generation + 1)
             except BuildFailed as failed:
                 snapshot = Snapshot(
@@ -257,7 +260,7 @@ def serve(
 
     def on_change(paths: frozenset[Path]) -> None:
         started = time.perf_counter()
-        snapshot = server.rebuild()
+        snapshot = server.rebuild(paths)
         report(snapshot, time.perf_counter() - started, paths)
 
     on_change(frozenset())

@@ -72,7 +72,7 @@ class Watcher:
         folders: Iterable[Path],
         on_change: Callable[[frozenset[Path]], None],
         keep: Callable[[Path], bool] = lambda _: True,
-        debounce: float = 0.15,
+        debounce: float = 0.1,
         shallow: Iterable[Path] = (),
     ) -> None:
         self._on_change = on_change

@@ -175,3 +175,53 @@ def test_options_are_part_of_the_quick_answer(site: Path, tmp_path: Path) -> Non
     build(site, output_dir=out, now=FIXED_NOW)
     build(site, output_dir=out, now=FIXED_NOW, base_url="https://other.example/")
     assert "https://other.example/" in (out / "feed.xml").read_text(encoding="utf-8")
+
+
+# The preview's quick plan: only the edited articles read again --------------------------------
+
+
+def outputs(result: object) -> dict[str, bytes]:
+    from generator.pipeline import files_of
+
+    files = files_of(result)  # type: ignore[arg-type]
+    return {k: v if isinstance(v, bytes) else v.read_bytes() for k, v in files.items()}
+
+
+@pytest.mark.parametrize(
+    ("change", "quick"),
+    [
+        ("edit a body", True),
+        ("edit a title", False),  # the lists and links may change: a whole plan
+        ("break an article", False),  # the whole plan reports the error
+        ("edit a template", False),
+    ],
+)
+def test_an_edited_body_is_planned_quickly_and_gives_a_whole_plans_output(
+    site: Path, change: str, quick: bool
+) -> None:
+    from generator.pipeline import plan, update
+
+    first = plan(site.absolute(), now=FIXED_NOW)
+    paths = {
+        "edit a body": "content/world/a01.md",
+        "edit a title": "content/world/a02.md",
+        "break an article": "content/world/a04.md",
+        "edit a template": "overrides/templates/404.html",
+    }
+    changes = {
+        **CHANGES,
+        "break an article": lambda root: edit(root / "content/world/a04.md", "date: 2020", "date: nope"),
+    }
+    changes[change](site)
+    changed = frozenset({site.absolute() / paths[change]})
+    updated = update(first.prepared, changed)
+    assert (updated is not None) == quick
+    if updated is None:
+        return
+    fresh = plan(site.absolute(), now=FIXED_NOW)
+    assert updated.keys == fresh.keys and updated.index_keys == fresh.index_keys
+    again = plan(site.absolute(), before=first.prepared, changed=changed, now=FIXED_NOW)
+    assert outputs(again) == outputs(fresh)
+    rendered = plan(site.absolute(), previous=first.keys, before=first.prepared, changed=changed)
+    pages = {str(o.path) for o in rendered.outputs if str(o.path).endswith(".html")}
+    assert "world/article-1/index.html" in pages and len(pages) < len(first.keys) / 3

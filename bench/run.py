@@ -117,7 +117,44 @@ def bench_digest(work: Path, size: int, runs: int) -> dict[str, dict[str, float]
             results["one edit" + suffix].append(measure(command, site))
             if search:
                 indexing["search index, one edit"].append((indexed_seconds(), 0.0))
-    return {name: summary(samples) for name, samples in {**results, **indexing}.items()}
+    found = {name: summary(samples) for name, samples in {**results, **indexing}.items()}
+    found["serve: save to reload, with search"] = bench_serve(site, max(runs, 3))
+    return found
+
+
+def bench_serve(site: Path, runs: int) -> dict[str, float]:
+    """`digest serve` on the site: seconds from saving an edited article to the reload event."""
+    import http.client
+
+    process = subprocess.Popen(
+        [*digest_command(), "serve", "--port", "0"], cwd=site, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        found = re.search(r"at http://([\d.]+):(\d+)/", process.stdout.readline())
+        if not found:
+            raise SystemExit("digest serve did not start")
+        while "Built" not in process.stdout.readline():
+            pass
+        target = sorted((site / "content").glob("*.md"))[len(list((site / "content").glob("*.md"))) // 3]
+        samples = []
+        for run in range(runs):
+            connection = http.client.HTTPConnection(found.group(1), int(found.group(2)), timeout=60)
+            connection.request("GET", "/__digest__/events")
+            events = connection.getresponse()
+            time.sleep(2.0)  # let the watcher and the search index settle
+            with target.open("a", encoding="utf-8") as handle:
+                handle.write(f"\nServe edit {run}.\n")
+            started = time.perf_counter()
+            while b"reload" not in events.fp.readline():
+                pass
+            samples.append((time.perf_counter() - started, 0.0))
+            connection.close()
+        return summary(samples)
+    finally:
+        process.terminate()
+        process.wait(30)
 
 
 def indexed_seconds() -> float:
@@ -172,7 +209,7 @@ def install_peers() -> None:
 def row(name: str, stats: dict[str, float] | None) -> str:
     if stats is None:
         return f"| {name} | not installed | |"
-    memory = f"{stats['mb']:.0f} MB" if stats["mb"] else "(part of the build above)"
+    memory = f"{stats['mb']:.0f} MB" if stats["mb"] else "-"
     return f"| {name} | {stats['median']:.2f} s ({stats['min']:.2f}-{stats['max']:.2f}) | {memory} |"
 
 

@@ -93,7 +93,8 @@ def init_site(folder: Path, title: str = "My News Digest", now: datetime | None 
     article.write_text(EXAMPLE_ARTICLE.format(date=moment.isoformat()), encoding="utf-8")
     gitignore = folder / ".gitignore"
     if not gitignore.exists():
-        gitignore.write_text("/site/\n/.digest-cache/\n", encoding="utf-8")
+        # The output, the cache, and what an interrupted build may leave beside them.
+        gitignore.write_text("/site/\n/.digest-cache/\n/.site.new-*/\n/.digest-search-*/\n", encoding="utf-8")
     return [config_path, article, gitignore]
 
 

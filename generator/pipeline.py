@@ -154,8 +154,8 @@ def update(before: Prepared, paths: frozenset[Path], cache: BuildCache | None = 
     config = site.config
     if not paths or (before.next_change and datetime.now(timezone.utc) >= before.next_change):
         return None
-    found = {a.source_location.path: a for a in site.articles.values() if a.source_location.path in paths}
-    if len(found) != len(paths):
+    found = sum(1 for a in site.articles.values() if a.source_location.path in paths)
+    if found != len(paths):
         return None  # a new, removed, unpublished or other file
     parsed, errors, _ = content.parse_files(sorted(paths), config, frozenset())
     resolved, _, problems = topics.resolve_collections(parsed, config)
@@ -180,20 +180,17 @@ def update(before: Prepared, paths: frozenset[Path], cache: BuildCache | None = 
         for s in before.specs
     )
     keys = dict(before.keys)
-    for spec in specs:
-        if spec.article in fresh or not fresh.keys().isdisjoint(spec.cards):
-            keys[output_file_for(spec.url)] = render.page_key(
-                spec, article_keys, before.site_key, before.templates
-            )
-    news = feeds.render_feeds(site)
-    keys.update((str(o.path), digest(o.content)) for o in news)
-    small = (*news, *(o for o in before.small if o.path not in {n.path for n in news}))
     index_keys = dict(before.index_keys)
     for spec in specs:
-        if spec.article in fresh and config.search:
-            index_keys[output_file_for(spec.url)] = _index_key(
-                spec, before.site_key, before.templates, article_keys
-            )
+        if spec.article in fresh or not fresh.keys().isdisjoint(spec.cards):
+            path = output_file_for(spec.url)
+            keys[path] = render.page_key(spec, article_keys, before.site_key, before.templates)
+            if spec.article in fresh and config.search:
+                index_keys[path] = _index_key(spec, before.site_key, before.templates, article_keys)
+    news = feeds.render_feeds(site)
+    keys.update((str(o.path), digest(o.content)) for o in news)
+    renewed = {o.path for o in news}
+    small = (*news, *(o for o in before.small if o.path not in renewed))
     return dataclasses.replace(
         before, site=site, renderer=renderer, specs=specs, small=small, keys=keys, index_keys=index_keys,
         article_keys=article_keys,

@@ -99,7 +99,7 @@ class Sink:
         try:
             os.replace(source, target)
         except OSError:
-            shutil.copyfile(source, target)
+            return self.copy(path, source)
         return path
 
     def pending(self, path: str) -> Path:

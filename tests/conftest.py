@@ -75,6 +75,13 @@ def article_text(title: str = "Hello", date: str = "2020-09-03", **fields: Any) 
     return f"---\n{front}\n---\n\n{body}"
 
 
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder`: its bytes by path relative to `folder`."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
 def make_config(root: Path | None = None, **overrides: Any) -> Config:
     return Config(root=root or Path("/site"), **overrides)
 

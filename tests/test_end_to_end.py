@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from generator.pipeline import build
-from tests.conftest import FIXED_NOW, GOLDEN, REPO, SAMPLE_SITE
+from tests.conftest import FIXED_NOW, GOLDEN, REPO, SAMPLE_SITE, tree
 from tests.linkcheck import broken_links
 
 
@@ -22,12 +22,9 @@ def build_sample(out: Path) -> Path:
     return out
 
 
-def tree(folder: Path, skip_static: bool = False) -> dict[str, bytes]:
-    """Every file below `folder` by path; with `skip_static`, not the theme's files nor Pagefind's."""
-    files = {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
-    return {k: v for k, v in files.items() if not (skip_static and k.startswith(("static/", "pagefind/")))}
+def made(folder: Path) -> dict[str, bytes]:
+    """What the build itself makes: every file but the theme's and Pagefind's."""
+    return {k: v for k, v in tree(folder).items() if not k.startswith(("static/", "pagefind/"))}
 
 
 def test_sample_site_matches_golden(tmp_path: Path, update_golden: bool) -> None:
@@ -38,7 +35,7 @@ def test_sample_site_matches_golden(tmp_path: Path, update_golden: bool) -> None
         shutil.copytree(out, GOLDEN, ignore=lambda folder, names: top if Path(folder) == out else [])
     # Static files are the theme's, copied as they are, and the search index is Pagefind's (checked
     # in test_search.py and the browser); the golden copy covers what the build itself makes.
-    built, golden = tree(out, skip_static=True), tree(GOLDEN)
+    built, golden = made(out), tree(GOLDEN)
     assert sorted(built) == sorted(golden), "the set of files differs from tests/golden/"
     diffs = []
     for name in sorted(built):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from generator.pipeline import build
-from tests.conftest import FIXED_NOW, MakeSite, article_text
+from tests.conftest import FIXED_NOW, MakeSite, article_text, tree
 
 CONFIG = """\
 title: Incremental
@@ -19,12 +19,6 @@ collections:
   - {key: world, title: World}
   - {key: belarus, title: Solidarity with Belarus}
 """
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
 
 
 def stamps(folder: Path) -> dict[str, int]:

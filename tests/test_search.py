@@ -14,13 +14,7 @@ import pytest
 from generator import search
 from generator.errors import BuildFailed
 from generator.pipeline import build
-from tests.conftest import MakeSite, article_text
-
-
-def files(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
-    }
+from tests.conftest import MakeSite, article_text, tree
 
 
 @pytest.fixture
@@ -72,7 +66,7 @@ def test_each_language_gets_a_bundle_of_its_articles_only(site: Path) -> None:
 def test_the_index_is_kept_while_the_articles_are_unchanged(site: Path) -> None:
     build(site)
     out = site / "site"
-    before = files(out)
+    before = tree(out)
     stamps = {p: (out / p).stat().st_mtime_ns for p in before if p.startswith("pagefind/")}
     (site / "overrides/static").mkdir(parents=True)
     (site / "overrides/static/extra.txt").write_text("new\n", encoding="utf-8")
@@ -85,13 +79,13 @@ def test_the_index_is_kept_while_the_articles_are_unchanged(site: Path) -> None:
 def test_an_edit_reindexes_and_removes_the_stale_parts(site: Path) -> None:
     build(site)
     out = site / "site"
-    before = set(files(out))
+    before = set(tree(out))
     russian = {p: (out / p).stat().st_mtime_ns for p in before if p.startswith("pagefind/ru/")}
     with (site / "content/world/one.md").open("a", encoding="utf-8") as handle:
         handle.write("\nA lighthouse keeper waves.\n")
     summary = build(site)
     assert summary.index_seconds is not None
-    after = set(files(out))
+    after = set(tree(out))
     assert {p for p in before - after if p.startswith("pagefind/")}  # the old English fragments are gone
     assert {p for p in after - before if p.startswith("pagefind/en/")}  # replaced by new ones
     assert {p: (out / p).stat().st_mtime_ns for p in russian} == russian  # same bytes: not rewritten
@@ -133,7 +127,7 @@ def test_without_a_working_pagefind_the_build_fails_and_keeps_the_site(
 ) -> None:
     build(site)
     out = site / "site"
-    before = files(out)
+    before = tree(out)
     (site / "content/world/two.md").write_text(article_text("Rail strike ends, again"), encoding="utf-8")
     fake = tmp_path / "pagefind"
     if program:
@@ -146,7 +140,7 @@ def test_without_a_working_pagefind_the_build_fails_and_keeps_the_site(
     assert message in text and "search: false" in text
     if program:
         assert "index exploded" in text
-    assert files(out) == before
+    assert tree(out) == before
     assert not [p for p in os.listdir(site) if p.startswith(".digest-search-")]
 
 
@@ -174,7 +168,7 @@ def test_an_edit_reindexes_only_its_part(site: Path, monkeypatch: pytest.MonkeyP
     (site / "content/world/old.md").write_text(article_text("Old news", date="2019-05-01"), encoding="utf-8")
     assert build(site).index_parts == (3, 3)
     out = site / "site"
-    old = {p: (out / p).stat().st_mtime_ns for p in files(out) if p.startswith("pagefind/en/2019-05/")}
+    old = {p: (out / p).stat().st_mtime_ns for p in tree(out) if p.startswith("pagefind/en/2019-05/")}
     (site / "content/world/two.md").write_text(article_text("Rail strike ends at last"), encoding="utf-8")
     summary = build(site)
     assert summary.index_parts == (1, 3) and summary.indexed == {"en": 3, "ru": 1}

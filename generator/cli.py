@@ -143,7 +143,7 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
         files.update(files_of(result))
         last.update(files=files, keys=result.keys, prepared=result.prepared)
         if result.site.config.search:
-            index.request(result.site, result.index_keys, files)
+            index.request(result.prepared.search_parts, result.index_keys, files)
         else:
             servers[0].patch({})
         return files

@@ -26,6 +26,15 @@ class SourceLocation:
                 text += f":{self.column}"
         return text
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled as text: a build cache holds thousands of these, and the default pickling
+        # of a frozen dataclass holding a Path is four times slower to load.
+        return (_location, (str(self.path), self.line, self.column))
+
+
+def _location(path: str, line: int, column: int) -> SourceLocation:
+    return SourceLocation(Path(path), line, column)
+
 
 def _display(path: Path) -> str:
     """The path relative to the current folder when it lies below it."""

@@ -7,7 +7,7 @@ stay the same from build to build.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
 from xml.sax.saxutils import escape, quoteattr
@@ -21,24 +21,26 @@ SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as sitemaps.org allows
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def render_feeds(site: Site) -> tuple[OutputFile, ...]:
-    """`feed.xml` with the newest articles of the site, and `<key>/feed.xml` per collection."""
+def render_feeds(site: Site, showing: Collection[str] | None = None) -> tuple[OutputFile, ...]:
+    """`feed.xml` with the newest articles of the site, and `<key>/feed.xml` per collection;
+    with `showing`, only the feeds that show one of those articles."""
     config = site.config
     limit = config.feed_entries
-    outputs = [_feed(site, feed_url(), "", config.title, config.description, site.article_ids[:limit])]
-    for collection in site.collections:
-        if collection.article_ids:
-            outputs.append(
-                _feed(
-                    site,
-                    feed_url(collection.key),
-                    f"{collection.key}/",
-                    f"{collection.title} · {config.title}",
-                    collection.description,
-                    collection.article_ids[:limit],
-                )
-            )
-    return tuple(outputs)
+    feeds = [(feed_url(), "", config.title, config.description, site.article_ids[:limit])]
+    feeds += [
+        (
+            feed_url(c.key),
+            f"{c.key}/",
+            f"{c.title} · {config.title}",
+            c.description,
+            c.article_ids[:limit],
+        )
+        for c in site.collections
+        if c.article_ids
+    ]
+    return tuple(
+        _feed(site, *feed) for feed in feeds if showing is None or not set(showing).isdisjoint(feed[-1])
+    )
 
 
 def _feed(

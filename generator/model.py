@@ -105,9 +105,12 @@ class Article:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # MappingProxyType cannot be pickled; worker processes and the build cache need to.
-        values = [getattr(self, f.name) for f in fields(self)]
+        values = [getattr(self, name) for name in _ARTICLE_FIELDS]
         values[-2] = dict(self.extra)
         return (_article, tuple(values))
+
+
+_ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 
 
 def _article(*values: Any) -> Article:

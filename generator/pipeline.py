@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,6 +55,7 @@ class Prepared:
     templates: Mapping[str, str] = field(default_factory=dict)
     article_keys: Mapping[str, str] = field(default_factory=dict)
     fingerprint: str = ""
+    search_parts: Mapping[str, Sequence[str]] = field(default_factory=dict)  # article pages by index part
 
     def path_of(self, spec: render.PageSpec) -> str:
         return output_file_for(spec.url)
@@ -94,7 +95,7 @@ def prepare(
     decides which articles are in the future (default: the current time);
     `cache` lends parsed articles from earlier builds and keeps this one's.
     """
-    from . import feeds, render, topics
+    from . import feeds, render, search, topics
 
     config = load_config(root, **overrides)
     chosen_theme, warnings = theme.find_theme(config)
@@ -133,9 +134,10 @@ def prepare(
         for s in specs
         if s.kind == "article" and config.search
     }
+    search_parts = search.parts(search.pages_of(site)) if config.search else {}
     return Prepared(
         site, renderer, specs, small, static, keys, warnings, next_change, index_keys,
-        site_key, templates, article_keys, fingerprint,
+        site_key, templates, article_keys, fingerprint, search_parts,
     )  # fmt: skip
 
 
@@ -187,7 +189,7 @@ def update(before: Prepared, paths: frozenset[Path], cache: BuildCache | None = 
             keys[path] = render.page_key(spec, article_keys, before.site_key, before.templates)
             if spec.article in fresh and config.search:
                 index_keys[path] = _index_key(spec, before.site_key, before.templates, article_keys)
-    news = feeds.render_feeds(site)
+    news = feeds.render_feeds(site, fresh)
     keys.update((str(o.path), digest(o.content)) for o in news)
     renewed = {o.path for o in news}
     small = (*news, *(o for o in before.small if o.path not in renewed))
@@ -361,7 +363,7 @@ def _index_search(
     site = prepared.site
     if not site.config.search:
         return search.Report()
-    parts = search.parts(search.pages_of(site))
+    parts = prepared.search_parts
     wanted = search.part_keys(parts, prepared.index_keys)
     last = cache.load_search() if cache else {}
     kept = {}

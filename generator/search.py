@@ -38,6 +38,7 @@ from .model import OutputFile, Site, StaticFile
 from .urls import output_file_for
 
 BUNDLE_DIR = "pagefind"
+Parts = Mapping[str, Sequence[str]]  # the article pages' paths by part name (`en/2021-01`)
 BUNDLES_FILE = f"{BUNDLE_DIR}/bundles.json"
 PART_PAGES = 250  # the least pages of a part; doubled until a language has at most MAX_PARTS parts
 MAX_PARTS = 20
@@ -204,10 +205,10 @@ class MemoryIndex:
         self._parts: dict[str, tuple[str, dict[str, bytes]]] = {}  # name -> (key, files by path)
 
     def update(
-        self, site: Site, index_keys: Mapping[str, str], files: Mapping[str, bytes | Path]
+        self, found: Parts, index_keys: Mapping[str, str], files: Mapping[str, bytes | Path]
     ) -> dict[str, bytes]:
-        """The bundle files for the site whose pages are `files` (bytes, or a file to read)."""
-        found = parts(pages_of(site))
+        """The bundle files for the site whose `parts` are `found` and whose pages are `files`
+        (bytes, or a file to read)."""
         wanted = part_keys(found, index_keys)
         todo = {
             name: paths for name, paths in found.items() if self._parts.get(name, ("",))[0] != wanted[name]
@@ -239,13 +240,13 @@ class LiveIndex:
         self._index = MemoryIndex()
         self._publish = publish
         self._warn = warn
-        self._job: tuple[Site, Mapping[str, str], Mapping[str, bytes | Path]] | None = None
+        self._job: tuple[Parts, Mapping[str, str], Mapping[str, bytes | Path]] | None = None
         self._ready = threading.Condition()
         threading.Thread(target=self._run, name="search-index", daemon=True).start()
 
-    def request(self, site: Site, index_keys: Mapping[str, str], files: Mapping[str, bytes | Path]) -> None:
+    def request(self, found: Parts, index_keys: Mapping[str, str], files: Mapping[str, bytes | Path]) -> None:
         with self._ready:
-            self._job = (site, index_keys, files)
+            self._job = (found, index_keys, files)
             self._ready.notify()
 
     def _run(self) -> None:

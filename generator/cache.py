@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -46,22 +46,55 @@ def parse_fingerprint(config: Config) -> str:
     return digest(generator.__version__, MARKDOWN_SETTINGS, config.timezone)
 
 
+class StoredArticles(Mapping[str, Article]):
+    """Parsed articles by source hash, as the cache keeps them: each unpickled when first asked for.
+
+    A build that renders a few pages of a large site touches a few hundred
+    articles; unpickling all of them would cost more than the rest of it.
+    """
+
+    def __init__(self, blobs: Mapping[str, bytes]) -> None:
+        self._blobs = blobs
+        self._loaded: dict[str, Article] = {}
+
+    def __getitem__(self, source_hash: str) -> Article:
+        article = self._loaded.get(source_hash)
+        if article is None:
+            article = self._loaded[source_hash] = pickle.loads(self._blobs[source_hash])  # noqa: S301 - ours
+        return article
+
+    def __contains__(self, source_hash: object) -> bool:
+        return source_hash in self._blobs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._blobs)
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+    def blob(self, source_hash: str) -> bytes | None:
+        return self._blobs.get(source_hash)
+
+
+def _blob(source_hash: str, stored: Mapping[str, Article], article: Article | None = None) -> bytes:
+    """The pickled article: as `stored` keeps it if it does, else `article` (or the stored one) pickled."""
+    kept = stored.blob(source_hash) if isinstance(stored, StoredArticles) else None
+    return kept or pickle.dumps(article or stored[source_hash], protocol=pickle.HIGHEST_PROTOCOL)
+
+
 class BuildCache:
     """The cache folder of one site; every read tolerates a missing or damaged cache."""
-
-    def remember(self, fingerprint: str, articles: Iterable[Article]) -> None:
-        """Articles parsed outside a whole build: a file cache finds them by their text next time."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def load_articles(self, fingerprint: str) -> dict[str, Article]:
+    def load_articles(self, fingerprint: str) -> Mapping[str, Article]:
         """Parsed articles by source hash, if they were parsed under the same fingerprint.
 
         They are kept in shards by the first hex digit of the source hash, so
         that an edit rewrites a sixteenth of the cache, not all of it.
         """
-        articles: dict[str, Article] = {}
+        blobs: dict[str, bytes] = {}
         for shard in _SHARDS:
             try:
                 with (self.folder / f"articles-{shard}.pickle").open("rb") as handle:
@@ -71,8 +104,8 @@ class BuildCache:
             if isinstance(stored, dict) and stored.get("fingerprint") == fingerprint:
                 found = stored.get("articles")
                 if isinstance(found, dict):
-                    articles.update(found)
-        return articles
+                    blobs.update(found)
+        return StoredArticles(blobs)
 
     def save_articles(
         self, fingerprint: str, articles: Iterable[Article], before: Mapping[str, Article]
@@ -83,8 +116,24 @@ class BuildCache:
             shards[article.source_hash[0]][article.source_hash] = article
         for shard, found in shards.items():
             if found.keys() != {k for k in before if k[0] == shard}:
-                data = {"fingerprint": fingerprint, "articles": found}
-                self._write(f"articles-{shard}.pickle", pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+                self._write_shard(fingerprint, shard, {h: _blob(h, before, a) for h, a in found.items()})
+
+    def remember(self, fingerprint: str, articles: Iterable[Article], replaced: Iterable[str] = ()) -> None:
+        """Add articles parsed outside a whole build (`pipeline.update`) to the articles cached
+        under `fingerprint`, in place of those whose source hashes are `replaced`."""
+        stored = self.load_articles(fingerprint)
+        added: dict[str, dict[str, bytes]] = {}
+        for article in articles:
+            source_hash = article.source_hash
+            added.setdefault(source_hash[0], {})[source_hash] = _blob(source_hash, {}, article)
+        gone = set(replaced)
+        for shard in {h[0] for h in gone} | set(added):
+            kept = {h: _blob(h, stored) for h in stored if h[0] == shard and h not in gone}
+            self._write_shard(fingerprint, shard, {**kept, **added.get(shard, {})})
+
+    def _write_shard(self, fingerprint: str, shard: str, blobs: Mapping[str, bytes]) -> None:
+        data = {"fingerprint": fingerprint, "articles": dict(blobs)}
+        self._write(f"articles-{shard}.pickle", pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
 
     def load_index(self) -> dict[str, tuple[int, int, str]]:
         """What the last build knew of each article file: (mtime, size, source hash) by path."""
@@ -179,7 +228,7 @@ class MemoryCache(BuildCache):
 
     def load_articles(self, fingerprint: str) -> dict[str, Article]:
         if self._articles is None or self._fingerprint != fingerprint:
-            self._articles, self._fingerprint = super().load_articles(fingerprint), fingerprint
+            self._articles, self._fingerprint = dict(super().load_articles(fingerprint)), fingerprint
         return self._articles
 
     def save_articles(
@@ -189,9 +238,11 @@ class MemoryCache(BuildCache):
         super().save_articles(fingerprint, kept.values(), before)
         self._articles, self._fingerprint = kept, fingerprint
 
-    def remember(self, fingerprint: str, articles: Iterable[Article]) -> None:
-        """Keep articles parsed outside a whole build (`pipeline.update`) for the next one."""
+    def remember(self, fingerprint: str, articles: Iterable[Article], replaced: Iterable[str] = ()) -> None:
+        """Keep articles parsed outside a whole build (`pipeline.update`) for the next one, in memory."""
         if self._articles is not None and self._fingerprint == fingerprint:
+            for source_hash in replaced:
+                self._articles.pop(source_hash, None)
             self._articles.update((a.source_hash, a) for a in articles)
 
     def load_index(self) -> dict[str, tuple[int, int, str]]:

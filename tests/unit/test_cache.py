@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from generator import cache as cache_module
 from generator.cache import BuildCache, MemoryCache
 from tests.conftest import make_article
 
@@ -46,3 +49,30 @@ def test_a_damaged_cache_reads_as_empty(tmp_path: Path) -> None:
     assert cache.load_articles("fp") == {}
     assert cache.load_manifest(tmp_path / "site") == {}
     assert cache.load_index() == {}
+
+
+def test_articles_are_unpickled_only_when_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    articles = [make_article(id=f"a{i}", source_hash=f"{i:x}abc") for i in range(8)]
+    BuildCache(tmp_path).save_articles("fp", articles, {})
+    loaded = cache_module.BuildCache(tmp_path).load_articles("fp")
+    calls = []
+    real = cache_module.pickle.loads
+    monkeypatch.setattr(cache_module.pickle, "loads", lambda data: calls.append(1) or real(data))
+    assert "3abc" in loaded and "zzz" not in loaded and len(loaded) == 8
+    assert calls == []
+    assert loaded["3abc"] == articles[3] and loaded.get("3abc") is loaded["3abc"]
+    assert calls == [1]
+
+
+def test_remember_replaces_articles_in_their_shards_only(tmp_path: Path) -> None:
+    cache = BuildCache(tmp_path)
+    articles = [make_article(id=f"a{i}", source_hash=f"{i % 16:x}{i}") for i in range(32)]
+    cache.save_articles("fp", articles, {})
+    stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("articles-*.pickle")}
+    edited = make_article(id="a0", title="Edited", source_hash="1new")
+    cache.remember("fp", [edited], replaced=["00"])
+    changed = {p.name for p in tmp_path.glob("articles-*.pickle") if p.stat().st_mtime_ns != stamps[p.name]}
+    assert changed == {"articles-0.pickle", "articles-1.pickle"}
+    loaded = cache.load_articles("fp")
+    assert "00" not in loaded and loaded["1new"] == edited
+    assert {h: loaded[h] for h in loaded if h != "1new"} == {a.source_hash: a for a in articles[1:]}

@@ -28,6 +28,8 @@ _INDEX = "files.json"
 _STATE = "state.json"
 _MANIFEST = "manifest.json"
 _SEARCH = "search.json"
+_FORMAT = 2  # of the article shards: 2 since articles are pickled one by one
+_DAMAGED = (pickle.PickleError, EOFError, AttributeError, TypeError, ValueError, IndexError, ImportError)
 
 
 def digest(*parts: str | bytes) -> str:
@@ -60,7 +62,13 @@ class StoredArticles(Mapping[str, Article]):
     def __getitem__(self, source_hash: str) -> Article:
         article = self._loaded.get(source_hash)
         if article is None:
-            article = self._loaded[source_hash] = pickle.loads(self._blobs[source_hash])  # noqa: S301 - ours
+            try:
+                article = pickle.loads(self._blobs[source_hash])  # noqa: S301 - our own file
+            except _DAMAGED as exc:
+                raise KeyError(source_hash) from exc  # parsed again, as if never cached
+            if not isinstance(article, Article):
+                raise KeyError(source_hash)
+            self._loaded[source_hash] = article
         return article
 
     def __contains__(self, source_hash: object) -> bool:
@@ -99,9 +107,9 @@ class BuildCache:
             try:
                 with (self.folder / f"articles-{shard}.pickle").open("rb") as handle:
                     stored = pickle.load(handle)  # noqa: S301 - our own file, written below
-            except (OSError, pickle.PickleError, EOFError, AttributeError, TypeError, ValueError, IndexError):
+            except (OSError, *_DAMAGED):
                 continue
-            if isinstance(stored, dict) and stored.get("fingerprint") == fingerprint:
+            if isinstance(stored, dict) and stored.get("fingerprint") == (_FORMAT, fingerprint):
                 found = stored.get("articles")
                 if isinstance(found, dict):
                     blobs.update(found)
@@ -132,7 +140,7 @@ class BuildCache:
             self._write_shard(fingerprint, shard, {**kept, **added.get(shard, {})})
 
     def _write_shard(self, fingerprint: str, shard: str, blobs: Mapping[str, bytes]) -> None:
-        data = {"fingerprint": fingerprint, "articles": dict(blobs)}
+        data = {"fingerprint": (_FORMAT, fingerprint), "articles": dict(blobs)}
         self._write(f"articles-{shard}.pickle", pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
 
     def load_index(self) -> dict[str, tuple[int, int, str]]:

@@ -76,3 +76,15 @@ def test_remember_replaces_articles_in_their_shards_only(tmp_path: Path) -> None
     loaded = cache.load_articles("fp")
     assert "00" not in loaded and loaded["1new"] == edited
     assert {h: loaded[h] for h in loaded if h != "1new"} == {a.source_hash: a for a in articles[1:]}
+
+
+def test_a_damaged_article_reads_as_missing(tmp_path: Path) -> None:
+    cache = BuildCache(tmp_path)
+    cache.save_articles("fp", [make_article(source_hash="abc"), make_article(id="b", source_hash="abd")], {})
+    shard = tmp_path / "articles-a.pickle"
+    data = cache_module.pickle.loads(shard.read_bytes())
+    data["articles"]["abc"] = b"garbage"
+    data["articles"]["abd"] = cache_module.pickle.dumps("not an article")
+    shard.write_bytes(cache_module.pickle.dumps(data))
+    loaded = cache.load_articles("fp")
+    assert loaded.get("abc") is None and loaded.get("abd") is None

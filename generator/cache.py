@@ -9,6 +9,7 @@ hashes of the articles it shows. Losing the cache only costs time.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -28,8 +29,9 @@ _INDEX = "files.json"
 _STATE = "state.json"
 _MANIFEST = "manifest.json"
 _SEARCH = "search.json"
-_FORMAT = 2  # of the article shards: 2 since articles are pickled one by one
-_DAMAGED = (pickle.PickleError, EOFError, AttributeError, TypeError, ValueError, IndexError, ImportError)
+# Of the article shards (2: articles pickled one by one), and the fields an article has.
+_FORMAT = (2, *(f.name for f in dataclasses.fields(Article)))
+DAMAGED = (pickle.PickleError, EOFError, AttributeError, TypeError, ValueError, IndexError, ImportError)
 
 
 def digest(*parts: str | bytes) -> str:
@@ -64,7 +66,7 @@ class StoredArticles(Mapping[str, Article]):
         if article is None:
             try:
                 article = pickle.loads(self._blobs[source_hash])  # noqa: S301 - our own file
-            except _DAMAGED as exc:
+            except DAMAGED as exc:
                 raise KeyError(source_hash) from exc  # parsed again, as if never cached
             if not isinstance(article, Article):
                 raise KeyError(source_hash)
@@ -95,6 +97,7 @@ class BuildCache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._loaded: tuple[str, StoredArticles] | None = None  # read once a build
 
     def load_articles(self, fingerprint: str) -> Mapping[str, Article]:
         """Parsed articles by source hash, if they were parsed under the same fingerprint.
@@ -102,18 +105,21 @@ class BuildCache:
         They are kept in shards by the first hex digit of the source hash, so
         that an edit rewrites a sixteenth of the cache, not all of it.
         """
+        if self._loaded and self._loaded[0] == fingerprint:
+            return self._loaded[1]
         blobs: dict[str, bytes] = {}
         for shard in _SHARDS:
             try:
                 with (self.folder / f"articles-{shard}.pickle").open("rb") as handle:
                     stored = pickle.load(handle)  # noqa: S301 - our own file, written below
-            except (OSError, *_DAMAGED):
+            except (OSError, *DAMAGED):
                 continue
             if isinstance(stored, dict) and stored.get("fingerprint") == (_FORMAT, fingerprint):
                 found = stored.get("articles")
                 if isinstance(found, dict):
                     blobs.update(found)
-        return StoredArticles(blobs)
+        self._loaded = (fingerprint, StoredArticles(blobs))
+        return self._loaded[1]
 
     def save_articles(
         self, fingerprint: str, articles: Iterable[Article], before: Mapping[str, Article]
@@ -140,8 +146,9 @@ class BuildCache:
             self._write_shard(fingerprint, shard, {**kept, **added.get(shard, {})})
 
     def _write_shard(self, fingerprint: str, shard: str, blobs: Mapping[str, bytes]) -> None:
+        self._loaded = None
         data = {"fingerprint": (_FORMAT, fingerprint), "articles": dict(blobs)}
-        self._write(f"articles-{shard}.pickle", pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        self.write(f"articles-{shard}.pickle", pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
 
     def load_index(self) -> dict[str, tuple[int, int, str]]:
         """What the last build knew of each article file: (mtime, size, source hash) by path."""
@@ -158,7 +165,7 @@ class BuildCache:
         }
 
     def save_index(self, index: Mapping[str, tuple[int, int, str]]) -> None:
-        self._write(_INDEX, json.dumps(index, separators=(",", ":")).encode("utf-8"))
+        self.write(_INDEX, json.dumps(index, separators=(",", ":")).encode("utf-8"))
 
     def load_state(self, signature: str, now: datetime) -> dict[str, Any] | None:
         """The last build's summary if it read exactly these inputs and nothing has fallen due since."""
@@ -178,7 +185,7 @@ class BuildCache:
 
     def save_state(self, signature: str, next_change: datetime | None, summary: Mapping[str, Any]) -> None:
         data = {"signature": signature, "next_change": next_change.isoformat() if next_change else None}
-        self._write(_STATE, json.dumps({**data, "summary": dict(summary)}).encode("utf-8"))
+        self.write(_STATE, json.dumps({**data, "summary": dict(summary)}).encode("utf-8"))
 
     def load_manifest(self, output_dir: Path) -> dict[str, str]:
         """The page keys of the last build written into `output_dir`, or {} if that is not known."""
@@ -193,7 +200,7 @@ class BuildCache:
 
     def save_manifest(self, output_dir: Path, keys: Mapping[str, str]) -> None:
         data = {"output_dir": str(output_dir), "keys": dict(sorted(keys.items()))}
-        self._write(_MANIFEST, json.dumps(data, indent=0).encode("utf-8"))
+        self.write(_MANIFEST, json.dumps(data, indent=0).encode("utf-8"))
 
     def load_search(self) -> dict[str, dict[str, Any]]:
         """The search index's parts as the last build made them: {"key", "files": {path: key}} by name."""
@@ -212,9 +219,9 @@ class BuildCache:
         }
 
     def save_search(self, parts: Mapping[str, Mapping[str, Any]]) -> None:
-        self._write(_SEARCH, json.dumps(parts, sort_keys=True).encode("utf-8"))
+        self.write(_SEARCH, json.dumps(parts, sort_keys=True).encode("utf-8"))
 
-    def _write(self, name: str, data: bytes) -> None:
+    def write(self, name: str, data: bytes) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             temporary = self.folder / f".{name}.{os.getpid()}"

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import generator
 
-from . import content, theme, writer
+from . import content, snapshot, theme, writer
 from .cache import CACHE_DIR, BuildCache, digest, parse_fingerprint
 from .config import load_config
 from .errors import BuildFailed, LinkError, OutputConflictError, SiteError
@@ -141,7 +141,9 @@ def prepare(
     )  # fmt: skip
 
 
-def update(before: Prepared, paths: frozenset[Path], cache: BuildCache | None = None) -> Prepared | None:
+def update(
+    before: Prepared, paths: frozenset[Path], cache: BuildCache | None = None, now: datetime | None = None
+) -> Prepared | None:
     """`before` with the article files `paths` read again, if only their text changed: the same
     title, date, collections, tags and every other field but the body and summary, so the same
     pages, lists and links. Only the keys of the pages showing those articles (their specs'
@@ -154,10 +156,11 @@ def update(before: Prepared, paths: frozenset[Path], cache: BuildCache | None = 
 
     site = before.site
     config = site.config
-    if not paths or (before.next_change and datetime.now(timezone.utc) >= before.next_change):
+    if not paths or (before.next_change and (now or datetime.now(timezone.utc)) >= before.next_change):
         return None
-    found = sum(1 for a in site.articles.values() if a.source_location.path in paths)
-    if found != len(paths):
+    if not all(path.is_relative_to(config.content_dir) for path in paths):
+        return None
+    if any(path.relative_to(config.content_dir).as_posix() not in site.articles for path in paths):
         return None  # a new, removed, unpublished or other file
     parsed, errors, _ = content.parse_files(sorted(paths), config, frozenset())
     resolved, _, problems = topics.resolve_collections(parsed, config)
@@ -169,8 +172,11 @@ def update(before: Prepared, paths: frozenset[Path], cache: BuildCache | None = 
         if old is None or _shown(article) != _shown(old):
             return None
     if cache:
-        cache.remember(before.fingerprint, parsed)
-    site = dataclasses.replace(site, articles=MappingProxyType({**site.articles, **fresh}))
+        cache.remember(before.fingerprint, parsed, [site.articles[i].source_hash for i in fresh])
+    if isinstance(site.articles, snapshot.SiteArticles):
+        site = dataclasses.replace(site, articles=site.articles.updated(fresh))
+    else:
+        site = dataclasses.replace(site, articles=MappingProxyType({**site.articles, **fresh}))
     renderer = render.Renderer(
         site, before.renderer.theme, before.renderer.links, before.renderer.bytecode_dir
     )
@@ -295,14 +301,16 @@ def build(
     """
     started = time.perf_counter()
     cache = BuildCache(root / CACHE_DIR) if use_cache else None
-    signature, listing = _inputs_signature(root, options) if cache else ("", None)
+    signature, frame, listing = _inputs_signature(root, options) if cache else ("", "", None)
+    now = options.get("now") or datetime.now(timezone.utc)
     if cache and signature:
-        done = cache.load_state(signature, options.get("now") or datetime.now(timezone.utc))
+        done = cache.load_state(signature, now)
         if done is not None and _output_intact(cache, Path(done["output_dir"])):
             os.utime(Path(done["output_dir"]) / writer.MARKER)  # checked against the sources: current
             return BuildSummary(**{**done, "warnings": (), "files": 0, "rendered": 0,
                                    "seconds": time.perf_counter() - started})  # fmt: skip
-    prepared = prepare(root, progress=progress, cache=cache, listing=listing, **options)
+    kept = _kept_plan(root, cache, frame, listing, now, options) if cache and listing else None
+    prepared = kept or prepare(root, progress=progress, cache=cache, listing=listing, **options)
     config = prepared.site.config
     output_dir = config.output_dir
     try:
@@ -339,11 +347,33 @@ def build(
     )
     if cache:
         cache.save_manifest(output_dir, keys)
+        if frame and listing and not summary.warnings:
+            snapshot.save(cache, frame, listing.stats, prepared)
         if signature and not summary.warnings:
             counts = {k: getattr(summary, k) for k in ("articles", "collections", "pages", "indexed")}
             counts["index_parts"] = (0, summary.index_parts[1])  # as the next build, if nothing changes
             cache.save_state(signature, prepared.next_change, {**counts, "output_dir": str(output_dir)})
     return summary
+
+
+def _kept_plan(
+    root: Path,
+    cache: BuildCache,
+    frame: str,
+    listing: content.Listing,
+    now: datetime,
+    options: Mapping[str, Any],
+) -> Prepared | None:
+    """The last build's plan, brought up to date if only some articles' text changed since; else None."""
+    chosen_theme, warnings = theme.find_theme(_config(root, options))
+    found = None if warnings else snapshot.load(cache, frame, chosen_theme)
+    if found is None:
+        return None
+    before, stats = found
+    changed = frozenset(Path(p) for p in listing.paths if listing.stats.get(p) != stats.get(p))
+    if not changed:
+        return before if not before.next_change or now < before.next_change else None
+    return update(before, changed, cache, now)
 
 
 def _index_search(
@@ -410,23 +440,28 @@ def _output_intact(cache: BuildCache, output_dir: Path) -> bool:
     return bool(manifest) and all(os.path.isfile(os.path.join(out, path)) for path in manifest)
 
 
-def _inputs_signature(root: Path, options: Mapping[str, Any]) -> tuple[str, content.Listing | None]:
-    """A hash of everything a build reads, by file names, times and sizes ('' if it cannot be made),
-    and the listing of the articles found on the way, so that the build need not look again.
+def _config(root: Path, options: Mapping[str, Any]) -> Config:
+    """The config as a build with these options sees it, for a first look before its stages."""
+    overrides = {k: v for k, v in options.items() if k in ("output_dir", "base_url", "theme")}
+    return load_config(root, **overrides)
+
+
+def _inputs_signature(root: Path, options: Mapping[str, Any]) -> tuple[str, str, content.Listing | None]:
+    """Hashes of everything a build reads, by file names, times and sizes ('' if they cannot be
+    made): all of it, and its frame (all but the article files' times and sizes); and the listing
+    of the articles found on the way, so that the build need not look again.
 
     Equal signatures mean that nothing changed since the last build, which
     then need not even load its cache: the answer is in a few thousand stats.
+    An equal frame means that the last build's plan can be brought up to date.
     """
     try:
-        config = load_config(
-            root, **{k: v for k, v in options.items() if k in ("output_dir", "base_url", "theme")}
-        )
+        config = _config(root, options)
         chosen_theme, _ = theme.find_theme(config)
     except BuildFailed:
-        return "", None
+        return "", "", None
     listing = content.list_articles(config.content_dir)
-    files: list[str] = [config.source.read_text(encoding="utf-8") if config.source else ""]
-    files += [f"{path}|{listing.stats.get(path)}" for path in listing.paths]
+    files: list[str] = [config.source.read_text(encoding="utf-8") if config.source else "", *listing.paths]
     folders = [*chosen_theme.folders, *([chosen_theme.overrides] if chosen_theme.overrides else [])]
     for folder in [config.content_dir, *folders]:
         for path in content.walk_files(folder):
@@ -435,7 +470,9 @@ def _inputs_signature(root: Path, options: Mapping[str, Any]) -> tuple[str, cont
                     st = os.stat(path)
                     files.append(f"{path}|{st.st_mtime_ns}|{st.st_size}")
     settings = {k: v for k, v in options.items() if k not in ("now", "progress")}
-    return digest(generator.__version__, repr(config), repr(sorted(settings.items())), *files), listing
+    frame = digest(generator.__version__, repr(config), repr(sorted(settings.items())), *files)
+    signature = digest(frame, *(f"{path}|{listing.stats.get(path)}" for path in listing.paths))
+    return signature, frame, listing
 
 
 def check(root: Path, **options: Any) -> BuildSummary:

@@ -219,3 +219,97 @@ def test_an_edited_body_is_planned_quickly_and_gives_a_whole_plans_output(
     rendered = plan(site.absolute(), previous=first.keys, before=first.prepared, changed=changed)
     pages = {str(o.path) for o in rendered.outputs if str(o.path).endswith(".html")}
     assert "world/article-1/index.html" in pages and len(pages) < len(first.keys) / 3
+
+
+# The next build's quick plan: the last build's, kept in the cache ----------------------------
+
+
+def build_from_kept_plan(site: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+    """A build that fails if it makes a whole plan instead of bringing the kept one up to date."""
+    from generator import pipeline
+
+    def whole_plan(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a whole plan was made")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "prepare", whole_plan)
+        return build(site, output_dir=out, now=FIXED_NOW)
+
+
+def clean_tree(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    clean = tmp_path / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    build(site, output_dir=clean, now=FIXED_NOW, use_cache=False)
+    return tree(clean)
+
+
+def test_text_edits_build_from_the_kept_plan_to_what_a_clean_build_gives(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    build(site, output_dir=out, now=FIXED_NOW)
+    world, belarus = site / "content/world", site / "content/belarus"
+    edits = [
+        lambda: edit(
+            world / "a13.md", "Body of article 13.", "The newest, in every feed and on the home page."
+        ),
+        lambda: edit(belarus / "a00.md", "Body of article 0.", "The oldest, *emphasised*."),
+        lambda: edit(world / "a13.md", "The newest", "Edited again: the newest"),  # a second time
+        lambda: (
+            edit(world / "a05.md", "Body of article 5.", "Two at once."),
+            edit(world / "a07.md", "Body of article 7.", "Two at once, too."),
+        ),
+        lambda: edit(world / "a08.md", "title:", "summary: A summary of its own\ntitle:"),
+    ]
+    for number, change in enumerate(edits):
+        change()
+        summary = build_from_kept_plan(site, out, monkeypatch)
+        assert tree(out) == clean_tree(site, tmp_path), number
+        assert 0 < summary.rendered < summary.pages / 2  # type: ignore[attr-defined]
+    assert "Edited again: the newest" in (out / "feed.xml").read_text(encoding="utf-8")
+
+
+def test_anything_but_text_makes_a_whole_plan(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    build(site, output_dir=out, now=FIXED_NOW)
+    for name in (
+        "edit a title",
+        "add an article",
+        "delete an article",
+        "edit a template",
+        "change the config",
+    ):
+        CHANGES[name](site)
+        with pytest.raises(AssertionError, match="whole plan"):
+            build_from_kept_plan(site, out, monkeypatch)
+        build(site, output_dir=out, now=FIXED_NOW)
+        assert tree(out) == clean_tree(site, tmp_path), name
+
+
+def test_a_kept_plan_whose_articles_are_gone_from_the_cache_is_not_used(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    build(site, output_dir=out, now=FIXED_NOW)
+    for shard in (site / ".digest-cache").glob("articles-*.pickle"):
+        shard.unlink()
+    CHANGES["edit a body"](site)
+    with pytest.raises(AssertionError, match="whole plan"):
+        build_from_kept_plan(site, out, monkeypatch)
+    build(site, output_dir=out, now=FIXED_NOW)
+    assert tree(out) == clean_tree(site, tmp_path)
+
+
+def test_a_plan_kept_by_another_version_is_not_used(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import snapshot
+
+    out = tmp_path / "out"
+    build(site, output_dir=out, now=FIXED_NOW)
+    CHANGES["edit a body"](site)
+    monkeypatch.setattr(snapshot, "FORMAT", snapshot.FORMAT + 1)
+    with pytest.raises(AssertionError, match="whole plan"):
+        build_from_kept_plan(site, out, monkeypatch)

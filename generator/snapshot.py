@@ -1,0 +1,168 @@
+"""The last build's plan, kept in the cache so that the next `digest build` can start from it.
+
+After an edit of a few articles' text, grouping, linking and keying thousands
+of articles again would cost more than the rest of the build. The plan is
+kept as it was (specs, keys, links, feeds, but not the articles themselves:
+the article cache lends those one at a time, when a page or feed needs one),
+with the `frame` of inputs it was made from (everything but the articles'
+texts) and the time stamp and size of every article file. `pipeline.update`
+then redoes what the changed files change, or says that a whole plan is needed.
+
+A kept plan is only ever used for the frame it was made from, and is
+consistent in itself, so an old one is as safe as the newest; losing it
+only costs time.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import dataclasses
+import io
+import pickle
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from .cache import DAMAGED, BuildCache
+from .content import FileStat
+from .model import Article
+
+if TYPE_CHECKING:
+    from .pipeline import Prepared
+    from .theme import Theme
+
+FILE = "plan.pickle"
+FORMAT = 1
+
+
+Entry = tuple[str, tuple[str, ...]]  # an article's source hash and collection keys
+
+
+class SiteArticles(Mapping[str, Article]):
+    """A site's articles by id, each taken from the article cache when first used.
+
+    The cache keeps articles as parsed, with the collection names they give;
+    `entries` has each one's source hash and the collection keys those became.
+    """
+
+    def __init__(self, entries: Mapping[str, Entry], stored: Mapping[str, Article]) -> None:
+        self.entries = entries
+        self._stored = stored
+        self._loaded: dict[str, Article] = {}
+
+    def __getitem__(self, article_id: str) -> Article:
+        article = self._loaded.get(article_id)
+        if article is None:
+            source_hash, collections = self.entries[article_id]
+            article = self._stored[source_hash]
+            if article.collections != collections:
+                article = dataclasses.replace(article, collections=collections)
+            self._loaded[article_id] = article
+        return article
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self.entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def updated(self, fresh: Mapping[str, Article]) -> SiteArticles:
+        """These articles with `fresh` (by id, collections resolved) in place of the ones they had."""
+        stored = _Overlay({a.source_hash: a for a in fresh.values()}, self._stored)
+        return SiteArticles({**self.entries, **article_entries(fresh)}, stored)
+
+
+class _Overlay(Mapping[str, Article]):
+    def __init__(self, first: Mapping[str, Article], then: Mapping[str, Article]) -> None:
+        self._first, self._then = first, then
+
+    def __getitem__(self, key: str) -> Article:
+        found = self._first.get(key)
+        return found if found is not None else self._then[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._first or key in self._then
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._first
+        yield from (k for k in self._then if k not in self._first)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def article_entries(articles: Mapping[str, Article]) -> dict[str, Entry]:
+    """The `Entry` of each article, by id, without loading the articles of a `SiteArticles`."""
+    if isinstance(articles, SiteArticles):
+        return dict(articles.entries)
+    return {i: (a.source_hash, a.collections) for i, a in articles.items()}
+
+
+def save(cache: BuildCache, frame: str, stats: Mapping[str, FileStat], prepared: Prepared) -> None:
+    """Keep `prepared`, made from the inputs `frame` and the article files as `stats` describes them."""
+    site = prepared.site
+    data = {
+        "format": _format(),
+        "frame": frame,
+        "stats": dict(stats),
+        "entries": article_entries(site.articles),
+        "links": prepared.renderer.links,
+        "site": dataclasses.replace(site, articles={}),
+        # The rest of the plan but its renderer, which holds Jinja's environment, and is made anew.
+        "prepared": {
+            f.name: getattr(prepared, f.name)
+            for f in dataclasses.fields(prepared)
+            if f.name not in ("site", "renderer")
+        },
+    }
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table, MappingProxyType: _reduce_proxy}
+    pickler.dump(data)
+    cache.write(FILE, out.getvalue())
+
+
+def load(
+    cache: BuildCache, frame: str, chosen_theme: Theme
+) -> tuple[Prepared, Mapping[str, FileStat]] | None:
+    """The plan kept for `frame` and the article files' stats it was made from, or None."""
+    from .pipeline import Prepared
+    from .render import Renderer
+
+    try:
+        with (cache.folder / FILE).open("rb") as handle:
+            data = pickle.load(handle)  # noqa: S301 - our own file, written above
+    except (OSError, *DAMAGED):
+        return None
+    if not isinstance(data, dict) or data.get("format") != _format() or data.get("frame") != frame:
+        return None
+    fields = data["prepared"]
+    stored = cache.load_articles(fields["fingerprint"])
+    entries: dict[str, Entry] = data["entries"]
+    if not all(h in stored for h, _ in entries.values()):
+        return None  # the article cache lost some of them: a whole plan is needed
+    site = dataclasses.replace(data["site"], articles=SiteArticles(entries, stored))
+    renderer = Renderer(site, chosen_theme, data["links"], cache.folder / "jinja")
+    return Prepared(site=site, renderer=renderer, **fields), data["stats"]
+
+
+def _format() -> tuple[object, ...]:
+    """The version of this file's layout, and the fields of the types it holds: a plan kept by
+    another version of the generator is not used."""
+    from .model import Collection, Config, Site, Tag
+    from .pipeline import Prepared
+    from .render import Links, PageSpec
+
+    types = (Prepared, PageSpec, Links, Site, Config, Collection, Tag)
+    return (FORMAT, *((t.__name__, *(f.name for f in dataclasses.fields(t))) for t in types))
+
+
+def _reduce_proxy(mapping: MappingProxyType[Any, Any]) -> tuple[Any, ...]:
+    return (_proxy, (dict(mapping),))
+
+
+def _proxy(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(items)

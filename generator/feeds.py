@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
-from xml.sax.saxutils import escape, quoteattr
 
 import generator
 
@@ -99,6 +98,21 @@ def entry_id(article: Article, link: str) -> str:
     host_and_path = link.split("://", 1)[-1]
     host, _, path = host_and_path.partition("/")
     return f"tag:{host.split(':')[0]},{article.date.date().isoformat()}:/{path}"
+
+
+def escape(text: str) -> str:
+    """`&`, `<` and `>` as XML entities (as `xml.sax.saxutils.escape`, whose import costs 30 ms)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
+def quoteattr(text: str) -> str:
+    """`text` escaped and quoted as an XML attribute value (as `xml.sax.saxutils.quoteattr`)."""
+    text = escape(text).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    return '"{}"'.format(text.replace('"', "&quot;"))
 
 
 def _updated(article: Article) -> datetime:

@@ -8,7 +8,6 @@ process, where starting workers would cost more than it saves.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +32,8 @@ def worker_count() -> int:
 
 def can_fork() -> bool:
     """Workers that inherit this process's memory (and need nothing pickled to start) exist on Linux."""
+    import multiprocessing  # only where workers may start: the import costs 15 ms
+
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -54,6 +55,8 @@ def map_chunks(
         for chunk in chunks:
             yield function(state, chunk)
         return
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     # Objects that exist before the fork are never collected in the workers: this
     # keeps the collector from touching (and so copying) the memory they share.

@@ -4,7 +4,10 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from generator import feeds
 from generator.feeds import entry_id, render_feeds, render_robots, render_sitemap
 from generator.model import BuildResult
 from generator.pipeline import plan
@@ -81,3 +84,11 @@ def test_feed_without_articles_is_still_valid(tmp_path: Path) -> None:
     empty = plan(tmp_path, now=FIXED_NOW)
     parsed = feedparser.parse(render_feeds(empty.site)[0].content)
     assert not parsed.bozo and parsed.entries == []
+
+
+@given(st.text())
+def test_escaping_is_the_standard_librarys(text: str) -> None:
+    from xml.sax.saxutils import escape, quoteattr
+
+    assert feeds.escape(text) == escape(text)
+    assert feeds.quoteattr(text) == quoteattr(text)

@@ -42,7 +42,7 @@ class Prepared:
 
     site: Site
     renderer: render.Renderer
-    specs: tuple[render.PageSpec, ...]
+    specs: Mapping[str, render.PageSpec]  # by output path, in a stable order
     small: tuple[OutputFile, ...]  # feeds, sitemap, robots.txt
     static: tuple[StaticFile, ...]
     keys: Mapping[str, str]  # output path -> key, for every file of the site
@@ -56,9 +56,7 @@ class Prepared:
     article_keys: Mapping[str, str] = field(default_factory=dict)
     fingerprint: str = ""
     search_parts: Mapping[str, Sequence[str]] = field(default_factory=dict)  # article pages by index part
-
-    def path_of(self, spec: render.PageSpec) -> str:
-        return output_file_for(spec.url)
+    shown_on: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # article id -> pages showing it
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,27 +115,31 @@ def prepare(
     renderer = render.Renderer(site, chosen_theme, page_links, cache.folder / "jinja" if cache else None)
     templates = render.template_keys(renderer.env)
     # A theme of its own, made before search, has no search page; its pages can still use the index.
-    specs = tuple(
-        s for s in render.page_specs(site, page_links) if s.kind != "search" or s.template in templates
-    )
+    pages = [s for s in render.page_specs(site, page_links) if s.kind != "search" or s.template in templates]
+    specs = {output_file_for(s.url): s for s in pages}
     site_key = _site_key(config, chosen_theme, site)
     article_keys = render.article_keys(site)
-    keys = {output_file_for(s.url): render.page_key(s, article_keys, site_key, templates) for s in specs}
+    keys = {path: render.page_key(s, article_keys, site_key, templates) for path, s in specs.items()}
     small = (*feeds.render_feeds(site), *feeds.render_sitemap(site, keys), feeds.render_robots(site))
     static = theme.static_files(chosen_theme)
-    _check_conflicts(specs, small, static)
+    _check_conflicts(pages, small, static)
     keys.update((str(o.path), digest(o.content)) for o in small)
     keys.update((str(s.path), _static_key(s)) for s in static)
     next_change = None if include_future or not upcoming else min(upcoming)
     index_keys = {
-        output_file_for(s.url): _index_key(s, site_key, templates, article_keys)
-        for s in specs
+        path: _index_key(s, site_key, templates, article_keys)
+        for path, s in specs.items()
         if s.kind == "article" and config.search
     }
     search_parts = search.parts(search.pages_of(site)) if config.search else {}
+    shown_on: dict[str, list[str]] = {}
+    for path, spec in specs.items():
+        for article_id in (spec.article, *spec.cards) if spec.article else spec.cards:
+            shown_on.setdefault(article_id, []).append(path)
     return Prepared(
         site, renderer, specs, small, static, keys, warnings, next_change, index_keys,
         site_key, templates, article_keys, fingerprint, search_parts,
+        {article_id: tuple(paths) for article_id, paths in shown_on.items()},
     )  # fmt: skip
 
 
@@ -181,20 +183,22 @@ def update(
         site, before.renderer.theme, before.renderer.links, before.renderer.bytecode_dir
     )
     article_keys = {**before.article_keys, **render.article_keys(site, fresh)}
-    specs = tuple(
-        dataclasses.replace(s, description=fresh[s.article].summary or config.description)
-        if s.article in fresh
-        else s
-        for s in before.specs
-    )
     keys = dict(before.keys)
     index_keys = dict(before.index_keys)
-    for spec in specs:
-        if spec.article in fresh or not fresh.keys().isdisjoint(spec.cards):
-            path = output_file_for(spec.url)
-            keys[path] = render.page_key(spec, article_keys, before.site_key, before.templates)
-            if spec.article in fresh and config.search:
+    changes = {}
+    for path in dict.fromkeys(path for i in fresh for path in before.shown_on.get(i, ())):
+        spec = before.specs[path]
+        if spec.article in fresh:
+            spec = changes[path] = dataclasses.replace(
+                spec, description=fresh[spec.article].summary or config.description
+            )
+            if config.search:
                 index_keys[path] = _index_key(spec, before.site_key, before.templates, article_keys)
+        keys[path] = render.page_key(spec, article_keys, before.site_key, before.templates)
+    if isinstance(before.specs, snapshot.StoredSpecs):
+        specs: Mapping[str, render.PageSpec] = before.specs.updated(changes)
+    else:
+        specs = {**before.specs, **changes}
     news = feeds.render_feeds(site, fresh)
     keys.update((str(o.path), digest(o.content)) for o in news)
     renewed = {o.path for o in news}
@@ -250,9 +254,7 @@ def plan(
     quick = update(before, changed, options.get("cache")) if before is not None else None
     prepared = quick or prepare(root, progress=progress, **options)
     previous = previous or {}
-    todo = [
-        s for s in prepared.specs if previous.get(prepared.path_of(s)) != prepared.keys[prepared.path_of(s)]
-    ]
+    todo = [prepared.specs[path] for path in prepared.specs if previous.get(path) != prepared.keys[path]]
     pages = tuple(render.render_pages(prepared.renderer, todo, progress))
     return BuildResult(
         prepared.site,
@@ -266,7 +268,7 @@ def plan(
 
 
 def _check_conflicts(
-    specs: tuple[render.PageSpec, ...], small: tuple[OutputFile, ...], static: tuple[StaticFile, ...]
+    specs: Sequence[render.PageSpec], small: Sequence[OutputFile], static: Sequence[StaticFile]
 ) -> None:
     """Two outputs at one path would silently overwrite each other: report each such pair."""
     seen: dict[str, Any] = {}
@@ -327,7 +329,7 @@ def build(
 
     from . import render
 
-    todo = [s for s in prepared.specs if changed(prepared.path_of(s))]
+    todo = [prepared.specs[path] for path in prepared.specs if changed(path)]
     try:
         with writer.Transaction(output_dir, incremental=bool(previous)) as transaction:
             transaction.add(render.render_into(prepared.renderer, todo, transaction.sink, progress))

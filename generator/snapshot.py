@@ -29,6 +29,7 @@ from .model import Article
 
 if TYPE_CHECKING:
     from .pipeline import Prepared
+    from .render import PageSpec
     from .theme import Theme
 
 FILE = "plan.pickle"
@@ -94,6 +95,46 @@ class _Overlay(Mapping[str, Article]):
         return sum(1 for _ in self)
 
 
+class StoredSpecs(Mapping[str, "PageSpec"]):
+    """A plan's page specs by output path, each unpickled when first used; `changed` ones
+    (by `updated`) in place of what was stored."""
+
+    def __init__(self, blobs: Mapping[str, bytes], changed: Mapping[str, PageSpec] | None = None) -> None:
+        self._blobs = blobs
+        self._changed = dict(changed or {})
+        self._loaded: dict[str, PageSpec] = {}
+
+    def __getitem__(self, path: str) -> PageSpec:
+        spec = self._changed.get(path) or self._loaded.get(path)
+        if spec is None:
+            spec = self._loaded[path] = pickle.loads(self._blobs[path])  # noqa: S301 - our own file
+        return spec
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._blobs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._blobs)
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+    def updated(self, changes: Mapping[str, PageSpec]) -> StoredSpecs:
+        """These specs with `changes` (by path, each path one of theirs) in place of the ones they had."""
+        return StoredSpecs(self._blobs, {**self._changed, **changes})
+
+    def blobs(self) -> dict[str, bytes]:
+        """Each spec pickled: as stored, unless changed."""
+        return {
+            path: _pickled(self._changed[path]) if path in self._changed else blob
+            for path, blob in self._blobs.items()
+        }
+
+
+def _pickled(item: object) -> bytes:
+    return pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def article_entries(articles: Mapping[str, Article]) -> dict[str, Entry]:
     """The `Entry` of each article, by id, without loading the articles of a `SiteArticles`."""
     if isinstance(articles, SiteArticles):
@@ -111,11 +152,16 @@ def save(cache: BuildCache, frame: str, stats: Mapping[str, FileStat], prepared:
         "entries": article_entries(site.articles),
         "links": prepared.renderer.links,
         "site": dataclasses.replace(site, articles={}),
+        "specs": (
+            prepared.specs.blobs()
+            if isinstance(prepared.specs, StoredSpecs)
+            else {path: _pickled(spec) for path, spec in prepared.specs.items()}
+        ),
         # The rest of the plan but its renderer, which holds Jinja's environment, and is made anew.
         "prepared": {
             f.name: getattr(prepared, f.name)
             for f in dataclasses.fields(prepared)
-            if f.name not in ("site", "renderer")
+            if f.name not in ("site", "renderer", "specs")
         },
     }
     out = io.BytesIO()
@@ -146,7 +192,8 @@ def load(
         return None  # the article cache lost some of them: a whole plan is needed
     site = dataclasses.replace(data["site"], articles=SiteArticles(entries, stored))
     renderer = Renderer(site, chosen_theme, data["links"], cache.folder / "jinja")
-    return Prepared(site=site, renderer=renderer, **fields), data["stats"]
+    specs = StoredSpecs(data["specs"])
+    return Prepared(site=site, renderer=renderer, specs=specs, **fields), data["stats"]
 
 
 def _format() -> tuple[object, ...]:

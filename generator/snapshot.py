@@ -46,10 +46,15 @@ class SiteArticles(Mapping[str, Article]):
     `entries` has each one's source hash and the collection keys those became.
     """
 
-    def __init__(self, entries: Mapping[str, Entry], stored: Mapping[str, Article]) -> None:
+    def __init__(
+        self,
+        entries: Mapping[str, Entry],
+        stored: Mapping[str, Article],
+        loaded: Mapping[str, Article] | None = None,  # articles already at hand, by id
+    ) -> None:
         self.entries = entries
         self._stored = stored
-        self._loaded: dict[str, Article] = {}
+        self._loaded: dict[str, Article] = dict(loaded or {})
 
     def __getitem__(self, article_id: str) -> Article:
         article = self._loaded.get(article_id)
@@ -72,27 +77,8 @@ class SiteArticles(Mapping[str, Article]):
 
     def updated(self, fresh: Mapping[str, Article]) -> SiteArticles:
         """These articles with `fresh` (by id, collections resolved) in place of the ones they had."""
-        stored = _Overlay({a.source_hash: a for a in fresh.values()}, self._stored)
-        return SiteArticles({**self.entries, **article_entries(fresh)}, stored)
-
-
-class _Overlay(Mapping[str, Article]):
-    def __init__(self, first: Mapping[str, Article], then: Mapping[str, Article]) -> None:
-        self._first, self._then = first, then
-
-    def __getitem__(self, key: str) -> Article:
-        found = self._first.get(key)
-        return found if found is not None else self._then[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._first or key in self._then
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._first
-        yield from (k for k in self._then if k not in self._first)
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
+        entries = {**self.entries, **article_entries(fresh)}
+        return SiteArticles(entries, self._stored, {**self._loaded, **fresh})
 
 
 class StoredSpecs(Mapping[str, "PageSpec"]):

@@ -131,55 +131,57 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
     index = LiveIndex(
         lambda files: servers[0].patch(files), lambda text: click.echo(f"warning: {text}", err=True)
     )
+    with contextlib.closing(index):  # its temporary files go, however the preview stops
 
-    def rebuild(changed: frozenset[Path]) -> dict[str, bytes | Path]:
-        # Only pages whose key changed are rendered; the others come from the last good build.
-        # When only articles' text changed, only they are read again (pipeline.update).
-        result = plan(
-            root, previous=last["keys"], cache=cache, include_drafts=drafts, include_future=future,
-            base_url=servers[0].url, before=last["prepared"], changed=changed,
-        )  # fmt: skip
-        files = {path: content for path, content in last["files"].items() if path in result.keys}
-        files.update(files_of(result))
-        last.update(files=files, keys=result.keys, prepared=result.prepared)
-        if result.site.config.search:
-            index.request(result.prepared.search_parts, result.index_keys, files)
-        else:
-            servers[0].patch({})
-        return files
+        def rebuild(changed: frozenset[Path]) -> dict[str, bytes | Path]:
+            # Only pages whose key changed are rendered; the others come from the last good build.
+            # When only articles' text changed, only they are read again (pipeline.update).
+            result = plan(
+                root, previous=last["keys"], cache=cache, include_drafts=drafts, include_future=future,
+                base_url=servers[0].url, before=last["prepared"], changed=changed,
+            )  # fmt: skip
+            files = {path: content for path, content in last["files"].items() if path in result.keys}
+            files.update(files_of(result))
+            last.update(files=files, keys=result.keys, prepared=result.prepared)
+            if result.site.config.search:
+                index.request(result.prepared.search_parts, result.index_keys, files)
+            else:
+                servers[0].patch({})
+            return files
 
-    try:
-        servers.append(DevServer(rebuild, host, port))
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            _fail(
-                f"port {port} on {host} is already in use", "pass another one, e.g. --port 8001 (or --port 0)"
+        try:
+            servers.append(DevServer(rebuild, host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                _fail(
+                    f"port {port} on {host} is already in use",
+                    "pass another one, e.g. --port 8001 (or --port 0)",
+                )
+            _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", "check --host and --port")
+        server = servers[0]
+        if host in ("0.0.0.0", "::", ""):  # noqa: S104 - this is the check, not a binding
+            click.echo(
+                "warning: serving on all interfaces: anyone on your network can open the preview", err=True
             )
-        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", "check --host and --port")
-    server = servers[0]
-    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - this is the check, not a binding
-        click.echo(
-            "warning: serving on all interfaces: anyone on your network can open the preview", err=True
-        )
 
-    def report(snapshot: Snapshot, seconds: float, paths: frozenset[Path]) -> None:
-        what = ", ".join(sorted(classify(paths, config))) or "start"
-        if snapshot.errors:
-            for line in snapshot.errors:
-                click.echo(line, err=True)
-            click.echo(f"Build failed ({what}); still serving the last good version.", err=True)
-        else:
-            click.echo(f"Built in {seconds:.2f} s ({what}): {len(snapshot.files)} files")
+        def report(snapshot: Snapshot, seconds: float, paths: frozenset[Path]) -> None:
+            what = ", ".join(sorted(classify(paths, config))) or "start"
+            if snapshot.errors:
+                for line in snapshot.errors:
+                    click.echo(line, err=True)
+                click.echo(f"Build failed ({what}); still serving the last good version.", err=True)
+            else:
+                click.echo(f"Built in {seconds:.2f} s ({what}): {len(snapshot.files)} files")
 
-    theme_folders = [builtin_themes_dir()]
-    # A missing theme shows as a build error; a later fix to config.yaml is still seen.
-    with contextlib.suppress(BuildFailed):
-        theme_folders = [*find_theme(config)[0].folders]
-    folders = watched_folders(config, theme_folders)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
-    click.echo(f"Serving {_show(root)} at {server.url}  (Ctrl-C to stop)")
-    run_server(server, folders, lambda path: not is_ignored(path, config), report)
-    click.echo("Stopped.")
+        theme_folders = [builtin_themes_dir()]
+        # A missing theme shows as a build error; a later fix to config.yaml is still seen.
+        with contextlib.suppress(BuildFailed):
+            theme_folders = [*find_theme(config)[0].folders]
+        folders = watched_folders(config, theme_folders)
+        signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+        click.echo(f"Serving {_show(root)} at {server.url}  (Ctrl-C to stop)")
+        run_server(server, folders, lambda path: not is_ignored(path, config), report)
+        click.echo("Stopped.")
 
 
 @main.command()

@@ -201,8 +201,9 @@ def index_parts(
 class MemoryIndex:
     """The search bundles of `digest serve`, in memory; a rebuild re-indexes the changed parts only."""
 
-    def __init__(self) -> None:
+    def __init__(self, work_dir: Path | None = None) -> None:
         self._parts: dict[str, tuple[str, dict[str, bytes]]] = {}  # name -> (key, files by path)
+        self._work_dir = work_dir  # where Pagefind's temporary folders go (the system's by default)
 
     def update(
         self, found: Parts, index_keys: Mapping[str, str], files: Mapping[str, bytes | Path]
@@ -214,7 +215,7 @@ class MemoryIndex:
             name: paths for name, paths in found.items() if self._parts.get(name, ("",))[0] != wanted[name]
         }
         if todo:
-            with tempfile.TemporaryDirectory(prefix="digest-search-") as folder:
+            with tempfile.TemporaryDirectory(prefix="digest-search-", dir=self._work_dir) as folder:
                 pages = Path(folder, "site")
                 for path in (p for paths in todo.values() for p in paths):
                     item = files[path]
@@ -234,15 +235,26 @@ class MemoryIndex:
 class LiveIndex:
     """A `MemoryIndex` kept up to date on a thread of its own, so that a preview rebuild need not
     wait for Pagefind: `request` and go on; `publish` gets the bundle files when they are ready.
-    Requests that come while one is indexed are merged: only the latest is indexed next."""
+    Requests that come while one is indexed are merged: only the latest is indexed next.
+    `close` waits for the part being indexed and removes every temporary file."""
 
     def __init__(self, publish: Callable[[dict[str, bytes]], None], warn: Callable[[str], None]) -> None:
-        self._index = MemoryIndex()
+        self._folder = Path(tempfile.mkdtemp(prefix="digest-search-"))
+        self._index = MemoryIndex(self._folder)
         self._publish = publish
         self._warn = warn
         self._job: tuple[Parts, Mapping[str, str], Mapping[str, bytes | Path]] | None = None
+        self._closed = False
         self._ready = threading.Condition()
-        threading.Thread(target=self._run, name="search-index", daemon=True).start()
+        self._thread = threading.Thread(target=self._run, name="search-index", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed, self._job = True, None
+            self._ready.notify()
+        self._thread.join(timeout=60)
+        shutil.rmtree(self._folder, ignore_errors=True)
 
     def request(self, found: Parts, index_keys: Mapping[str, str], files: Mapping[str, bytes | Path]) -> None:
         with self._ready:
@@ -252,8 +264,9 @@ class LiveIndex:
     def _run(self) -> None:
         while True:
             with self._ready:
-                self._ready.wait_for(lambda: self._job is not None)
-                assert self._job is not None
+                self._ready.wait_for(lambda: self._job is not None or self._closed)
+                if self._job is None:
+                    return  # closed
                 job, self._job = self._job, None
             try:
                 self._publish(self._index.update(*job))

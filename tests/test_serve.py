@@ -72,13 +72,13 @@ class Served:
         raise AssertionError(f"{path} did not show {text!r} within {seconds} s")
 
 
-def start(root: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+def start(root: Path, *args: str, **env: str) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "generator", "serve", "-s", str(root), "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -230,3 +230,38 @@ def test_the_preview_has_a_search_index_that_follows_edits(served: Served) -> No
     (root / "content/world/c.md").write_text(article_text("Gamma", "2019-01-05"), encoding="utf-8")
     served.wait_for("/pagefind/bundles.json", '{"en":["en/2019-01/"]}', seconds=10)
     assert served.get("/pagefind/en/2020-09/pagefind.js")[0] == 404  # the old part is gone
+
+
+def test_stopping_leaves_no_temporary_files_even_while_indexing(make_site: MakeSite, tmp_path: Path) -> None:
+    from generator.search import find_pagefind
+
+    root = make_site({"content/world/a.md": article_text("Alpha", body="Original text.\n")})
+    temporary, slow, private = tmp_path / "tmp", tmp_path / "slow", tmp_path / "private"
+    temporary.mkdir()
+    private.mkdir()
+    # Pagefind, once `slow` exists, reads the pages, then takes two seconds to write the index:
+    # the preview is stopped in between, and its temporary folder must not come back.
+    wrapper = tmp_path / "pagefind"
+    wrapper.write_text(
+        f"""#!/bin/sh
+if [ -e "{slow}" ] && [ "$1" = --site ]; then
+  copy="$(mktemp -d "{private}/site.XXXXXX")"; cp -r "$2/." "$copy"; shift 2; sleep 2
+  exec "{find_pagefind()}" --site "$copy" "$@"
+fi
+exec "{find_pagefind()}" "$@"
+""",
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    process, url = start(root, TMPDIR=str(temporary), PAGEFIND_BINARY_PATH=str(wrapper))
+    server = Served(process, url)
+    server.wait_for("/pagefind/bundles.json", "en/2020-09/", seconds=10)
+    slow.touch()
+    (root / "content/world/a.md").write_text(article_text("Alpha", body="Edited.\n"), encoding="utf-8")
+    server.wait_for("/world/alpha/", "Edited.", seconds=10)
+    time.sleep(0.5)  # Pagefind has started on the edited part
+    assert list(temporary.iterdir())
+    process.send_signal(signal.SIGINT)
+    assert process.wait(20) == 0
+    time.sleep(3)  # a Pagefind left running would write its index now
+    assert list(temporary.iterdir()) == []

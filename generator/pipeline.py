@@ -152,7 +152,8 @@ def update(
     descriptions), and the feeds, are made again.
 
     None when anything more may have changed (another file, front matter, an error, an article
-    falling due): then `prepare` is needed. This is what makes `digest serve` quick on large sites.
+    falling due): then `prepare` is needed. This is what makes `digest serve`, and a `digest build`
+    from the plan the last build kept (`snapshot`), quick on large sites.
     """
     from . import feeds, render, topics
 

@@ -49,7 +49,7 @@ def make_environment(theme: Theme, bytecode_dir: Path | None = None) -> jinja2.E
     With `bytecode_dir`, compiled templates are kept there (checked against
     their source), which saves compiling them again in every build.
     """
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -64,6 +64,27 @@ def make_environment(theme: Theme, bytecode_dir: Path | None = None) -> jinja2.E
     env.globals["t"] = _translate
     env.globals["cached_include"] = _cached_include(env)
     return env
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's environment, quicker at `view.key` on the plain dicts that views are.
+
+    Jinja looks up `x.key` as an attribute first and, for a dict, only after that
+    fails as an item: raising and catching an exception each time, about a hundred
+    times a page. Here a dict's item comes first, unless `key` names a dict
+    method (`items`, `get`, ...), so that every lookup gives what Jinja's gives.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 def _bytecode_cache(folder: Path) -> jinja2.BytecodeCache | None:

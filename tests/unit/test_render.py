@@ -90,3 +90,33 @@ def test_unknown_theme_lists_the_available_ones(make_site: MakeSite) -> None:
     (error,) = info.value.errors
     assert "theme 'nosuch' not found" in error.message
     assert error.hint and "default" in error.hint
+
+
+@pytest.mark.parametrize(
+    ("template", "values"),
+    [
+        ("{{ d.title }}", {"d": {"title": "T"}}),
+        ("{{ d.items is callable }}", {"d": {"items": "the key"}}),  # a dict's method, as in Jinja
+        ("{{ d.get('a') }}", {"d": {"a": 1, "get": 2}}),
+        ("{{ d.nested.x }}", {"d": {"nested": {"x": "deep"}}}),
+        ("{{ o.real }}", {"o": 3}),
+        ("{{ d.missing is defined }}", {"d": {}}),
+    ],
+)
+def test_attribute_lookup_on_dicts_is_jinjas(template: str, values: dict[str, object]) -> None:
+    import jinja2
+
+    from generator.render import _Environment
+
+    ours = _Environment(undefined=jinja2.StrictUndefined).from_string(template).render(values)
+    theirs = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(template).render(values)
+    assert ours == theirs
+
+
+def test_a_missing_key_is_still_an_error() -> None:
+    import jinja2
+
+    from generator.render import _Environment
+
+    with pytest.raises(jinja2.UndefinedError, match="missing"):
+        _Environment(undefined=jinja2.StrictUndefined).from_string("{{ d.missing }}").render(d={})

@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import generator
@@ -176,10 +175,7 @@ def update(
             return None
     if cache:
         cache.remember(before.fingerprint, parsed, [site.articles[i].source_hash for i in fresh])
-    if isinstance(site.articles, snapshot.SiteArticles):
-        site = dataclasses.replace(site, articles=site.articles.updated(fresh))
-    else:
-        site = dataclasses.replace(site, articles=MappingProxyType({**site.articles, **fresh}))
+    site = dataclasses.replace(site, articles=snapshot.with_changes(site.articles, fresh))
     renderer = render.Renderer(
         site, before.renderer.theme, before.renderer.links, before.renderer.bytecode_dir
     )
@@ -196,10 +192,7 @@ def update(
             if config.search:
                 index_keys[path] = _index_key(spec, before.site_key, before.templates, article_keys)
         keys[path] = render.page_key(spec, article_keys, before.site_key, before.templates)
-    if isinstance(before.specs, snapshot.StoredSpecs):
-        specs: Mapping[str, render.PageSpec] = before.specs.updated(changes)
-    else:
-        specs = {**before.specs, **changes}
+    specs = snapshot.with_changes(before.specs, changes)
     news = feeds.render_feeds(site, fresh)
     keys.update((str(o.path), digest(o.content)) for o in news)
     renewed = {o.path for o in news}
@@ -304,15 +297,16 @@ def build(
     """
     started = time.perf_counter()
     cache = BuildCache(root / CACHE_DIR) if use_cache else None
-    signature, frame, listing = _inputs_signature(root, options) if cache else ("", "", None)
+    inputs = _inputs(root, options) if cache else None
     now = options.get("now") or datetime.now(timezone.utc)
-    if cache and signature:
-        done = cache.load_state(signature, now)
+    if cache and inputs:
+        done = cache.load_state(inputs.signature, now)
         if done is not None and _output_intact(cache, Path(done["output_dir"])):
             os.utime(Path(done["output_dir"]) / writer.MARKER)  # checked against the sources: current
             return BuildSummary(**{**done, "warnings": (), "files": 0, "rendered": 0,
                                    "seconds": time.perf_counter() - started})  # fmt: skip
-    kept = _kept_plan(root, cache, frame, listing, now, options) if cache and listing else None
+    kept = _kept_plan(cache, inputs, now) if cache and inputs else None
+    listing = inputs.listing if inputs else None
     prepared = kept or prepare(root, progress=progress, cache=cache, listing=listing, **options)
     config = prepared.site.config
     output_dir = config.output_dir
@@ -350,29 +344,23 @@ def build(
     )
     if cache:
         cache.save_manifest(output_dir, keys)
-        if frame and listing and not summary.warnings:
-            snapshot.save(cache, frame, listing.stats, prepared)
-        if signature and not summary.warnings:
+        if inputs and not summary.warnings:
+            snapshot.save(cache, inputs.frame, inputs.listing.stats, prepared)
             counts = {k: getattr(summary, k) for k in ("articles", "collections", "pages", "indexed")}
             counts["index_parts"] = (0, summary.index_parts[1])  # as the next build, if nothing changes
-            cache.save_state(signature, prepared.next_change, {**counts, "output_dir": str(output_dir)})
+            cache.save_state(
+                inputs.signature, prepared.next_change, {**counts, "output_dir": str(output_dir)}
+            )
     return summary
 
 
-def _kept_plan(
-    root: Path,
-    cache: BuildCache,
-    frame: str,
-    listing: content.Listing,
-    now: datetime,
-    options: Mapping[str, Any],
-) -> Prepared | None:
+def _kept_plan(cache: BuildCache, inputs: _Inputs, now: datetime) -> Prepared | None:
     """The last build's plan, brought up to date if only some articles' text changed since; else None."""
-    chosen_theme, warnings = theme.find_theme(_config(root, options))
-    found = None if warnings else snapshot.load(cache, frame, chosen_theme)
+    found = None if inputs.theme_warned else snapshot.load(cache, inputs.frame, inputs.theme)
     if found is None:
         return None
     before, stats = found
+    listing = inputs.listing
     changed = frozenset(Path(p) for p in listing.paths if listing.stats.get(p) != stats.get(p))
     if not changed:
         return before if not before.next_change or now < before.next_change else None
@@ -443,26 +431,31 @@ def _output_intact(cache: BuildCache, output_dir: Path) -> bool:
     return bool(manifest) and all(os.path.isfile(os.path.join(out, path)) for path in manifest)
 
 
-def _config(root: Path, options: Mapping[str, Any]) -> Config:
-    """The config as a build with these options sees it, for a first look before its stages."""
-    overrides = {k: v for k, v in options.items() if k in ("output_dir", "base_url", "theme")}
-    return load_config(root, **overrides)
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """What a build reads, as a first look before its stages finds it (see `_inputs`)."""
+
+    signature: str  # a hash of all of it
+    frame: str  # a hash of all but the article files' times and sizes
+    listing: content.Listing  # the article files, so that the build need not look again
+    theme: theme.Theme
+    theme_warned: bool  # finding the theme gave warnings (which a kept plan would not repeat)
 
 
-def _inputs_signature(root: Path, options: Mapping[str, Any]) -> tuple[str, str, content.Listing | None]:
-    """Hashes of everything a build reads, by file names, times and sizes ('' if they cannot be
-    made): all of it, and its frame (all but the article files' times and sizes); and the listing
-    of the articles found on the way, so that the build need not look again.
+def _inputs(root: Path, options: Mapping[str, Any]) -> _Inputs | None:
+    """Hashes of everything a build reads, by file names, times and sizes; None if the config or
+    theme cannot be read (the build's own stages then report why).
 
     Equal signatures mean that nothing changed since the last build, which
     then need not even load its cache: the answer is in a few thousand stats.
     An equal frame means that the last build's plan can be brought up to date.
     """
+    overrides = {k: v for k, v in options.items() if k in ("output_dir", "base_url", "theme")}
     try:
-        config = _config(root, options)
-        chosen_theme, _ = theme.find_theme(config)
+        config = load_config(root, **overrides)
+        chosen_theme, warnings = theme.find_theme(config)
     except BuildFailed:
-        return "", "", None
+        return None
     listing = content.list_articles(config.content_dir)
     files: list[str] = [config.source.read_text(encoding="utf-8") if config.source else "", *listing.paths]
     folders = [*chosen_theme.folders, *([chosen_theme.overrides] if chosen_theme.overrides else [])]
@@ -475,7 +468,7 @@ def _inputs_signature(root: Path, options: Mapping[str, Any]) -> tuple[str, str,
     settings = {k: v for k, v in options.items() if k not in ("now", "progress")}
     frame = digest(generator.__version__, repr(config), repr(sorted(settings.items())), *files)
     signature = digest(frame, *(f"{path}|{listing.stats.get(path)}" for path in listing.paths))
-    return signature, frame, listing
+    return _Inputs(signature, frame, listing, chosen_theme, bool(warnings))
 
 
 def check(root: Path, **options: Any) -> BuildSummary:

@@ -466,9 +466,6 @@ def _pagination(spec: PageSpec) -> dict[str, Any]:
     }
 
 
-RENDER_CHUNK = 64
-
-
 def render_pages(
     renderer: Renderer, specs: Sequence[PageSpec], progress: Progress = no_progress
 ) -> Iterator[OutputFile]:

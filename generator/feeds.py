@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 import generator
 
 from .model import Article, OutputFile, Site
-from .urls import SEARCH_URL, feed_url
+from .urls import SEARCH_URL, absolute, feed_url
 
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as sitemaps.org allows
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -57,16 +57,16 @@ def _feed(
     if subtitle:
         lines.append(f"<subtitle>{escape(subtitle)}</subtitle>")
     lines += [
-        f'<link href={quoteattr(base + path)} rel="self" type="application/atom+xml"/>',
-        f'<link href={quoteattr(base + page_url)} rel="alternate" type="text/html"/>',
-        f"<id>{escape(base + page_url)}</id>",
+        f'<link href={quoteattr(absolute(base, path))} rel="self" type="application/atom+xml"/>',
+        f'<link href={quoteattr(absolute(base, page_url))} rel="alternate" type="text/html"/>',
+        f"<id>{escape(absolute(base, page_url))}</id>",
         f"<updated>{_stamp(updated)}</updated>",
         f"<author><name>{escape(config.author or config.title)}</name></author>",
         f'<generator version="{generator.__version__}">newsdigest</generator>',
     ]
     titles = {c.key: c.title for c in site.collections}
     for article in articles:
-        lines.append(_entry(article, base + site.urls[article.id], titles))
+        lines.append(_entry(article, absolute(base, site.urls[article.id]), titles))
     lines.append("</feed>\n")
     return OutputFile(PurePosixPath(path), "\n".join(lines).encode("utf-8"))
 
@@ -132,7 +132,7 @@ def render_sitemap(site: Site, pages: Iterable[str]) -> tuple[OutputFile, ...]:
     for path in pages:
         if not path.endswith("index.html") or path == SEARCH_URL + "index.html":
             continue
-        url = base + path[: -len("index.html")]
+        url = absolute(base, path[: -len("index.html")])
         modified = lastmod.get(path)
         stamp = f"<lastmod>{_stamp(modified)}</lastmod>" if modified else ""
         entries.append(f"<url><loc>{escape(url)}</loc>{stamp}</url>")
@@ -140,7 +140,7 @@ def render_sitemap(site: Site, pages: Iterable[str]) -> tuple[OutputFile, ...]:
     if len(chunks) == 1:
         return (OutputFile(PurePosixPath("sitemap.xml"), _urlset(chunks[0])),)
     outputs = [OutputFile(PurePosixPath(f"sitemap-{n}.xml"), _urlset(c)) for n, c in enumerate(chunks, 1)]
-    index = "".join(f"<sitemap><loc>{escape(base + str(o.path))}</loc></sitemap>\n" for o in outputs)
+    index = "".join(f"<sitemap><loc>{escape(absolute(base, str(o.path)))}</loc></sitemap>\n" for o in outputs)
     outputs.append(
         OutputFile(
             PurePosixPath("sitemap.xml"),
@@ -165,5 +165,5 @@ def _urlset(entries: list[str]) -> bytes:
 
 def render_robots(site: Site) -> OutputFile:
     """`robots.txt` allowing everything and naming the sitemap."""
-    text = f"User-agent: *\nAllow: /\n\nSitemap: {site.config.base_url}sitemap.xml\n"
+    text = f"User-agent: *\nAllow: /\n\nSitemap: {absolute(site.config.base_url, 'sitemap.xml')}\n"
     return OutputFile(PurePosixPath("robots.txt"), text.encode("utf-8"))

@@ -7,7 +7,7 @@ browser, and a check should not depend on the network.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from posixpath import dirname, normpath
@@ -106,7 +106,3 @@ def _target(path: str, files: Mapping[str, object], is_folder: bool = False) -> 
     if path not in files and f"{path}/index.html" in files:
         return f"{path}/index.html"
     return path
-
-
-def describe(broken: Iterable[BrokenLink]) -> list[str]:
-    return [f"/{b.page}: link '{b.link}': {b.reason}" for b in broken]

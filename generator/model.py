@@ -16,10 +16,10 @@ from typing import Any
 from .errors import SiteError, SourceLocation
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
+CACHE_DIR = ".digest-cache"  # below the site folder: what builds keep for the next one
 
 # Told (stage name, items done, items in all) as long stages go; for progress bars.
 Progress = Callable[[str, int, int], None]
-PROGRESS_EVERY = 100
 
 
 def no_progress(stage: str, done: int, total: int) -> None:
@@ -59,6 +59,10 @@ class Config:
     source: Path | None = None
     # Deploy targets by name; not part of what pages depend on.
     deploy: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / CACHE_DIR
 
     @property
     def base_path(self) -> str:
@@ -152,10 +156,6 @@ class Site:
     collections: tuple[Collection, ...]
     tags: tuple[Tag, ...]
     urls: Mapping[str, str]
-
-    def articles_in(self, ids: tuple[str, ...]) -> list[Article]:
-        """The articles for `ids`, in the same order."""
-        return [self.articles[i] for i in ids]
 
     def collection(self, key: str) -> Collection | None:
         """The collection with this key, if any."""

@@ -22,10 +22,21 @@ from typing import TYPE_CHECKING, Any
 import generator
 
 from . import content, snapshot, theme, writer
-from .cache import CACHE_DIR, BuildCache, digest, parse_fingerprint
+from .cache import BuildCache, parse_fingerprint
 from .config import load_config
 from .errors import BuildFailed, LinkError, OutputConflictError, SiteError
-from .model import Article, BuildResult, Config, OutputFile, Progress, Site, StaticFile, no_progress
+from .hashing import stable_hash
+from .model import (
+    CACHE_DIR,
+    Article,
+    BuildResult,
+    Config,
+    OutputFile,
+    Progress,
+    Site,
+    StaticFile,
+    no_progress,
+)
 from .urls import output_file_for
 
 if TYPE_CHECKING:
@@ -122,7 +133,7 @@ def prepare(
     small = (*feeds.render_feeds(site), *feeds.render_sitemap(site, keys), feeds.render_robots(site))
     static = theme.static_files(chosen_theme)
     _check_conflicts(pages, small, static)
-    keys.update((str(o.path), digest(o.content)) for o in small)
+    keys.update((str(o.path), stable_hash(o.content)) for o in small)
     keys.update((str(s.path), _static_key(s)) for s in static)
     next_change = None if include_future or not upcoming else min(upcoming)
     index_keys = {
@@ -194,7 +205,7 @@ def update(
         keys[path] = render.page_key(spec, article_keys, before.site_key, before.templates)
     specs = snapshot.with_changes(before.specs, changes)
     news = feeds.render_feeds(site, fresh)
-    keys.update((str(o.path), digest(o.content)) for o in news)
+    keys.update((str(o.path), stable_hash(o.content)) for o in news)
     renewed = {o.path for o in news}
     small = (*news, *(o for o in before.small if o.path not in renewed))
     return dataclasses.replace(
@@ -212,19 +223,19 @@ def _shown(article: Article) -> Article:
 def _index_key(
     spec: render.PageSpec, site_key: str, templates: Mapping[str, str], article_keys: Mapping[str, str]
 ) -> str:
-    return digest(site_key, templates.get(spec.template, ""), article_keys[spec.article], spec.lang)
+    return stable_hash(site_key, templates.get(spec.template, ""), article_keys[spec.article], spec.lang)
 
 
 def _site_key(config: Config, chosen_theme: theme.Theme, site: Site) -> str:
     """Everything every page depends on: the generator, the config, the theme's texts, the navigation."""
     navigation = [(c.key, c.title, bool(c.article_ids)) for c in site.collections]
     texts = repr(sorted((lang, sorted(table.items())) for lang, table in chosen_theme.translations.items()))
-    return digest(generator.__version__, repr(config), texts, repr(navigation))
+    return stable_hash(generator.__version__, repr(config), texts, repr(navigation))
 
 
 def _static_key(item: StaticFile) -> str:
     try:
-        return digest(item.source.read_bytes())
+        return stable_hash(item.source.read_bytes())
     except OSError:
         return ""
 
@@ -407,7 +418,7 @@ def _index_search(
                 keys.update(made[name]["files"])
                 transaction.move(f for f in files if changed(str(f.path)))
     listing = search.bundles_file(sorted(made))
-    keys[str(listing.path)] = digest(listing.content)
+    keys[str(listing.path)] = stable_hash(listing.content)
     transaction.write([listing] if changed(str(listing.path)) else [])
     if cache:
         cache.save_search(made)
@@ -466,8 +477,8 @@ def _inputs(root: Path, options: Mapping[str, Any]) -> _Inputs | None:
                     st = os.stat(path)
                     files.append(f"{path}|{st.st_mtime_ns}|{st.st_size}")
     settings = {k: v for k, v in options.items() if k not in ("now", "progress")}
-    frame = digest(generator.__version__, repr(config), repr(sorted(settings.items())), *files)
-    signature = digest(frame, *(f"{path}|{listing.stats.get(path)}" for path in listing.paths))
+    frame = stable_hash(generator.__version__, repr(config), repr(sorted(settings.items())), *files)
+    signature = stable_hash(frame, *(f"{path}|{listing.stats.get(path)}" for path in listing.paths))
     return _Inputs(signature, frame, listing, chosen_theme, bool(warnings))
 
 

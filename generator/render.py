@@ -25,13 +25,14 @@ from babel.dates import format_date
 from markupsafe import Markup
 
 from . import parallel, views
-from .cache import digest
 from .errors import BuildFailed, SiteError, SourceLocation, TemplateError
+from .hashing import stable_hash
 from .model import Article, Config, OutputFile, Progress, Site, no_progress
 from .theme import FALLBACK_LANGUAGE, Theme
 from .topics import collection_neighbours, related_articles
 from .urls import (
     SEARCH_URL,
+    absolute,
     archive_url,
     collection_url,
     output_file_for,
@@ -178,7 +179,7 @@ class PageSpec:
     number: int = 1  # pagination
     count: int = 1
     first_url: str = ""
-    digest: str = ""  # a hash of anything else the page shows (tag counts, archive counts)
+    counts: str = ""  # a hash of the counts a list page shows (tags, months, a list's length)
     neighbours: tuple[str | None, str | None] = (None, None)  # URLs of the newer and older month
     origin: SourceLocation | None = None
     lang: str = ""
@@ -236,7 +237,7 @@ def page_specs(site: Site, links: Links) -> list[PageSpec]:
             "tags/",
             "tags.html",
             "tags",
-            digest=digest(repr([(t.slug, t.name, len(t.article_ids)) for t in site.tags])),
+            counts=stable_hash(repr([(t.slug, t.name, len(t.article_ids)) for t in site.tags])),
         )
     )
     for tag in site.tags:
@@ -247,7 +248,7 @@ def page_specs(site: Site, links: Links) -> list[PageSpec]:
             archive_url(),
             "archive.html",
             "archive",
-            digest=digest(repr([(m, len(ids)) for m, ids in months])),
+            counts=stable_hash(repr([(m, len(ids)) for m, ids in months])),
         )
     )
     urls = [archive_url(year, month) for (year, month), _ in months]
@@ -289,7 +290,7 @@ def _list_specs(
             number=n,
             count=len(chunks),
             first_url=first_url,
-            digest=str(len(ids)),
+            counts=str(len(ids)),
         )
         for n, chunk in enumerate(chunks, 1)
     ]
@@ -319,10 +320,10 @@ def page_key(
         spec.group,
         spec.number,
         spec.count,
-        spec.digest,
+        spec.counts,
         spec.neighbours,
     )
-    return digest(site_key, templates.get(spec.template, ""), repr(fields), spec.lang, "".join(shown))
+    return stable_hash(site_key, templates.get(spec.template, ""), repr(fields), spec.lang, "".join(shown))
 
 
 def template_keys(env: jinja2.Environment) -> dict[str, str]:
@@ -348,7 +349,7 @@ def template_keys(env: jinja2.Environment) -> dict[str, str]:
                 break
             todo += [r for r in refs if r not in closure]
             closure |= refs
-        keys[name] = digest(*(f"{n}\0{sources.get(n, '')}" for n in sorted(closure)))
+        keys[name] = stable_hash(*(f"{n}\0{sources.get(n, '')}" for n in sorted(closure)))
     return keys
 
 
@@ -371,7 +372,7 @@ def _references(env: jinja2.Environment, source: str) -> frozenset[str] | None:
 def article_keys(site: Site, articles: Mapping[str, Article] | None = None) -> dict[str, str]:
     """For each article (of the site, or of `articles`), a hash of everything of it a page can show."""
     chosen = site.articles if articles is None else articles
-    return {i: digest(a.source_hash, site.urls[i], *a.collections) for i, a in chosen.items()}
+    return {i: stable_hash(a.source_hash, site.urls[i], *a.collections) for i, a in chosen.items()}
 
 
 class Renderer:
@@ -544,7 +545,7 @@ def render_page(
     candidates = (lang, config.language, FALLBACK_LANGUAGE)
     ui_lang = next((code for code in candidates if theme.texts(code) is not None), FALLBACK_LANGUAGE)
     texts = theme.texts(ui_lang) or {}
-    canonical = config.base_url + spec.url
+    canonical = absolute(config.base_url, spec.url)
     pagination = context.get("pagination")
     page_view: views.PageView = {
         "url": spec.url,

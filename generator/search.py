@@ -32,8 +32,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .cache import digest
 from .errors import SiteError, SiteWarning, SourceLocation
+from .hashing import stable_hash
 from .model import OutputFile, Site, StaticFile
 from .urls import output_file_for
 
@@ -103,7 +103,7 @@ def part_keys(parts: Mapping[str, Sequence[str]], index_keys: Mapping[str, str])
     stat = executable.stat()
     tool = f"{executable}|{stat.st_size}|{stat.st_mtime_ns}"
     return {
-        name: digest(tool, name, *(f"{p}|{index_keys.get(p, '')}" for p in paths))
+        name: stable_hash(tool, name, *(f"{p}|{index_keys.get(p, '')}" for p in paths))
         for name, paths in parts.items()
     }
 

@@ -7,13 +7,10 @@ with relative URLs, so the site works at a domain root and under a subpath.
 
 from __future__ import annotations
 
-import re
 from functools import cache, lru_cache
 from pathlib import PurePosixPath
 
 from slugify import slugify as _slugify
-
-_SAFE_SEGMENT = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 @lru_cache(maxsize=65536)

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from .model import Article, Collection, Config, Site, Tag
 from .search import BUNDLE_DIR
-from .urls import SEARCH_URL, archive_url, collection_url, feed_url, slugify, tag_url
+from .urls import SEARCH_URL, absolute, archive_url, collection_url, feed_url, slugify, tag_url
 
 WORDS_PER_MINUTE = 220
 
@@ -147,7 +147,7 @@ def with_body(view: ArticleView, article: Article) -> ArticleView:
 
 def absolute_url(base_url: str, link: str) -> str:
     """`link` as an absolute URL: kept if it has a scheme, else taken from the site root."""
-    return link if "://" in link else base_url + link.lstrip("/")
+    return link if "://" in link else absolute(base_url, link.lstrip("/"))
 
 
 def news_article_data(article: ArticleView, site: SiteView, canonical: str) -> dict[str, Any]:

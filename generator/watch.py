@@ -13,12 +13,10 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from .model import Config
+from .model import CACHE_DIR, Config
 
 # Folders whose changes never affect the site.
-IGNORED_DIRS = frozenset(
-    {".git", ".hg", ".svn", "__pycache__", ".digest-cache", "node_modules", ".mypy_cache"}
-)
+IGNORED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", CACHE_DIR, "node_modules", ".mypy_cache"})
 # Files editors write next to the one being saved.
 _TEMP_SUFFIXES = (".swp", ".swx", ".swo", ".tmp", "~", ".part", ".crdownload")
 

@@ -1,0 +1,18 @@
+"""Stable hashes of text and bytes, for the keys of cached work and the ids of parsed files.
+
+A neutral helper: the content stage (source hashes), the keys layer and the
+search stage use it, and none of them needs the others for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def stable_hash(*parts: str | bytes) -> str:
+    """A short hash of the parts that is the same in every process and every run."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()

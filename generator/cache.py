@@ -1,4 +1,7 @@
-"""The build cache in `.digest-cache/`: parsed articles and the keys of the pages last written.
+"""The build cache in `.digest-cache/`: parsed articles, and the keys of the files last written.
+
+`read_through` wraps the content stage: a file whose time stamp and size (or
+failing that, text) are as the last build saw them is not parsed again.
 
 A parsed article is reused while its file's text and everything else that
 shapes its HTML (the generator's version, the Markdown settings, the time
@@ -13,23 +16,27 @@ import dataclasses
 import json
 import os
 import pickle
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import generator
 
+from . import content
+from .errors import SiteError
 from .hashing import stable_hash
-from .model import Article, Config
+from .model import Article, Config, Progress, no_progress
 
 _SHARDS = "0123456789abcdef"
-_INDEX = "files.json"
+_FILE_STATS = "files.json"
 _STATE = "state.json"
 _MANIFEST = "manifest.json"
 _SEARCH = "search.json"
 # Of the article shards (2: articles pickled one by one), and the fields an article has.
 _FORMAT = (2, *(f.name for f in dataclasses.fields(Article)))
+FileStat = tuple[int, int]  # (modification time in ns, size): a file unchanged since it was read
+KnownFile = tuple[int, int, str]  # the `FileStat` of an article file and its source hash
 DAMAGED = (pickle.PickleError, EOFError, AttributeError, TypeError, ValueError, IndexError, ImportError)
 
 
@@ -38,6 +45,74 @@ def parse_fingerprint(config: Config) -> str:
     from .markup import MARKDOWN_SETTINGS
 
     return stable_hash(generator.__version__, MARKDOWN_SETTINGS, config.timezone)
+
+
+def stat_files(paths: Iterable[str]) -> dict[str, FileStat]:
+    """The `FileStat` of each file; one that cannot be read is left out (reading it reports why)."""
+    stats: dict[str, FileStat] = {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        stats[path] = (st.st_mtime_ns, st.st_size)
+    return stats
+
+
+def read_through(
+    cache: BuildCache,
+    config: Config,
+    paths: Sequence[str],
+    stats: Mapping[str, FileStat],
+    progress: Progress = no_progress,
+) -> tuple[tuple[Article, ...], list[SiteError]]:
+    """`content.read_articles` for the article files `paths` (with their `stats`), through the cache.
+
+    A file whose time stamp and size are what the last build saw is not read; one
+    whose text is (a checkout, `cp -p`) is not parsed. The articles are kept
+    for the next build.
+    """
+    fingerprint = parse_fingerprint(config)
+    stored = cache.load_articles(fingerprint)
+    known = cache.load_file_stats()
+    found: list[Article] = []
+    seen: dict[str, KnownFile] = {}
+    unsure: list[str] = []
+    for path in paths:
+        last, stat = known.get(path), stats.get(path)
+        hit = stored.get(last[2]) if last and stat and last[:2] == stat else None
+        if hit is not None and last is not None:
+            found.append(hit)
+            seen[path] = last
+        else:
+            unsure.append(path)
+    to_parse = []
+    for path in unsure:
+        hit, source_hash = _stored_text(stored, path) if stored else (None, "")
+        if hit is not None and path in stats:
+            found.append(hit)
+            seen[path] = (*stats[path], source_hash)
+        else:
+            to_parse.append(path)
+    parsed, errors = content.read_articles(to_parse, config, progress)
+    for article in parsed:
+        stat = stats.get(str(article.source_location.path))
+        if stat:
+            seen[str(article.source_location.path)] = (*stat, article.source_hash)
+    articles = content.sort_newest_first([*found, *parsed])
+    cache.save_articles(fingerprint, articles, stored)
+    if seen != known:
+        cache.save_file_stats(seen)
+    return articles, errors
+
+
+def _stored_text(stored: Mapping[str, Article], path: str) -> tuple[Article | None, str]:
+    """The stored article parsed from the very text the file at `path` holds, and its source hash."""
+    try:
+        source_hash = content.source_hash(Path(path), Path(path).read_bytes())
+    except OSError:
+        return None, ""
+    return stored.get(source_hash), source_hash
 
 
 class StoredArticles(Mapping[str, Article]):
@@ -123,7 +198,7 @@ class BuildCache:
                 self._write_shard(fingerprint, shard, {h: _blob(h, before, a) for h, a in found.items()})
 
     def remember(self, fingerprint: str, articles: Iterable[Article], replaced: Iterable[str] = ()) -> None:
-        """Add articles parsed outside a whole build (`pipeline.update`) to the articles cached
+        """Add articles parsed outside a whole build (`incremental.refresh`) to the articles cached
         under `fingerprint`, in place of those whose source hashes are `replaced`."""
         stored = self.load_articles(fingerprint)
         added: dict[str, dict[str, bytes]] = {}
@@ -140,10 +215,10 @@ class BuildCache:
         data = {"fingerprint": (_FORMAT, fingerprint), "articles": dict(blobs)}
         self.write(f"articles-{shard}.pickle", pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
 
-    def load_index(self) -> dict[str, tuple[int, int, str]]:
+    def load_file_stats(self) -> dict[str, KnownFile]:
         """What the last build knew of each article file: (mtime, size, source hash) by path."""
         try:
-            stored = json.loads((self.folder / _INDEX).read_text(encoding="utf-8"))
+            stored = json.loads((self.folder / _FILE_STATS).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
         if not isinstance(stored, dict):
@@ -154,8 +229,8 @@ class BuildCache:
             if isinstance(v, list) and len(v) == 3
         }
 
-    def save_index(self, index: Mapping[str, tuple[int, int, str]]) -> None:
-        self.write(_INDEX, json.dumps(index, separators=(",", ":")).encode("utf-8"))
+    def save_file_stats(self, known: Mapping[str, KnownFile]) -> None:
+        self.write(_FILE_STATS, json.dumps(known, separators=(",", ":")).encode("utf-8"))
 
     def load_state(self, signature: str, now: datetime) -> dict[str, Any] | None:
         """The last build's summary if it read exactly these inputs and nothing has fallen due since."""
@@ -223,13 +298,13 @@ class BuildCache:
 
 class MemoryCache(BuildCache):
     """A `BuildCache` for a long-running process such as `digest serve`: it reads the disk once,
-    then keeps the latest articles and file index in memory (still writing them for later builds)."""
+    then keeps the latest articles and file stats in memory (still writing them for later builds)."""
 
     def __init__(self, folder: Path) -> None:
         super().__init__(folder)
         self._articles: dict[str, Article] | None = None
         self._fingerprint = ""
-        self._index: dict[str, tuple[int, int, str]] | None = None
+        self._known: dict[str, KnownFile] | None = None
 
     def load_articles(self, fingerprint: str) -> dict[str, Article]:
         if self._articles is None or self._fingerprint != fingerprint:
@@ -244,17 +319,17 @@ class MemoryCache(BuildCache):
         self._articles, self._fingerprint = kept, fingerprint
 
     def remember(self, fingerprint: str, articles: Iterable[Article], replaced: Iterable[str] = ()) -> None:
-        """Keep articles parsed outside a whole build (`pipeline.update`) for the next one, in memory."""
+        """Keep articles parsed outside a whole build (`incremental.refresh`) for the next one, in memory."""
         if self._articles is not None and self._fingerprint == fingerprint:
             for source_hash in replaced:
                 self._articles.pop(source_hash, None)
             self._articles.update((a.source_hash, a) for a in articles)
 
-    def load_index(self) -> dict[str, tuple[int, int, str]]:
-        if self._index is None:
-            self._index = super().load_index()
-        return dict(self._index)
+    def load_file_stats(self) -> dict[str, KnownFile]:
+        if self._known is None:
+            self._known = super().load_file_stats()
+        return dict(self._known)
 
-    def save_index(self, index: Mapping[str, tuple[int, int, str]]) -> None:
-        super().save_index(index)
-        self._index = dict(index)
+    def save_file_stats(self, known: Mapping[str, KnownFile]) -> None:
+        super().save_file_stats(known)
+        self._known = dict(known)

@@ -6,7 +6,6 @@ hint line, and exit status 1. A user's mistake never shows a traceback.
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import sys
 from pathlib import Path
@@ -110,78 +109,31 @@ def check(source: Path, drafts: bool, future: bool) -> None:
 @click.option("--future", is_flag=True, help="Include articles dated in the future.")
 def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> None:
     """Preview the site, rebuilding and reloading open pages on every change."""
-    import errno
-
-    from .cache import MemoryCache
-    from .config import load_config
-    from .errors import BuildFailed
-    from .pipeline import files_of, plan
-    from .search import LiveIndex
-    from .server import DevServer, Snapshot
-    from .server import serve as run_server
-    from .theme import builtin_themes_dir, find_theme
-    from .watch import classify, is_ignored, watched_folders
+    from .session import Preview
 
     root = source.absolute()
-    config = _run(load_config, root, after="")
-    servers: list[DevServer] = []
-    cache = MemoryCache(config.cache_dir)
-    last: dict[str, Any] = {"files": {}, "keys": {}, "prepared": None}
-    # The search index is made after each rebuild, on a thread of its own, and swapped in when ready.
-    index = LiveIndex(
-        lambda files: servers[0].patch(files), lambda text: click.echo(f"warning: {text}", err=True)
-    )
-    with contextlib.closing(index):  # its temporary files go, however the preview stops
+    options = {"include_drafts": drafts, "include_future": future}
+    preview = _run(Preview, root, host, port, options, _warn, after="")
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - this is the check, not a binding
+        _warn("serving on all interfaces: anyone on your network can open the preview")
 
-        def rebuild(changed: frozenset[Path]) -> dict[str, bytes | Path]:
-            # Only pages whose key changed are rendered; the others come from the last good build.
-            # When only articles' text changed, only they are read again (pipeline.update).
-            result = plan(
-                root, previous=last["keys"], cache=cache, include_drafts=drafts, include_future=future,
-                base_url=servers[0].url, before=last["prepared"], changed=changed,
-            )  # fmt: skip
-            files = {path: content for path, content in last["files"].items() if path in result.keys}
-            files.update(files_of(result))
-            last.update(files=files, keys=result.keys, prepared=result.prepared)
-            if result.site.config.search:
-                index.request(result.prepared.search_parts, result.index_keys, files)
-            else:
-                servers[0].patch({})
-            return files
+    def report(snapshot: Any, seconds: float, paths: frozenset[Path]) -> None:
+        what = ", ".join(sorted(preview.describe(paths))) or "start"
+        if snapshot.errors:
+            for line in snapshot.errors:
+                click.echo(line, err=True)
+            click.echo(f"Build failed ({what}); still serving the last good version.", err=True)
+        else:
+            click.echo(f"Built in {seconds:.2f} s ({what}): {len(snapshot.files)} files")
 
-        try:
-            servers.append(DevServer(rebuild, host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                _fail(
-                    f"port {port} on {host} is already in use",
-                    "pass another one, e.g. --port 8001 (or --port 0)",
-                )
-            _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", "check --host and --port")
-        server = servers[0]
-        if host in ("0.0.0.0", "::", ""):  # noqa: S104 - this is the check, not a binding
-            click.echo(
-                "warning: serving on all interfaces: anyone on your network can open the preview", err=True
-            )
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+    click.echo(f"Serving {_show(root)} at {preview.url}  (Ctrl-C to stop)")
+    preview.run(report)
+    click.echo("Stopped.")
 
-        def report(snapshot: Snapshot, seconds: float, paths: frozenset[Path]) -> None:
-            what = ", ".join(sorted(classify(paths, config))) or "start"
-            if snapshot.errors:
-                for line in snapshot.errors:
-                    click.echo(line, err=True)
-                click.echo(f"Build failed ({what}); still serving the last good version.", err=True)
-            else:
-                click.echo(f"Built in {seconds:.2f} s ({what}): {len(snapshot.files)} files")
 
-        theme_folders = [builtin_themes_dir()]
-        # A missing theme shows as a build error; a later fix to config.yaml is still seen.
-        with contextlib.suppress(BuildFailed):
-            theme_folders = [*find_theme(config)[0].folders]
-        folders = watched_folders(config, theme_folders)
-        signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
-        click.echo(f"Serving {_show(root)} at {server.url}  (Ctrl-C to stop)")
-        run_server(server, folders, lambda path: not is_ignored(path, config), report)
-        click.echo("Stopped.")
+def _warn(text: str) -> None:
+    click.echo(f"warning: {text}", err=True)
 
 
 @main.command()

@@ -1,7 +1,8 @@
 """Content stage: find every article under `content/`, split and check its front matter.
 
-`read_articles(config)` returns the articles sorted newest first and raises
-`BuildFailed` listing every broken file at once. `parse_article` is pure: it
+`read_articles(paths, config)` gives the articles newest first and an error
+for every broken file, all at once. It reads only what it is given (the
+build cache wraps it, see `cache.read_through`). `parse_article` is pure: it
 takes a file's text and gives an `Article`, so it can run in any process.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -48,9 +49,9 @@ class RawArticle:
     source_hash: str = ""  # changes whenever the text or the place of the file does
 
 
-def discover(content_dir: Path) -> list[Path]:
-    """Every `*.md` below `content_dir`, sorted, skipping hidden files and folders."""
-    return [Path(p) for p in walk_files(content_dir, ".md")]
+def find_articles(content_dir: Path) -> list[str]:
+    """Every `*.md` below `content_dir` (as text, sorted), skipping hidden files and folders."""
+    return walk_files(content_dir, ".md")
 
 
 def walk_files(folder: Path, suffix: str = "") -> list[str]:
@@ -67,77 +68,28 @@ def walk_files(folder: Path, suffix: str = "") -> list[str]:
     return found
 
 
-FileStat = tuple[int, int]  # (modification time in ns, size): a file unchanged since it was read
-
-
-def stat_files(paths: Iterable[str]) -> dict[str, FileStat]:
-    """The `FileStat` of each file; one that cannot be read is left out (reading it reports why)."""
-    stats: dict[str, FileStat] = {}
-    for path in paths:
-        try:
-            st = os.stat(path)
-        except OSError:
-            continue
-        stats[path] = (st.st_mtime_ns, st.st_size)
-    return stats
-
-
-@dataclass(frozen=True, slots=True)
-class Listing:
-    """The article files below a content folder (as text, sorted) and the `FileStat` of each that
-    could be stat'ed: what tells a build which files changed, at a few microseconds a file."""
-
-    folder: Path
-    paths: list[str]
-    stats: dict[str, FileStat]
-
-
-def list_articles(content_dir: Path) -> Listing:
-    paths = walk_files(content_dir, ".md")
-    return Listing(content_dir, paths, stat_files(paths))
+def read_content(
+    config: Config, progress: Progress = no_progress
+) -> tuple[tuple[Article, ...], list[SiteError]]:
+    """Find, read and parse every article below the config's content folder (see `read_articles`)."""
+    return read_articles(find_articles(config.content_dir), config, progress)
 
 
 def read_articles(
-    config: Config,
-    progress: Progress = no_progress,
-    cached: Mapping[str, Article] | None = None,
-    known: Mapping[str, tuple[int, int, str]] | None = None,
-    listing: Listing | None = None,
-) -> tuple[tuple[Article, ...], list[SiteError], dict[str, tuple[int, int, str]]]:
-    """Read and parse every article below the config's content folder.
+    paths: Sequence[str], config: Config, progress: Progress = no_progress
+) -> tuple[tuple[Article, ...], list[SiteError]]:
+    """Read and parse the article files `paths` (on all cores for many).
 
-    Returns the good articles newest first, an error for each broken file (so
-    that later stages can still report their own problems in the same run),
-    and what is known of each file: (mtime, size, source hash). An article in
-    `cached` (by source hash) is taken as it is instead of parsed again; a file
-    whose mtime and size are as `known` says is not even read. `listing` saves
-    looking at the folder again when the caller did already.
+    Returns the good articles newest first, and an error for each broken file
+    (so that later stages can still report their own problems in the same run).
     """
-    listing = listing or list_articles(config.content_dir)
-    paths, stats = listing.paths, listing.stats
-    cached = cached or {}
-    known = known or {}
-    articles: list[Article] = []
-    index: dict[str, tuple[int, int, str]] = {}
-    to_read: list[Path] = []
-    for path in paths:
-        seen = known.get(path)
-        stat = stats.get(path)
-        hit = cached.get(seen[2]) if seen and stat and seen[:2] == stat else None
-        if hit is not None and seen is not None:
-            articles.append(hit)
-            index[path] = seen
-        else:
-            to_read.append(Path(path))
-    parsed, errors, hits = parse_files(to_read, config, frozenset(cached), progress)
-    for path_text, source_hash in hits:
-        articles.append(cached[source_hash])
-        index[path_text] = (*stats[path_text], source_hash)
-    for article in parsed:
-        stat = stats.get(str(article.source_location.path))
-        if stat:
-            index[str(article.source_location.path)] = (*stat, article.source_hash)
-    return sort_newest_first(articles + parsed), errors, index
+    articles, errors = parse_files([Path(p) for p in paths], config, progress)
+    return sort_newest_first(articles), errors
+
+
+def source_hash(path: Path, data: bytes) -> str:
+    """The `Article.source_hash` of the file at `path` holding `data`: it changes with either."""
+    return stable_hash(str(path), data)
 
 
 def load_files(content_dir: Path, paths: Iterable[Path]) -> tuple[list[RawArticle], list[SiteError]]:
@@ -162,55 +114,46 @@ def load_files(content_dir: Path, paths: Iterable[Path]) -> tuple[list[RawArticl
             errors.append(FrontMatterError(f"cannot read file: {exc.strerror}", SourceLocation(path)))
             continue
         rel = path.relative_to(content_dir).as_posix()
-        raws.append(RawArticle(rel, path, text.lstrip("\ufeff"), stable_hash(str(path), data)))
+        raws.append(RawArticle(rel, path, text.lstrip("\ufeff"), source_hash(path, data)))
     return raws, errors
 
 
 def parse_files(
-    paths: list[Path], config: Config, known: frozenset[str], progress: Progress = no_progress
-) -> tuple[list[Article], list[SiteError], list[tuple[str, str]]]:
+    paths: list[Path], config: Config, progress: Progress = no_progress
+) -> tuple[list[Article], list[SiteError]]:
     """Read and parse the files (on all cores for many); collect the errors of all of them.
 
     Workers read the files themselves, so the texts never pass through (or
-    stay in) this process. A file whose source hash is in `known` is not
-    parsed: it comes back in the third list as (path, source hash).
+    stay in) this process.
     """
     articles: list[Article] = []
     errors: list[SiteError] = []
-    hits: list[tuple[str, str]] = []
     done = 0
     progress("Reading articles", 0, len(paths))
-    state = (config.content_dir, ZoneInfo(config.timezone), known)
-    for results in parallel.map_chunks(_parse_chunk, paths, PARSE_CHUNK, state):
-        for result in results:
-            if isinstance(result, Article):
-                articles.append(result)
-            elif result and isinstance(result[0], str):
-                hits.append(result)
-            else:
-                errors.extend(result)
-        done += len(results)
+    state = (config.content_dir, ZoneInfo(config.timezone))
+    for parsed, problems in parallel.map_chunks(_parse_chunk, paths, PARSE_CHUNK, state):
+        articles += parsed
+        errors += problems
+        done = min(done + PARSE_CHUNK, len(paths))
         progress("Reading articles", done, len(paths))
-    return articles, errors, hits
+    return articles, errors
 
 
 PARSE_CHUNK = 40
-_Parsed = Article | tuple[SiteError, ...] | tuple[str, str]
 
 
-def _parse_chunk(state: tuple[Path, ZoneInfo, frozenset[str]], paths: Sequence[Path]) -> list[_Parsed]:
-    content_dir, tz, known = state
-    raws, problems = load_files(content_dir, paths)
-    results: list[_Parsed] = [(problem,) for problem in problems]
+def _parse_chunk(
+    state: tuple[Path, ZoneInfo], paths: Sequence[Path]
+) -> tuple[list[Article], list[SiteError]]:
+    content_dir, tz = state
+    raws, errors = load_files(content_dir, paths)
+    articles: list[Article] = []
     for raw in raws:
-        if raw.source_hash in known:
-            results.append((str(raw.path), raw.source_hash))
-            continue
         try:
-            results.append(parse_article(raw, tz))
+            articles.append(parse_article(raw, tz))
         except BuildFailed as failed:
-            results.append(failed.errors)
-    return results
+            errors += failed.errors
+    return articles, errors
 
 
 def sort_newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:

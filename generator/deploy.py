@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import BuildFailed, SiteError, SourceLocation
-from .model import CACHE_DIR
+from .model import CACHE_DIR, Config
 from .server import content_type
+from .theme import Theme, input_folders
 from .writer import MARKER
 
 # Names with a content hash in them (style.3f2a9c1b.css, Pagefind's en_3a64ca7.pf_fragment) may be
@@ -366,14 +367,14 @@ def parse_target(text: str) -> dict[str, Any] | None:
     return None
 
 
-def newest_source(root: Path, content_dir: Path, theme_folders: Iterable[Path]) -> float:
-    """The newest modification time among the files a build reads."""
-    newest = (root / "config.yaml").stat().st_mtime if (root / "config.yaml").exists() else 0.0
-    for folder in (content_dir, *theme_folders):
-        if folder.is_dir():
-            for path in folder.rglob("*"):
-                if path.is_file():
-                    newest = max(newest, path.stat().st_mtime)
+def newest_source(config: Config, chosen_theme: Theme) -> float:
+    """The newest modification time among the files a build reads (`theme.input_folders`)."""
+    source = config.source
+    newest = source.stat().st_mtime if source and source.exists() else 0.0
+    for folder in input_folders(config, chosen_theme):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                newest = max(newest, path.stat().st_mtime)
     return newest
 
 
@@ -403,8 +404,7 @@ def run_deploy(
     if not is_ours(site_dir):
         raise _failed(f"there is no built site in {site_dir}", "run `digest build` first")
     theme, _ = find_theme(config)
-    folders = [*theme.folders, *([theme.overrides] if theme.overrides else [])]
-    if newest_source(root, config.content_dir, folders) > (site_dir / MARKER).stat().st_mtime:
+    if newest_source(config, theme) > (site_dir / MARKER).stat().st_mtime:
         raise _failed(
             f"{site_dir} is older than the articles, config or theme it is built from",
             "run `digest build` first",

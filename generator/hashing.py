@@ -7,6 +7,7 @@ search stage use it, and none of them needs the others for it.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 
 def stable_hash(*parts: str | bytes) -> str:
@@ -16,3 +17,11 @@ def stable_hash(*parts: str | bytes) -> str:
         h.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()
+
+
+def file_hash(path: Path) -> str:
+    """`stable_hash` of a file's bytes ('' if it cannot be read)."""
+    try:
+        return stable_hash(path.read_bytes())
+    except OSError:
+        return ""

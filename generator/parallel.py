@@ -38,11 +38,11 @@ def can_fork() -> bool:
 
 
 def map_chunks(
-    function: Callable[[Any, Sequence[Item]], list[Result]],
+    function: Callable[[Any, Sequence[Item]], Result],
     items: Sequence[Item],
     chunk_size: int,
     state: Any = None,
-) -> Iterator[list[Result]]:
+) -> Iterator[Result]:
     """`function(state, chunk)` for each chunk of `items`, in worker processes when that pays.
 
     Yields each chunk's results, in chunk order. Forked workers inherit `state`
@@ -80,6 +80,6 @@ def _remember(state: Any) -> None:
     gc.set_threshold(100_000, 50, 100)
 
 
-def _call(job: tuple[Callable[[Any, Sequence[Any]], list[Any]], Sequence[Any]]) -> list[Any]:
+def _call(job: tuple[Callable[[Any, Sequence[Any]], Any], Sequence[Any]]) -> Any:
     function, chunk = job
     return function(_STATE, chunk)

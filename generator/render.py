@@ -10,37 +10,23 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
 from datetime import date
 from functools import lru_cache
-from itertools import groupby
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-import jinja2.meta
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from markupsafe import Markup
 
 from . import parallel, views
 from .errors import BuildFailed, SiteError, SourceLocation, TemplateError
-from .hashing import stable_hash
-from .model import Article, Config, OutputFile, Progress, Site, no_progress
+from .model import Config, Progress, Site, no_progress
+from .plan import Links, PageSpec
 from .theme import FALLBACK_LANGUAGE, Theme
-from .topics import collection_neighbours, related_articles
-from .urls import (
-    SEARCH_URL,
-    absolute,
-    archive_url,
-    collection_url,
-    output_file_for,
-    output_path_for,
-    paged,
-    root_prefix,
-    tag_url,
-)
+from .urls import absolute, output_file_for, paged, root_prefix
 from .writer import Sink
 
 
@@ -160,221 +146,6 @@ def _translate(context: jinja2.runtime.Context, key: str, n: int | None = None, 
     return str(text).format(n=n, **values)
 
 
-@dataclass(frozen=True, slots=True)
-class PageSpec:
-    """One page to render, as plain data: which template, and which articles it shows.
-
-    Specs are cheap to make for the whole site; the template context is built
-    only for the pages that must be rendered (see `Renderer`).
-    """
-
-    url: str
-    template: str
-    kind: str
-    title: str = ""
-    description: str = ""
-    article: str = ""  # the article of an article page
-    cards: tuple[str, ...] = ()  # every other article the page shows
-    group: str = ""  # the collection key, tag slug or year of a list page
-    number: int = 1  # pagination
-    count: int = 1
-    first_url: str = ""
-    counts: str = ""  # a hash of the counts a list page shows (tags, months, a list's length)
-    neighbours: tuple[str | None, str | None] = (None, None)  # URLs of the newer and older month
-    origin: SourceLocation | None = None
-    lang: str = ""
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # By position: the build cache keeps every spec, and this loads them four times faster.
-        return (PageSpec, tuple(getattr(self, name) for name in _SPEC_FIELDS))
-
-
-_SPEC_FIELDS = tuple(f.name for f in fields(PageSpec))
-
-
-@dataclass(frozen=True, slots=True)
-class Links:
-    """The article-to-article links of a site: related articles and collection neighbours."""
-
-    related: Mapping[str, tuple[str, ...]]
-    neighbours: Mapping[str, tuple[str | None, str | None]]
-
-    @classmethod
-    def of(cls, site: Site) -> Links:
-        return cls(related_articles(site), collection_neighbours(site))
-
-
-def page_specs(site: Site, links: Links) -> list[PageSpec]:
-    """Every HTML page of the site, in a stable order."""
-    config = site.config
-    newest = site.article_ids[: config.home_latest + 1]
-    on_home = [i for c in site.collections for i in c.article_ids[: config.home_per_collection]]
-    specs = [
-        PageSpec(
-            "", "home.html", "home", config.title, config.description or config.title,
-            cards=tuple(dict.fromkeys((*newest, *on_home))),
-        )
-    ]  # fmt: skip
-    for article_id in site.article_ids:
-        article = site.articles[article_id]
-        newer, older = links.neighbours.get(article_id, (None, None))
-        cards = (*links.related[article_id], *(i for i in (newer, older) if i))
-        specs.append(
-            PageSpec(
-                site.urls[article_id], "article.html", "article", article.title,
-                article.summary or config.description, article=article_id, cards=cards,
-                origin=article.source_location, lang=article.lang,
-            )
-        )  # fmt: skip
-    for collection in site.collections:
-        if collection.article_ids:  # like the navigation and the feeds, an empty collection has no page
-            specs += _list_specs(
-                "collection", collection.title, collection.key, collection.article_ids,
-                collection_url(collection.key), config.per_page, collection.description,
-            )  # fmt: skip
-    specs.append(
-        PageSpec(
-            "tags/",
-            "tags.html",
-            "tags",
-            counts=stable_hash(repr([(t.slug, t.name, len(t.article_ids)) for t in site.tags])),
-        )
-    )
-    for tag in site.tags:
-        specs += _list_specs("tag", tag.name, tag.slug, tag.article_ids, tag_url(tag.slug), config.per_page)
-    months = _months(site)
-    specs.append(
-        PageSpec(
-            archive_url(),
-            "archive.html",
-            "archive",
-            counts=stable_hash(repr([(m, len(ids)) for m, ids in months])),
-        )
-    )
-    urls = [archive_url(year, month) for (year, month), _ in months]
-    for index, ((year, month), ids) in enumerate(months):
-        newer = urls[index - 1] if index else None
-        older = urls[index + 1] if index + 1 < len(urls) else None
-        specs.append(
-            PageSpec(
-                urls[index], "archive_month.html", "archive", f"{year}-{month:02d}", cards=ids,
-                group=f"{year}-{month:02d}", neighbours=(newer, older),
-            )
-        )  # fmt: skip
-    specs.append(PageSpec("404.html", "404.html", "404"))
-    if config.search:
-        specs.append(PageSpec(SEARCH_URL, "search.html", "search"))
-    return specs
-
-
-def _list_specs(
-    kind: str,
-    title: str,
-    group: str,
-    ids: tuple[str, ...],
-    first_url: str,
-    per_page: int,
-    description: str = "",
-) -> list[PageSpec]:
-    """The pages of a paginated list: `first_url`, then `first_url/page/2/` and on."""
-    chunks = [ids[i : i + per_page] for i in range(0, len(ids), per_page)] or [()]
-    return [
-        PageSpec(
-            paged(first_url, n),
-            f"{kind}.html",
-            kind,
-            title,
-            description,
-            cards=chunk,
-            group=group,
-            number=n,
-            count=len(chunks),
-            first_url=first_url,
-            counts=str(len(ids)),
-        )
-        for n, chunk in enumerate(chunks, 1)
-    ]
-
-
-def _months(site: Site) -> list[tuple[tuple[int, int], tuple[str, ...]]]:
-    """((year, month), article ids) for each month with articles, newest first, in the site's time zone."""
-    tz = ZoneInfo(site.config.timezone)
-    local = {i: site.articles[i].date.astimezone(tz) for i in site.article_ids}
-    return [
-        (month, tuple(ids))
-        for month, ids in groupby(site.article_ids, key=lambda i: (local[i].year, local[i].month))
-    ]
-
-
-def page_key(
-    spec: PageSpec, article_keys: Mapping[str, str], site_key: str, templates: Mapping[str, str]
-) -> str:
-    """Changes whenever anything the page shows changes: its data, its articles, its template, the site."""
-    shown = [article_keys[spec.article]] if spec.article else []
-    shown += [article_keys[i] for i in spec.cards]
-    fields = (
-        spec.url,
-        spec.template,
-        spec.title,
-        spec.description,
-        spec.group,
-        spec.number,
-        spec.count,
-        spec.counts,
-        spec.neighbours,
-    )
-    return stable_hash(site_key, templates.get(spec.template, ""), repr(fields), spec.lang, "".join(shown))
-
-
-def template_keys(env: jinja2.Environment) -> dict[str, str]:
-    """For each template, a hash of its source and of every template it extends, includes or imports.
-
-    A page's key holds its template's, so an edit of `404.html` renders one
-    page again and an edit of `base.html` renders them all.
-    """
-    assert env.loader is not None
-    sources: dict[str, str] = {}
-    references: dict[str, frozenset[str] | None] = {}
-    for name in env.loader.list_templates():
-        source = env.loader.get_source(env, name)[0]
-        sources[name] = source
-        references[name] = _references(env, source)
-    keys = {}
-    for name in sources:
-        closure, todo = {name}, [name]
-        while todo:
-            refs = references.get(todo.pop(), frozenset())
-            if refs is None:  # a computed template name: it may be any of them
-                closure = set(sources)
-                break
-            todo += [r for r in refs if r not in closure]
-            closure |= refs
-        keys[name] = stable_hash(*(f"{n}\0{sources.get(n, '')}" for n in sorted(closure)))
-    return keys
-
-
-_REFERENCES: dict[str, frozenset[str] | None] = {}  # by template source, for the rebuilds of `serve`
-
-
-def _references(env: jinja2.Environment, source: str) -> frozenset[str] | None:
-    """The templates `source` extends, includes or imports; None if it names one by an expression."""
-    if source not in _REFERENCES:
-        try:
-            names = set(jinja2.meta.find_referenced_templates(env.parse(source)))
-        except jinja2.TemplateSyntaxError:
-            names = {None}
-        if len(_REFERENCES) > 512:
-            _REFERENCES.clear()
-        _REFERENCES[source] = None if None in names else frozenset(n for n in names if n)
-    return _REFERENCES[source]
-
-
-def article_keys(site: Site, articles: Mapping[str, Article] | None = None) -> dict[str, str]:
-    """For each article (of the site, or of `articles`), a hash of everything of it a page can show."""
-    chosen = site.articles if articles is None else articles
-    return {i: stable_hash(a.source_hash, site.urls[i], *a.collections) for i, a in chosen.items()}
-
-
 class Renderer:
     """Builds template contexts and renders pages of one site; views are made once, on demand.
 
@@ -467,65 +238,49 @@ def _pagination(spec: PageSpec) -> dict[str, Any]:
     }
 
 
-def render_pages(
-    renderer: Renderer, specs: Sequence[PageSpec], progress: Progress = no_progress
-) -> Iterator[OutputFile]:
-    """Render `specs` (on all cores for many) and yield each page as it is done.
-
-    Raises `BuildFailed` with every distinct template error once all pages were tried.
-    """
-    for spec, result in _render_all(renderer, specs, None, progress):
-        assert isinstance(result, bytes)
-        yield OutputFile(output_path_for(spec.url), result, spec.origin)
-
-
 def render_into(
     renderer: Renderer, specs: Sequence[PageSpec], sink: Sink, progress: Progress = no_progress
-) -> Iterator[str | None]:
-    """Render `specs` and have each worker write its pages through `sink`; yield the paths written.
+) -> Iterator[tuple[str, object]]:
+    """Render `specs` (on all cores for many), each worker putting its pages into `sink`; yield
+    each page's output path and what `sink.put` gave for it.
 
-    Pages never travel back to this process, which saves the copying and the memory.
+    A disk sink writes the page in the worker and gives its path: pages never
+    travel back to this process, which saves the copying and the memory.
+    Raises `BuildFailed` with every distinct template error once all pages were tried.
     """
-    for _, result in _render_all(renderer, specs, sink, progress):
-        assert not isinstance(result, bytes)
-        yield result
-
-
-RENDER_CHUNK = 64
-
-
-def _render_all(
-    renderer: Renderer, specs: Sequence[PageSpec], sink: Sink | None, progress: Progress
-) -> Iterator[tuple[PageSpec, bytes | str | None]]:
     errors: dict[str, SiteError] = {}
     done = 0
     progress("Rendering pages", 0, len(specs))
     state = (renderer, specs, sink)
     for results in parallel.map_chunks(_render_chunk, list(range(len(specs))), RENDER_CHUNK, state):
-        for index, result in results:
+        for path, result in results:
             if isinstance(result, SiteError):
                 errors.setdefault(str(result), result)
             else:
-                yield specs[index], result
+                yield path, result
         done += len(results)
         progress("Rendering pages", done, len(specs))
     if errors:
         raise BuildFailed(list(errors.values()))
 
 
+RENDER_CHUNK = 64
+
+
 def _render_chunk(
-    state: tuple[Renderer, Sequence[PageSpec], Sink | None], indices: Sequence[int]
-) -> list[tuple[int, bytes | str | SiteError | None]]:
+    state: tuple[Renderer, Sequence[PageSpec], Sink], indices: Sequence[int]
+) -> list[tuple[str, object]]:
     renderer, specs, sink = state
-    results: list[tuple[int, bytes | str | SiteError | None]] = []
+    results: list[tuple[str, object]] = []
     for index in indices:
         spec = specs[index]
+        path = output_file_for(spec.url)
         try:
             html = renderer.render(spec)
         except jinja2.TemplateError as exc:
-            results.append((index, template_error(exc, renderer.theme)))
+            results.append((path, template_error(exc, renderer.theme)))
             continue
-        results.append((index, sink.put(output_file_for(spec.url), html) if sink else html))
+        results.append((path, sink.put(path, html)))
     return results
 
 

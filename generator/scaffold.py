@@ -146,7 +146,7 @@ def _folder_for(config: Config, key: str) -> Path:
     Reads front matter only, so this stays fast on large sites.
     """
     folders: Counter[Path] = Counter()
-    for path in content.discover(config.content_dir):
+    for path in map(Path, content.find_articles(config.content_dir)):
         if path.parent == config.content_dir / key:
             folders[path.parent] += 1
             continue

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .errors import SiteError, SiteWarning, SourceLocation
-from .hashing import stable_hash
+from .hashing import file_hash, stable_hash
 from .model import OutputFile, Site, StaticFile
 from .urls import output_file_for
 
@@ -71,6 +71,61 @@ class Index:
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """A part of the index as a build made it: its key, and its files' keys by output path."""
+
+    key: str
+    files: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """The parts of an index brought up to date: every part, and the files of those made anew
+    (in a temporary folder, while `refresh`'s block lasts)."""
+
+    parts: Mapping[str, Part]
+    made: Mapping[str, tuple[StaticFile, ...]]
+    index: Index | None  # None when every part was current
+
+    def bundles(self) -> OutputFile:
+        return bundles_file(sorted(self.parts))
+
+
+@contextlib.contextmanager
+def refresh(
+    found: Parts,
+    page_keys: Mapping[str, str],
+    last: Mapping[str, Part],
+    locate: Callable[[str], Path],
+    work_dir: Path,
+    is_current: Callable[[Part], bool] = lambda part: True,
+    background: bool = False,
+) -> Iterator[Refresh]:
+    """Index the parts of `found` whose key changed since `last` (or that `is_current` doubts).
+
+    Shared by `digest build` (parts on disk) and `digest serve` (in memory);
+    `page_keys` are the search keys of the article pages, `locate` says where
+    a page's HTML is. Changes nothing it is given.
+    """
+    wanted = part_keys(found, page_keys)
+    kept = {
+        name: last[name]
+        for name in found
+        if name in last and last[name].key == wanted[name] and is_current(last[name])
+    }
+    todo = {name: paths for name, paths in found.items() if name not in kept}
+    if not todo:
+        yield Refresh(kept, {}, None)
+        return
+    with index_parts(todo, locate, work_dir, background) as index:
+        made = {
+            name: Part(wanted[name], {str(f.path): file_hash(f.source) for f in files})
+            for name, files in index.files.items()
+        }
+        yield Refresh({**kept, **made}, index.files, index)
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """What the search stage of a build did."""
 
@@ -97,13 +152,13 @@ def pages_of(site: Site) -> list[Page]:
     ]
 
 
-def part_keys(parts: Mapping[str, Sequence[str]], index_keys: Mapping[str, str]) -> dict[str, str]:
+def part_keys(parts: Mapping[str, Sequence[str]], page_keys: Mapping[str, str]) -> dict[str, str]:
     """A key for each part: it changes when Pagefind or anything indexed of the part's pages does."""
     executable = find_pagefind()
     stat = executable.stat()
     tool = f"{executable}|{stat.st_size}|{stat.st_mtime_ns}"
     return {
-        name: stable_hash(tool, name, *(f"{p}|{index_keys.get(p, '')}" for p in paths))
+        name: stable_hash(tool, name, *(f"{p}|{page_keys.get(p, '')}" for p in paths))
         for name, paths in parts.items()
     }
 
@@ -202,34 +257,33 @@ class MemoryIndex:
     """The search bundles of `digest serve`, in memory; a rebuild re-indexes the changed parts only."""
 
     def __init__(self, work_dir: Path | None = None) -> None:
-        self._parts: dict[str, tuple[str, dict[str, bytes]]] = {}  # name -> (key, files by path)
+        self._parts: Mapping[str, Part] = {}
+        self._data: dict[str, bytes] = {}  # the parts' files by output path
         self._work_dir = work_dir  # where Pagefind's temporary folders go (the system's by default)
 
     def update(
-        self, found: Parts, index_keys: Mapping[str, str], files: Mapping[str, bytes | Path]
+        self, found: Parts, page_keys: Mapping[str, str], files: Mapping[str, bytes | Path]
     ) -> dict[str, bytes]:
         """The bundle files for the site whose `parts` are `found` and whose pages are `files`
         (bytes, or a file to read)."""
-        wanted = part_keys(found, index_keys)
-        todo = {
-            name: paths for name, paths in found.items() if self._parts.get(name, ("",))[0] != wanted[name]
-        }
-        if todo:
-            with tempfile.TemporaryDirectory(prefix="digest-search-", dir=self._work_dir) as folder:
-                pages = Path(folder, "site")
-                for path in (p for paths in todo.values() for p in paths):
-                    item = files[path]
-                    target = pages / path
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(item if isinstance(item, bytes) else item.read_bytes())
-                with index_parts(todo, lambda path: pages / path, Path(folder), background=True) as index:
-                    for name, made in index.files.items():
-                        self._parts[name] = (wanted[name], {str(f.path): f.source.read_bytes() for f in made})
-        self._parts = {name: part for name, part in self._parts.items() if name in found}
-        out = {path: data for _, made in self._parts.values() for path, data in made.items()}
-        listing = bundles_file(sorted(self._parts))
-        out[str(listing.path)] = listing.content
-        return out
+        with tempfile.TemporaryDirectory(prefix="digest-search-", dir=self._work_dir) as folder:
+            pages = Path(folder, "site")
+
+            def locate(path: str) -> Path:
+                item = files[path]
+                target = pages / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(item if isinstance(item, bytes) else item.read_bytes())
+                return target
+
+            with refresh(found, page_keys, self._parts, locate, Path(folder), background=True) as done:
+                for made in done.made.values():
+                    self._data.update((str(f.path), f.source.read_bytes()) for f in made)
+                self._parts = done.parts
+                listing = done.bundles()
+        current = {path for part in self._parts.values() for path in part.files}
+        self._data = {path: data for path, data in self._data.items() if path in current}
+        return {**self._data, str(listing.path): listing.content}
 
 
 class LiveIndex:
@@ -256,9 +310,9 @@ class LiveIndex:
         self._thread.join(timeout=60)
         shutil.rmtree(self._folder, ignore_errors=True)
 
-    def request(self, found: Parts, index_keys: Mapping[str, str], files: Mapping[str, bytes | Path]) -> None:
+    def request(self, found: Parts, page_keys: Mapping[str, str], files: Mapping[str, bytes | Path]) -> None:
         with self._ready:
-            self._job = (found, index_keys, files)
+            self._job = (found, page_keys, files)
             self._ready.notify()
 
     def _run(self) -> None:

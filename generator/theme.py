@@ -120,6 +120,21 @@ def find_theme(config: Config) -> tuple[Theme, tuple[SiteError, ...]]:
     return theme, tuple(warnings)
 
 
+def has_template(theme: Theme, name: str) -> bool:
+    """True if the theme chain (or the site's overrides) has the template `name`."""
+    return any((folder / name).is_file() for folder in theme.template_dirs)
+
+
+def input_folders(config: Config, theme: Theme | None) -> list[Path]:
+    """The folders a build reads (besides config.yaml), those that exist: the content, the site's
+    overrides and themes, and the theme chain's (or, when the theme is not known, the built-in
+    themes). What `digest serve` watches, what the kept plan's frame covers, what deploy compares."""
+    chain = theme.folders if theme else (builtin_themes_dir(),)
+    folders = [config.content_dir, config.root / OVERRIDES, config.root / "themes", *chain]
+    found = sorted({folder for folder in folders if folder.is_dir()})
+    return [f for f in found if not any(other in f.parents for other in found)]  # none twice
+
+
 def available_themes(root: Path) -> list[str]:
     return sorted(
         {

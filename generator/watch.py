@@ -14,6 +14,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .model import CACHE_DIR, Config
+from .theme import Theme, input_folders
 
 # Folders whose changes never affect the site.
 IGNORED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", CACHE_DIR, "node_modules", ".mypy_cache"})
@@ -51,15 +52,14 @@ def _is_within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def watched_folders(config: Config, theme_folders: Iterable[Path]) -> tuple[list[Path], list[Path]]:
-    """(folders to watch with everything below them, folders to watch alone) for a site.
+def watched_folders(config: Config, chosen_theme: Theme | None) -> tuple[list[Path], list[Path]]:
+    """(folders to watch with everything below them, folders to watch alone) for a site: what a
+    build reads (`theme.input_folders`), and the site's own folder alone, for config.yaml.
 
-    The site's own folder is watched alone, for config.yaml: below it lie the
-    output and the cache, thousands of folders whose changes never matter and
-    would overflow the system's queue of file events.
+    Below the site's folder lie the output and the cache, thousands of folders
+    whose changes never matter and would overflow the system's queue of file events.
     """
-    deep = [config.content_dir, config.root / "themes", config.root / "overrides", *theme_folders]
-    return sorted({f for f in deep if f.is_dir()}), [config.root]
+    return input_folders(config, chosen_theme), [config.root]
 
 
 class Watcher:

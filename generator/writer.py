@@ -1,6 +1,7 @@
 """Writer stage, the only code that touches the output folder.
 
-A build writes through a `Transaction`. Its `sink` is a small picklable
+A build writes through an `Output`: a `Transaction` on disk, or a
+`MemoryOutput` for the preview and `digest check`. Its `sink` is a small picklable
 object, so render workers can write the pages they render themselves (on
 this machine two processes write files three times faster than one). Nothing
 is visible until `commit`: a whole build writes into a sibling staging folder
@@ -16,10 +17,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
+from typing import Protocol
 
 from .errors import OutputError, SourceLocation
 from .model import OutputFile, StaticFile
@@ -63,8 +65,61 @@ def is_ours(output_dir: Path) -> bool:
     return (output_dir / MARKER).is_file()
 
 
+class Sink(Protocol):
+    """Where rendered pages go, from any process: `put` gives what the building process is told."""
+
+    def put(self, path: str, data: bytes) -> object: ...
+
+
+class Output(Protocol):
+    """Where a build's files go: on disk (`Transaction`) or in memory (`MemoryOutput`)."""
+
+    @property
+    def sink(self) -> Sink: ...
+
+    def holds(self, path: str) -> bool:
+        """True if the output has a file at `path` (from an earlier build or this one)."""
+
+    def add(self, results: Iterable[tuple[str, object]]) -> None:
+        """Take what `sink.put` gave for each path, as the pages come."""
+
+    def write(self, outputs: Iterable[OutputFile]) -> None: ...
+
+    def copy(self, static: Iterable[StaticFile]) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
-class Sink:
+class MemorySink:
+    """A sink that sends each page back to the building process."""
+
+    def put(self, path: str, data: bytes) -> bytes:
+        return data
+
+
+class MemoryOutput:
+    """The files of a build in memory: bytes, or the static file to read. Starts from `kept`."""
+
+    def __init__(self, kept: Mapping[str, bytes | Path] | None = None) -> None:
+        self.files: dict[str, bytes | Path] = dict(kept or {})
+        self.sink = MemorySink()
+
+    def holds(self, path: str) -> bool:
+        return path in self.files
+
+    def add(self, results: Iterable[tuple[str, object]]) -> None:
+        for path, data in results:
+            assert isinstance(data, bytes)
+            self.files[path] = data
+
+    def write(self, outputs: Iterable[OutputFile]) -> None:
+        self.files.update((str(o.path), o.content) for o in outputs)
+
+    def copy(self, static: Iterable[StaticFile]) -> None:
+        self.files.update((str(s.path), s.source) for s in static)
+
+
+@dataclass(frozen=True, slots=True)
+class DiskSink:
     """Where the files of a build go before `commit`; safe to use from worker processes.
 
     In a whole build (`in_place` false) files go into the staging folder
@@ -128,7 +183,7 @@ class Transaction:
         suffix = f".new-{os.getpid()}"
         self.staging = self.output_dir.with_name(f".{self.output_dir.name}{suffix}")
         root = self.output_dir if incremental else self.staging
-        self.sink = Sink(root, incremental, suffix)
+        self.sink = DiskSink(root, incremental, suffix)
         self.written: list[str] = []
         self._written: set[str] = set()
 
@@ -146,27 +201,30 @@ class Transaction:
         if isinstance(error, OSError):
             raise OutputError(f"cannot write the site: {error}", SourceLocation(self.output_dir)) from None
 
-    def add(self, paths: Iterable[str | None]) -> None:
-        """Record files that a sink wrote in another process, one by one, so that `abort` finds
-        all of them even if `paths` fails half way."""
-        for path in paths:
-            if path:
-                self.written.append(path)
-                self._written.add(path)
+    def add(self, results: Iterable[tuple[str, object]]) -> None:
+        """Record files that a sink wrote in another process (each path, and the path written or
+        None), one by one, so that `abort` finds all of them even if `results` fails half way."""
+        for _, written in results:
+            if isinstance(written, str):
+                self.written.append(written)
+                self._written.add(written)
+
+    def holds(self, path: str) -> bool:
+        return os.path.isfile(os.path.join(self.output_dir, path))
 
     def locate(self, path: str) -> Path:
         """Where the file for output `path` is now: written in this transaction, or left as it was."""
         return self.sink.pending(path) if path in self._written else self.output_dir / path
 
     def write(self, outputs: Iterable[OutputFile]) -> None:
-        self.add(self.sink.put(str(o.path), o.content) for o in outputs)
+        self.add((str(o.path), self.sink.put(str(o.path), o.content)) for o in outputs)
 
     def copy(self, static: Iterable[StaticFile]) -> None:
-        self.add(self.sink.copy(str(s.path), s.source) for s in static)
+        self.add((str(s.path), self.sink.copy(str(s.path), s.source)) for s in static)
 
     def move(self, made: Iterable[StaticFile]) -> None:
         """Take files made for this build (in a temporary folder beside the output) as they are."""
-        self.add(self.sink.move(str(s.path), s.source) for s in made)
+        self.add((str(s.path), self.sink.move(str(s.path), s.source)) for s in made)
 
     def commit(self, stale: Iterable[str] = ()) -> int:
         """Make every written file visible and remove `stale` ones; return how many files were written."""
@@ -191,14 +249,6 @@ class Transaction:
                 _prune(self.output_dir, pending.parent)  # folders made for new pages
         else:
             shutil.rmtree(self.staging, ignore_errors=True)
-
-
-def write_site(outputs: Iterable[OutputFile], static: Iterable[StaticFile], output_dir: Path) -> int:
-    """Write a whole site, replacing whatever an earlier build left; return the number of files."""
-    with Transaction(output_dir, incremental=False) as transaction:
-        transaction.write(outputs)
-        transaction.copy(static)
-        return transaction.commit()
 
 
 def _remove(output_dir: Path, rel: PurePosixPath) -> None:

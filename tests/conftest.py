@@ -75,11 +75,35 @@ def article_text(title: str = "Hello", date: str = "2020-09-03", **fields: Any) 
     return f"---\n{front}\n---\n\n{body}"
 
 
-def tree(folder: Path) -> dict[str, bytes]:
-    """Every file below `folder`: its bytes by path relative to `folder`."""
+def tree(folder: Path, skip: str = "") -> dict[str, bytes]:
+    """Every file below `folder`: its bytes by path relative to `folder` (but below a folder `skip`)."""
     return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and skip not in p.relative_to(folder).parts
     }
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """`digest ARGS` in this process: (exit code, standard output, standard error)."""
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def contents(result: Any) -> dict[str, bytes]:
+    """The files of a `BuildResult` as bytes, static files read."""
+    return {k: v if isinstance(v, bytes) else v.read_bytes() for k, v in result.files.items()}
+
+
+def html_of(result: Any, path: str) -> str:
+    """The page at output `path` of a `BuildResult`."""
+    data = result.files[path]
+    assert isinstance(data, bytes), path
+    return data.decode()
 
 
 def make_config(root: Path | None = None, **overrides: Any) -> Config:

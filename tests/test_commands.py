@@ -9,36 +9,29 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from generator.cli import main
 from generator.content import RawArticle, parse_article
-from generator.pipeline import plan
-from tests.conftest import REPO, MakeSite, article_text
+from generator.pipeline import render_site
+from tests.conftest import REPO, MakeSite, article_text, run_cli
 
 SEED = REPO / "tests" / "data" / "seed-article.txt"  # the raw text the project started from
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
 def test_init_makes_a_site_that_builds(tmp_path: Path) -> None:
-    code, out, err = run("init", str(tmp_path / "mysite"), "--title", "Our: Digest")
+    code, out, err = run_cli("init", str(tmp_path / "mysite"), "--title", "Our: Digest")
     assert code == 0, err
     assert "created" in out and "digest serve" in out
     config = (tmp_path / "mysite" / "config.yaml").read_text(encoding="utf-8")
     assert config.count("#") > 5  # a commented config
-    code, out, err = run("build", "-s", str(tmp_path / "mysite"))
+    code, out, err = run_cli("build", "-s", str(tmp_path / "mysite"))
     assert code == 0, err
     assert "Built 1 article" in out
     assert "Our: Digest" in (tmp_path / "mysite" / "site" / "index.html").read_text(encoding="utf-8")
 
 
 def test_init_refuses_an_existing_site(tmp_path: Path) -> None:
-    assert run("init", str(tmp_path))[0] == 0
-    code, _, err = run("init", str(tmp_path))
+    assert run_cli("init", str(tmp_path))[0] == 0
+    code, _, err = run_cli("init", str(tmp_path))
     assert code == 1 and "already holds a site" in err
 
 
@@ -55,7 +48,7 @@ def test_init_works_outside_the_repository_with_the_module(tmp_path: Path) -> No
 
 def test_new_writes_a_draft_where_the_collection_lives(make_site: MakeSite) -> None:
     root = make_site({"content/news/belarus/old.md": article_text("Old", collection="belarus")})
-    code, out, err = run(
+    code, out, err = run_cli(
         "new",
         "Протесты в Минске",
         "-s",
@@ -76,27 +69,27 @@ def test_new_writes_a_draft_where_the_collection_lives(make_site: MakeSite) -> N
     assert article.is_draft and article.collections == ("belarus",) and article.tags == ("protests", "Minsk")
     assert abs(article.date - datetime.now(timezone.utc)).total_seconds() < 120
     # A draft: not built unless asked for.
-    assert run("build", "-s", str(root))[0] == 0
+    assert run_cli("build", "-s", str(root))[0] == 0
     assert not (root / "site" / "belarus" / "protesty-v-minske").exists()
 
 
 def test_new_defaults_to_the_collection_folder_and_refuses_to_overwrite(make_site: MakeSite) -> None:
     root = make_site({})
-    assert run("new", "Hello", "-s", str(root), "-c", "world")[0] == 0
+    assert run_cli("new", "Hello", "-s", str(root), "-c", "world")[0] == 0
     assert (root / "content" / "world" / "hello.md").is_file()
-    code, _, err = run("new", "Hello", "-s", str(root), "-c", "world")
+    code, _, err = run_cli("new", "Hello", "-s", str(root), "-c", "world")
     assert code == 1 and "exists already" in err
 
 
 def test_new_rejects_an_unknown_collection(make_site: MakeSite) -> None:
     root = make_site({})
-    code, _, err = run("new", "Hello", "-s", str(root), "-c", "wrold")
+    code, _, err = run_cli("new", "Hello", "-s", str(root), "-c", "wrold")
     assert code == 1 and "unknown collection 'wrold'" in err and "did you mean 'world'?" in err
     assert not (root / "content").exists()
 
 
 def test_new_needs_a_site(tmp_path: Path) -> None:
-    code, _, err = run("new", "Hello", "-s", str(tmp_path), "-c", "world")
+    code, _, err = run_cli("new", "Hello", "-s", str(tmp_path), "-c", "world")
     assert code == 1 and "no config.yaml" in err
 
 
@@ -107,7 +100,7 @@ def test_check_passes_a_clean_site_and_writes_nothing(make_site: MakeSite) -> No
             "content/world/b.md": article_text("B", body="[A](../a/)\n"),
         }
     )
-    code, out, err = run("check", "-s", str(root))
+    code, out, err = run_cli("check", "-s", str(root))
     assert code == 0, err
     assert "no problems found" in out
     assert not (root / "site").exists()
@@ -123,7 +116,7 @@ def test_check_lists_every_broken_link_and_article(make_site: MakeSite) -> None:
         },
         config="base_url: https://e.org/sub/\ncollections: [{key: world, title: World}]\n",
     )
-    code, _, err = run("check", "-s", str(root))
+    code, _, err = run_cli("check", "-s", str(root))
     assert code == 1
     assert re.search(r"content/world/a\.md: error: broken link '\.\./nowhere/' on /world/a/", err)
     assert "broken link '/world/a/'" in err and "outside the site's base path /sub/" in err
@@ -132,7 +125,7 @@ def test_check_lists_every_broken_link_and_article(make_site: MakeSite) -> None:
     assert "Failed: 4 errors" in err
     bad_front = root / "content" / "world" / "c.md"
     bad_front.write_text("---\ntitle: C\n---\n", encoding="utf-8")
-    code, _, err = run("check", "-s", str(root))
+    code, _, err = run_cli("check", "-s", str(root))
     assert code == 1 and "c.md:2: error: missing 'date'" in err
 
 
@@ -140,11 +133,11 @@ def test_import_of_the_seed_matches_the_bundled_article(tmp_path: Path) -> None:
     site = tmp_path / "site"
     site.mkdir()
     (site / "config.yaml").write_text((REPO / "config.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    code, out, err = run("import", str(SEED), "-s", str(site), "--date", "2020-09-03T10:00:00+03:00")
+    code, out, err = run_cli("import", str(SEED), "-s", str(site), "--date", "2020-09-03T10:00:00+03:00")
     assert code == 0, err
     assert "dropped site chrome 'Popular news'" in out and "doubled period" in out
-    imported = plan(site).site.articles
-    bundled = plan(REPO).site.articles
+    imported = render_site(site).plan.site.articles
+    bundled = render_site(REPO).plan.site.articles
     (new,) = imported.values()
     old = bundled["belarus/2020-09-03-kremlin-fears-belarusian-scenario.md"]
     for field in ("title", "slug", "date", "summary", "body_html", "collections"):
@@ -155,10 +148,10 @@ def test_import_refuses_existing_and_reports_missing_files(tmp_path: Path, make_
     root = make_site({})
     raw = tmp_path / "raw.txt"
     raw.write_text("A headline\n\nWorld\n\nA subtitle\n\nBody text here.\n", encoding="utf-8")
-    code, _out, err = run("import", str(raw), "-s", str(root), "--date", "2020-01-01")
+    code, _out, err = run_cli("import", str(raw), "-s", str(root), "--date", "2020-01-01")
     assert code == 0, err
     assert (root / "content" / "world" / "a-headline.md").is_file()
-    code, _, err = run("import", str(raw), str(tmp_path / "missing.txt"), "-s", str(root))
+    code, _, err = run_cli("import", str(raw), str(tmp_path / "missing.txt"), "-s", str(root))
     assert code == 1
     assert "exists already" in err and "missing.txt: error: cannot import" in err
 
@@ -167,13 +160,13 @@ def test_import_rejects_a_bad_date_and_an_unknown_collection(tmp_path: Path, mak
     root = make_site({})
     raw = tmp_path / "raw.txt"
     raw.write_text("A headline\n\nBody text here.\n", encoding="utf-8")
-    code, _, err = run("import", str(raw), "-s", str(root), "--date", "yesterday")
+    code, _, err = run_cli("import", str(raw), "-s", str(root), "--date", "yesterday")
     assert code == 1 and "--date" in err
-    code, _, err = run("import", str(raw), "-s", str(root), "-c", "Wrld")
+    code, _, err = run_cli("import", str(raw), "-s", str(root), "-c", "Wrld")
     assert code == 1 and "unknown collection 'Wrld'" in err
 
 
 @pytest.mark.parametrize("command", ["build", "serve", "check", "new", "import", "init"])
 def test_every_command_has_help(command: str) -> None:
-    code, out, _ = run(command, "--help")
+    code, out, _ = run_cli(command, "--help")
     assert code == 0 and "Usage:" in out

@@ -13,10 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from generator.cli import main
-from tests.conftest import MakeSite, article_text, require
+from tests.conftest import MakeSite, article_text, require, run_cli, tree
 
 CONFIG = """\
 title: Deployed
@@ -25,18 +23,13 @@ collections: [{key: world, title: World}]
 """
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.fixture
 def site(make_site: MakeSite) -> Path:
     root = make_site(
         {f"content/world/a{i}.md": article_text(f"Article {i}", f"2020-09-0{i + 1}") for i in range(3)},
         config=CONFIG,
     )
-    assert run("build", "-s", str(root))[0] == 0
+    assert run_cli("build", "-s", str(root))[0] == 0
     return root
 
 
@@ -46,15 +39,7 @@ def edit_and_build(root: Path) -> None:
     article.write_text(
         article.read_text(encoding="utf-8").replace("First paragraph.", "Edited paragraph."), encoding="utf-8"
     )
-    assert run("build", "-s", str(root))[0] == 0
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in folder.rglob("*")
-        if p.is_file() and ".git" not in p.relative_to(folder).parts
-    }
+    assert run_cli("build", "-s", str(root))[0] == 0
 
 
 def site_tree(root: Path) -> dict[str, bytes]:
@@ -66,13 +51,13 @@ def site_tree(root: Path) -> dict[str, bytes]:
 
 def test_dir_sync_copies_only_what_changed(site: Path, tmp_path: Path) -> None:
     www = tmp_path / "www"
-    code, _, err = run("deploy", f"dir:{www}", "-s", str(site))
+    code, _, err = run_cli("deploy", f"dir:{www}", "-s", str(site))
     assert code == 0, err
     assert tree(www) == site_tree(site)
     stamps = {p: (www / p).stat().st_mtime_ns for p in tree(www)}
     before = site_tree(site)
     edit_and_build(site)
-    code, _, _ = run("deploy", f"dir:{www}", "-s", str(site))
+    code, _, _ = run_cli("deploy", f"dir:{www}", "-s", str(site))
     assert code == 0
     after = site_tree(site)
     deployed = tree(www)
@@ -86,37 +71,37 @@ def test_dir_sync_copies_only_what_changed(site: Path, tmp_path: Path) -> None:
 
 def test_dry_run_touches_nothing_and_delete_removes_stale(site: Path, tmp_path: Path) -> None:
     www = tmp_path / "www"
-    run("deploy", f"dir:{www}", "-s", str(site))
+    run_cli("deploy", f"dir:{www}", "-s", str(site))
     (www / "old.html").write_text("stale", encoding="utf-8")
-    code, out, _ = run("deploy", f"dir:{www}", "-s", str(site), "--dry-run", "--delete")
+    code, out, _ = run_cli("deploy", f"dir:{www}", "-s", str(site), "--dry-run", "--delete")
     assert code == 0 and "- old.html" in out and "Would deploy" in out
     assert (www / "old.html").exists()
-    run("deploy", f"dir:{www}", "-s", str(site))
+    run_cli("deploy", f"dir:{www}", "-s", str(site))
     assert (www / "old.html").exists()  # kept without --delete
-    run("deploy", f"dir:{www}", "-s", str(site), "--delete")
+    run_cli("deploy", f"dir:{www}", "-s", str(site), "--delete")
     assert not (www / "old.html").exists()
 
 
 def test_many_deletions_ask_first(site: Path, tmp_path: Path) -> None:
     www = tmp_path / "www"
-    run("deploy", f"dir:{www}", "-s", str(site))
+    run_cli("deploy", f"dir:{www}", "-s", str(site))
     for i in range(12):
         (www / f"old{i}.html").write_text("stale", encoding="utf-8")
-    code, _, err = run("deploy", f"dir:{www}", "-s", str(site), "--delete")
+    code, _, err = run_cli("deploy", f"dir:{www}", "-s", str(site), "--delete")
     assert code == 1 and "12 files would be deleted" in err and "--yes" in err
     assert (www / "old0.html").exists()
-    assert run("deploy", f"dir:{www}", "-s", str(site), "--delete", "--yes")[0] == 0
+    assert run_cli("deploy", f"dir:{www}", "-s", str(site), "--delete", "--yes")[0] == 0
     assert not (www / "old0.html").exists()
 
 
 def test_missing_or_stale_build_is_refused(make_site: MakeSite, tmp_path: Path) -> None:
     root = make_site({"content/world/a.md": article_text("A")}, config=CONFIG)
-    code, _, err = run("deploy", f"dir:{tmp_path / 'www'}", "-s", str(root))
+    code, _, err = run_cli("deploy", f"dir:{tmp_path / 'www'}", "-s", str(root))
     assert code == 1 and "no built site" in err and "digest build" in err
-    run("build", "-s", str(root))
+    run_cli("build", "-s", str(root))
     future = time.time() + 5
     os.utime(root / "content" / "world" / "a.md", (future, future))
-    code, _, err = run("deploy", f"dir:{tmp_path / 'www'}", "-s", str(root))
+    code, _, err = run_cli("deploy", f"dir:{tmp_path / 'www'}", "-s", str(root))
     assert code == 1 and "older than" in err
 
 
@@ -124,8 +109,8 @@ def test_unknown_target_names_the_known_ones(site: Path) -> None:
     (site / "config.yaml").write_text(
         CONFIG + "deploy:\n  www: {type: dir, path: /tmp/x}\n", encoding="utf-8"
     )
-    run("build", "-s", str(site))
-    code, _, err = run("deploy", "nowhere", "-s", str(site))
+    run_cli("build", "-s", str(site))
+    code, _, err = run_cli("deploy", "nowhere", "-s", str(site))
     assert code == 1 and "unknown deploy target 'nowhere'" in err and "www" in err
 
 
@@ -158,26 +143,26 @@ def test_git_branch_mirrors_the_site_and_keeps_history(site: Path, bare: Path) -
         + f"deploy:\n  pages: {{type: git, remote: '{bare}', branch: gh-pages, cname: news.example.org}}\n",
         encoding="utf-8",
     )
-    run("build", "-s", str(site))
-    code, _, err = run("deploy", "-s", str(site))
+    run_cli("build", "-s", str(site))
+    code, _, err = run_cli("deploy", "-s", str(site))
     assert code == 0, err
     files = branch_files(bare)
     assert files.pop(".nojekyll") == b"" and files.pop("CNAME") == b"news.example.org\n"
     assert files == site_tree(site)
     edit_and_build(site)
-    code, _, err = run("deploy", "-s", str(site))
+    code, _, err = run_cli("deploy", "-s", str(site))
     assert code == 0, err
     assert git("rev-list", "--count", "gh-pages", cwd=bare).strip() == "2"
     changed = set(git("diff", "--name-only", "gh-pages~1", "gh-pages", cwd=bare).split())
     assert "world/article-1/index.html" in changed
     now = site_tree(site)
     assert changed == {p for p, data in now.items() if files.get(p) != data} | (set(files) - set(now))
-    assert run("deploy", "-s", str(site))[0] == 0
+    assert run_cli("deploy", "-s", str(site))[0] == 0
     assert git("rev-list", "--count", "gh-pages", cwd=bare).strip() == "2"  # nothing new, no commit
 
 
 def test_unreachable_git_remote_is_one_clear_line(site: Path, tmp_path: Path) -> None:
-    code, _, err = run("deploy", f"git:{tmp_path / 'missing.git'}", "-s", str(site))
+    code, _, err = run_cli("deploy", f"git:{tmp_path / 'missing.git'}", "-s", str(site))
     assert code == 1 and "error: git" in err and "Traceback" not in err
 
 
@@ -246,8 +231,8 @@ def test_s3_uploads_changes_only_with_types_and_cache_headers(site: Path, s3: tu
         + f"deploy:\n  bucket: {{type: s3, bucket: bucket, prefix: news, endpoint_url: '{endpoint}'}}\n",
         encoding="utf-8",
     )
-    run("build", "-s", str(site))
-    code, out, err = run("deploy", "-s", str(site))
+    run_cli("build", "-s", str(site))
+    code, out, err = run_cli("deploy", "-s", str(site))
     assert code == 0, err
     client = s3_client(endpoint)
     keys = {o["Key"] for o in client.list_objects_v2(Bucket="bucket", Prefix="news/")["Contents"]}
@@ -265,30 +250,30 @@ def test_s3_uploads_changes_only_with_types_and_cache_headers(site: Path, s3: tu
     listing = client.head_object(Bucket="bucket", Key="news/pagefind/bundles.json")
     assert listing["CacheControl"] == "public, max-age=300"
 
-    code, out, _ = run("deploy", "-s", str(site))
+    code, out, _ = run_cli("deploy", "-s", str(site))
     assert code == 0 and "new: 0" in out and "changed: 0" in out and "up to date" in out
 
     edit_and_build(site)
-    code, out, _ = run("deploy", "-s", str(site), "--dry-run")
+    code, out, _ = run_cli("deploy", "-s", str(site), "--dry-run")
     assert "~ world/article-1/index.html" in out
     changed_count = out.count("\n  ~ ")
-    code, out, _ = run("deploy", "-s", str(site))
+    code, out, _ = run_cli("deploy", "-s", str(site))
     assert code == 0 and f"changed: {changed_count}" in out
     body = client.get_object(Bucket="bucket", Key="news/world/article-1/index.html")["Body"].read()
     assert b"Edited paragraph." in body
 
     (site / "overrides" / "static").mkdir(parents=True)
     (site / "overrides" / "static" / "theme.css").write_text("body { color: navy }", encoding="utf-8")
-    assert run("build", "-s", str(site))[0] == 0
-    code, out, _ = run("deploy", "-s", str(site))
+    assert run_cli("build", "-s", str(site))[0] == 0
+    code, out, _ = run_cli("deploy", "-s", str(site))
     assert code == 0 and "new: 0" in out and "changed: 1 " in out  # one edited file, one object
     css = client.get_object(Bucket="bucket", Key="news/static/theme.css")["Body"].read()
     assert css == b"body { color: navy }"
 
     client.put_object(Bucket="bucket", Key="news/stale.html", Body=b"old")
-    run("deploy", "-s", str(site))
+    run_cli("deploy", "-s", str(site))
     assert "news/stale.html" in {o["Key"] for o in client.list_objects_v2(Bucket="bucket")["Contents"]}
-    assert run("deploy", "-s", str(site), "--delete")[0] == 0
+    assert run_cli("deploy", "-s", str(site), "--delete")[0] == 0
     assert "news/stale.html" not in {o["Key"] for o in client.list_objects_v2(Bucket="bucket")["Contents"]}
 
 
@@ -296,21 +281,21 @@ def test_s3_errors_are_one_clear_line(
     site: Path, s3: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     endpoint, _ = s3
-    code, _, err = run("deploy", "s3://nosuchbucket", "-s", str(site))
+    code, _, err = run_cli("deploy", "s3://nosuchbucket", "-s", str(site))
     assert code == 1 and "Traceback" not in err
     (site / "config.yaml").write_text(
         CONFIG + f"deploy:\n  b: {{type: s3, bucket: nosuchbucket, endpoint_url: '{endpoint}'}}\n",
         encoding="utf-8",
     )
-    run("build", "-s", str(site))
-    code, _, err = run("deploy", "-s", str(site))
+    run_cli("build", "-s", str(site))
+    code, _, err = run_cli("deploy", "-s", str(site))
     assert code == 1 and "bucket nosuchbucket does not exist" in err
     (site / "config.yaml").write_text(
         CONFIG + "deploy:\n  b: {type: s3, bucket: bucket, endpoint_url: 'http://127.0.0.1:1'}\n",
         encoding="utf-8",
     )
-    run("build", "-s", str(site))
-    code, _, err = run("deploy", "-s", str(site))
+    run_cli("build", "-s", str(site))
+    code, _, err = run_cli("deploy", "-s", str(site))
     assert code == 1 and "cannot reach" in err
     assert sys.version_info >= (3, 10)
 

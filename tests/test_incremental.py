@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from generator.pipeline import build
-from tests.conftest import FIXED_NOW, MakeSite, article_text, tree
+from tests.conftest import FIXED_NOW, MakeSite, article_text, contents, tree
 
 CONFIG = """\
 title: Incremental
@@ -174,13 +174,6 @@ def test_options_are_part_of_the_quick_answer(site: Path, tmp_path: Path) -> Non
 # The preview's quick plan: only the edited articles read again --------------------------------
 
 
-def outputs(result: object) -> dict[str, bytes]:
-    from generator.pipeline import files_of
-
-    files = files_of(result)  # type: ignore[arg-type]
-    return {k: v if isinstance(v, bytes) else v.read_bytes() for k, v in files.items()}
-
-
 @pytest.mark.parametrize(
     ("change", "quick"),
     [
@@ -193,9 +186,11 @@ def outputs(result: object) -> dict[str, bytes]:
 def test_an_edited_body_is_planned_quickly_and_gives_a_whole_plans_output(
     site: Path, change: str, quick: bool
 ) -> None:
-    from generator.pipeline import plan, update
+    from generator import incremental, writer
+    from generator.keys import keys_of
+    from generator.pipeline import render_site, write_changes
 
-    first = plan(site.absolute(), now=FIXED_NOW)
+    first = render_site(site.absolute(), now=FIXED_NOW)
     paths = {
         "edit a body": "content/world/a01.md",
         "edit a title": "content/world/a02.md",
@@ -208,17 +203,18 @@ def test_an_edited_body_is_planned_quickly_and_gives_a_whole_plans_output(
     }
     changes[change](site)
     changed = frozenset({site.absolute() / paths[change]})
-    updated = update(first.prepared, changed)
+    updated = incremental.refresh(first.plan, first.keys, changed, None, FIXED_NOW)
     assert (updated is not None) == quick
     if updated is None:
         return
-    fresh = plan(site.absolute(), now=FIXED_NOW)
-    assert updated.keys == fresh.keys and updated.index_keys == fresh.index_keys
-    again = plan(site.absolute(), before=first.prepared, changed=changed, now=FIXED_NOW)
-    assert outputs(again) == outputs(fresh)
-    rendered = plan(site.absolute(), previous=first.keys, before=first.prepared, changed=changed)
-    pages = {str(o.path) for o in rendered.outputs if str(o.path).endswith(".html")}
-    assert "world/article-1/index.html" in pages and len(pages) < len(first.keys) / 3
+    plan, keys = updated
+    fresh = render_site(site.absolute(), now=FIXED_NOW)
+    assert keys == keys_of(plan)  # the keys brought up to date are those of the plan
+    assert keys.files == fresh.keys.files and keys.search == fresh.keys.search
+    output = writer.MemoryOutput(first.files)
+    rendered = write_changes(plan, keys, first.keys.files, output)
+    assert contents(output) == contents(fresh)
+    assert 0 < rendered < len(plan.specs) / 3
 
 
 # The next build's quick plan: the last build's, kept in the cache ----------------------------
@@ -305,11 +301,11 @@ def test_a_kept_plan_whose_articles_are_gone_from_the_cache_is_not_used(
 def test_a_plan_kept_by_another_version_is_not_used(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from generator import snapshot
+    from generator import planstore
 
     out = tmp_path / "out"
     build(site, output_dir=out, now=FIXED_NOW)
     CHANGES["edit a body"](site)
-    monkeypatch.setattr(snapshot, "FORMAT", snapshot.FORMAT + 1)
+    monkeypatch.setattr(planstore, "FORMAT", planstore.FORMAT + 1)
     with pytest.raises(AssertionError, match="whole plan"):
         build_from_kept_plan(site, out, monkeypatch)

@@ -48,7 +48,7 @@ def test_a_damaged_cache_reads_as_empty(tmp_path: Path) -> None:
     cache = BuildCache(tmp_path)
     assert cache.load_articles("fp") == {}
     assert cache.load_manifest(tmp_path / "site") == {}
-    assert cache.load_index() == {}
+    assert cache.load_file_stats() == {}
 
 
 def test_articles_are_unpickled_only_when_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ from generator.content import (
     parse_article,
     parse_date,
     published,
-    read_articles,
+    read_content,
     split_front_matter,
 )
 from generator.errors import BuildFailed
@@ -162,7 +162,7 @@ def test_non_utf8_and_unreadable_files_are_errors(tmp_path: Path) -> None:
     assert "gone.md: error: cannot read file" in str(errors[1])
 
 
-def test_read_articles_reports_every_broken_file_and_sorts_newest_first(tmp_path: Path) -> None:
+def test_read_content_reports_every_broken_file_and_sorts_newest_first(tmp_path: Path) -> None:
     content = tmp_path / "content"
     (content / "world").mkdir(parents=True)
     (content / "world" / "old.md").write_text(article_text("Old", "2020-01-01"), encoding="utf-8")
@@ -171,7 +171,7 @@ def test_read_articles_reports_every_broken_file_and_sorts_newest_first(tmp_path
     (content / "bad2.md").write_text("no front matter", encoding="utf-8")
     (content / ".hidden").mkdir()
     (content / ".hidden" / "skip.md").write_text("junk", encoding="utf-8")
-    articles, errors, _ = read_articles(make_config(tmp_path, content_dir=content))
+    articles, errors = read_content(make_config(tmp_path, content_dir=content))
     assert [a.title for a in articles] == ["New", "Old"]
     assert sorted(e.location.path.name for e in errors if e.location) == ["bad1.md", "bad2.md"]
 

@@ -9,18 +9,17 @@ from hypothesis import strategies as st
 
 from generator import feeds
 from generator.feeds import entry_id, render_feeds, render_robots, render_sitemap
-from generator.model import BuildResult
-from generator.pipeline import plan
+from generator.pipeline import BuildResult, render_site
 from tests.conftest import FIXED_NOW, SAMPLE_SITE, make_article
 
 
 @pytest.fixture(scope="module")
 def result() -> BuildResult:
-    return plan(SAMPLE_SITE, now=FIXED_NOW)
+    return render_site(SAMPLE_SITE, now=FIXED_NOW)
 
 
 def test_every_feed_parses_cleanly_with_complete_entries(result: BuildResult) -> None:
-    feeds = render_feeds(result.site)
+    feeds = render_feeds(result.plan.site)
     assert [str(f.path) for f in feeds] == ["feed.xml", "belarus/feed.xml", "world/feed.xml"]
     for feed in feeds:
         parsed = feedparser.parse(feed.content)
@@ -33,7 +32,7 @@ def test_every_feed_parses_cleanly_with_complete_entries(result: BuildResult) ->
 
 
 def test_site_feed_holds_the_newest_entries_up_to_the_limit(result: BuildResult) -> None:
-    parsed = feedparser.parse(render_feeds(result.site)[0].content)
+    parsed = feedparser.parse(render_feeds(result.plan.site)[0].content)
     assert len(parsed.entries) == 3  # feed_entries in the sample config
     assert parsed.entries[0].title == "The Kremlin fears a repetition of the Belarusian scenario"
     assert parsed.feed.links[0].href == "https://example.org/sub/path/feed.xml"
@@ -41,7 +40,7 @@ def test_site_feed_holds_the_newest_entries_up_to_the_limit(result: BuildResult)
 
 
 def test_escaped_title_and_html_content_survive_the_round_trip(result: BuildResult) -> None:
-    parsed = feedparser.parse(render_feeds(result.site)[2].content)  # world
+    parsed = feedparser.parse(render_feeds(result.plan.site)[2].content)  # world
     entry = next(e for e in parsed.entries if "script" in e.title)
     assert entry.title == "Tags <script>alert(1)</script> & ampersands"
     assert "<table>" in entry.content[0].value
@@ -56,15 +55,15 @@ def test_entry_ids_are_tag_uris_unless_front_matter_gives_one() -> None:
 
 
 def test_sitemap_lists_pages_but_not_404_search_and_robots_names_it(result: BuildResult) -> None:
-    pages = [str(o.path) for o in result.outputs if o.path.suffix == ".html"]
+    pages = [path for path in result.files if path.endswith(".html")]
     assert {"404.html", "search/index.html"} <= set(pages)
-    (sitemap,) = render_sitemap(result.site, pages)
+    (sitemap,) = render_sitemap(result.plan.site, pages)
     text = sitemap.content.decode()
     assert "<loc>https://example.org/sub/path/</loc>" in text
     assert "404" not in text and "/search/" not in text
     assert text.count("<url>") == len(pages) - 2
     assert "<lastmod>2020-09-03T10:00:00+03:00</lastmod>" in text
-    robots = render_robots(result.site).content.decode()
+    robots = render_robots(result.plan.site).content.decode()
     assert "Sitemap: https://example.org/sub/path/sitemap.xml" in robots
 
 
@@ -72,8 +71,8 @@ def test_sitemap_splits_into_an_index_past_the_limit(
     result: BuildResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("generator.feeds.SITEMAP_LIMIT", 5)
-    pages = [str(o.path) for o in result.outputs if o.path.suffix == ".html"]
-    files = render_sitemap(result.site, pages)
+    pages = [path for path in result.files if path.endswith(".html")]
+    files = render_sitemap(result.plan.site, pages)
     assert str(files[-1].path) == "sitemap.xml"
     assert b"<sitemapindex" in files[-1].content
     assert len(files) - 1 == -(-(len(pages) - 2) // 5)  # all but the 404 and search pages
@@ -81,8 +80,8 @@ def test_sitemap_splits_into_an_index_past_the_limit(
 
 def test_feed_without_articles_is_still_valid(tmp_path: Path) -> None:
     (tmp_path / "config.yaml").write_text("base_url: https://e.org/\n", encoding="utf-8")
-    empty = plan(tmp_path, now=FIXED_NOW)
-    parsed = feedparser.parse(render_feeds(empty.site)[0].content)
+    empty = render_site(tmp_path, now=FIXED_NOW)
+    parsed = feedparser.parse(render_feeds(empty.plan.site)[0].content)
     assert not parsed.bozo and parsed.entries == []
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from generator.errors import BuildFailed, TemplateError
-from generator.pipeline import plan
-from tests.conftest import FIXED_NOW, SAMPLE_SITE, MakeSite, article_text
+from generator.pipeline import render_site
+from tests.conftest import FIXED_NOW, SAMPLE_SITE, MakeSite, article_text, html_of
 
 THEMED = """\
 title: T
@@ -15,12 +15,8 @@ theme: mine
 """
 
 
-def html_of(result, path: str) -> str:  # type: ignore[no-untyped-def]
-    return next(o.content.decode() for o in result.outputs if str(o.path) == path)
-
-
 def test_pages_use_relative_links_and_absolute_canonicals() -> None:
-    result = plan(SAMPLE_SITE, now=FIXED_NOW)
+    result = render_site(SAMPLE_SITE, now=FIXED_NOW)
     page = html_of(result, "belarus/page/2/index.html")
     assert 'href="../../../static/style.css"' in page
     assert '<link rel="canonical" href="https://example.org/sub/path/belarus/page/2/">' in page
@@ -30,18 +26,20 @@ def test_pages_use_relative_links_and_absolute_canonicals() -> None:
 
 
 def test_404_links_from_the_base_path_so_it_works_at_any_depth() -> None:
-    page = html_of(plan(SAMPLE_SITE, now=FIXED_NOW), "404.html")
+    page = html_of(render_site(SAMPLE_SITE, now=FIXED_NOW), "404.html")
     assert 'href="/sub/path/static/style.css"' in page
 
 
 def test_article_language_reaches_html_lang() -> None:
-    result = plan(SAMPLE_SITE, now=FIXED_NOW)
+    result = render_site(SAMPLE_SITE, now=FIXED_NOW)
     assert '<html lang="ru">' in html_of(result, "belarus/studenty-minska-vyshli-na-marsh/index.html")
     assert '<html lang="en">' in html_of(result, "index.html")
 
 
 def test_titles_are_escaped() -> None:
-    page = html_of(plan(SAMPLE_SITE, now=FIXED_NOW), "world/tags-script-alert-1-script-ampersands/index.html")
+    page = html_of(
+        render_site(SAMPLE_SITE, now=FIXED_NOW), "world/tags-script-alert-1-script-ampersands/index.html"
+    )
     assert "<script>" not in page
     assert "Tags &lt;script&gt;alert(1)&lt;/script&gt; &amp; ampersands" in page
 
@@ -59,7 +57,7 @@ def test_undefined_variable_names_the_template_and_line(make_site: MakeSite) -> 
         make_site, {"article.html": "<h1>{{ article.title }}</h1>\n<p>{{ article.subtitle }}</p>\n"}
     )
     with pytest.raises(BuildFailed) as info:
-        plan(root, now=FIXED_NOW)
+        render_site(root, now=FIXED_NOW)
     (error,) = info.value.errors
     assert isinstance(error, TemplateError)
     assert str(error.location).endswith("themes/mine/templates/article.html:2")
@@ -69,7 +67,7 @@ def test_undefined_variable_names_the_template_and_line(make_site: MakeSite) -> 
 def test_template_syntax_error_names_the_line(make_site: MakeSite) -> None:
     root = make_theme(make_site, {"home.html": "<p>ok</p>\n{% if %}\n"})
     with pytest.raises(BuildFailed) as info:
-        plan(root, now=FIXED_NOW)
+        render_site(root, now=FIXED_NOW)
     (error,) = info.value.errors
     assert str(error.location).endswith("themes/mine/templates/home.html:2")
 
@@ -79,14 +77,14 @@ def test_missing_template_is_a_clear_error(make_site: MakeSite) -> None:
         {"content/a.md": article_text("A"), "themes/mine/templates/home.html": "x"}, config=THEMED
     )
     with pytest.raises(BuildFailed) as info:
-        plan(root, now=FIXED_NOW)
+        render_site(root, now=FIXED_NOW)
     assert any("template 'article.html' not found" in e.message for e in info.value.errors)
 
 
 def test_unknown_theme_lists_the_available_ones(make_site: MakeSite) -> None:
     root = make_site({}, config="theme: nosuch\n")
     with pytest.raises(BuildFailed) as info:
-        plan(root, now=FIXED_NOW)
+        render_site(root, now=FIXED_NOW)
     (error,) = info.value.errors
     assert "theme 'nosuch' not found" in error.message
     assert error.hint and "default" in error.hint

@@ -8,13 +8,9 @@ import pytest
 
 from generator.config import parse_config
 from generator.errors import BuildFailed
-from generator.pipeline import plan
+from generator.pipeline import render_site
 from generator.theme import builtin_themes_dir, find_theme, static_files
-from tests.conftest import FIXED_NOW, REPO, MakeSite, article_text
-
-
-def html_of(result, path: str) -> str:  # type: ignore[no-untyped-def]
-    return next(o.content.decode() for o in result.outputs if str(o.path) == path)
+from tests.conftest import FIXED_NOW, REPO, MakeSite, article_text, html_of
 
 
 def config_for(root: Path, text: str = "base_url: https://e.org/\n"):  # type: ignore[no-untyped-def]
@@ -45,11 +41,11 @@ def test_site_overrides_come_before_the_theme(make_site: MakeSite) -> None:
             "overrides/static/theme.css": "body { color: red }",
         }
     )
-    result = plan(root, now=FIXED_NOW)
+    result = render_site(root, now=FIXED_NOW)
     assert "<p>Custom 404</p>" in html_of(result, "404.html")
     assert "Skip to content" in html_of(result, "404.html")  # base.html still comes from the theme
-    css = next(s for s in result.static if str(s.path) == "static/theme.css")
-    assert css.source == root / "overrides" / "static" / "theme.css"
+    css = result.files["static/theme.css"]
+    assert css == root / "overrides" / "static" / "theme.css"
 
 
 def test_a_site_theme_extending_default_with_its_own_texts(make_site: MakeSite) -> None:
@@ -63,7 +59,7 @@ def test_a_site_theme_extending_default_with_its_own_texts(make_site: MakeSite) 
     )
     root_text = root / "content" / "world" / "b.md"
     root_text.write_text(article_text("B", "2020-09-04"), encoding="utf-8")
-    home = html_of(plan(root, now=FIXED_NOW), "index.html")
+    home = html_of(render_site(root, now=FIXED_NOW), "index.html")
     assert "Fresh off the press" in home
     assert "Skip to content" in home  # other texts still come from default
 
@@ -110,7 +106,7 @@ def test_russian_site_gets_russian_texts_dates_and_plurals(make_site: MakeSite) 
         },
         config="base_url: https://e.org/\nlanguage: ru\ncollections: [{key: world, title: Мир}]\n",
     )
-    result = plan(root, now=FIXED_NOW)
+    result = render_site(root, now=FIXED_NOW)
     article = html_of(result, "world/protesty/index.html")
     assert '<html lang="ru">' in article
     assert "3 сентября 2020\u202fг." in article  # Babel's narrow no-break space
@@ -123,7 +119,7 @@ def test_russian_site_gets_russian_texts_dates_and_plurals(make_site: MakeSite) 
 
 def test_article_in_another_language_than_the_site(make_site: MakeSite) -> None:
     root = make_site({"content/world/a.md": article_text("Марш", lang="ru")})
-    page = html_of(plan(root, now=FIXED_NOW), "world/marsh/index.html")
+    page = html_of(render_site(root, now=FIXED_NOW), "world/marsh/index.html")
     assert '<html lang="ru">' in page
     assert "Перейти к содержанию" in page  # the theme speaks the page's language where it can
     assert '<div class="wrap" lang="en">' in page  # the site's own name and nav stay marked English
@@ -143,7 +139,7 @@ def test_article_metadata(make_site: MakeSite) -> None:
             )
         }
     )
-    page = html_of(plan(root, now=FIXED_NOW), "world/night-trains/index.html")
+    page = html_of(render_site(root, now=FIXED_NOW), "world/night-trains/index.html")
     assert '<meta property="og:type" content="article">' in page
     assert '<meta property="og:image" content="https://example.org/img/train.jpg">' in page
     assert '<meta name="twitter:card" content="summary_large_image">' in page
@@ -164,7 +160,7 @@ def test_article_metadata(make_site: MakeSite) -> None:
 
 def test_json_ld_cannot_break_out_of_its_script(make_site: MakeSite) -> None:
     root = make_site({"content/world/a.md": article_text("</script><script>alert(1)</script>")})
-    page = html_of(plan(root, now=FIXED_NOW), "world/script-script-alert-1-script/index.html")
+    page = html_of(render_site(root, now=FIXED_NOW), "world/script-script-alert-1-script/index.html")
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
     assert block and "alert(1)" in json.loads(block.group(1))["headline"]
     assert "<script>alert(1)" not in page
@@ -179,13 +175,13 @@ def test_related_and_neighbour_articles(make_site: MakeSite) -> None:
             "content/belarus/d.md": article_text("D", "2020-01-04", tags="[x]"),
         }
     )
-    page = html_of(plan(root, now=FIXED_NOW), "world/b/index.html")
+    page = html_of(render_site(root, now=FIXED_NOW), "world/b/index.html")
     assert 'rel="prev" href="../../world/c/"' in page  # newer in the collection
     assert 'rel="next" href="../../world/a/"' in page  # older in the collection
     related = page.split('id="related-title"')[1]
     titles = re.findall(r'class="item-title"><a href="[^"]+">(\w)</a>', related)
     assert titles[:2] == ["C", "A"]  # same collection first, nearest first
-    page_a = html_of(plan(root, now=FIXED_NOW), "world/a/index.html")
+    page_a = html_of(render_site(root, now=FIXED_NOW), "world/a/index.html")
     related_a = re.findall(
         r'class="item-title"><a href="[^"]+">(\w)</a>', page_a.split('id="related-title"')[1]
     )

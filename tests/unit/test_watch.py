@@ -69,13 +69,16 @@ def test_ignored_paths_do_not_trigger(tmp_path: Path) -> None:
 
 
 def test_the_output_and_cache_are_not_watched(tmp_path: Path) -> None:
+    from generator.theme import find_theme
     from generator.watch import watched_folders
 
-    for name in ("content", "site/a/b", ".digest-cache", "themes/mine", "overrides"):
+    for name in ("content", "site/a/b", ".digest-cache", "themes/mine/templates", "overrides", "other"):
         (tmp_path / name).mkdir(parents=True)
-    config = parse_config("", tmp_path / "config.yaml")
-    deep, shallow = watched_folders(config, [tmp_path / "themes" / "mine"])
+    (tmp_path / "themes/mine/theme.yaml").write_text("extends: default\n", encoding="utf-8")
+    config = parse_config("theme: mine\n", tmp_path / "config.yaml")
+    chosen = find_theme(config)[0]
+    deep, shallow = watched_folders(config, chosen)
     assert deep == sorted(
-        [tmp_path / "content", tmp_path / "themes", tmp_path / "themes" / "mine", tmp_path / "overrides"]
+        [tmp_path / "content", tmp_path / "themes", tmp_path / "overrides", *chosen.folders[1:]]
     )
     assert shallow == [tmp_path]  # config.yaml, without the thousands of folders below site/

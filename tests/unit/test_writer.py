@@ -6,11 +6,19 @@ import pytest
 
 from generator.errors import OutputError
 from generator.model import OutputFile, StaticFile
-from generator.writer import MARKER, check_output_dir, write_site
+from generator.writer import MARKER, DiskSink, MemoryOutput, Transaction, check_output_dir
 
 
 def out(path: str, text: str = "x") -> OutputFile:
     return OutputFile(PurePosixPath(path), text.encode())
+
+
+def write_site(outputs: list[OutputFile], static: list[StaticFile], output_dir: Path) -> int:
+    """A whole build's writing: everything into a staging folder, swapped in at the end."""
+    with Transaction(output_dir, incremental=False) as transaction:
+        transaction.write(outputs)
+        transaction.copy(static)
+        return transaction.commit()
 
 
 def test_writes_files_and_static_and_marks_the_folder(tmp_path: Path) -> None:
@@ -79,3 +87,62 @@ def test_refuses_a_symlinked_output(tmp_path: Path) -> None:
     (tmp_path / "link").symlink_to(tmp_path / "real")
     with pytest.raises(OutputError, match="symbolic link"):
         check_output_dir(tmp_path / "link", [])
+
+
+def test_an_incremental_transaction_shows_nothing_until_commit(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write_site([out("index.html", "home"), out("old/index.html", "old"), out("same.html", "same")], [], site)
+    same_stamp = (site / "same.html").stat().st_mtime_ns
+    with Transaction(site, incremental=True) as transaction:
+        transaction.write(
+            [out("index.html", "new home"), out("a/b/index.html", "b"), out("same.html", "same")]
+        )
+        assert (site / "index.html").read_text() == "home"  # not yet
+        assert not (site / "a/b/index.html").exists()
+        assert transaction.locate("index.html").read_text() == "new home"
+        assert transaction.locate("same.html") == site / "same.html"  # the same bytes: not written
+        assert transaction.commit(["old/index.html"]) == 2
+    assert (site / "index.html").read_text() == "new home"
+    assert (site / "a/b/index.html").read_text() == "b"
+    assert not (site / "old").exists()  # the stale file, and the folder it leaves empty
+    assert (site / "same.html").stat().st_mtime_ns == same_stamp
+    assert sorted(p.name for p in site.rglob(".*")) == [MARKER]  # no pending file left
+
+
+def test_an_incremental_transaction_that_fails_leaves_the_site_as_it_was(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write_site([out("index.html", "home")], [], site)
+    with pytest.raises(OutputError), Transaction(site, incremental=True) as transaction:
+        transaction.write([out("index.html", "next"), out("new/deep/index.html", "n")])
+        raise OSError("disk full")
+    assert (site / "index.html").read_text() == "home"
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*")) == [MARKER, "index.html"]
+
+
+@pytest.mark.parametrize("bad", ["../escape.html", "/abs.html", "a/../../b.html", ".hidden", "a\\..\\b"])
+def test_a_sink_refuses_paths_outside_its_folder(tmp_path: Path, bad: str) -> None:
+    for sink in (DiskSink(tmp_path / "site", True, ".new-1"), DiskSink(tmp_path / "stage", False, "")):
+        with pytest.raises(OutputError):
+            sink.put(bad, b"x")
+    assert not any(tmp_path.rglob("*"))
+
+
+def test_a_sink_in_place_skips_files_that_hold_the_bytes_already(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_bytes(b"same")
+    sink = DiskSink(tmp_path, True, ".new-7")
+    assert sink.put("a.html", b"same") is None
+    assert sink.put("a.html", b"other") == "a.html"
+    assert (tmp_path / ".a.html.new-7").read_bytes() == b"other"
+    assert (tmp_path / "a.html").read_bytes() == b"same"
+
+
+def test_a_memory_output_keeps_what_it_is_given(tmp_path: Path) -> None:
+    asset = tmp_path / "style.css"
+    output = MemoryOutput({"kept.html": b"kept"})
+    output.add([("index.html", output.sink.put("index.html", b"home"))])
+    output.write([out("feed.xml", "feed")])
+    output.copy([StaticFile(PurePosixPath("static/style.css"), asset)])
+    assert output.files == {
+        "kept.html": b"kept", "index.html": b"home", "feed.xml": b"feed", "static/style.css": asset,
+    }  # fmt: skip
+    assert output.holds("kept.html") and not output.holds("other.html")

@@ -1,12 +1,13 @@
-"""The last build's plan, kept in the cache so that the next `digest build` can start from it.
+"""The last build's plan and keys, kept in the cache so that the next `digest build` can start from them.
 
 After an edit of a few articles' text, grouping, linking and keying thousands
 of articles again would cost more than the rest of the build. The plan is
-kept as it was (specs, keys, links, feeds, but not the articles themselves:
-the article cache lends those one at a time, when a page or feed needs one),
-with the `frame` of inputs it was made from (everything but the articles'
-texts) and the time stamp and size of every article file. `pipeline.update`
-then redoes what the changed files change, or says that a whole plan is needed.
+kept as it was (specs, links, feeds and its keys, but not the articles
+themselves: the article cache lends those one at a time, when a page or feed
+needs one), with the `frame` of inputs it was made from (everything but the
+articles' texts) and the time stamp and size of every article file.
+`incremental.refresh` then redoes what the changed files change, or says that
+a whole plan is needed. Nothing here imports the orchestrator or makes a renderer.
 
 A kept plan is only ever used for the frame it was made from, and is
 consistent in itself, so an old one is as safe as the newest; losing it
@@ -21,19 +22,16 @@ import io
 import pickle
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .cache import DAMAGED, BuildCache
-from .content import FileStat
-from .model import Article
-
-if TYPE_CHECKING:
-    from .pipeline import Prepared
-    from .render import PageSpec
-    from .theme import Theme
+from .cache import DAMAGED, BuildCache, FileStat, parse_fingerprint
+from .keys import Keys
+from .model import Article, Collection, Config, Site, Tag
+from .plan import Links, PageSpec, Plan
+from .theme import Theme
 
 FILE = "plan.pickle"
-FORMAT = 1
+FORMAT = 2
 
 
 Entry = tuple[str, tuple[str, ...]]  # an article's source hash and collection keys
@@ -81,7 +79,7 @@ class SiteArticles(Mapping[str, Article]):
         return SiteArticles(entries, self._stored, {**self._loaded, **fresh})
 
 
-class StoredSpecs(Mapping[str, "PageSpec"]):
+class StoredSpecs(Mapping[str, PageSpec]):
     """A plan's page specs by output path, each unpickled when first used; `changed` ones
     (by `updated`) in place of what was stored."""
 
@@ -121,14 +119,6 @@ def _pickled(item: object) -> bytes:
     return pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def with_changes(items: Mapping[str, Any], changes: Mapping[str, Any]) -> Mapping[str, Any]:
-    """`items` (a plan's articles or specs) with `changes` in place, by key: still taken from the
-    cache when first used if they were."""
-    if isinstance(items, (SiteArticles, StoredSpecs)):
-        return items.updated(changes)
-    return MappingProxyType({**items, **changes})
-
-
 def article_entries(articles: Mapping[str, Article]) -> dict[str, Entry]:
     """The `Entry` of each article, by id, without loading the articles of a `SiteArticles`."""
     if isinstance(articles, SiteArticles):
@@ -136,27 +126,22 @@ def article_entries(articles: Mapping[str, Article]) -> dict[str, Entry]:
     return {i: (a.source_hash, a.collections) for i, a in articles.items()}
 
 
-def save(cache: BuildCache, frame: str, stats: Mapping[str, FileStat], prepared: Prepared) -> None:
-    """Keep `prepared`, made from the inputs `frame` and the article files as `stats` describes them."""
-    site = prepared.site
+def save(cache: BuildCache, frame: str, stats: Mapping[str, FileStat], plan: Plan, keys: Keys) -> None:
+    """Keep `plan` and its `keys`, made from the inputs `frame` and the article files as `stats` says."""
+    site = plan.site
+    specs = plan.specs
     data = {
         "format": _format(),
         "frame": frame,
         "stats": dict(stats),
         "entries": article_entries(site.articles),
-        "links": prepared.renderer.links,
-        "site": dataclasses.replace(site, articles={}),
+        "plan": dataclasses.replace(plan, site=dataclasses.replace(site, articles={}), specs={}),
         "specs": (
-            prepared.specs.blobs()
-            if isinstance(prepared.specs, StoredSpecs)
-            else {path: _pickled(spec) for path, spec in prepared.specs.items()}
+            specs.blobs()
+            if isinstance(specs, StoredSpecs)
+            else {path: _pickled(spec) for path, spec in specs.items()}
         ),
-        # The rest of the plan but its renderer, which holds Jinja's environment, and is made anew.
-        "prepared": {
-            f.name: getattr(prepared, f.name)
-            for f in dataclasses.fields(prepared)
-            if f.name not in ("site", "renderer", "specs")
-        },
+        "keys": keys,
     }
     out = io.BytesIO()
     pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
@@ -165,13 +150,8 @@ def save(cache: BuildCache, frame: str, stats: Mapping[str, FileStat], prepared:
     cache.write(FILE, out.getvalue())
 
 
-def load(
-    cache: BuildCache, frame: str, chosen_theme: Theme
-) -> tuple[Prepared, Mapping[str, FileStat]] | None:
-    """The plan kept for `frame` and the article files' stats it was made from, or None."""
-    from .pipeline import Prepared
-    from .render import Renderer
-
+def load(cache: BuildCache, frame: str) -> tuple[Plan, Keys, Mapping[str, FileStat]] | None:
+    """The plan and keys kept for `frame`, and the article files' stats they were made from; or None."""
     try:
         with (cache.folder / FILE).open("rb") as handle:
             data = pickle.load(handle)  # noqa: S301 - our own file, written above
@@ -179,25 +159,20 @@ def load(
         return None
     if not isinstance(data, dict) or data.get("format") != _format() or data.get("frame") != frame:
         return None
-    fields = data["prepared"]
-    stored = cache.load_articles(fields["fingerprint"])
+    plan: Plan = data["plan"]
+    stored = cache.load_articles(parse_fingerprint(plan.site.config))
     entries: dict[str, Entry] = data["entries"]
     if not all(h in stored for h, _ in entries.values()):
         return None  # the article cache lost some of them: a whole plan is needed
-    site = dataclasses.replace(data["site"], articles=SiteArticles(entries, stored))
-    renderer = Renderer(site, chosen_theme, data["links"], cache.folder / "jinja")
-    specs = StoredSpecs(data["specs"])
-    return Prepared(site=site, renderer=renderer, specs=specs, **fields), data["stats"]
+    site = dataclasses.replace(plan.site, articles=SiteArticles(entries, stored))
+    plan = dataclasses.replace(plan, site=site, specs=StoredSpecs(data["specs"]))
+    return plan, data["keys"], data["stats"]
 
 
 def _format() -> tuple[object, ...]:
     """The version of this file's layout, and the fields of the types it holds: a plan kept by
     another version of the generator is not used."""
-    from .model import Collection, Config, Site, Tag
-    from .pipeline import Prepared
-    from .render import Links, PageSpec
-
-    types = (Prepared, PageSpec, Links, Site, Config, Collection, Tag)
+    types = (Plan, Keys, PageSpec, Links, Site, Config, Collection, Tag, Theme)
     return (FORMAT, *((t.__name__, *(f.name for f in dataclasses.fields(t))) for t in types))
 
 

@@ -1,0 +1,159 @@
+"""The incremental layer around the plain build: the cache, the kept plan and the quick answers.
+
+The plain build (`pipeline.prepare`: config -> theme -> articles -> site ->
+plan) knows nothing of this module. Here, around it: a first look at the
+inputs (file names, times and sizes) says whether anything changed since the
+last build; if only some articles' text did, the last build's plan and keys
+(`planstore`) are brought up to date (`refresh`); otherwise a whole plan is
+made, with articles read through the cache (`cache.read_through`). Anything
+this layer is unsure of falls back to the whole plan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import generator
+
+from . import content, keys, planstore, search, theme, topics, writer
+from .cache import BuildCache, FileStat, parse_fingerprint, read_through, stat_files
+from .config import load_config
+from .errors import BuildFailed
+from .hashing import stable_hash
+from .keys import Keys
+from .model import CACHE_DIR, Article, Config, Progress
+from .plan import Plan
+
+Reader = Callable[[Config, Progress], tuple[tuple[Article, ...], list[Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What a build reads, as a first look finds it: file names, times and sizes, hashed."""
+
+    signature: str  # a hash of all of it
+    frame: str  # a hash of all but the article files' times and sizes
+    paths: list[str]  # the article files, as text, sorted
+    stats: dict[str, FileStat]  # of each article file
+    theme_warned: bool  # finding the theme gave warnings (which a kept plan would not repeat)
+
+
+def open_cache(root: Path) -> BuildCache:
+    """The build cache of the site at `root`."""
+    return BuildCache(root / CACHE_DIR)
+
+
+def look(root: Path, options: Mapping[str, Any]) -> Inputs | None:
+    """Hashes of everything a build of `root` reads; None if the config or theme cannot be read
+    (the build's own stages then report why).
+
+    Equal signatures mean that nothing changed since the last build, which
+    then need not even load its cache: the answer is in a few thousand stats.
+    An equal frame means that the last build's plan can be brought up to date.
+    """
+    overrides = {k: v for k, v in options.items() if k in ("output_dir", "base_url", "theme")}
+    try:
+        config = load_config(root, **overrides)
+        chosen_theme, warnings = theme.find_theme(config)
+    except BuildFailed:
+        return None
+    paths = content.find_articles(config.content_dir)
+    stats = stat_files(paths)
+    files: list[str] = [config.source.read_text(encoding="utf-8") if config.source else "", *paths]
+    for folder in theme.input_folders(config, chosen_theme):
+        for path in content.walk_files(folder):
+            if folder != config.content_dir or not path.endswith(".md"):
+                with contextlib.suppress(OSError):
+                    st = os.stat(path)
+                    files.append(f"{path}|{st.st_mtime_ns}|{st.st_size}")
+    settings = {k: v for k, v in options.items() if k not in ("now", "progress")}
+    frame = stable_hash(generator.__version__, repr(config), repr(sorted(settings.items())), *files)
+    signature = stable_hash(frame, *(f"{path}|{stats.get(path)}" for path in paths))
+    return Inputs(signature, frame, paths, stats, bool(warnings))
+
+
+def reader(cache: BuildCache, inputs: Inputs | None = None) -> Reader:
+    """The content stage through `cache`, over the article files `inputs` found (or a new look)."""
+
+    def read(config: Config, progress: Progress) -> tuple[tuple[Article, ...], list[Any]]:
+        if inputs is not None:
+            paths, stats = inputs.paths, inputs.stats
+        else:
+            paths = content.find_articles(config.content_dir)
+            stats = stat_files(paths)
+        return read_through(cache, config, paths, stats, progress)
+
+    return read
+
+
+def refresh(
+    plan: Plan, plan_keys: Keys, paths: frozenset[Path], cache: BuildCache | None, now: datetime
+) -> tuple[Plan, Keys] | None:
+    """`plan` and its keys with the article files `paths` read again, if only their text changed
+    (see `keys.with_new_text`); None when anything more may have changed (another file, front
+    matter, an error, an article falling due): then a whole plan is needed."""
+    site = plan.site
+    config = site.config
+    if not paths or (plan.next_change and now >= plan.next_change):
+        return None
+    if not all(path.is_relative_to(config.content_dir) for path in paths):
+        return None
+    if any(path.relative_to(config.content_dir).as_posix() not in site.articles for path in paths):
+        return None  # a new, removed, unpublished or other file
+    parsed, errors = content.parse_files(sorted(paths), config)
+    resolved, _, problems = topics.resolve_collections(parsed, config)
+    if errors or problems or len(resolved) != len(paths):
+        return None
+    fresh = {a.id: a for a in resolved}
+    updated = keys.with_new_text(plan, plan_keys, fresh)
+    if updated is not None and cache:
+        cache.remember(parse_fingerprint(config), parsed, [site.articles[i].source_hash for i in fresh])
+    return updated
+
+
+def kept_plan(cache: BuildCache, inputs: Inputs, now: datetime) -> tuple[Plan, Keys] | None:
+    """The last build's plan and keys, brought up to date if only some articles' text changed
+    since; else None."""
+    found = None if inputs.theme_warned else planstore.load(cache, inputs.frame)
+    if found is None:
+        return None
+    plan, plan_keys, stats = found
+    changed = frozenset(Path(p) for p in inputs.paths if inputs.stats.get(p) != stats.get(p))
+    if not changed:
+        return (plan, plan_keys) if not plan.next_change or now < plan.next_change else None
+    return refresh(plan, plan_keys, changed, cache, now)
+
+
+def last_summary(cache: BuildCache, inputs: Inputs, now: datetime) -> dict[str, Any] | None:
+    """The last build's summary if it read exactly these `inputs`, nothing has fallen due since,
+    and every file it wrote is still there; its output folder's marker then says "current"."""
+    done = cache.load_state(inputs.signature, now)
+    if done is None:
+        return None
+    output_dir = Path(done["output_dir"])
+    manifest = cache.load_manifest(output_dir) if writer.is_ours(output_dir) else {}
+    out = str(output_dir)
+    if not manifest or not all(os.path.isfile(os.path.join(out, path)) for path in manifest):
+        return None
+    os.utime(output_dir / writer.MARKER)  # checked against the sources: current
+    return done
+
+
+def last_search(cache: BuildCache) -> dict[str, search.Part]:
+    """The search index's parts as the last build left them."""
+    return {name: search.Part(part["key"], part["files"]) for name, part in cache.load_search().items()}
+
+
+def save_search(cache: BuildCache, parts: Mapping[str, search.Part]) -> None:
+    cache.save_search({name: {"key": part.key, "files": dict(part.files)} for name, part in parts.items()})
+
+
+def save(cache: BuildCache, inputs: Inputs, plan: Plan, plan_keys: Keys) -> None:
+    """Keep the plan and keys for the next build, which starts from them if only text changed."""
+    planstore.save(cache, inputs.frame, inputs.stats, plan, plan_keys)

@@ -1,0 +1,241 @@
+"""Plan stage: a `Site` and its theme become a `Plan`, every file of the build as data.
+
+Pages are `PageSpec`s (a template and the articles it shows); feeds, the
+sitemap and robots.txt are small and made here; static files are named. No
+HTML is rendered and nothing is open: a plan is frozen data that can be
+pickled, and `render.py` turns its specs into pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from itertools import groupby
+from types import MappingProxyType
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from . import feeds, search, theme
+from .errors import BuildFailed, OutputConflictError, SiteError, SourceLocation
+from .hashing import stable_hash
+from .model import OutputFile, Site, StaticFile
+from .topics import collection_neighbours, related_articles
+from .urls import SEARCH_URL, archive_url, collection_url, output_file_for, paged, tag_url
+
+
+@dataclass(frozen=True, slots=True)
+class PageSpec:
+    """One page to render, as plain data: which template, and which articles it shows.
+
+    Specs are cheap to make for the whole site; the template context is built
+    only for the pages that must be rendered (see `Renderer`).
+    """
+
+    url: str
+    template: str
+    kind: str
+    title: str = ""
+    description: str = ""
+    article: str = ""  # the article of an article page
+    cards: tuple[str, ...] = ()  # every other article the page shows
+    group: str = ""  # the collection key, tag slug or year of a list page
+    number: int = 1  # pagination
+    count: int = 1
+    first_url: str = ""
+    counts: str = ""  # a hash of the counts a list page shows (tags, months, a list's length)
+    neighbours: tuple[str | None, str | None] = (None, None)  # URLs of the newer and older month
+    origin: SourceLocation | None = None
+    lang: str = ""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # By position: the build cache keeps every spec, and this loads them four times faster.
+        return (PageSpec, tuple(getattr(self, name) for name in _SPEC_FIELDS))
+
+
+_SPEC_FIELDS = tuple(f.name for f in fields(PageSpec))
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """The article-to-article links of a site: related articles and collection neighbours."""
+
+    related: Mapping[str, tuple[str, ...]]
+    neighbours: Mapping[str, tuple[str | None, str | None]]
+
+    @classmethod
+    def of(cls, site: Site) -> Links:
+        return cls(related_articles(site), collection_neighbours(site))
+
+
+def page_specs(site: Site, links: Links) -> list[PageSpec]:
+    """Every HTML page of the site, in a stable order."""
+    config = site.config
+    newest = site.article_ids[: config.home_latest + 1]
+    on_home = [i for c in site.collections for i in c.article_ids[: config.home_per_collection]]
+    specs = [
+        PageSpec(
+            "", "home.html", "home", config.title, config.description or config.title,
+            cards=tuple(dict.fromkeys((*newest, *on_home))),
+        )
+    ]  # fmt: skip
+    for article_id in site.article_ids:
+        article = site.articles[article_id]
+        newer, older = links.neighbours.get(article_id, (None, None))
+        cards = (*links.related[article_id], *(i for i in (newer, older) if i))
+        specs.append(
+            PageSpec(
+                site.urls[article_id], "article.html", "article", article.title,
+                article.summary or config.description, article=article_id, cards=cards,
+                origin=article.source_location, lang=article.lang,
+            )
+        )  # fmt: skip
+    for collection in site.collections:
+        if collection.article_ids:  # like the navigation and the feeds, an empty collection has no page
+            specs += _list_specs(
+                "collection", collection.title, collection.key, collection.article_ids,
+                collection_url(collection.key), config.per_page, collection.description,
+            )  # fmt: skip
+    specs.append(
+        PageSpec(
+            "tags/",
+            "tags.html",
+            "tags",
+            counts=stable_hash(repr([(t.slug, t.name, len(t.article_ids)) for t in site.tags])),
+        )
+    )
+    for tag in site.tags:
+        specs += _list_specs("tag", tag.name, tag.slug, tag.article_ids, tag_url(tag.slug), config.per_page)
+    months = _months(site)
+    specs.append(
+        PageSpec(
+            archive_url(),
+            "archive.html",
+            "archive",
+            counts=stable_hash(repr([(m, len(ids)) for m, ids in months])),
+        )
+    )
+    urls = [archive_url(year, month) for (year, month), _ in months]
+    for index, ((year, month), ids) in enumerate(months):
+        newer = urls[index - 1] if index else None
+        older = urls[index + 1] if index + 1 < len(urls) else None
+        specs.append(
+            PageSpec(
+                urls[index], "archive_month.html", "archive", f"{year}-{month:02d}", cards=ids,
+                group=f"{year}-{month:02d}", neighbours=(newer, older),
+            )
+        )  # fmt: skip
+    specs.append(PageSpec("404.html", "404.html", "404"))
+    if config.search:
+        specs.append(PageSpec(SEARCH_URL, "search.html", "search"))
+    return specs
+
+
+def _list_specs(
+    kind: str,
+    title: str,
+    group: str,
+    ids: tuple[str, ...],
+    first_url: str,
+    per_page: int,
+    description: str = "",
+) -> list[PageSpec]:
+    """The pages of a paginated list: `first_url`, then `first_url/page/2/` and on."""
+    chunks = [ids[i : i + per_page] for i in range(0, len(ids), per_page)] or [()]
+    return [
+        PageSpec(
+            paged(first_url, n),
+            f"{kind}.html",
+            kind,
+            title,
+            description,
+            cards=chunk,
+            group=group,
+            number=n,
+            count=len(chunks),
+            first_url=first_url,
+            counts=str(len(ids)),
+        )
+        for n, chunk in enumerate(chunks, 1)
+    ]
+
+
+def _months(site: Site) -> list[tuple[tuple[int, int], tuple[str, ...]]]:
+    """((year, month), article ids) for each month with articles, newest first, in the site's time zone."""
+    tz = ZoneInfo(site.config.timezone)
+    local = {i: site.articles[i].date.astimezone(tz) for i in site.article_ids}
+    return [
+        (month, tuple(ids))
+        for month, ids in groupby(site.article_ids, key=lambda i: (local[i].year, local[i].month))
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything a build writes, as data: the site, its pages as specs, and the files made or copied."""
+
+    site: Site
+    theme: theme.Theme
+    links: Links
+    specs: Mapping[str, PageSpec]  # by output path, in a stable order
+    feeds: tuple[OutputFile, ...]  # the feeds, the sitemap and robots.txt
+    static: tuple[StaticFile, ...]
+    search_parts: Mapping[str, Sequence[str]]  # article pages by search index part (see `search.parts`)
+    warnings: tuple[SiteError, ...] = ()
+    next_change: datetime | None = None  # when the next future-dated article falls due
+
+
+def make_plan(
+    site: Site, chosen_theme: theme.Theme, warnings: tuple[SiteError, ...], next_change: datetime | None
+) -> Plan:
+    """The plan of `site` with `chosen_theme`; raises `BuildFailed` if two files would share a path."""
+    links = Links.of(site)
+    # A theme of its own, made before search, has no search page; its pages can still use the index.
+    pages = [
+        s
+        for s in page_specs(site, links)
+        if s.kind != "search" or theme.has_template(chosen_theme, s.template)
+    ]
+    specs = {output_file_for(s.url): s for s in pages}
+    small = (*feeds.render_feeds(site), *feeds.render_sitemap(site, specs), feeds.render_robots(site))
+    static = theme.static_files(chosen_theme)
+    _check_conflicts(pages, small, static)
+    parts = search.parts(search.pages_of(site)) if site.config.search else {}
+    return Plan(site, chosen_theme, links, specs, small, static, parts, warnings, next_change)
+
+
+def _check_conflicts(
+    specs: Sequence[PageSpec], small: Sequence[OutputFile], static: Sequence[StaticFile]
+) -> None:
+    """Two outputs at one path would silently overwrite each other: report each such pair."""
+    seen: dict[str, Any] = {}
+    errors: list[SiteError] = []
+    items: list[tuple[str, Any]] = [(output_file_for(s.url), s.origin) for s in specs]
+    items += [(str(o.path), None) for o in small] + [(str(s.path), None) for s in static]
+    for path, origin in items:
+        if path in seen:
+            first = seen[path]
+            origins = ", ".join(str(o) for o in (first, origin) if o) or "the site's own pages"
+            errors.append(
+                OutputConflictError(
+                    f"two pages would be written to /{path} ({origins})",
+                    origin or first,
+                    "give the article a different 'slug:' or collection",
+                )
+            )
+        else:
+            seen[path] = origin
+    if errors:
+        raise BuildFailed(errors)
+
+
+V = TypeVar("V")
+
+
+def replaced(items: Mapping[str, V], changes: Mapping[str, V]) -> Mapping[str, V]:
+    """`items` (a plan's articles or specs) with `changes` in place, by key. A mapping that loads
+    its items lazily (see `planstore`) stays lazy: it has an `updated` method for this."""
+    updated = getattr(items, "updated", None)
+    if updated is not None:
+        return updated(changes)  # type: ignore[no-any-return]
+    return MappingProxyType({**items, **changes})

@@ -71,20 +71,20 @@ def test_dir_sync_copies_only_what_changed(site: Path, tmp_path: Path) -> None:
 
 def test_dry_run_touches_nothing_and_delete_removes_stale(site: Path, tmp_path: Path) -> None:
     www = tmp_path / "www"
-    run_cli("deploy", f"dir:{www}", "-s", str(site))
+    assert run_cli("deploy", f"dir:{www}", "-s", str(site))[0] == 0
     (www / "old.html").write_text("stale", encoding="utf-8")
     code, out, _ = run_cli("deploy", f"dir:{www}", "-s", str(site), "--dry-run", "--delete")
     assert code == 0 and "- old.html" in out and "Would deploy" in out
     assert (www / "old.html").exists()
-    run_cli("deploy", f"dir:{www}", "-s", str(site))
+    assert run_cli("deploy", f"dir:{www}", "-s", str(site))[0] == 0
     assert (www / "old.html").exists()  # kept without --delete
-    run_cli("deploy", f"dir:{www}", "-s", str(site), "--delete")
+    assert run_cli("deploy", f"dir:{www}", "-s", str(site), "--delete")[0] == 0
     assert not (www / "old.html").exists()
 
 
 def test_many_deletions_ask_first(site: Path, tmp_path: Path) -> None:
     www = tmp_path / "www"
-    run_cli("deploy", f"dir:{www}", "-s", str(site))
+    assert run_cli("deploy", f"dir:{www}", "-s", str(site))[0] == 0
     for i in range(12):
         (www / f"old{i}.html").write_text("stale", encoding="utf-8")
     code, _, err = run_cli("deploy", f"dir:{www}", "-s", str(site), "--delete")
@@ -98,7 +98,7 @@ def test_missing_or_stale_build_is_refused(make_site: MakeSite, tmp_path: Path) 
     root = make_site({"content/world/a.md": article_text("A")}, config=CONFIG)
     code, _, err = run_cli("deploy", f"dir:{tmp_path / 'www'}", "-s", str(root))
     assert code == 1 and "no built site" in err and "digest build" in err
-    run_cli("build", "-s", str(root))
+    assert run_cli("build", "-s", str(root))[0] == 0
     future = time.time() + 5
     os.utime(root / "content" / "world" / "a.md", (future, future))
     code, _, err = run_cli("deploy", f"dir:{tmp_path / 'www'}", "-s", str(root))
@@ -109,7 +109,7 @@ def test_unknown_target_names_the_known_ones(site: Path) -> None:
     (site / "config.yaml").write_text(
         CONFIG + "deploy:\n  www: {type: dir, path: /tmp/x}\n", encoding="utf-8"
     )
-    run_cli("build", "-s", str(site))
+    assert run_cli("build", "-s", str(site))[0] == 0
     code, _, err = run_cli("deploy", "nowhere", "-s", str(site))
     assert code == 1 and "unknown deploy target 'nowhere'" in err and "www" in err
 
@@ -143,7 +143,7 @@ def test_git_branch_mirrors_the_site_and_keeps_history(site: Path, bare: Path) -
         + f"deploy:\n  pages: {{type: git, remote: '{bare}', branch: gh-pages, cname: news.example.org}}\n",
         encoding="utf-8",
     )
-    run_cli("build", "-s", str(site))
+    assert run_cli("build", "-s", str(site))[0] == 0
     code, _, err = run_cli("deploy", "-s", str(site))
     assert code == 0, err
     files = branch_files(bare)
@@ -231,7 +231,7 @@ def test_s3_uploads_changes_only_with_types_and_cache_headers(site: Path, s3: tu
         + f"deploy:\n  bucket: {{type: s3, bucket: bucket, prefix: news, endpoint_url: '{endpoint}'}}\n",
         encoding="utf-8",
     )
-    run_cli("build", "-s", str(site))
+    assert run_cli("build", "-s", str(site))[0] == 0
     code, out, err = run_cli("deploy", "-s", str(site))
     assert code == 0, err
     client = s3_client(endpoint)
@@ -271,7 +271,7 @@ def test_s3_uploads_changes_only_with_types_and_cache_headers(site: Path, s3: tu
     assert css == b"body { color: navy }"
 
     client.put_object(Bucket="bucket", Key="news/stale.html", Body=b"old")
-    run_cli("deploy", "-s", str(site))
+    assert run_cli("deploy", "-s", str(site))[0] == 0
     assert "news/stale.html" in {o["Key"] for o in client.list_objects_v2(Bucket="bucket")["Contents"]}
     assert run_cli("deploy", "-s", str(site), "--delete")[0] == 0
     assert "news/stale.html" not in {o["Key"] for o in client.list_objects_v2(Bucket="bucket")["Contents"]}
@@ -287,14 +287,14 @@ def test_s3_errors_are_one_clear_line(
         CONFIG + f"deploy:\n  b: {{type: s3, bucket: nosuchbucket, endpoint_url: '{endpoint}'}}\n",
         encoding="utf-8",
     )
-    run_cli("build", "-s", str(site))
+    assert run_cli("build", "-s", str(site))[0] == 0
     code, _, err = run_cli("deploy", "-s", str(site))
     assert code == 1 and "bucket nosuchbucket does not exist" in err
     (site / "config.yaml").write_text(
         CONFIG + "deploy:\n  b: {type: s3, bucket: bucket, endpoint_url: 'http://127.0.0.1:1'}\n",
         encoding="utf-8",
     )
-    run_cli("build", "-s", str(site))
+    assert run_cli("build", "-s", str(site))[0] == 0
     code, _, err = run_cli("deploy", "-s", str(site))
     assert code == 1 and "cannot reach" in err
     assert sys.version_info >= (3, 10)

@@ -86,9 +86,9 @@ def test_output_may_not_be_the_source_folder(make_site: MakeSite) -> None:
 
 def test_drafts_flag(make_site: MakeSite, tmp_path: Path) -> None:
     root = make_site({"content/a.md": article_text("A"), "content/d.md": article_text("D", draft="true")})
-    run_cli("build", "-s", str(root))
-    assert not (root / "site" / "d").exists()
-    run_cli("build", "-s", str(root), "--drafts")
+    assert run_cli("build", "-s", str(root))[0] == 0
+    assert (root / "site" / "a" / "index.html").is_file() and not (root / "site" / "d").exists()
+    assert run_cli("build", "-s", str(root), "--drafts")[0] == 0
     assert (root / "site" / "d" / "index.html").is_file()
 
 

@@ -57,15 +57,22 @@ def test_a_burst_of_saves_gives_one_call(tmp_path: Path) -> None:
 
 def test_ignored_paths_do_not_trigger(tmp_path: Path) -> None:
     calls: list[frozenset[Path]] = []
-    watcher = Watcher(
-        [tmp_path], calls.append, keep=lambda p: not p.name.endswith(".swp"), debounce=0.1
-    ).start()
+    fired = threading.Event()
+
+    def on_change(paths: frozenset[Path]) -> None:
+        calls.append(paths)
+        fired.set()
+
+    watcher = Watcher([tmp_path], on_change, keep=lambda p: not p.name.endswith(".swp"), debounce=0.1).start()
     try:
         (tmp_path / ".a.md.swp").write_text("x", encoding="utf-8")
-        time.sleep(0.5)
+        time.sleep(0.3)
+        (tmp_path / "a.md").write_text("x", encoding="utf-8")  # so that the watcher is seen to work
+        assert fired.wait(5)
+        time.sleep(0.3)
     finally:
         watcher.stop()
-    assert calls == []
+    assert calls == [frozenset({tmp_path / "a.md"})]
 
 
 def test_the_output_and_cache_are_not_watched(tmp_path: Path) -> None:

@@ -84,9 +84,10 @@ def make_corpus(folder: Path, size: int, style: str, subdir: str) -> None:
 
 
 def digest_command() -> list[str]:
-    # The script installed beside this Python, not a version manager's shim that adds its own start-up time.
-    beside = Path(sys.executable).parent / "digest"
-    return [str(beside)] if beside.exists() else [sys.executable, "-m", "generator"]
+    """`digest` from this clone's own `generator/`, whatever else is installed, started as the
+    installed script starts (not through a version manager's shim, which adds its own start-up time)."""
+    start = f"import sys; sys.path.insert(0, {str(REPO)!r}); sys.argv[0] = 'digest'; from generator.cli import main; main()"
+    return [sys.executable, "-c", start]
 
 
 def bench_digest(work: Path, size: int, runs: int) -> dict[str, dict[str, float]]:

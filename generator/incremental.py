@@ -17,18 +17,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import generator
 
-from . import content, keys, planstore, search, theme, topics, writer
+from . import content, theme, writer
 from .cache import BuildCache, FileStat, parse_fingerprint, read_through, stat_files
 from .config import load_config
 from .errors import BuildFailed
 from .hashing import stable_hash
-from .keys import Keys
 from .model import CACHE_DIR, Article, Config, Progress
-from .plan import Plan
+
+if TYPE_CHECKING:
+    from . import search
+    from .keys import Keys
+    from .plan import Plan
+
+# The layer's plan and keys pull in Jinja and the grouping stages: they are imported where they are
+# used, so that a build with nothing to do answers from a few thousand stats.
 
 Reader = Callable[[Config, Progress], tuple[tuple[Article, ...], list[Any]]]
 
@@ -106,6 +112,8 @@ def refresh(
         return None
     if any(path.relative_to(config.content_dir).as_posix() not in site.articles for path in paths):
         return None  # a new, removed, unpublished or other file
+    from . import keys, topics
+
     parsed, errors = content.parse_files(sorted(paths), config)
     resolved, _, problems = topics.resolve_collections(parsed, config)
     if errors or problems or len(resolved) != len(paths):
@@ -120,6 +128,8 @@ def refresh(
 def kept_plan(cache: BuildCache, inputs: Inputs, now: datetime) -> tuple[Plan, Keys] | None:
     """The last build's plan and keys, brought up to date if only some articles' text changed
     since; else None."""
+    from . import planstore
+
     found = None if inputs.theme_warned else planstore.load(cache, inputs.frame)
     if found is None:
         return None
@@ -147,7 +157,9 @@ def last_summary(cache: BuildCache, inputs: Inputs, now: datetime) -> dict[str, 
 
 def last_search(cache: BuildCache) -> dict[str, search.Part]:
     """The search index's parts as the last build left them."""
-    return {name: search.Part(part["key"], part["files"]) for name, part in cache.load_search().items()}
+    from .search import Part
+
+    return {name: Part(part["key"], part["files"]) for name, part in cache.load_search().items()}
 
 
 def save_search(cache: BuildCache, parts: Mapping[str, search.Part]) -> None:
@@ -156,4 +168,6 @@ def save_search(cache: BuildCache, parts: Mapping[str, search.Part]) -> None:
 
 def save(cache: BuildCache, inputs: Inputs, plan: Plan, plan_keys: Keys) -> None:
     """Keep the plan and keys for the next build, which starts from them if only text changed."""
+    from . import planstore
+
     planstore.save(cache, inputs.frame, inputs.stats, plan, plan_keys)

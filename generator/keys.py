@@ -13,9 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import jinja2
-import jinja2.meta
+from typing import TYPE_CHECKING
 
 import generator
 
@@ -24,6 +22,9 @@ from .hashing import file_hash, stable_hash
 from .model import Article, Site
 from .plan import PageSpec, Plan, replaced
 from .theme import Theme
+
+if TYPE_CHECKING:
+    import jinja2
 
 # Article fields. Every one is in the article's key through its `source_hash` (a hash of the file);
 # the tables say what an edit of each may change besides the pages that show the article.
@@ -155,6 +156,8 @@ def template_keys(chosen_theme: Theme) -> dict[str, str]:
     A page's key holds its template's, so an edit of `404.html` renders one
     page again and an edit of `base.html` renders them all.
     """
+    import jinja2  # only when keys are made: a build with nothing to do never needs Jinja
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(d) for d in chosen_theme.template_dirs]))  # noqa: S701 - parsed, never rendered
     assert env.loader is not None
     sources: dict[str, str] = {}
@@ -182,6 +185,8 @@ _REFERENCES: dict[str, frozenset[str] | None] = {}  # by template source, for th
 
 def _references(env: jinja2.Environment, source: str) -> frozenset[str] | None:
     """The templates `source` extends, includes or imports; None if it names one by an expression."""
+    import jinja2.meta
+
     if source not in _REFERENCES:
         try:
             names = set(jinja2.meta.find_referenced_templates(env.parse(source)))

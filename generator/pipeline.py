@@ -16,18 +16,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import content, incremental, search, theme, writer
+from . import content, incremental, theme, writer
 from .config import load_config
 from .errors import BuildFailed, LinkError, SiteError
 from .hashing import stable_hash
-from .keys import Keys, keys_of
 from .model import Config, Progress, Site, no_progress
-from .plan import Plan, make_plan
 
-# Rendering, topics and links pull in Jinja, Babel and Markdown: they are imported where they are
-# used, so that `digest --help` and a build with nothing to do start fast.
+if TYPE_CHECKING:
+    from . import search
+    from .keys import Keys
+    from .plan import Plan
+
+# Planning, keys, rendering and links pull in Jinja, Babel and Markdown: they are imported where they
+# are used, so that `digest --help` and a build with nothing to do start fast.
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,7 @@ def prepare(
     `read` is the content stage (the build cache wraps it).
     """
     from . import topics
+    from .plan import make_plan
 
     config = load_config(root, **overrides)
     chosen_theme, warnings = theme.find_theme(config)
@@ -113,6 +117,8 @@ def render_site(
     root: Path, *, previous: Mapping[str, str] | None = None, progress: Progress = no_progress, **options: Any
 ) -> BuildResult:
     """Everything a build would write, in memory; files whose key is in `previous` unchanged are left out."""
+    from .keys import keys_of
+
     plan = prepare(root, progress=progress, **options)
     plan_keys = keys_of(plan)
     output = writer.MemoryOutput()
@@ -138,6 +144,8 @@ def build(
         if done is not None:
             return BuildSummary(**{**done, "warnings": (), "files": 0, "rendered": 0,
                                    "seconds": time.perf_counter() - started})  # fmt: skip
+    from .keys import keys_of
+
     found = incremental.kept_plan(cache, inputs, now) if cache and inputs else None
     if found is None:
         read = incremental.reader(cache, inputs) if cache else content.read_content
@@ -188,7 +196,7 @@ def build(
 
 @dataclass(frozen=True, slots=True)
 class _Searched:
-    report: search.Report = field(default_factory=search.Report)
+    report: search.Report
     files: Mapping[str, str] = field(default_factory=dict)  # the index's files' keys by output path
     parts: Mapping[str, search.Part] = field(default_factory=dict)
 
@@ -202,8 +210,10 @@ def _index_search(
 ) -> _Searched:
     """Index the article pages for search: the parts whose pages changed since the last build.
     Only files whose bytes changed are written."""
+    from . import search
+
     if not plan.site.config.search:
-        return _Searched()
+        return _Searched(search.Report())
 
     def changed(path: str, key: str) -> bool:
         return previous.get(path) != key or not transaction.holds(path)

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
-from .errors import SiteError, SourceLocation
+from .errors import SourceLocation
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 CACHE_DIR = ".digest-cache"  # below the site folder: what builds keep for the next one
@@ -177,16 +177,3 @@ class StaticFile:
 
     path: PurePosixPath
     source: Path
-
-
-@dataclass(frozen=True, slots=True)
-class BuildResult:
-    """Everything a build would write, and the warnings met on the way."""
-
-    site: Site
-    outputs: tuple[OutputFile, ...]
-    static: tuple[StaticFile, ...]
-    warnings: tuple[SiteError, ...] = ()
-    keys: Mapping[str, str] = field(default_factory=dict)  # every output path -> its content key
-    index_keys: Mapping[str, str] = field(default_factory=dict)  # what search takes from each article page
-    prepared: Any = field(default=None, repr=False, compare=False)  # the plan, for a quick next one

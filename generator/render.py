@@ -1,4 +1,4 @@
-"""Render stage: the `Site` through the theme's Jinja templates into HTML `OutputFile`s.
+"""Render stage: a plan's page specs through the theme's Jinja templates into HTML, into a sink.
 
 Templates never see model objects: `views.py` turns them into plain dicts,
 and `PageContext` lists the keys a theme may rely on. Every page links to

@@ -12,6 +12,7 @@ hashes of the articles it shows. Losing the cache only costs time.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -35,8 +36,10 @@ _MANIFEST = "manifest.json"
 _SEARCH = "search.json"
 # Of the article shards (2: articles pickled one by one), and the fields an article has.
 _FORMAT = (2, *(f.name for f in dataclasses.fields(Article)))
-FileStat = tuple[int, int]  # (modification time in ns, size): a file unchanged since it was read
-KnownFile = tuple[int, int, str]  # the `FileStat` of an article file and its source hash
+# (modification time, size, inode, change time): a file unchanged since it was read. Time and size
+# alone miss a change that keeps both (`cp -p`, a checkout); the inode and change time catch it.
+FileStat = tuple[int, int, int, int]
+KnownFile = tuple[int, int, int, int, str]  # the `FileStat` of an article file and its source hash
 DAMAGED = (pickle.PickleError, EOFError, AttributeError, TypeError, ValueError, IndexError, ImportError)
 
 
@@ -52,11 +55,14 @@ def stat_files(paths: Iterable[str]) -> dict[str, FileStat]:
     stats: dict[str, FileStat] = {}
     for path in paths:
         try:
-            st = os.stat(path)
+            stats[path] = file_stat(os.stat(path))
         except OSError:
             continue
-        stats[path] = (st.st_mtime_ns, st.st_size)
     return stats
+
+
+def file_stat(st: os.stat_result) -> FileStat:
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
 
 
 def read_through(
@@ -80,7 +86,7 @@ def read_through(
     unsure: list[str] = []
     for path in paths:
         last, stat = known.get(path), stats.get(path)
-        hit = stored.get(last[2]) if last and stat and last[:2] == stat else None
+        hit = stored.get(last[4]) if last and stat and last[:4] == stat else None
         if hit is not None and last is not None:
             found.append(hit)
             seen[path] = last
@@ -224,9 +230,9 @@ class BuildCache:
         if not isinstance(stored, dict):
             return {}
         return {
-            k: (int(v[0]), int(v[1]), str(v[2]))
+            k: (int(v[0]), int(v[1]), int(v[2]), int(v[3]), str(v[4]))
             for k, v in stored.items()
-            if isinstance(v, list) and len(v) == 3
+            if isinstance(v, list) and len(v) == 5
         }
 
     def save_file_stats(self, known: Mapping[str, KnownFile]) -> None:
@@ -266,6 +272,19 @@ class BuildCache:
     def save_manifest(self, output_dir: Path, keys: Mapping[str, str]) -> None:
         data = {"output_dir": str(output_dir), "keys": dict(sorted(keys.items()))}
         self.write(_MANIFEST, json.dumps(data, indent=0).encode("utf-8"))
+
+    def forget_output(self) -> None:
+        """Drop what the last build wrote (keys, summary, search parts): the output is about to change."""
+        for name in (_MANIFEST, _STATE, _SEARCH):
+            with contextlib.suppress(OSError):
+                (self.folder / name).unlink()
+
+    def clean(self) -> None:
+        """Remove temporary files that a killed run left in the cache folder."""
+        with contextlib.suppress(OSError):
+            for path in self.folder.glob(".*.[0-9]*"):
+                if path.name.rsplit(".", 1)[-1].isdigit():
+                    path.unlink(missing_ok=True)
 
     def load_search(self) -> dict[str, dict[str, Any]]:
         """The search index's parts as the last build made them: {"key", "files": {path: key}} by name."""

@@ -55,6 +55,7 @@ def build(source: Path, output: Path | None, base_url: str | None, drafts: bool,
             include_drafts=drafts,
             include_future=future,
             progress=progress,
+            waiting=_warn,
         )
     for warning in summary.warnings:
         click.echo(str(warning), err=True)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import generator
 
 from . import content, theme, writer
-from .cache import BuildCache, FileStat, parse_fingerprint, read_through, stat_files
+from .cache import BuildCache, FileStat, file_stat, parse_fingerprint, read_through, stat_files
 from .config import load_config
 from .errors import BuildFailed
 from .hashing import stable_hash
@@ -48,6 +48,7 @@ class Inputs:
     paths: list[str]  # the article files, as text, sorted
     stats: dict[str, FileStat]  # of each article file
     theme_warned: bool  # finding the theme gave warnings (which a kept plan would not repeat)
+    output_dir: Path
 
 
 def open_cache(root: Path) -> BuildCache:
@@ -77,11 +78,11 @@ def look(root: Path, options: Mapping[str, Any]) -> Inputs | None:
             if folder != config.content_dir or not path.endswith(".md"):
                 with contextlib.suppress(OSError):
                     st = os.stat(path)
-                    files.append(f"{path}|{st.st_mtime_ns}|{st.st_size}")
+                    files.append(f"{path}|{file_stat(st)}")
     settings = {k: v for k, v in options.items() if k not in ("now", "progress")}
     frame = stable_hash(generator.__version__, repr(config), repr(sorted(settings.items())), *files)
     signature = stable_hash(frame, *(f"{path}|{stats.get(path)}" for path in paths))
-    return Inputs(signature, frame, paths, stats, bool(warnings))
+    return Inputs(signature, frame, paths, stats, bool(warnings), config.output_dir)
 
 
 def reader(cache: BuildCache, inputs: Inputs | None = None) -> Reader:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +22,7 @@ from . import content, incremental, theme, writer
 from .config import load_config
 from .errors import BuildFailed, LinkError, SiteError
 from .hashing import stable_hash
+from .lock import site_lock
 from .model import Config, Progress, Site, no_progress
 
 if TYPE_CHECKING:
@@ -127,17 +128,34 @@ def render_site(
 
 
 def build(
-    root: Path, *, use_cache: bool = True, progress: Progress = no_progress, **options: Any
+    root: Path,
+    *,
+    use_cache: bool = True,
+    progress: Progress = no_progress,
+    waiting: Callable[[str], None] = lambda _: None,
+    **options: Any,
 ) -> BuildSummary:
-    """Run every stage and write the site; the previous output survives any failure.
+    """Run every stage and write the site; the previous output survives any failure, even a kill.
 
-    With the cache, only files whose key changed since the last build into the
-    same folder are rendered and written, and files that no longer belong to
-    the site are removed.
+    One build runs at a time per site (`waiting` is told if this one waits).
+    It first finishes or rolls back a build that was killed, and removes what
+    that left. With the cache, only files whose key changed since the last
+    build into the same folder are rendered and written, and files that no
+    longer belong to the site are removed.
     """
+    with site_lock(root, waiting):
+        return _build(root, use_cache, progress, options)
+
+
+def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, Any]) -> BuildSummary:
     started = time.perf_counter()
     cache = incremental.open_cache(root) if use_cache else None
     inputs = incremental.look(root, options) if cache else None
+    output_dir = inputs.output_dir if inputs else _output_dir(root, options)
+    if output_dir:
+        writer.recover(output_dir)
+    if cache:
+        cache.clean()
     now = options.get("now") or datetime.now(timezone.utc)
     if cache and inputs:
         done = incremental.last_summary(cache, inputs, now)
@@ -160,12 +178,16 @@ def build(
         raise BuildFailed([exc]) from None
     previous = cache.load_manifest(output_dir) if cache and writer.is_ours(output_dir) else {}
     last_search = incremental.last_search(cache) if cache else {}
+    shown = [kind for kind in ("drafts", "future") if options.get(f"include_{kind}")]
+    marker = f"{writer.MARKER_TEXT}unpublished: {', '.join(shown) or 'none'}\n"  # deploy reads it
     try:
-        with writer.Transaction(output_dir, incremental=bool(previous)) as transaction:
+        with writer.Transaction(output_dir, bool(previous), marker) as transaction:
             compiled = cache.folder / "jinja" if cache else None
             rendered = write_changes(plan, plan_keys, previous, transaction, progress, compiled)
             searched = _index_search(plan, plan_keys, previous, transaction, last_search)
             manifest = {**plan_keys.files, **searched.files}
+            if cache:
+                cache.forget_output()  # until the commit is done, no build may trust the last one's keys
             files = transaction.commit(sorted(set(previous) - set(manifest)))
     except SiteError as exc:
         raise BuildFailed([exc]) from None
@@ -221,7 +243,7 @@ def _index_search(
     def is_current(part: search.Part) -> bool:
         return not any(changed(path, key) for path, key in part.files.items())
 
-    work_dir = transaction.output_dir.parent
+    work_dir = transaction.work
     parts = plan.search_parts
     with search.refresh(parts, plan_keys.search, last, transaction.locate, work_dir, is_current) as done:
         for name, made in done.made.items():
@@ -277,6 +299,14 @@ def check(root: Path, **options: Any) -> BuildSummary:
 
 def _collections(site: Site) -> int:
     return sum(1 for c in site.collections if c.article_ids)
+
+
+def _output_dir(root: Path, options: Mapping[str, Any]) -> Path | None:
+    """The output folder a build of `root` with `options` writes, if its config can be read."""
+    try:
+        return load_config(root, output_dir=options.get("output_dir")).output_dir
+    except BuildFailed:
+        return None
 
 
 def _protected(config: Config) -> list[Path]:

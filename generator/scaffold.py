@@ -94,7 +94,7 @@ def init_site(folder: Path, title: str = "My News Digest", now: datetime | None 
     gitignore = folder / ".gitignore"
     if not gitignore.exists():
         # The output, the cache, and what an interrupted build may leave beside them.
-        gitignore.write_text(f"/site/\n/{CACHE_DIR}/\n/.site.new-*/\n/.digest-search-*/\n", encoding="utf-8")
+        gitignore.write_text(f"/site/\n/{CACHE_DIR}/\n/.site.digest-work/\n", encoding="utf-8")
     return [config_path, article, gitignore]
 
 

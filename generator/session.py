@@ -24,6 +24,7 @@ from .cache import MemoryCache
 from .config import load_config
 from .errors import BuildFailed, SiteError
 from .keys import Keys, keys_of
+from .lock import site_lock
 from .model import Config
 from .plan import Plan
 from .search import LiveIndex
@@ -44,6 +45,7 @@ class Preview:
         self.root = root
         self.config: Config = load_config(root)
         self.options = options  # include_drafts, include_future
+        self.warn = warn
         self.cache = MemoryCache(self.config.cache_dir)
         self.plan: Plan | None = None
         self.keys: Keys | None = None
@@ -66,7 +68,12 @@ class Preview:
         return self.server.url
 
     def rebuild(self, changed: frozenset[Path]) -> Files:
-        """The site's files after `changed` (nothing at the start); raises `BuildFailed`."""
+        """The site's files after `changed` (nothing at the start); raises `BuildFailed`. Waits for a
+        `digest build` of the same site to end first: both write the cache."""
+        with site_lock(self.root, self.warn):
+            return self._rebuild(changed)
+
+    def _rebuild(self, changed: frozenset[Path]) -> Files:
         found = None
         if self.plan is not None and self.keys is not None and self.describe(changed) == {"content"}:
             found = incremental.refresh(self.plan, self.keys, changed, self.cache, datetime.now(timezone.utc))

@@ -4,24 +4,26 @@ A build writes through an `Output`: a `Transaction` on disk, or a
 `MemoryOutput` for the preview and `digest check`. Its `sink` is a small picklable
 object, so render workers can write the pages they render themselves (on
 this machine two processes write files three times faster than one). Nothing
-is visible until `commit`: a whole build writes into a sibling staging folder
-and swaps it in; an incremental one writes each changed file under a hidden
-name beside its target and renames them all at the end, then removes the
-files that no longer belong to the site. If anything fails before that, the
-previous output stays exactly as it was. The writer refuses to replace a
-folder it did not create.
+is visible until `commit`, which is all or nothing even if the process is
+killed at any instant (see `Transaction`): the output folder holds the old
+site or the new one, and the next build removes whatever a killed one left.
+The writer refuses to replace a folder it did not create.
 """
 
 from __future__ import annotations
 
-import contextlib
+import ctypes
+import functools
+import json
 import os
 import shutil
+import signal
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from .errors import OutputError, SourceLocation
 from .model import OutputFile, StaticFile
@@ -29,6 +31,8 @@ from .urls import is_safe_path, is_safe_text_path
 
 MARKER = ".newsdigest"
 MARKER_TEXT = "This folder is written by newsdigest; `digest build` replaces all of it.\n"
+WORK_SUFFIX = ".digest-work"  # the folder beside the output where a build writes before its commit
+JOURNAL = "commit.json"
 
 
 def check_output_dir(output_dir: Path, protected: Iterable[Path]) -> None:
@@ -63,6 +67,19 @@ def check_output_dir(output_dir: Path, protected: Iterable[Path]) -> None:
 def is_ours(output_dir: Path) -> bool:
     """True if `output_dir` holds a site an earlier build wrote."""
     return (output_dir / MARKER).is_file()
+
+
+def marker_field(output_dir: Path, name: str) -> str | None:
+    """A `name: value` line of the output's marker (`build`, `unpublished`), or None."""
+    try:
+        text = (output_dir / MARKER).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition(": ")
+        if key == name:
+            return value.strip()
+    return None
 
 
 class Sink(Protocol):
@@ -122,20 +139,18 @@ class MemoryOutput:
 class DiskSink:
     """Where the files of a build go before `commit`; safe to use from worker processes.
 
-    In a whole build (`in_place` false) files go into the staging folder
-    `root`. In an incremental one they go beside their targets in the output
-    folder `root`, under a hidden name ending in `suffix`; a file whose bytes
-    the output already holds is skipped, so its time stamp stays.
+    Files go below `root`, a folder of the build's work folder. In an
+    incremental build (`output` set) a file whose bytes the output folder
+    already holds is skipped, so that its time stamp stays.
     """
 
     root: Path
-    in_place: bool
-    suffix: str
+    output: Path | None = None
 
     def put(self, path: str, data: bytes) -> str | None:
         """Write `data` for output `path`; return `path`, or None if nothing needed writing."""
         target = self._target(path)
-        if self.in_place and _holds(self.root / path, data):
+        if self.output is not None and _holds(self.output / path, data):
             return None
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
@@ -159,8 +174,7 @@ class DiskSink:
 
     def pending(self, path: str) -> Path:
         """Where `put` wrote the file for `path`."""
-        target = self.root / path
-        return target.with_name(f".{target.name}{self.suffix}") if self.in_place else target
+        return self.root / path
 
     def _target(self, path: str) -> Path:
         if not is_safe_text_path(path):
@@ -175,22 +189,36 @@ def _holds(existing: Path, data: bytes) -> bool:
         return False
 
 
-class Transaction:
-    """The files of one build: written as they come, from any process, and shown all at once."""
+def work_dir(output_dir: Path) -> Path:
+    """The folder beside `output_dir` where a build writes before its commit; gone after each build."""
+    output_dir = output_dir.absolute()
+    return output_dir.with_name(f".{output_dir.name}{WORK_SUFFIX}")
 
-    def __init__(self, output_dir: Path, incremental: bool) -> None:
+
+class Transaction:
+    """The files of one build: written as they come, from any process, and shown all at once.
+
+    Everything is written into the work folder beside the output (on the
+    same file system, so that the commit only renames). A whole build writes
+    a complete site there and swaps it with the output folder; an incremental
+    one writes the changed files and moves them in. Either way the commit
+    first writes a journal: a run killed before it leaves the output as it
+    was, and one killed after it is finished by `recover`, which every
+    transaction runs first. Callers hold the site's lock (`site_lock`).
+    """
+
+    def __init__(self, output_dir: Path, incremental: bool, marker: str = MARKER_TEXT) -> None:
         self.output_dir = output_dir.absolute()
-        suffix = f".new-{os.getpid()}"
-        self.staging = self.output_dir.with_name(f".{self.output_dir.name}{suffix}")
-        root = self.output_dir if incremental else self.staging
-        self.sink = DiskSink(root, incremental, suffix)
+        self.work = work_dir(self.output_dir)
+        self.marker = marker
+        self.sink = DiskSink(self.work / ("pending" if incremental else "staging"),
+                             self.output_dir if incremental else None)  # fmt: skip
         self.written: list[str] = []
         self._written: set[str] = set()
 
     def __enter__(self) -> Transaction:
-        if not self.sink.in_place:
-            shutil.rmtree(self.staging, ignore_errors=True)
-            self.staging.mkdir(parents=True)
+        recover(self.output_dir)
+        self.sink.root.mkdir(parents=True)
         return self
 
     def __exit__(
@@ -203,7 +231,7 @@ class Transaction:
 
     def add(self, results: Iterable[tuple[str, object]]) -> None:
         """Record files that a sink wrote in another process (each path, and the path written or
-        None), one by one, so that `abort` finds all of them even if `results` fails half way."""
+        None), one by one."""
         for _, written in results:
             if isinstance(written, str):
                 self.written.append(written)
@@ -223,32 +251,92 @@ class Transaction:
         self.add((str(s.path), self.sink.copy(str(s.path), s.source)) for s in static)
 
     def move(self, made: Iterable[StaticFile]) -> None:
-        """Take files made for this build (in a temporary folder beside the output) as they are."""
+        """Take files made for this build (in a temporary folder of the work folder) as they are."""
         self.add((str(s.path), self.sink.move(str(s.path), s.source)) for s in made)
 
     def commit(self, stale: Iterable[str] = ()) -> int:
         """Make every written file visible and remove `stale` ones; return how many files were written."""
-        if self.sink.in_place:
-            for path in self.written:
-                os.replace(self.sink.pending(path), self.output_dir / path)
-            for path in stale:
-                if is_safe_text_path(path):
-                    _remove(self.output_dir, PurePosixPath(path))
-            os.utime(self.output_dir / MARKER)  # the marker's time says when the site was last built
-        else:
-            (self.staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
-            _swap(self.staging, self.output_dir)
+        build_id = f"{os.getpid()}-{time.time_ns()}"
+        (self.sink.root / MARKER).write_text(f"{self.marker}build: {build_id}\n", encoding="utf-8")
+        journal = {
+            "kind": "swap" if self.sink.output is None else "files",
+            "build": build_id,
+            "stale": [path for path in stale if is_safe_text_path(path)],
+        }
+        _write_journal(self.work, journal)
+        _finish(self.output_dir, self.work, journal)
         return len(self.written)
 
     def abort(self) -> None:
         """Forget everything written; the output folder is as it was."""
-        if self.sink.in_place:
-            for path in self.written:
-                pending = self.sink.pending(path)
-                pending.unlink(missing_ok=True)
-                _prune(self.output_dir, pending.parent)  # folders made for new pages
-        else:
-            shutil.rmtree(self.staging, ignore_errors=True)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def recover(output_dir: Path) -> str:
+    """Finish a commit that a killed build left half done, then remove its work folder, and any
+    temporary folder an earlier version left; return what was done ("", "finished" or "removed")."""
+    output_dir = output_dir.absolute()
+    work = work_dir(output_dir)
+    legacy = (
+        f".{output_dir.name}.new-*",
+        f".{output_dir.name}.old-*",
+        ".digest-search-*",
+    )  # earlier versions
+    for folder in (found for pattern in legacy for found in output_dir.parent.glob(pattern)):
+        shutil.rmtree(folder, ignore_errors=True)
+    if not work.exists():
+        return ""
+    journal = _read_journal(work)
+    if journal is not None:
+        _finish(output_dir, work, journal)
+        return "finished"
+    shutil.rmtree(work, ignore_errors=True)
+    return "removed"
+
+
+def _write_journal(work: Path, journal: Mapping[str, Any]) -> None:
+    """The commit point: once the journal is in place, `recover` completes the commit."""
+    temporary = work / f"{JOURNAL}.tmp"
+    temporary.write_text(json.dumps(journal), encoding="utf-8")
+    os.replace(temporary, work / JOURNAL)
+
+
+def _read_journal(work: Path) -> dict[str, Any] | None:
+    try:
+        journal = json.loads((work / JOURNAL).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(journal, dict) or journal.get("kind") not in ("files", "swap"):
+        return None
+    return journal
+
+
+def _finish(output_dir: Path, work: Path, journal: Mapping[str, Any]) -> None:
+    """Carry out a journaled commit, from wherever a killed run stopped it; each step can be repeated."""
+    if journal["kind"] == "swap":
+        staging = work / "staging"
+        if staging.is_dir() and marker_field(output_dir, "build") != journal.get("build"):
+            _swap(staging, output_dir, work / "old")
+    else:
+        pending = work / "pending"
+        marker = pending / MARKER
+        for base, _, names in os.walk(pending):
+            for name in names:
+                source = Path(base, name)
+                if source != marker:
+                    _move_in(source, output_dir / source.relative_to(pending))
+        for path in journal.get("stale", ()):
+            if isinstance(path, str) and is_safe_text_path(path):
+                _remove(output_dir, PurePosixPath(path))
+        if marker.exists():
+            _move_in(marker, output_dir / MARKER)  # last: the marker's time says when the site was built
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _move_in(source: Path, target: Path) -> None:
+    _crash_point()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
 
 
 def _remove(output_dir: Path, rel: PurePosixPath) -> None:
@@ -272,10 +360,47 @@ def _prune(output_dir: Path, folder: Path) -> None:
         folder = folder.parent
 
 
-def _swap(staging: Path, output_dir: Path) -> None:
-    old = output_dir.with_name(f".{output_dir.name}.old-{os.getpid()}")
-    if output_dir.exists():
+def _swap(staging: Path, output_dir: Path, old: Path) -> None:
+    """Put `staging` in the place of `output_dir`: atomically where the system can exchange two
+    folders (Linux), else by two renames that `recover` completes if a kill falls between them."""
+    _crash_point()
+    if output_dir.exists() and not _exchange(staging, output_dir):
         output_dir.rename(old)
-    staging.rename(output_dir)
-    with contextlib.suppress(FileNotFoundError):
-        shutil.rmtree(old)
+        _crash_point()
+    if not output_dir.exists():
+        staging.rename(output_dir)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one step with renameat2(RENAME_EXCHANGE); False where that is not possible."""
+    rename = _renameat2()
+    if rename is None:
+        return False
+    done = rename(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
+    return bool(done == 0)
+
+
+@functools.cache
+def _renameat2() -> Any:
+    try:
+        return ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _crash_point() -> None:
+    """For the crash-consistency tests: with DIGEST_TEST_CRASH_AT=N, the process kills itself
+    just before the N-th step of a commit."""
+    if not _CRASH_AT:
+        return
+    _STEPS.append(1)
+    if len(_STEPS) == _CRASH_AT:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+_CRASH_AT = int(os.environ.get("DIGEST_TEST_CRASH_AT") or 0)
+_STEPS: list[int] = []

@@ -76,11 +76,12 @@ def article_text(title: str = "Hello", date: str = "2020-09-03", **fields: Any) 
 
 
 def tree(folder: Path, skip: str = "") -> dict[str, bytes]:
-    """Every file below `folder`: its bytes by path relative to `folder` (but below a folder `skip`)."""
+    """Every file below `folder`: its bytes by path relative to `folder` (but below a folder `skip`,
+    and but the build's marker, which names the build that wrote the folder)."""
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and skip not in p.relative_to(folder).parts
+        if p.is_file() and skip not in p.relative_to(folder).parts and p != folder / ".newsdigest"
     }
 
 

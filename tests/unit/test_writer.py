@@ -4,9 +4,19 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+from generator import writer
 from generator.errors import OutputError
 from generator.model import OutputFile, StaticFile
-from generator.writer import MARKER, DiskSink, MemoryOutput, Transaction, check_output_dir
+from generator.writer import (
+    MARKER,
+    DiskSink,
+    MemoryOutput,
+    Transaction,
+    check_output_dir,
+    marker_field,
+    recover,
+    work_dir,
+)
 
 
 def out(path: str, text: str = "x") -> OutputFile:
@@ -107,6 +117,7 @@ def test_an_incremental_transaction_shows_nothing_until_commit(tmp_path: Path) -
     assert not (site / "old").exists()  # the stale file, and the folder it leaves empty
     assert (site / "same.html").stat().st_mtime_ns == same_stamp
     assert sorted(p.name for p in site.rglob(".*")) == [MARKER]  # no pending file left
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]  # nor the work folder
 
 
 def test_an_incremental_transaction_that_fails_leaves_the_site_as_it_was(tmp_path: Path) -> None:
@@ -121,7 +132,7 @@ def test_an_incremental_transaction_that_fails_leaves_the_site_as_it_was(tmp_pat
 
 @pytest.mark.parametrize("bad", ["../escape.html", "/abs.html", "a/../../b.html", ".hidden", "a\\..\\b"])
 def test_a_sink_refuses_paths_outside_its_folder(tmp_path: Path, bad: str) -> None:
-    for sink in (DiskSink(tmp_path / "site", True, ".new-1"), DiskSink(tmp_path / "stage", False, "")):
+    for sink in (DiskSink(tmp_path / "pending", tmp_path / "site"), DiskSink(tmp_path / "stage")):
         with pytest.raises(OutputError):
             sink.put(bad, b"x")
     assert not any(tmp_path.rglob("*"))
@@ -129,10 +140,10 @@ def test_a_sink_refuses_paths_outside_its_folder(tmp_path: Path, bad: str) -> No
 
 def test_a_sink_in_place_skips_files_that_hold_the_bytes_already(tmp_path: Path) -> None:
     (tmp_path / "a.html").write_bytes(b"same")
-    sink = DiskSink(tmp_path, True, ".new-7")
+    sink = DiskSink(tmp_path / "pending", tmp_path)
     assert sink.put("a.html", b"same") is None
     assert sink.put("a.html", b"other") == "a.html"
-    assert (tmp_path / ".a.html.new-7").read_bytes() == b"other"
+    assert (tmp_path / "pending" / "a.html").read_bytes() == b"other"
     assert (tmp_path / "a.html").read_bytes() == b"same"
 
 
@@ -146,3 +157,61 @@ def test_a_memory_output_keeps_what_it_is_given(tmp_path: Path) -> None:
         "kept.html": b"kept", "index.html": b"home", "feed.xml": b"feed", "static/style.css": asset,
     }  # fmt: skip
     assert output.holds("kept.html") and not output.holds("other.html")
+
+
+def interrupted(site: Path, incremental: bool, stale: list[str]) -> Path:
+    """The work folder of a transaction killed right after it wrote its journal."""
+    with pytest.MonkeyPatch.context() as patch, Transaction(site, incremental=incremental) as transaction:
+        transaction.write([out("index.html", "new"), out("a/new.html", "new")])
+        patch.setattr(writer, "_finish", lambda *args: None)  # the commit stops after its journal
+        transaction.commit(stale)
+    return work_dir(site)
+
+
+@pytest.mark.parametrize("incremental", [True, False])
+def test_recover_finishes_a_commit_whose_journal_was_written(tmp_path: Path, incremental: bool) -> None:
+    site = tmp_path / "site"
+    write_site([out("index.html", "old"), out("gone.html", "old")], [], site)
+    work = interrupted(site, incremental, ["gone.html"])
+    assert (work / "commit.json").is_file() and (site / "index.html").read_text() == "old"
+    assert recover(site) == "finished"
+    assert (site / "index.html").read_text() == "new" and (site / "a/new.html").read_text() == "new"
+    assert not (site / "gone.html").exists()
+    assert marker_field(site, "build")
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]
+
+
+def test_recover_completes_a_swap_killed_between_its_two_renames(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write_site([out("index.html", "old")], [], site)
+    work = interrupted(site, False, [])
+    site.rename(work / "old")  # the fallback swap's first rename, where no exchange is possible
+    assert recover(site) == "finished"
+    assert (site / "index.html").read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]
+
+
+def test_recover_never_swaps_back_a_swap_that_was_done(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write_site([out("index.html", "old")], [], site)
+    work = interrupted(site, False, [])
+    staging = work / "staging"
+    site.rename(work / "tmp")
+    staging.rename(site)
+    (work / "tmp").rename(staging)  # an exchange that was done: the old site is where the new one was
+    recover(site)
+    assert (site / "index.html").read_text() == "new"
+
+
+def test_recover_rolls_back_what_a_commit_never_started(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write_site([out("index.html", "old")], [], site)
+    work = work_dir(site)
+    (work / "pending" / "deep").mkdir(parents=True)
+    (work / "pending" / "deep" / "index.html").write_text("half", encoding="utf-8")
+    (tmp_path / ".site.new-123").mkdir()  # what earlier versions left
+    (tmp_path / ".site.old-456").mkdir()
+    (tmp_path / ".digest-search-x1").mkdir()
+    assert recover(site) == "removed"
+    assert (site / "index.html").read_text() == "old" and not (site / "deep").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]

@@ -1,0 +1,143 @@
+"""Safety the hard way: real builds killed at chosen instants, and builds run at the same time."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.writer import recover, work_dir
+from tests.conftest import article_text, tree
+
+CONFIG = """\
+title: Crash test
+base_url: https://example.org/
+collections: [{key: world, title: World}, {key: belarus, title: Belarus}]
+"""
+
+
+def digest(root: Path, *args: str, crash_at: int = 0) -> subprocess.CompletedProcess[str]:
+    """`digest build` (or other ARGS) in a process of its own; with `crash_at`, killed at that commit step."""
+    env = {**os.environ, "DIGEST_TEST_CRASH_AT": str(crash_at) if crash_at else ""}
+    command = [sys.executable, "-m", "generator", *(args or ("build",)), "-s", str(root)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+
+def leftovers(root: Path) -> list[str]:
+    """Temporary files and folders of any run: beside the output, in it, and in the cache."""
+    found = [
+        p.name for p in root.iterdir() if p.name not in ("config.yaml", "content", "site", ".digest-cache")
+    ]
+    found += [p.as_posix() for p in (root / "site").rglob("*") if ".new-" in p.name or ".digest" in p.name]
+    cache = root / ".digest-cache"
+    found += [p.name for p in cache.iterdir() if p.name.startswith(".")] if cache.is_dir() else []
+    return found
+
+
+def edit(root: Path) -> None:
+    """Change some articles' text, one's title, add one and remove one: new, changed and stale files."""
+    world = root / "content" / "world"
+    for i in (1, 4):
+        path = world / f"a{i}.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("First", "Edited first"), encoding="utf-8")
+    (world / "a2.md").write_text(article_text("Renamed two", "2020-09-02"), encoding="utf-8")
+    (world / "a7.md").unlink()
+    (root / "content" / "belarus" / "b9.md").write_text(
+        article_text("New one", "2020-09-20"), encoding="utf-8"
+    )
+
+
+def write_site(root: Path) -> Path:
+    """A small site with two collections, not built."""
+    files = {f"world/a{i}.md": article_text(f"Article {i}", f"2020-09-{i + 1:02}") for i in range(8)}
+    files.update({f"belarus/b{i}.md": article_text(f"Story {i}", f"2020-08-{i + 1:02}") for i in range(4)})
+    for name, text in files.items():
+        (root / "content" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "content" / name).write_text(text, encoding="utf-8")
+    (root / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return write_site(tmp_path / "src")
+
+
+@pytest.fixture
+def old_and_new(tmp_path: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The files of the site as built, and as built after `edit`."""
+    old_root, new_root = write_site(tmp_path / "old"), write_site(tmp_path / "new")
+    edit(new_root)
+    assert digest(old_root).returncode == 0 and digest(new_root).returncode == 0
+    old, new = tree(old_root / "site"), tree(new_root / "site")
+    assert old != new
+    return old, new
+
+
+@pytest.mark.slow
+def test_a_build_killed_at_any_step_of_its_commit_leaves_the_old_or_the_new_site(
+    old_and_new: tuple[dict[str, bytes], dict[str, bytes]], tmp_path: Path
+) -> None:
+    old, new = old_and_new
+    outcomes = []
+    for step in (1, 2, 3, 5, 8, 12, 17, 23, 30, 38, 47, 57, 68, 80):  # until a step beyond the commit
+        root = write_site(tmp_path / f"run{step}")
+        assert digest(root).returncode == 0
+        edit(root)
+        killed = digest(root, crash_at=step)
+        if killed.returncode == 0:
+            break  # the commit has fewer steps than this
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        now = tree(root / "site")
+        if now not in (old, new):  # killed while renaming files in: the journal says how to finish
+            assert (work_dir(root / "site") / "commit.json").is_file(), f"step {step}: a mix, no journal"
+            assert recover(root / "site") == "finished"
+            now = tree(root / "site")
+        assert now in (old, new), f"step {step}: a mix of the old and the new site"
+        outcomes.append("new" if now == new else "old")
+        again = digest(root)
+        assert again.returncode == 0, again.stderr
+        assert tree(root / "site") == new, f"step {step}: the next build did not make the new site"
+        assert leftovers(root) == [], f"step {step}"
+        shutil.rmtree(root)
+    assert step > 5 and "old" in outcomes and "new" in outcomes, outcomes
+
+
+@pytest.mark.slow
+def test_a_whole_build_killed_while_it_swaps_folders_leaves_a_site(
+    old_and_new: tuple[dict[str, bytes], dict[str, bytes]], tmp_path: Path
+) -> None:
+    old, new = old_and_new
+    for step in (1, 2):
+        root = write_site(tmp_path / f"run{step}")
+        assert digest(root).returncode == 0
+        shutil.rmtree(root / ".digest-cache")  # no keys of the last build: a whole build, swapped in
+        edit(root)
+        killed = digest(root, crash_at=step)
+        assert killed.returncode in (0, -signal.SIGKILL)
+        assert tree(root / "site") in (old, new)
+        assert digest(root).returncode == 0
+        assert tree(root / "site") == new and leftovers(root) == []
+
+
+@pytest.mark.slow
+def test_two_builds_at_once_take_turns(site: Path, tmp_path: Path) -> None:
+    assert digest(site).returncode == 0
+    edit(site)
+    env = {**os.environ, "DIGEST_TEST_CRASH_AT": ""}
+    command = [sys.executable, "-m", "generator", "build", "-s", str(site)]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            for _ in range(3)]  # fmt: skip
+    results = [(*run.communicate(timeout=120), run.returncode) for run in runs]
+    assert [code for _, _, code in results] == [0, 0, 0], results
+    clean = write_site(tmp_path / "clean")
+    edit(clean)
+    assert digest(clean).returncode == 0
+    assert tree(site / "site") == tree(clean / "site")
+    assert digest(site).stdout.count("(up to date)") == 1
+    assert leftovers(site) == []

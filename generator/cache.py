@@ -24,7 +24,7 @@ from typing import Any
 
 import generator
 
-from . import content
+from . import content, seal
 from .errors import SiteError
 from .hashing import stable_hash
 from .model import Article, Config, Progress, no_progress
@@ -40,7 +40,16 @@ _FORMAT = (2, *(f.name for f in dataclasses.fields(Article)))
 # alone miss a change that keeps both (`cp -p`, a checkout); the inode and change time catch it.
 FileStat = tuple[int, int, int, int]
 KnownFile = tuple[int, int, int, int, str]  # the `FileStat` of an article file and its source hash
-DAMAGED = (pickle.PickleError, EOFError, AttributeError, TypeError, ValueError, IndexError, ImportError)
+DAMAGED = (
+    pickle.PickleError,
+    EOFError,
+    AttributeError,
+    TypeError,
+    ValueError,
+    IndexError,
+    ImportError,
+    KeyError,
+)
 
 
 def parse_fingerprint(config: Config) -> str:
@@ -136,7 +145,7 @@ class StoredArticles(Mapping[str, Article]):
         article = self._loaded.get(source_hash)
         if article is None:
             try:
-                article = pickle.loads(self._blobs[source_hash])  # noqa: S301 - our own file
+                article = seal.loads(self._blobs[source_hash])
             except DAMAGED as exc:
                 raise KeyError(source_hash) from exc  # parsed again, as if never cached
             if not isinstance(article, Article):
@@ -180,10 +189,10 @@ class BuildCache:
             return self._loaded[1]
         blobs: dict[str, bytes] = {}
         for shard in _SHARDS:
+            data = self.read(f"articles-{shard}.pickle")
             try:
-                with (self.folder / f"articles-{shard}.pickle").open("rb") as handle:
-                    stored = pickle.load(handle)  # noqa: S301 - our own file, written below
-            except (OSError, *DAMAGED):
+                stored = seal.loads(data) if data else None
+            except DAMAGED:
                 continue
             if isinstance(stored, dict) and stored.get("fingerprint") == (_FORMAT, fingerprint):
                 found = stored.get("articles")
@@ -224,8 +233,8 @@ class BuildCache:
     def load_file_stats(self) -> dict[str, KnownFile]:
         """What the last build knew of each article file: (mtime, size, source hash) by path."""
         try:
-            stored = json.loads((self.folder / _FILE_STATS).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            stored = json.loads(self.read(_FILE_STATS) or b"null")
+        except ValueError:
             return {}
         if not isinstance(stored, dict):
             return {}
@@ -241,8 +250,8 @@ class BuildCache:
     def load_state(self, signature: str, now: datetime) -> dict[str, Any] | None:
         """The last build's summary if it read exactly these inputs and nothing has fallen due since."""
         try:
-            stored = json.loads((self.folder / _STATE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            stored = json.loads(self.read(_STATE) or b"null")
+        except ValueError:
             return None
         if not isinstance(stored, dict) or stored.get("signature") != signature:
             return None
@@ -261,8 +270,8 @@ class BuildCache:
     def load_manifest(self, output_dir: Path) -> dict[str, str]:
         """The page keys of the last build written into `output_dir`, or {} if that is not known."""
         try:
-            stored = json.loads((self.folder / _MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            stored = json.loads(self.read(_MANIFEST) or b"null")
+        except ValueError:
             return {}
         if not isinstance(stored, dict) or stored.get("output_dir") != str(output_dir):
             return {}
@@ -282,15 +291,15 @@ class BuildCache:
     def clean(self) -> None:
         """Remove temporary files that a killed run left in the cache folder."""
         with contextlib.suppress(OSError):
-            for path in self.folder.glob(".*.[0-9]*"):
+            for path in (*self.folder.glob(".*.[0-9]*"), *self.folder.glob("jinja/.*.[0-9]*")):
                 if path.name.rsplit(".", 1)[-1].isdigit():
                     path.unlink(missing_ok=True)
 
     def load_search(self) -> dict[str, dict[str, Any]]:
         """The search index's parts as the last build made them: {"key", "files": {path: key}} by name."""
         try:
-            stored = json.loads((self.folder / _SEARCH).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            stored = json.loads(self.read(_SEARCH) or b"null")
+        except ValueError:
             return {}
         if not isinstance(stored, dict):
             return {}
@@ -305,11 +314,19 @@ class BuildCache:
     def save_search(self, parts: Mapping[str, Mapping[str, Any]]) -> None:
         self.write(_SEARCH, json.dumps(parts, sort_keys=True).encode("utf-8"))
 
+    def read(self, name: str) -> bytes | None:
+        """The data of the cache file `name`, if it is there and this machine sealed it (`seal.py`)."""
+        try:
+            return seal.unseal((self.folder / name).read_bytes())
+        except OSError:
+            return None
+
     def write(self, name: str, data: bytes) -> None:
+        """Keep `data` as the cache file `name`, sealed, replacing it in one step."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             temporary = self.folder / f".{name}.{os.getpid()}"
-            temporary.write_bytes(data)
+            temporary.write_bytes(seal.seal(data))
             os.replace(temporary, self.folder / name)
         except OSError:
             pass  # a read-only site folder still builds, only without a cache

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from . import seal
 from .cache import DAMAGED, BuildCache, FileStat, parse_fingerprint
 from .keys import Keys
 from .model import Article, Collection, Config, Site, Tag
@@ -91,7 +92,7 @@ class StoredSpecs(Mapping[str, PageSpec]):
     def __getitem__(self, path: str) -> PageSpec:
         spec = self._changed.get(path) or self._loaded.get(path)
         if spec is None:
-            spec = self._loaded[path] = pickle.loads(self._blobs[path])  # noqa: S301 - our own file
+            spec = self._loaded[path] = seal.loads(self._blobs[path])
         return spec
 
     def __contains__(self, path: object) -> bool:
@@ -152,10 +153,10 @@ def save(cache: BuildCache, frame: str, stats: Mapping[str, FileStat], plan: Pla
 
 def load(cache: BuildCache, frame: str) -> tuple[Plan, Keys, Mapping[str, FileStat]] | None:
     """The plan and keys kept for `frame`, and the article files' stats they were made from; or None."""
+    blob = cache.read(FILE)
     try:
-        with (cache.folder / FILE).open("rb") as handle:
-            data = pickle.load(handle)  # noqa: S301 - our own file, written above
-    except (OSError, *DAMAGED):
+        data = seal.loads(blob) if blob else None
+    except DAMAGED:
         return None
     if not isinstance(data, dict) or data.get("format") != _format() or data.get("frame") != frame:
         return None

@@ -8,6 +8,7 @@ functions a theme can use are all registered in `make_environment`.
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
@@ -21,7 +22,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from markupsafe import Markup
 
-from . import parallel, views
+from . import parallel, seal, views
 from .errors import BuildFailed, SiteError, SourceLocation, TemplateError
 from .model import Config, Progress, Site, no_progress
 from .plan import Links, PageSpec
@@ -79,7 +80,32 @@ def _bytecode_cache(folder: Path) -> jinja2.BytecodeCache | None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None  # a read-only site folder builds without it
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return SealedBytecodeCache(folder)
+
+
+class SealedBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept in the build cache, each file sealed (`seal.py`): compiled code is
+    only ever loaded from a file this machine wrote; any other is compiled again from the template."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            data = seal.unseal((self.folder / f"{bucket.key}.cache").read_bytes())
+        except OSError:
+            return
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        target = self.folder / f"{bucket.key}.cache"
+        temporary = self.folder / f".{bucket.key}.{os.getpid()}"
+        try:
+            temporary.write_bytes(seal.seal(bucket.bytecode_to_string()))
+            os.replace(temporary, target)
+        except OSError:
+            temporary.unlink(missing_ok=True)
 
 
 def _cached_include(env: jinja2.Environment) -> Callable[..., Markup]:

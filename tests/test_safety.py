@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import jinja2
 import pytest
 
+from generator import seal
 from generator.writer import recover, work_dir
 from tests.conftest import article_text, tree
 
@@ -141,3 +144,62 @@ def test_two_builds_at_once_take_turns(site: Path, tmp_path: Path) -> None:
     assert tree(site / "site") == tree(clean / "site")
     assert digest(site).stdout.count("(up to date)") == 1
     assert leftovers(site) == []
+
+
+class _Planted:
+    """What an attacker puts in a shared cache: unpickling it runs a command."""
+
+    def __init__(self, proof: Path) -> None:
+        self.proof = proof
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (os.system, (f"touch {self.proof}",))
+
+
+def test_a_planted_cache_never_runs_code(site: Path, tmp_path: Path) -> None:
+    assert digest(site).returncode == 0
+    proof = tmp_path / "ran"
+    planted = pickle.dumps(_Planted(proof))
+    cache = site / ".digest-cache"
+    for path in cache.rglob("*"):
+        if path.suffix == ".pickle":
+            path.write_bytes(planted)
+        elif path.suffix == ".cache":  # compiled templates: Jinja unpickles a checksum first
+            path.write_bytes(jinja2.bccache.bc_magic + planted)
+    edit(site)
+    built = digest(site)
+    assert built.returncode == 0, built.stderr
+    assert not proof.exists()
+    with pytest.raises(pickle.UnpicklingError):  # and were it ever sealed with this machine's key
+        seal.loads(planted)
+    assert not proof.exists()
+    clean = write_site(tmp_path / "clean")
+    edit(clean)
+    assert digest(clean).returncode == 0
+    assert tree(site / "site") == tree(clean / "site")
+
+
+def test_a_doctored_cache_entry_is_never_published(site: Path, tmp_path: Path) -> None:
+    assert digest(site).returncode == 0
+    doctored = 0
+    for path in (site / ".digest-cache").rglob("*"):
+        if path.is_file() and b"Article 3" in path.read_bytes():
+            path.write_bytes(path.read_bytes().replace(b"Article 3", b"Hacked! 3"))
+            doctored += 1
+    assert doctored >= 2  # the article cache and the kept plan
+    edit(site)
+    assert digest(site).returncode == 0
+    assert not [p for p, data in tree(site / "site").items() if b"Hacked!" in data]
+    assert b"Article 3" in (site / "site" / "world" / "article-3" / "index.html").read_bytes()
+
+
+def test_a_change_that_keeps_size_and_time_is_built(site: Path) -> None:
+    assert digest(site).returncode == 0
+    article = site / "content" / "world" / "a5.md"
+    before = article.stat()
+    article.write_text(article.read_text(encoding="utf-8").replace("First", "Fixed"), encoding="utf-8")
+    os.utime(article, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `cp -p` or a checkout leaves it
+    assert article.stat().st_size == before.st_size
+    built = digest(site)
+    assert "(up to date)" not in built.stdout
+    assert b"Fixed paragraph" in (site / "site" / "world" / "article-5" / "index.html").read_bytes()

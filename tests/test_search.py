@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator import search
+from generator.cache import BuildCache
 from generator.errors import BuildFailed
 from generator.pipeline import build
 from tests.conftest import MakeSite, article_text, tree
@@ -89,7 +90,7 @@ def test_an_edit_reindexes_and_removes_the_stale_parts(site: Path) -> None:
     assert {p for p in before - after if p.startswith("pagefind/")}  # the old English fragments are gone
     assert {p for p in after - before if p.startswith("pagefind/en/")}  # replaced by new ones
     assert {p: (out / p).stat().st_mtime_ns for p in russian} == russian  # same bytes: not rewritten
-    manifest = json.loads((site / ".digest-cache/manifest.json").read_text(encoding="utf-8"))["keys"]
+    manifest = BuildCache(site / ".digest-cache").load_manifest(out)
     assert {p for p in manifest if p.startswith("pagefind/")} == {
         p for p in after if p.startswith("pagefind/")
     }

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
 
 from generator import cache as cache_module
+from generator import seal
 from generator.cache import BuildCache, MemoryCache
 from tests.conftest import make_article
 
@@ -56,8 +58,8 @@ def test_articles_are_unpickled_only_when_asked_for(tmp_path: Path, monkeypatch:
     BuildCache(tmp_path).save_articles("fp", articles, {})
     loaded = cache_module.BuildCache(tmp_path).load_articles("fp")
     calls = []
-    real = cache_module.pickle.loads
-    monkeypatch.setattr(cache_module.pickle, "loads", lambda data: calls.append(1) or real(data))
+    real = seal.loads
+    monkeypatch.setattr(seal, "loads", lambda data: calls.append(1) or real(data))
     assert "3abc" in loaded and "zzz" not in loaded and len(loaded) == 8
     assert calls == []
     assert loaded["3abc"] == articles[3] and loaded.get("3abc") is loaded["3abc"]
@@ -82,9 +84,9 @@ def test_a_damaged_article_reads_as_missing(tmp_path: Path) -> None:
     cache = BuildCache(tmp_path)
     cache.save_articles("fp", [make_article(source_hash="abc"), make_article(id="b", source_hash="abd")], {})
     shard = tmp_path / "articles-a.pickle"
-    data = cache_module.pickle.loads(shard.read_bytes())
+    data = seal.loads(seal.unseal(shard.read_bytes()) or b"")
     data["articles"]["abc"] = b"garbage"
-    data["articles"]["abd"] = cache_module.pickle.dumps("not an article")
-    shard.write_bytes(cache_module.pickle.dumps(data))
+    data["articles"]["abd"] = pickle.dumps("not an article")
+    shard.write_bytes(seal.seal(pickle.dumps(data)))
     loaded = cache.load_articles("fp")
     assert loaded.get("abc") is None and loaded.get("abd") is None

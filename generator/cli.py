@@ -215,14 +215,31 @@ def _raise(errors: list[Any]) -> None:
 @click.option(
     "--dry-run", "-n", is_flag=True, help="List what would be uploaded, changed and deleted; touch nothing."
 )
-@click.option("--delete", is_flag=True, help="Also delete files the site no longer has.")
+@click.option(
+    "--delete", is_flag=True, help="Also delete files deploy published before that the site no longer has."
+)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting many files.")
-def deploy(target: str | None, source: Path, dry_run: bool, delete: bool, yes: bool) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Publish into a non-empty target deploy never used, replacing files it did not write.",
+)
+@click.option("--allow-unpublished", is_flag=True, help="Publish a site built with --drafts or --future.")
+def deploy(
+    target: str | None,
+    source: Path,
+    dry_run: bool,
+    delete: bool,
+    yes: bool,
+    force: bool,
+    allow_unpublished: bool,
+) -> None:
     """Publish site/ to TARGET: a name under `deploy:` in config.yaml, s3://BUCKET/PREFIX,
-    git:REMOTE[#BRANCH] or dir:PATH."""
+    git:REMOTE[#BRANCH] or dir:PATH. Deploy only ever replaces or deletes files it published."""
     from .deploy import run_deploy
 
-    report = _run(run_deploy, source.absolute(), target, dry_run, delete, yes, _confirm, after="")
+    options = {"force": force, "allow_unpublished": allow_unpublished, "waiting": _warn}
+    report = _run(run_deploy, source.absolute(), target, dry_run, delete, yes, _confirm, after="", **options)
     for line in report:
         click.echo(line)
 

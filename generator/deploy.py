@@ -1,51 +1,43 @@
-"""Deploy stage for `digest deploy`: publish the built site to static hosting.
+"""Deploy stage for `digest deploy`: publish the built site to static hosting, touching only its own files.
 
-Three kinds of target: `dir` (a local or mounted folder, synced like rsync),
-`git` (a branch of a git remote, e.g. gh-pages, committed and pushed with
-plain git commands) and `s3` (any S3-compatible store, through boto3). Each
-compares content hashes, so only new and changed files travel; stale files go
-only with `--delete` (a git branch always mirrors the site). A run that
-stopped half way can simply be run again.
+Targets (`targets.py`): a folder, a git branch, an S3 bucket. Each deploy
+compares the site with what the target holds, so only new and changed files
+travel. Deploy owns only what it deployed: the target keeps a manifest of
+those files, `--delete` removes only files in it, and a file deploy did not
+write is never replaced or removed unless `--force` says so. A target that
+is `/`, the home folder, the site's own sources, or a non-empty folder deploy
+never used is refused before anything is read from it. A run that stopped
+half way can simply be run again.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
 import re
-import shutil
-import subprocess
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from .errors import BuildFailed, SiteError, SourceLocation
+from .errors import BuildFailed, SourceLocation
+from .lock import site_lock
 from .model import CACHE_DIR, Config
-from .server import content_type
+from .targets import MANIFEST, DeployError, DirTarget, GitTarget, S3Target, Target, failed
 from .theme import Theme, input_folders
-from .writer import MARKER
+from .urls import is_safe_text_path
+from .writer import MARKER, is_ours, marker_field, recover
 
-# Names with a content hash in them (style.3f2a9c1b.css, Pagefind's en_3a64ca7.pf_fragment) may be
-# cached for good.
-_FINGERPRINTED = re.compile(r"(\.[0-9a-f]{8,}\.\w+|_[0-9a-f]{7,}\.pf_\w+)$")
-PAGE_CACHE = "public, max-age=300"
-ASSET_CACHE = "public, max-age=3600"
-IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
-
-
-class DeployError(SiteError):
-    """The target could not be reached, read or written."""
+SAFE_DELETIONS = 10  # more than this many deletions asks first
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """What a deploy does: files to upload (new), to change, and stale ones on the target."""
+    """What a deploy does: files to upload (new), to change, stale ones it may delete, and files on
+    the target that it did not deploy but would replace (`foreign`)."""
 
     new: tuple[str, ...]
     changed: tuple[str, ...]
     stale: tuple[str, ...]
+    foreign: tuple[str, ...] = ()
     sizes: Mapping[str, int] = field(default_factory=dict)
 
     def size(self, paths: Iterable[str]) -> int:
@@ -57,267 +49,167 @@ class Plan:
 
 
 def local_files(site_dir: Path) -> dict[str, Path]:
-    """Every file of the built site by its path in the site, without the build's own marker."""
+    """Every regular file of the built site by its path in the site, but the build's own marker."""
     files = {}
     for path in sorted(site_dir.rglob("*")):
-        if path.is_file() and path.name != MARKER:
-            files[path.relative_to(site_dir).as_posix()] = path
+        if path.is_file() and not path.is_symlink() and path.name != MARKER:
+            rel = path.relative_to(site_dir).as_posix()
+            if is_safe_text_path(rel) and rel != MANIFEST:
+                files[rel] = path
     return files
 
 
-def md5_of(path: Path) -> str:
-    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
-
-
 def make_plan(
-    local: Mapping[str, Path], remote: Mapping[str, str], same: Callable[[Path, str], bool]
+    local: Mapping[str, Path],
+    remote: Mapping[str, str],
+    owned: frozenset[str],
+    same: Callable[[Path, str], bool],
 ) -> Plan:
-    """Compare the site with what the target holds (`remote`: path -> fingerprint)."""
+    """Compare the site with what the target holds (`remote`: path -> fingerprint) and what deploy
+    put there before (`owned`)."""
     new = tuple(p for p in local if p not in remote)
     changed = tuple(p for p in local if p in remote and not same(local[p], remote[p]))
-    stale = tuple(sorted(p for p in remote if p not in local))
+    stale = tuple(sorted(p for p in owned if p in remote and p not in local))
+    foreign = tuple(p for p in local if p in remote and p not in owned and p in changed)
     sizes = {p: local[p].stat().st_size for p in (*new, *changed)}
-    return Plan(new, changed, stale, sizes)
+    return Plan(new, changed, stale, foreign, sizes)
 
 
-def cache_control(path: str) -> str:
-    """Long for fingerprinted assets, an hour for other assets, five minutes for pages and feeds."""
-    if _FINGERPRINTED.search(path):
-        return IMMUTABLE_CACHE
-    if path.endswith((".html", ".xml", ".txt", ".json")) or path.endswith("/"):
-        return PAGE_CACHE
-    return ASSET_CACHE
+def run_deploy(
+    root: Path,
+    name: str | None,
+    dry_run: bool,
+    delete: bool,
+    yes: bool,
+    confirm: Callable[[str], bool],
+    force: bool = False,
+    allow_unpublished: bool = False,
+    waiting: Callable[[str], None] = lambda _: None,
+) -> list[str]:
+    """Compare site/ with the target, then (unless `dry_run`) publish the difference; return a report.
 
-
-class Target(Protocol):
-    @property
-    def description(self) -> str: ...
-
-    def plan(self, local: Mapping[str, Path]) -> Plan: ...
-
-    def apply(self, plan: Plan, local: Mapping[str, Path], delete: bool) -> None: ...
-
-
-@dataclass
-class DirTarget:
-    """A folder on this machine or a mounted one, e.g. a web server's document root."""
-
-    folder: Path
-
-    @property
-    def description(self) -> str:
-        return f"folder {self.folder}"
-
-    def plan(self, local: Mapping[str, Path]) -> Plan:
-        remote = (
-            {p: str(path) for p, path in local_files(self.folder).items()} if self.folder.is_dir() else {}
-        )
-        return make_plan(local, remote, _same_file)
-
-    def apply(self, plan: Plan, local: Mapping[str, Path], delete: bool) -> None:
-        for path in (*plan.new, *plan.changed):
-            target = self.folder / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.deploy-{os.getpid()}")
-            shutil.copyfile(local[path], temporary)
-            os.replace(temporary, target)
-        if delete:
-            for path in plan.stale:
-                (self.folder / path).unlink(missing_ok=True)
-
-
-def _same_file(ours: Path, theirs: str) -> bool:
-    other = Path(theirs)
-    try:
-        return ours.stat().st_size == other.stat().st_size and ours.read_bytes() == other.read_bytes()
-    except OSError:
-        return False
-
-
-@dataclass
-class GitTarget:
-    """A branch of a git remote (GitHub, GitLab or Codeberg Pages): its tree mirrors the site.
-
-    A clone kept in the build cache holds the branch; each deploy makes one
-    commit on top of its history (nothing when nothing changed) and pushes it.
+    Waits for a build of the same site to finish. Raises `BuildFailed` for a
+    missing, stale or unpublished build, an unknown target, a target deploy
+    may not touch, a refused deletion, or a target that cannot be reached.
     """
+    from .config import load_config
+    from .theme import find_theme
 
-    remote: str
-    branch: str
-    clone: Path
-    cname: str = ""
-    message: str = "Publish the site (digest deploy)"
-
-    @property
-    def description(self) -> str:
-        return f"branch {self.branch} of {self.remote}"
-
-    def _git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-        try:
-            return subprocess.run(  # noqa: S603 - our own arguments, no shell
-                ["git", "-C", str(self.clone), *args],  # noqa: S607 - git from PATH, as the user runs it
-                capture_output=True,
-                text=True,
-                check=check,
-                env=env,
-            )
-        except FileNotFoundError:
-            raise _failed("git is not installed", "install git, or deploy to another target") from None
-        except subprocess.CalledProcessError as exc:
-            reason = (exc.stderr or exc.stdout).strip().splitlines()
-            raise _failed(f"git {args[0]} failed: {reason[-1] if reason else exc}") from None
-
-    def _checkout(self) -> None:
-        """The clone at the remote branch's newest commit, or at a new empty branch."""
-        if not (self.clone / ".git").is_dir():
-            self.clone.mkdir(parents=True, exist_ok=True)
-            self._git("init", "-q")
-            self._git("config", "user.name", os.environ.get("GIT_AUTHOR_NAME", "digest deploy"))
-            self._git("config", "user.email", os.environ.get("GIT_AUTHOR_EMAIL", "digest@localhost"))
-        self._git("remote", "remove", "origin", check=False)
-        self._git("remote", "add", "origin", self.remote)
-        found = self._git("ls-remote", "--heads", "origin", self.branch).stdout.strip()
-        if found:
-            self._git("fetch", "-q", "origin", self.branch)
-            self._git("checkout", "-q", "-B", self.branch, "FETCH_HEAD")
-            self._git("reset", "-q", "--hard", "FETCH_HEAD")
-            self._git("clean", "-q", "-f", "-d")
-        else:
-            self._git("checkout", "-q", "--orphan", self.branch)
-            self._git("rm", "-q", "-r", "-f", "--ignore-unmatch", ".")
-
-    def _wanted(self, local: Mapping[str, Path]) -> dict[str, Path]:
-        """The site plus what Pages hosts need: `.nojekyll`, and `CNAME` for a custom domain."""
-        extra = self.clone.parent / f"{self.clone.name}-extra"
-        extra.mkdir(parents=True, exist_ok=True)
-        (extra / ".nojekyll").write_text("", encoding="utf-8")
-        wanted = {**local, ".nojekyll": extra / ".nojekyll"}
-        if self.cname:
-            (extra / "CNAME").write_text(self.cname + "\n", encoding="utf-8")
-            wanted["CNAME"] = extra / "CNAME"
-        return wanted
-
-    def plan(self, local: Mapping[str, Path]) -> Plan:
-        self._checkout()
-        remote = {
-            p: str(path)
-            for p, path in local_files(self.clone).items()
-            if not p.startswith(".git/") and p != ".git"
-        }
-        return make_plan(self._wanted(local), remote, _same_file)
-
-    def apply(self, plan: Plan, local: Mapping[str, Path], delete: bool) -> None:
-        wanted = self._wanted(local)
-        DirTarget(self.clone).apply(plan, wanted, delete=True)  # the branch always mirrors the site
-        self._git("add", "-A")
-        if self._git("status", "--porcelain").stdout.strip():
-            self._git("commit", "-q", "-m", self.message)
-        self._git("push", "-q", "origin", f"HEAD:refs/heads/{self.branch}")
+    config = load_config(root)
+    where = SourceLocation(config.source or root / "config.yaml")
+    site_dir = config.output_dir
+    with site_lock(root, waiting):
+        recover(site_dir)  # a build killed while committing is finished first
+        _check_build(config, find_theme(config)[0], allow_unpublished)
+        spec, label = _choose(config.deploy, name, where)
+        target = target_from(spec, root, label, where)
+        if isinstance(target, DirTarget):
+            _check_folder(target.folder, config, force)
+        local = local_files(site_dir)
+        if isinstance(target, GitTarget):
+            local.update(target.extra_files())
+        return _deploy(target, local, dry_run, delete or isinstance(target, GitTarget), yes, force, confirm)
 
 
-@dataclass
-class S3Target:
-    """A bucket (and key prefix) of any S3-compatible store; credentials come from the usual
-    AWS variables or profile, never from config.yaml."""
+def _deploy(
+    target: Target,
+    local: Mapping[str, Path],
+    dry_run: bool,
+    delete: bool,
+    yes: bool,
+    force: bool,
+    confirm: Callable[[str], bool],
+) -> list[str]:
+    if isinstance(target, DirTarget) and not dry_run:
+        target.tidy()  # what a killed deploy left
+    owned = target.read_manifest()
+    remote = target.listing()
+    if owned is None and remote and not force:
+        raise failed(
+            f"{target.description} holds {len(remote)} files and digest deploy never published there",
+            "deploy into an empty folder, bucket prefix or branch; or pass --force to publish there "
+            "anyway (files deploy did not write are never deleted)",
+        )
+    plan = make_plan(local, remote, owned or frozenset(), target.same)
+    if plan.foreign and not force:
+        listed = ", ".join(plan.foreign[:5]) + (", ..." if len(plan.foreign) > 5 else "")
+        raise failed(
+            f"{len(plan.foreign)} files on {target.description} were not written by digest deploy and "
+            f"would be replaced: {listed}",
+            "move them away, or pass --force to replace them",
+        )
+    deletes = plan.stale if delete else ()
+    report = [
+        f"{'Would deploy' if dry_run else 'Deploying'} {len(local)} files to {target.description}:",
+        f"  new: {len(plan.new)} ({_kb(plan.size(plan.new))}), changed: {len(plan.changed)} "
+        f"({_kb(plan.size(plan.changed))}), to delete: {len(deletes)}"
+        + (f" (and {len(plan.stale)} stale, kept without --delete)" if plan.stale and not deletes else ""),
+    ]
+    if dry_run:
+        return (
+            report
+            + [f"  + {p}" for p in plan.new]
+            + [f"  ~ {p}" for p in plan.changed]
+            + [f"  - {p}" for p in deletes]
+        )
+    if (
+        len(deletes) > SAFE_DELETIONS
+        and not yes
+        and not confirm(f"Delete {len(deletes)} files from {target.description}?")
+    ):
+        raise failed(
+            f"{len(deletes)} files would be deleted; nothing was changed",
+            "look with --dry-run, then pass --yes",
+        )
+    if plan.is_empty and owned is not None and not isinstance(target, GitTarget):
+        return [*report, "Nothing to do: the target is up to date."]
+    uploads = (*plan.new, *plan.changed)
+    mine = set(owned or ()) | set(uploads)
+    target.write_manifest(mine)  # first: a deploy killed half way still knows what it wrote
+    target.upload(uploads, local)
+    target.remove(deletes)
+    target.write_manifest(mine - set(deletes))
+    target.finish()
+    return [*report, "Done."]
 
-    bucket: str
-    prefix: str = ""
-    endpoint_url: str = ""
-    region: str = ""
-    client_factory: Callable[[], Any] | None = None
-    _client: Any = None
 
-    @property
-    def description(self) -> str:
-        where = f" at {self.endpoint_url}" if self.endpoint_url else ""
-        return f"bucket {self.bucket}/{self.prefix}{where}"
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = (self.client_factory or self._make_client)()
-        return self._client
-
-    def _make_client(self) -> Any:
-        try:
-            import boto3
-            from botocore.config import Config as BotoConfig
-        except ImportError:
-            raise _failed("the s3 target needs boto3", "pip install boto3") from None
-        style = {"addressing_style": "path"} if self.endpoint_url else {}
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint_url or None,
-            region_name=self.region or None,
-            config=BotoConfig(s3=style, retries={"max_attempts": 3}),
+def _check_build(config: Config, chosen_theme: Theme, allow_unpublished: bool) -> None:
+    site_dir = config.output_dir
+    if not is_ours(site_dir):
+        raise failed(f"there is no built site in {site_dir}", "run `digest build` first")
+    if newest_source(config, chosen_theme) > (site_dir / MARKER).stat().st_mtime:
+        raise failed(
+            f"{site_dir} is older than the articles, config or theme it is built from",
+            "run `digest build` first",
+        )
+    shown = marker_field(site_dir, "unpublished")
+    if shown is None:
+        raise failed(f"{site_dir} was built by an older newsdigest", "run `digest build` first")
+    if shown != "none" and not allow_unpublished:
+        raise failed(
+            f"{site_dir} was built with unpublished articles in it ({shown})",
+            "run `digest build` without --drafts and --future, or pass --allow-unpublished",
         )
 
-    def _key(self, path: str) -> str:
-        return f"{self.prefix.strip('/')}/{path}" if self.prefix.strip("/") else path
 
-    def plan(self, local: Mapping[str, Path]) -> Plan:
-        remote: dict[str, str] = {}
-        prefix = self._key("")
-        with _s3_errors(self):
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
-            for page in pages:
-                for item in page.get("Contents", []):
-                    remote[item["Key"][len(prefix) :]] = item["ETag"].strip('"')
-        return make_plan(local, remote, lambda path, etag: md5_of(path) == etag)
-
-    def apply(self, plan: Plan, local: Mapping[str, Path], delete: bool) -> None:
-        # Assets first, then pages, and only then deletions: the live site never links to a
-        # file that is not there yet.
-        order = sorted((*plan.new, *plan.changed), key=lambda p: (p.endswith(".html"), p))
-        with _s3_errors(self):
-            for path in order:
-                self.client.put_object(
-                    Bucket=self.bucket,
-                    Key=self._key(path),
-                    Body=local[path].read_bytes(),
-                    ContentType=content_type(path),
-                    CacheControl=cache_control(path),
-                )
-            if delete:
-                for start in range(0, len(plan.stale), 1000):
-                    chunk = plan.stale[start : start + 1000]
-                    self.client.delete_objects(
-                        Bucket=self.bucket, Delete={"Objects": [{"Key": self._key(p)} for p in chunk]}
-                    )
-
-
-@contextlib.contextmanager
-def _s3_errors(target: S3Target) -> Iterator[None]:
-    """Turn boto errors into one clear line: unreachable store, denied credentials, missing bucket."""
-    try:
-        yield
-    except BuildFailed:
-        raise
-    except Exception as error:
-        name = type(error).__name__
-        if name in ("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError"):
-            raise _failed(
-                f"cannot reach {target.description}", "check endpoint_url and the network"
-            ) from None
-        if name in ("NoCredentialsError", "PartialCredentialsError"):
-            raise _failed(
-                "no S3 credentials found",
-                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), never in config.yaml",
-            ) from None
-        response = getattr(error, "response", None)
-        if not isinstance(response, dict):  # not an answer of the store (a ClientError or a subclass)
-            raise
-        code = response.get("Error", {}).get("Code", "")
-        if code == "NoSuchBucket":
-            raise _failed(f"bucket {target.bucket} does not exist", "create it, or fix 'bucket'") from None
-        if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403"):
-            raise _failed(f"the store refused the credentials ({code})", "check the access key") from None
-        raise _failed(f"the store answered {code or name}: {error}") from None
-
-
-def _failed(message: str, hint: str | None = None) -> BuildFailed:
-    return BuildFailed([DeployError(message, None, hint)])
+def _check_folder(folder: Path, config: Config, force: bool) -> None:
+    """Refuse a folder that deploy must never sync into: `/`, the home folder, the site's own files."""
+    target = folder.resolve()
+    root = config.root.resolve()
+    own = [config.output_dir, config.content_dir, root / "themes", root / CACHE_DIR]
+    reason = ""
+    if target == Path(target.anchor):
+        reason = "is the root of the file system"
+    elif target == Path.home().resolve():
+        reason = "is your home folder"
+    elif target == root or target in root.parents:
+        reason = "holds the site's own sources"
+    elif any(target == o.resolve() or o.resolve() in target.parents for o in own):
+        reason = "is inside the site's sources, output or cache"
+    if reason and not force:
+        raise failed(
+            f"the deploy target {folder} {reason}", "choose a folder of its own; --force overrides this"
+        )
 
 
 TARGET_KEYS = {
@@ -339,7 +231,7 @@ def target_from(spec: Mapping[str, Any], root: Path, name: str, where: SourceLoc
         raise BuildFailed([DeployError(message, where, f"a {kind} target takes {takes}")])
     try:
         if kind == "dir":
-            return DirTarget((root / str(spec["path"])).expanduser())
+            return DirTarget(root / Path(str(spec["path"])).expanduser())
         if kind == "git":
             clone = root / CACHE_DIR / "deploy" / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
             return GitTarget(
@@ -376,70 +268,6 @@ def newest_source(config: Config, chosen_theme: Theme) -> float:
             if path.is_file():
                 newest = max(newest, path.stat().st_mtime)
     return newest
-
-
-SAFE_DELETIONS = 10  # more than this many deletions asks first
-
-
-def run_deploy(
-    root: Path,
-    name: str | None,
-    dry_run: bool,
-    delete: bool,
-    yes: bool,
-    confirm: Callable[[str], bool],
-) -> list[str]:
-    """Compare site/ with the target, then (unless `dry_run`) publish the difference; return a report.
-
-    Raises `BuildFailed` for a missing or stale build, an unknown target, a
-    refused deletion, or a target that cannot be reached.
-    """
-    from .config import load_config
-    from .theme import find_theme
-    from .writer import is_ours
-
-    config = load_config(root)
-    where = SourceLocation(config.source or root / "config.yaml")
-    site_dir = config.output_dir
-    if not is_ours(site_dir):
-        raise _failed(f"there is no built site in {site_dir}", "run `digest build` first")
-    theme, _ = find_theme(config)
-    if newest_source(config, theme) > (site_dir / MARKER).stat().st_mtime:
-        raise _failed(
-            f"{site_dir} is older than the articles, config or theme it is built from",
-            "run `digest build` first",
-        )
-    spec, label = _choose(config.deploy, name, where)
-    target = target_from(spec, root, label, where)
-    local = local_files(site_dir)
-    plan = target.plan(local)
-    deletes = plan.stale if delete or isinstance(target, GitTarget) else ()
-    report = [
-        f"{'Would deploy' if dry_run else 'Deploying'} {len(local)} files to {target.description}:",
-        f"  new: {len(plan.new)} ({_kb(plan.size(plan.new))}), changed: {len(plan.changed)} "
-        f"({_kb(plan.size(plan.changed))}), to delete: {len(deletes)}"
-        + (f" (and {len(plan.stale)} stale, kept without --delete)" if plan.stale and not deletes else ""),
-    ]
-    if dry_run:
-        report += (
-            [f"  + {p}" for p in plan.new]
-            + [f"  ~ {p}" for p in plan.changed]
-            + [f"  - {p}" for p in deletes]
-        )
-        return report
-    if (
-        len(deletes) > SAFE_DELETIONS
-        and not yes
-        and not confirm(f"Delete {len(deletes)} files from {target.description}?")
-    ):
-        raise _failed(
-            f"{len(deletes)} files would be deleted; nothing was changed",
-            "look with --dry-run, then pass --yes",
-        )
-    if plan.is_empty and not isinstance(target, GitTarget):
-        return [*report, "Nothing to do: the target is up to date."]
-    target.apply(plan, local, delete=bool(deletes))
-    return [*report, "Done."]
 
 
 def _choose(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.targets import MANIFEST
 from tests.conftest import MakeSite, article_text, require, run_cli, tree
 
 CONFIG = """\
@@ -43,7 +44,17 @@ def edit_and_build(root: Path) -> None:
 
 
 def site_tree(root: Path) -> dict[str, bytes]:
-    return {k: v for k, v in tree(root / "site").items() if k != ".newsdigest"}
+    return tree(root / "site")
+
+
+def deployed(folder: Path) -> dict[str, bytes]:
+    """The files of a target, but deploy's manifest of them."""
+    return {k: v for k, v in tree(folder).items() if k != MANIFEST}
+
+
+def remove_article_and_build(root: Path, name: str = "a2.md") -> None:
+    (root / "content" / "world" / name).unlink()
+    assert run_cli("build", "-s", str(root))[0] == 0
 
 
 # dir ------------------------------------------------------------------------------------------
@@ -53,45 +64,55 @@ def test_dir_sync_copies_only_what_changed(site: Path, tmp_path: Path) -> None:
     www = tmp_path / "www"
     code, _, err = run_cli("deploy", f"dir:{www}", "-s", str(site))
     assert code == 0, err
-    assert tree(www) == site_tree(site)
-    stamps = {p: (www / p).stat().st_mtime_ns for p in tree(www)}
+    assert deployed(www) == site_tree(site)
+    stamps = {p: (www / p).stat().st_mtime_ns for p in deployed(www)}
     before = site_tree(site)
     edit_and_build(site)
     code, _, _ = run_cli("deploy", f"dir:{www}", "-s", str(site))
     assert code == 0
     after = site_tree(site)
-    deployed = tree(www)
-    assert {p: deployed[p] for p in after} == after
-    assert set(deployed) - set(after) == set(before) - set(after)  # stale files stay without --delete
+    there = deployed(www)
+    assert {p: there[p] for p in after} == after
+    assert set(there) - set(after) == set(before) - set(after)  # stale files stay without --delete
     moved = {p for p in stamps if (www / p).stat().st_mtime_ns != stamps[p]}
     changed = {p for p in stamps if p in after and after[p] != before[p]}
     assert "world/article-1/index.html" in changed
     assert moved == changed  # only the files whose bytes changed were written
 
 
-def test_dry_run_touches_nothing_and_delete_removes_stale(site: Path, tmp_path: Path) -> None:
+def test_dry_run_touches_nothing_and_delete_removes_only_what_deploy_wrote(
+    site: Path, tmp_path: Path
+) -> None:
     www = tmp_path / "www"
     assert run_cli("deploy", f"dir:{www}", "-s", str(site))[0] == 0
-    (www / "old.html").write_text("stale", encoding="utf-8")
+    (www / "notes.html").write_text("the editor's own", encoding="utf-8")
+    remove_article_and_build(site)
+    gone = "world/article-2/index.html"
     code, out, _ = run_cli("deploy", f"dir:{www}", "-s", str(site), "--dry-run", "--delete")
-    assert code == 0 and "- old.html" in out and "Would deploy" in out
-    assert (www / "old.html").exists()
+    assert code == 0 and f"- {gone}" in out and "Would deploy" in out and "notes.html" not in out
+    assert (www / gone).exists()
     assert run_cli("deploy", f"dir:{www}", "-s", str(site))[0] == 0
-    assert (www / "old.html").exists()  # kept without --delete
+    assert (www / gone).exists()  # kept without --delete
     assert run_cli("deploy", f"dir:{www}", "-s", str(site), "--delete")[0] == 0
-    assert not (www / "old.html").exists()
+    assert not (www / gone).exists() and not (www / "world" / "article-2").exists()
+    assert (www / "notes.html").read_text(encoding="utf-8") == "the editor's own"  # never deploy's to delete
+    assert deployed(www) == {**site_tree(site), "notes.html": b"the editor's own"}
 
 
-def test_many_deletions_ask_first(site: Path, tmp_path: Path) -> None:
+def test_many_deletions_ask_first(make_site: MakeSite, tmp_path: Path) -> None:
+    files = {f"content/world/a{i}.md": article_text(f"Article {i}", f"2020-09-{i + 1:02}") for i in range(14)}
+    root = make_site(files, config=CONFIG)
+    assert run_cli("build", "-s", str(root))[0] == 0
     www = tmp_path / "www"
-    assert run_cli("deploy", f"dir:{www}", "-s", str(site))[0] == 0
-    for i in range(12):
-        (www / f"old{i}.html").write_text("stale", encoding="utf-8")
-    code, _, err = run_cli("deploy", f"dir:{www}", "-s", str(site), "--delete")
-    assert code == 1 and "12 files would be deleted" in err and "--yes" in err
-    assert (www / "old0.html").exists()
-    assert run_cli("deploy", f"dir:{www}", "-s", str(site), "--delete", "--yes")[0] == 0
-    assert not (www / "old0.html").exists()
+    assert run_cli("deploy", f"dir:{www}", "-s", str(root))[0] == 0
+    for i in range(2, 14):
+        (root / "content" / "world" / f"a{i}.md").unlink()
+    assert run_cli("build", "-s", str(root))[0] == 0
+    code, _, err = run_cli("deploy", f"dir:{www}", "-s", str(root), "--delete")
+    assert code == 1 and "files would be deleted" in err and "--yes" in err
+    assert (www / "world" / "article-13" / "index.html").exists()
+    assert run_cli("deploy", f"dir:{www}", "-s", str(root), "--delete", "--yes")[0] == 0
+    assert deployed(www) == site_tree(root)
 
 
 def test_missing_or_stale_build_is_refused(make_site: MakeSite, tmp_path: Path) -> None:
@@ -148,6 +169,7 @@ def test_git_branch_mirrors_the_site_and_keeps_history(site: Path, bare: Path) -
     assert code == 0, err
     files = branch_files(bare)
     assert files.pop(".nojekyll") == b"" and files.pop("CNAME") == b"news.example.org\n"
+    assert files.pop(MANIFEST)
     assert files == site_tree(site)
     edit_and_build(site)
     code, _, err = run_cli("deploy", "-s", str(site))
@@ -156,9 +178,31 @@ def test_git_branch_mirrors_the_site_and_keeps_history(site: Path, bare: Path) -
     changed = set(git("diff", "--name-only", "gh-pages~1", "gh-pages", cwd=bare).split())
     assert "world/article-1/index.html" in changed
     now = site_tree(site)
-    assert changed == {p for p, data in now.items() if files.get(p) != data} | (set(files) - set(now))
+    assert changed - {MANIFEST} == {p for p, data in now.items() if files.get(p) != data} | (
+        set(files) - set(now)
+    )
     assert run_cli("deploy", "-s", str(site))[0] == 0
     assert git("rev-list", "--count", "gh-pages", cwd=bare).strip() == "2"  # nothing new, no commit
+
+
+def test_a_planted_git_clone_runs_nothing(site: Path, bare: Path, tmp_path: Path) -> None:
+    assert run_cli("deploy", f"git:{bare}", "-s", str(site))[0] == 0
+    (clone,) = (site / ".digest-cache" / "deploy").glob("git*[!a]")
+    proof = tmp_path / "ran"
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    for folder in (clone / ".git" / "hooks", hooks):
+        folder.mkdir(exist_ok=True)
+        for hook in ("pre-commit", "post-checkout", "reference-transaction", "pre-push"):
+            (folder / hook).write_text(f"#!/bin/sh\ntouch {proof}\n", encoding="utf-8")
+            (folder / hook).chmod(0o755)
+    with (clone / ".git" / "config").open("a", encoding="utf-8") as config:
+        config.write(f"[core]\n\thooksPath = {hooks}\n\tfsmonitor = {hooks}/pre-commit\n")
+    edit_and_build(site)
+    code, _, err = run_cli("deploy", f"git:{bare}", "-s", str(site))
+    assert code == 0, err
+    assert not proof.exists()
+    assert b"Edited paragraph." in branch_files(bare)["world/article-1/index.html"]
 
 
 def test_unreachable_git_remote_is_one_clear_line(site: Path, tmp_path: Path) -> None:
@@ -236,7 +280,7 @@ def test_s3_uploads_changes_only_with_types_and_cache_headers(site: Path, s3: tu
     assert code == 0, err
     client = s3_client(endpoint)
     keys = {o["Key"] for o in client.list_objects_v2(Bucket="bucket", Prefix="news/")["Contents"]}
-    assert keys == {f"news/{p}" for p in site_tree(site)}
+    assert keys == {f"news/{p}" for p in [*site_tree(site), MANIFEST]}
     page = client.head_object(Bucket="bucket", Key="news/index.html")
     assert page["ContentType"] == "text/html; charset=utf-8"
     assert page["CacheControl"] == "public, max-age=300"
@@ -270,11 +314,15 @@ def test_s3_uploads_changes_only_with_types_and_cache_headers(site: Path, s3: tu
     css = client.get_object(Bucket="bucket", Key="news/static/theme.css")["Body"].read()
     assert css == b"body { color: navy }"
 
-    client.put_object(Bucket="bucket", Key="news/stale.html", Body=b"old")
+    client.put_object(Bucket="bucket", Key="news/notes.html", Body=b"not deploy's")
+    remove_article_and_build(site)
     assert run_cli("deploy", "-s", str(site))[0] == 0
-    assert "news/stale.html" in {o["Key"] for o in client.list_objects_v2(Bucket="bucket")["Contents"]}
+    stored = {o["Key"] for o in client.list_objects_v2(Bucket="bucket")["Contents"]}
+    assert "news/world/article-2/index.html" in stored  # kept without --delete
     assert run_cli("deploy", "-s", str(site), "--delete")[0] == 0
-    assert "news/stale.html" not in {o["Key"] for o in client.list_objects_v2(Bucket="bucket")["Contents"]}
+    stored = {o["Key"] for o in client.list_objects_v2(Bucket="bucket")["Contents"]}
+    assert "news/world/article-2/index.html" not in stored
+    assert "news/notes.html" in stored  # never deploy's to delete
 
 
 def test_s3_errors_are_one_clear_line(
@@ -326,5 +374,107 @@ def test_s3_answers_become_clear_errors(code: str, message: str) -> None:
 
     target = S3Target("bucket", client_factory=Refusing)
     with pytest.raises(BuildFailed) as info:
-        target.plan({})
+        target.listing()
     assert message in str(info.value)
+
+
+# what deploy will not touch ---------------------------------------------------------------------
+
+
+def home_like(folder: Path) -> dict[str, bytes]:
+    """A folder full of someone's files, as a home folder or a document root is."""
+    files = {".bashrc": b"alias ll='ls -l'\n", ".ssh/id_rsa": b"secret", "docs/notes.txt": b"notes"}
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return files
+
+
+def test_a_folder_deploy_never_used_is_refused_and_forced_keeps_every_file_of_its_own(
+    site: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "someone"
+    theirs = home_like(home)
+    code, _, err = run_cli("deploy", f"dir:{home}", "-s", str(site), "--delete", "--yes")
+    assert code == 1 and "never published there" in err and "--force" in err
+    assert tree(home) == theirs
+    code, _, err = run_cli("deploy", f"dir:{home}", "-s", str(site), "--delete", "--yes", "--force")
+    assert code == 0, err
+    remove_article_and_build(site)
+    assert run_cli("deploy", f"dir:{home}", "-s", str(site), "--delete", "--yes")[0] == 0
+    assert {k: v for k, v in deployed(home).items() if k in theirs} == theirs
+    assert deployed(home) == {**site_tree(site), **theirs}
+
+
+@pytest.mark.parametrize("where", [".", "content", "site", "..", "/", "~"])
+def test_the_sources_the_root_and_home_are_refused(
+    site: Path, tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(site.parent))  # `~` is then the folder holding the site
+    before = tree(site.parent)
+    target = where if where in ("/", "~") else str(site / where)
+    code, _, err = run_cli("deploy", f"dir:{target}", "-s", str(site), "--dry-run", "--delete", "--yes")
+    assert code == 1 and "--force" in err and "Traceback" not in err
+    assert any(w in err for w in ("root of the file system", "home folder", "sources"))
+    assert tree(site.parent) == before
+
+
+def test_a_tilde_means_the_home_folder(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    code, _, err = run_cli("deploy", "dir:~/www", "-s", str(site))
+    assert code == 0, err
+    assert deployed(tmp_path / "home" / "www") == site_tree(site)
+    assert not (site / "~").exists() and not Path("~").exists()
+
+
+def test_deploy_never_writes_through_a_symbolic_link(site: Path, tmp_path: Path) -> None:
+    www, outside = tmp_path / "www", tmp_path / "outside"
+    assert run_cli("deploy", f"dir:{www}", "-s", str(site))[0] == 0
+    outside.mkdir()
+    shutil.rmtree(www / "static")
+    (www / "static").symlink_to(outside)
+    (site / "overrides" / "static").mkdir(parents=True)
+    (site / "overrides" / "static" / "extra.css").write_text("p{}", encoding="utf-8")
+    assert run_cli("build", "-s", str(site))[0] == 0
+    code, _, err = run_cli("deploy", f"dir:{www}", "-s", str(site), "--delete", "--yes")
+    assert code == 1 and "symbolic link" in err
+    assert list(outside.iterdir()) == []
+
+
+def test_a_killed_deploy_leaves_nothing_the_next_one_keeps(site: Path, tmp_path: Path) -> None:
+    www = tmp_path / "www"
+    assert run_cli("deploy", f"dir:{www}", "-s", str(site))[0] == 0
+    (www / ".newsdigest-deploy-tmp").mkdir()
+    (www / ".newsdigest-deploy-tmp" / "0").write_text("half a page", encoding="utf-8")
+    edit_and_build(site)
+    assert run_cli("deploy", f"dir:{www}", "-s", str(site), "--delete", "--yes")[0] == 0
+    assert not (www / ".newsdigest-deploy-tmp").exists()
+    assert deployed(www) == site_tree(site)
+
+
+def test_a_build_with_drafts_is_not_deployed_unless_allowed(site: Path, tmp_path: Path) -> None:
+    www = tmp_path / "www"
+    (site / "content" / "world" / "wip.md").write_text(
+        article_text("Unfinished", draft="true"), encoding="utf-8"
+    )
+    assert run_cli("build", "-s", str(site), "--drafts")[0] == 0
+    code, _, err = run_cli("deploy", f"dir:{www}", "-s", str(site))
+    assert code == 1 and "unpublished" in err and "--allow-unpublished" in err and not www.exists()
+    assert run_cli("deploy", f"dir:{www}", "-s", str(site), "--allow-unpublished")[0] == 0
+    assert run_cli("build", "-s", str(site))[0] == 0
+    assert run_cli("deploy", f"dir:{www}", "-s", str(site), "--delete", "--yes")[0] == 0
+    assert not [p for p in deployed(www) if "unfinished" in p]
+
+
+def test_a_deploy_waits_for_the_build_holding_the_site(site: Path, tmp_path: Path) -> None:
+    from generator.lock import site_lock
+
+    www = tmp_path / "www"
+    command = [sys.executable, "-m", "generator", "deploy", f"dir:{www}", "-s", str(site)]
+    with site_lock(site):
+        waiting = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        assert waiting.poll() is None and not www.exists()
+    _, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0 and "waiting" in err
+    assert deployed(www) == site_tree(site)

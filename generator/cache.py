@@ -24,7 +24,7 @@ from typing import Any
 
 import generator
 
-from . import content, seal
+from . import content, reading, seal
 from .errors import SiteError
 from .hashing import stable_hash
 from .model import Article, Config, Progress, no_progress
@@ -124,7 +124,7 @@ def read_through(
 def _stored_text(stored: Mapping[str, Article], path: str) -> tuple[Article | None, str]:
     """The stored article parsed from the very text the file at `path` holds, and its source hash."""
     try:
-        source_hash = content.source_hash(Path(path), Path(path).read_bytes())
+        source_hash = reading.source_hash(Path(path), Path(path).read_bytes())
     except OSError:
         return None, ""
     return stored.get(source_hash), source_hash

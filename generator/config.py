@@ -41,6 +41,8 @@ _SCALARS: dict[str, type] = {
     "home_per_collection": int,
     "feed_entries": int,
     "search": bool,
+    "max_article_kb": int,
+    "allow_outside_symlinks": bool,
 }
 _KNOWN = frozenset(_SCALARS) | {"collections", "deploy"}
 _COLLECTION_KEYS = frozenset({"key", "title", "description", "order"})
@@ -72,6 +74,10 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
     Keyword overrides (from the command line) replace config values; `None`
     means "not given". Raises `BuildFailed` with every problem found.
     """
+    bad = yamlutil.find_forbidden(text)
+    if bad:
+        line, col, message = bad
+        raise BuildFailed([ConfigError(message, SourceLocation(path, line, col), "remove it")])
     try:
         data = yamlutil.load(text)
     except yaml.MarkedYAMLError as exc:
@@ -158,7 +164,7 @@ def _check_values(values: dict[str, Any], error: Any) -> None:
     lang = values.get("language")
     if lang is not None and not LANG_PATTERN.fullmatch(lang):
         error(f"'language' must be a language code such as en or ru, not {lang!r}", ("language",))
-    for key in ("per_page", "home_latest", "feed_entries"):
+    for key in ("per_page", "home_latest", "feed_entries", "max_article_kb"):
         if key in values and values[key] < 1:
             error(f"'{key}' must be at least 1", (key,))
     if values.get("home_per_collection", 0) < 0:

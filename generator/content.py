@@ -1,4 +1,4 @@
-"""Content stage: find every article under `content/`, split and check its front matter.
+"""Content stage: parse every article (found and read by `reading.py`): front matter and text.
 
 `read_articles(paths, config)` gives the articles newest first and an error
 for every broken file, all at once. It reads only what it is given (the
@@ -8,10 +8,8 @@ takes a file's text and gives an `Article`, so it can run in any process.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from types import MappingProxyType
@@ -23,8 +21,8 @@ import yaml
 from . import parallel, yamlutil
 from .config import LANG_PATTERN
 from .errors import BuildFailed, FrontMatterError, SiteError, SourceLocation
-from .hashing import stable_hash
 from .model import Article, Config, Progress, Source, no_progress
+from .reading import RawArticle, ReadRules, find_articles, load_files
 from .urls import slugify
 
 _DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})-")
@@ -38,41 +36,11 @@ _KNOWN = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class RawArticle:
-    """One article file as read from disk, before parsing."""
-
-    id: str
-    path: Path
-    text: str
-
-    source_hash: str = ""  # changes whenever the text or the place of the file does
-
-
-def find_articles(content_dir: Path) -> list[str]:
-    """Every `*.md` below `content_dir` (as text, sorted), skipping hidden files and folders."""
-    return walk_files(content_dir, ".md")
-
-
-def walk_files(folder: Path, suffix: str = "") -> list[str]:
-    """The paths (as sorted text) of the files below `folder` ending in `suffix`, skipping hidden ones.
-
-    A dangling link is kept, so that reading it reports the problem. Text, not
-    `Path` objects: on large sites sorting paths is a measurable cost.
-    """
-    found: list[str] = []
-    for base, subfolders, names in os.walk(folder):
-        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
-        found += [os.path.join(base, n) for n in names if n.endswith(suffix) and not n.startswith(".")]
-    found.sort()
-    return found
-
-
 def read_content(
     config: Config, progress: Progress = no_progress
 ) -> tuple[tuple[Article, ...], list[SiteError]]:
     """Find, read and parse every article below the config's content folder (see `read_articles`)."""
-    return read_articles(find_articles(config.content_dir), config, progress)
+    return read_articles(find_articles(config), config, progress)
 
 
 def read_articles(
@@ -87,37 +55,6 @@ def read_articles(
     return sort_newest_first(articles), errors
 
 
-def source_hash(path: Path, data: bytes) -> str:
-    """The `Article.source_hash` of the file at `path` holding `data`: it changes with either."""
-    return stable_hash(str(path), data)
-
-
-def load_files(content_dir: Path, paths: Iterable[Path]) -> tuple[list[RawArticle], list[SiteError]]:
-    """Read each file as UTF-8; an unreadable or non-UTF-8 file becomes an error."""
-    raws: list[RawArticle] = []
-    errors: list[SiteError] = []
-    for path in paths:
-        try:
-            data = path.read_bytes()
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
-            errors.append(
-                FrontMatterError(
-                    "file is not valid UTF-8 text",
-                    SourceLocation(path, line),
-                    "save the file with UTF-8 encoding",
-                )
-            )
-            continue
-        except OSError as exc:
-            errors.append(FrontMatterError(f"cannot read file: {exc.strerror}", SourceLocation(path)))
-            continue
-        rel = path.relative_to(content_dir).as_posix()
-        raws.append(RawArticle(rel, path, text.lstrip("\ufeff"), source_hash(path, data)))
-    return raws, errors
-
-
 def parse_files(
     paths: list[Path], config: Config, progress: Progress = no_progress
 ) -> tuple[list[Article], list[SiteError]]:
@@ -130,7 +67,7 @@ def parse_files(
     errors: list[SiteError] = []
     done = 0
     progress("Reading articles", 0, len(paths))
-    state = (config.content_dir, ZoneInfo(config.timezone))
+    state = (ReadRules.of(config), ZoneInfo(config.timezone))
     for parsed, problems in parallel.map_chunks(_parse_chunk, paths, PARSE_CHUNK, state):
         articles += parsed
         errors += problems
@@ -143,10 +80,10 @@ PARSE_CHUNK = 40
 
 
 def _parse_chunk(
-    state: tuple[Path, ZoneInfo], paths: Sequence[Path]
+    state: tuple[ReadRules, ZoneInfo], paths: Sequence[Path]
 ) -> tuple[list[Article], list[SiteError]]:
-    content_dir, tz = state
-    raws, errors = load_files(content_dir, paths)
+    rules, tz = state
+    raws, errors = load_files(rules, paths)
     articles: list[Article] = []
     for raw in raws:
         try:
@@ -193,8 +130,12 @@ def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
 def parse_article(raw: RawArticle, tz: ZoneInfo) -> Article:
     """Parse one article file; raise `BuildFailed` with every problem in it."""
     path = raw.path
+    bad = yamlutil.find_forbidden(raw.text)
+    if bad:
+        line, col, message = bad
+        raise BuildFailed([FrontMatterError(message, SourceLocation(path, line, col), "remove it")])
     try:
-        front, body, _ = split_front_matter(raw.text, path)
+        front, body, body_line = split_front_matter(raw.text, path)
     except FrontMatterError as exc:
         raise BuildFailed([exc]) from None
     try:
@@ -219,7 +160,7 @@ def parse_article(raw: RawArticle, tz: ZoneInfo) -> Article:
         raise BuildFailed(
             [FrontMatterError("front matter must be 'key: value' lines", SourceLocation(path, 2))]
         )
-    return _FieldReader(raw, meta, front, tz).article(body)
+    return _FieldReader(raw, meta, front, tz).article(body, body_line)
 
 
 class _FieldReader:
@@ -315,7 +256,7 @@ class _FieldReader:
         self.error("source", "'source' must be a name, a URL, or a mapping with 'name' and 'url'")
         return None
 
-    def article(self, body: str) -> Article:
+    def article(self, body: str, body_line: int = 1) -> Article:
         from . import markup  # Markdown is loaded only when an article is parsed
 
         raw = self.raw
@@ -346,7 +287,7 @@ class _FieldReader:
         if self.errors:
             raise BuildFailed(self.errors)
         assert when is not None
-        body_html = markup.to_html(body)
+        body_html = self.markdown(body, body_line)
         return Article(
             source_hash=raw.source_hash,
             id=raw.id,
@@ -367,6 +308,37 @@ class _FieldReader:
             word_count=markup.word_count(body_html),
             extra=MappingProxyType({k: v for k, v in self.meta.items() if k not in _KNOWN}),
         )
+
+    def markdown(self, body: str, body_line: int) -> str:
+        """The body as HTML; a paragraph Python-Markdown would take minutes over, or a conversion
+        that takes longer than `markup.TIME_LIMIT` anyway, is an error at its line."""
+        from . import markup
+
+        path = self.raw.path
+        slow = markup.slow_paragraph(body)
+        if slow is not None:
+            line, count = slow
+            raise BuildFailed(
+                [
+                    FrontMatterError(
+                        f"a paragraph with {count:,} '[' (Python-Markdown needs minutes for it)",
+                        SourceLocation(path, body_line + line - 1),
+                        f"split it (at most {markup.MAX_BRACKETS:,} a paragraph), or write '\\['",
+                    )
+                ]
+            )
+        try:
+            return markup.to_html_within(body, markup.TIME_LIMIT)
+        except markup.TooSlow:
+            raise BuildFailed(
+                [
+                    FrontMatterError(
+                        f"converting the text took more than {markup.TIME_LIMIT:g} s",
+                        SourceLocation(path, body_line),
+                        "look for a very long run of brackets, asterisks or HTML tags, and split it",
+                    )
+                ]
+            ) from None
 
 
 def parse_date(value: object, tz: ZoneInfo) -> datetime:

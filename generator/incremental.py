@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import generator
 
-from . import content, theme, writer
+from . import content, reading, theme, writer
 from .cache import BuildCache, FileStat, file_stat, parse_fingerprint, read_through, stat_files
 from .config import load_config
 from .errors import BuildFailed
@@ -70,11 +70,11 @@ def look(root: Path, options: Mapping[str, Any]) -> Inputs | None:
         chosen_theme, warnings = theme.find_theme(config)
     except BuildFailed:
         return None
-    paths = content.find_articles(config.content_dir)
+    paths = reading.find_articles(config)
     stats = stat_files(paths)
     files: list[str] = [config.source.read_text(encoding="utf-8") if config.source else "", *paths]
     for folder in theme.input_folders(config, chosen_theme):
-        for path in content.walk_files(folder):
+        for path in reading.walk_files(folder):
             if folder != config.content_dir or not path.endswith(".md"):
                 with contextlib.suppress(OSError):
                     st = os.stat(path)
@@ -92,7 +92,7 @@ def reader(cache: BuildCache, inputs: Inputs | None = None) -> Reader:
         if inputs is not None:
             paths, stats = inputs.paths, inputs.stats
         else:
-            paths = content.find_articles(config.content_dir)
+            paths = reading.find_articles(config)
             stats = stat_files(paths)
         return read_through(cache, config, paths, stats, progress)
 

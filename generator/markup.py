@@ -12,7 +12,9 @@ from __future__ import annotations
 import html
 import importlib
 import re
+import signal
 import sys
+import threading
 import xml.etree.ElementTree as etree
 from functools import lru_cache
 
@@ -135,6 +137,45 @@ def _converter() -> markdown.Markdown:
     md = markdown.Markdown(extensions=[*extensions, _HeadingIdsExtension()], output_format="html")
     md.treeprocessors.register(_QuickInline(md), "inline", 20)
     return md
+
+
+MAX_BRACKETS = 1_000  # per paragraph: Python-Markdown's link patterns are quadratic in them (its #798)
+TIME_LIMIT = 20.0  # seconds for one article, where the process can keep time (its main thread)
+
+
+class TooSlow(Exception):
+    """A conversion ran past its time limit."""
+
+
+def slow_paragraph(text: str) -> tuple[int, int] | None:
+    """The line (from 1) and bracket count of the first paragraph with more than `MAX_BRACKETS` '['."""
+    if text.count("[") <= MAX_BRACKETS:
+        return None
+    line = 1
+    for paragraph in re.split(r"(\n[ \t]*\n)", text):
+        count = paragraph.count("[") - paragraph.count("\\[")
+        if count > MAX_BRACKETS:
+            return line, count
+        line += paragraph.count("\n")
+    return None
+
+
+def to_html_within(text: str, seconds: float) -> str:
+    """`to_html`, raising `TooSlow` after `seconds` where a timer can interrupt it (the main thread
+    of a process: a build and its workers); elsewhere (the preview's watcher thread) unbounded."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return to_html(text)
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise TooSlow
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return to_html(text)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def to_html(text: str) -> str:

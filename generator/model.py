@@ -55,6 +55,8 @@ class Config:
     home_per_collection: int = 4
     feed_entries: int = 20
     search: bool = True  # index the articles with Pagefind after the build
+    max_article_kb: int = 1024  # a bigger article file is an error (a runaway export, a wrong file)
+    allow_outside_symlinks: bool = False  # read article files that links lead to outside the site
     collections: tuple[CollectionSpec, ...] = ()
     source: Path | None = None
     # Deploy targets by name; not part of what pages depend on.

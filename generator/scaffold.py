@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from . import content, yamlutil
+from . import content, reading, yamlutil
 from .config import CONFIG_NAME
 from .errors import BuildFailed, OutputError, SiteError, SourceLocation
 from .model import CACHE_DIR, Config
@@ -146,7 +146,7 @@ def _folder_for(config: Config, key: str) -> Path:
     Reads front matter only, so this stays fast on large sites.
     """
     folders: Counter[Path] = Counter()
-    for path in map(Path, content.find_articles(config.content_dir)):
+    for path in map(Path, reading.find_articles(config)):
         if path.parent == config.content_dir / key:
             folders[path.parent] += 1
             continue

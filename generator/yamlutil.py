@@ -1,7 +1,13 @@
-"""Safe YAML loading shared by the config and front matter readers.
+"""Safe and bounded YAML loading shared by the config and front matter readers.
 
 Uses libyaml's C loader when PyYAML was built with it (about 8 times faster)
 and the pure-Python safe loader otherwise; both refuse arbitrary objects.
+Text that could nest deeply or holds anchors is first read as events
+(libyaml's event parser keeps its own stack; its composer recurses and
+crashes the process on 100,000 nested brackets): more than `MAX_DEPTH`
+levels, an alias inside the very node it names, or aliases that expand
+to more than `MAX_VALUES` values (a "billion laughs" bomb) are errors at
+their line, before anything is built.
 Dates stay text here: PyYAML's own date parsing fails on values such as
 `2020-13-45` with a bare ValueError, and the content stage gives a located
 error for them instead.
@@ -9,6 +15,7 @@ error for them instead.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -26,6 +33,30 @@ class SafeLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     }
 
 
+MAX_DEPTH = 50
+MAX_VALUES = 10_000
+_OPENERS = "[{-?:\n"  # every nesting level needs at least one of these
+
+
+# Characters that XML 1.0 forbids and HTML calls parse errors: C0 and C1 controls (but tab, line feed
+# and carriage return), DEL, surrogates and noncharacters. Text holding one is refused at its line.
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+
+
+def find_forbidden(text: str) -> tuple[int, int, str] | None:
+    """The line and column (from 1) of the first `FORBIDDEN` character in `text`, and what to say."""
+    bad = FORBIDDEN.search(text)
+    if bad is None:
+        return None
+    at = bad.start()
+    message = f"the control character U+{ord(bad.group()):04X} is not allowed (XML and HTML forbid it)"
+    return text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at), message
+
+
+class ShapeError(yaml.MarkedYAMLError):
+    """YAML nested too deeply, or with aliases that refer to themselves or expand too far."""
+
+
 class ValueProblem(Exception):
     """A YAML value that parsed but could not be built (e.g. `!!timestamp 2020-13-45`)."""
 
@@ -36,10 +67,50 @@ def load(text: str) -> Any:
     Raises `yaml.YAMLError` for malformed YAML and `ValueProblem` for a value
     PyYAML cannot construct.
     """
+    if "&" in text or sum(map(text.count, _OPENERS)) >= MAX_DEPTH:
+        check_shape(text)
     try:
         return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a SafeLoader subclass
     except (ValueError, TypeError, OverflowError) as exc:
         raise ValueProblem(str(exc)) from exc
+
+
+def check_shape(text: str) -> None:
+    """Raise `ShapeError` at the line where `text` nests too deeply or its aliases go too far."""
+    open_nodes: list[list[Any]] = []  # [values so far, anchor] of each collection being read
+    sizes: dict[str, int] = {}  # values each anchor stands for, aliases expanded
+    total = 0
+    for event in yaml.parse(text, Loader=SafeLoader):
+        mark: Any = event.start_mark  # libyaml's marks are not the pure loader's type
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(open_nodes) >= MAX_DEPTH:
+                raise ShapeError(problem=f"nested more than {MAX_DEPTH} levels deep", problem_mark=mark)
+            open_nodes.append([1, event.anchor])
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            size, anchor = open_nodes.pop()
+            if anchor:
+                sizes[anchor] = size
+        elif isinstance(event, yaml.ScalarEvent):
+            size = 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            if any(anchor == event.anchor for _, anchor in open_nodes):
+                raise ShapeError(
+                    problem=f"the alias *{event.anchor} is inside the value it names", problem_mark=mark
+                )
+            size = sizes.get(event.anchor or "", 1)
+        else:
+            continue
+        total += size
+        if total > MAX_VALUES:
+            raise ShapeError(
+                problem=f"aliases expand to more than {MAX_VALUES:,} values; write the values out instead",
+                problem_mark=mark,
+            )
+        if open_nodes:
+            open_nodes[-1][0] += size
 
 
 def key_lines(text: str) -> dict[tuple[str, ...], int]:
@@ -51,7 +122,7 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
     lines: dict[tuple[str, ...], int] = {}
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return lines
     _walk(root, (), lines)
     return lines

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.content import RawArticle, parse_article
+from generator.content import parse_article
 from generator.pipeline import render_site
+from generator.reading import RawArticle
 from tests.conftest import REPO, MakeSite, article_text, run_cli
 
 SEED = REPO / "tests" / "data" / "seed-article.txt"  # the raw text the project started from

@@ -109,7 +109,7 @@ def test_a_dangling_symlink_is_reported(make_site: MakeSite) -> None:
     root = make_site({"content/a.md": article_text("A")})
     (root / "content" / "gone.md").symlink_to(root / "nowhere.md")
     code, _, err = run_cli("build", "-s", str(root))
-    assert code == 1 and "gone.md: error: cannot read file" in err
+    assert code == 1 and "gone.md: error: cannot read: No such file" in err
 
 
 def test_build_output_is_plain_lines_when_not_a_terminal(make_site: MakeSite, tmp_path: Path) -> None:

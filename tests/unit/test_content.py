@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+import dataclasses
+import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from generator.content import (
-    RawArticle,
-    load_files,
     parse_article,
     parse_date,
     published,
@@ -16,6 +17,8 @@ from generator.content import (
     split_front_matter,
 )
 from generator.errors import BuildFailed
+from generator.model import Config
+from generator.reading import RawArticle, ReadRules, find_articles, load_files
 from tests.conftest import article_text, make_article, make_config
 
 TZ = ZoneInfo("Europe/Vilnius")
@@ -156,10 +159,65 @@ def test_non_utf8_and_unreadable_files_are_errors(tmp_path: Path) -> None:
     latin = tmp_path / "latin.md"
     latin.write_bytes(b"---\ntitle: Caf\xe9\n---\n")
     missing = tmp_path / "gone.md"
-    raws, errors = load_files(tmp_path, [good, latin, missing])
+    raws, errors = load_files(rules(tmp_path), [good, latin, missing])
     assert [r.id for r in raws] == ["good.md"]
     assert "latin.md:2: error: file is not valid UTF-8" in str(errors[0])
-    assert "gone.md: error: cannot read file" in str(errors[1])
+    assert "gone.md: error: cannot read: No such file" in str(errors[1])
+
+
+def rules(folder: Path, **kw: Any) -> ReadRules:
+    return ReadRules(folder, folder.resolve(), **{"max_bytes": 1024 * 1024, **kw})
+
+
+def test_only_regular_files_within_the_site_and_within_the_size_limit_are_read(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    outside = tmp_path / "outside.md"
+    outside.write_text(article_text(), encoding="utf-8")
+    (site / "fifo.md").parent.mkdir(exist_ok=True)
+    os.mkfifo(site / "fifo.md")
+    (site / "zero.md").symlink_to("/dev/zero")
+    (site / "out.md").symlink_to(outside)
+    (site / "big.md").write_text(article_text(body="x" * 3000), encoding="utf-8")
+    (site / "ok.md").write_text(article_text(), encoding="utf-8")
+    (site / "in.md").symlink_to(site / "ok.md")
+    names = ["fifo.md", "zero.md", "out.md", "big.md", "ok.md", "in.md"]
+    raws, errors = load_files(rules(site, max_bytes=2048), [site / n for n in names])
+    assert [r.id for r in raws] == ["ok.md", "in.md"]
+    said = {Path(e.location.path).name: e.message for e in errors if e.location}
+    assert said["fifo.md"].startswith("not a regular file")
+    assert "outside the site" in said["zero.md"] and "outside the site" in said["out.md"]
+    assert said["big.md"] == "the file is larger than 2 KB"
+    raws, errors = load_files(rules(site, outside_links=True), [site / "zero.md", site / "out.md"])
+    assert [r.id for r in raws] == ["out.md"] and errors[0].message.startswith("not a regular file")
+
+
+def test_folders_that_cannot_be_read_or_lead_outside_are_listed_to_be_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = tmp_path / "site" / "content"
+    (content / "locked").mkdir(parents=True)
+    (content / "a.md").write_text(article_text(), encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "b.md").write_text(article_text(), encoding="utf-8")
+    (content / "linked").symlink_to(tmp_path / "elsewhere")
+    (content / "loop").symlink_to(content)
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    config = Config(root=tmp_path / "site", content_dir=content)
+    found = find_articles(config)
+    assert found == sorted([str(content / "a.md"), str(content / "linked"), str(content / "locked")])
+    _, errors = load_files(ReadRules.of(config), [Path(p) for p in found])
+    assert errors[0].message == f"a symbolic link to {tmp_path / 'elsewhere'}, outside the site"
+    assert errors[1].message.startswith("cannot read")  # a folder: "Permission denied" for a user
+    allowed = find_articles(dataclasses.replace(config, allow_outside_symlinks=True))
+    assert str(content / "linked" / "b.md") in allowed
 
 
 def test_read_content_reports_every_broken_file_and_sorts_newest_first(tmp_path: Path) -> None:

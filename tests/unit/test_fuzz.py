@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.config import parse_config
-from generator.content import RawArticle, parse_article
+from generator.content import parse_article
 from generator.errors import BuildFailed
+from generator.reading import RawArticle
 
 KEYS = ["title", "date", "updated", "tags", "collection", "slug", "draft", "source", "author", "summary"]
 VALUES = st.one_of(

@@ -12,6 +12,7 @@ LAYER = {"cache", "keys", "planstore", "incremental", "session", "pipeline", "cl
 STAGES = {
     "config",
     "theme",
+    "reading",
     "content",
     "markup",
     "topics",

@@ -96,6 +96,10 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
         )
     data.update({k: v for k, v in overrides.items() if v is not None})
     lines = yamlutil.key_lines(text)
+    held = yamlutil.forbidden_value(data)
+    if held:
+        where, message = held
+        raise BuildFailed([ConfigError(message, SourceLocation(path, lines.get(where, 0)), "remove it")])
     errors: list[SiteError] = []
 
     def error(message: str, key: tuple[str, ...] = (), hint: str | None = None) -> None:

@@ -160,7 +160,13 @@ def parse_article(raw: RawArticle, tz: ZoneInfo) -> Article:
         raise BuildFailed(
             [FrontMatterError("front matter must be 'key: value' lines", SourceLocation(path, 2))]
         )
-    return _FieldReader(raw, meta, front, tz).article(body, body_line)
+    reader = _FieldReader(raw, meta, front, tz)
+    held = yamlutil.forbidden_value(meta)
+    if held:
+        key, message = held
+        reader.error(key[0] if key else "", message, "remove it")
+        raise BuildFailed(reader.errors)
+    return reader.article(body, body_line)
 
 
 class _FieldReader:

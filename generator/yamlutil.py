@@ -53,6 +53,27 @@ def find_forbidden(text: str) -> tuple[int, int, str] | None:
     return text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at), message
 
 
+def forbidden_value(data: Any) -> tuple[tuple[str, ...], str] | None:
+    """The key path of the first value holding a `FORBIDDEN` character (which YAML's escapes such
+    as "\\0" can make), and what to say; None if there is none."""
+    stack: list[tuple[tuple[str, ...], Any]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            bad = FORBIDDEN.search(value)
+            if bad:
+                return (
+                    path,
+                    f"the control character U+{ord(bad.group()):04X} is not allowed (XML and HTML forbid it)",
+                )
+        elif isinstance(value, dict):
+            stack += [((*path, str(k)), v) for k, v in value.items()]
+            stack += [((*path, str(k)), str(k)) for k in value]
+        elif isinstance(value, list):
+            stack += [((*path, str(i)), v) for i, v in enumerate(value)]
+    return None
+
+
 class ShapeError(yaml.MarkedYAMLError):
     """YAML nested too deeply, or with aliases that refer to themselves or expand too far."""
 

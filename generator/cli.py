@@ -110,12 +110,13 @@ def check(source: Path, drafts: bool, future: bool) -> None:
 @click.option("--future", is_flag=True, help="Include articles dated in the future.")
 def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> None:
     """Preview the site, rebuilding and reloading open pages on every change."""
+    from .server import ALL_INTERFACES
     from .session import Preview
 
     root = source.absolute()
     options = {"include_drafts": drafts, "include_future": future}
     preview = _run(Preview, root, host, port, options, _warn, after="")
-    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - this is the check, not a binding
+    if host.strip() in ALL_INTERFACES:
         _warn("serving on all interfaces: anyone on your network can open the preview")
 
     def report(snapshot: Any, seconds: float, paths: frozenset[Path]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -75,6 +76,10 @@ _STATE: Any = None  # set once in each worker process, never in the main one
 def _remember(state: Any) -> None:
     global _STATE
     _STATE = state
+    # The parent process answers Ctrl-C and `kill`, and ends its workers: a worker never prints a
+    # KeyboardInterrupt traceback of its own (it inherits `digest serve`'s SIGTERM handler otherwise).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # Parsing and rendering make many short-lived objects and few cycles; collecting
     # less often is measurably faster (bench/README.md).
     gc.set_threshold(100_000, 50, 100)

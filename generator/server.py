@@ -10,9 +10,13 @@ served pages carry; nothing here is ever written into the output folder.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import ipaddress
 import mimetypes
 import posixpath
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .errors import BuildFailed
@@ -46,6 +51,40 @@ TYPES = {
     ".woff2": "font/woff2",
 }
 KEEPALIVE_SECONDS = 15.0
+IDLE_SECONDS = 20.0  # a connection that sends no request for this long is closed
+ALL_INTERFACES = frozenset({"", "0", "0.0.0.0", "::", "[::]"})  # noqa: S104 - names, not a binding
+
+
+def bind_address(host: str) -> str:
+    """The address to listen on for `--host`: `0` is 0.0.0.0, `[::1]` is ::1."""
+    host = host.strip()
+    if host in ("", "0"):
+        return "0.0.0.0"  # noqa: S104 - the user asked for every interface
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
+
+
+def is_own_host(header: str | None) -> bool:
+    """True for a Host header naming this machine: an IP address, localhost, or its host name.
+
+    A web page the editor visits can point a name it controls at 127.0.0.1
+    (DNS rebinding) and then read the preview; its requests carry that name,
+    which is answered with 421. Addresses cannot be rebound, so any is fine.
+    """
+    if header is None:
+        return True  # HTTP/1.0 without a Host: not a browser
+    name = header.strip().lower()
+    if name.startswith("["):  # [::1]:8000
+        name = name[1 : name.find("]")] if "]" in name else name
+    elif name.count(":") == 1:
+        name = name.rsplit(":", 1)[0]
+    name = name.rstrip(".")
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        pass
+    own = {"localhost", socket.gethostname().lower(), socket.getfqdn().lower()}
+    return name in own or name.endswith(".localhost")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +103,15 @@ class DevServer:
         self, rebuild: Callable[[frozenset[Path]], Files], host: str = "127.0.0.1", port: int = 8000
     ) -> None:
         self._rebuild = rebuild
+        self.idle_seconds = IDLE_SECONDS
         self._changed = threading.Condition()
         self._rebuild_lock = threading.RLock()  # `patch` may be called from within a rebuild
         self.stopping = False
         self.snapshot = Snapshot({})
         self._extra: Files = {}  # files made apart from the rebuild (the search index), see `patch`
-        self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
-        self.httpd.daemon_threads = True
+        address = bind_address(host)
+        server_class = _IPv6Server if ":" in address else _Server
+        self.httpd = server_class((address, port), _handler_for(self))
 
     @property
     def url(self) -> str:
@@ -123,6 +164,28 @@ class DevServer:
         self.httpd.server_close()
 
 
+class _Server(ThreadingHTTPServer):
+    """The threaded HTTP server, quiet about clients that hang up or time out."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+class _IPv6Server(_Server):
+    """The threaded server on an IPv6 address; on `::` it takes IPv4 connections too."""
+
+    address_family = socket.AF_INET6
+
+    def server_bind(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
 def resolve(files: Files, raw_path: str) -> tuple[HTTPStatus, str]:
     """Map a request path to a key of `files`: (200, key), (301, new path) or (404, '').
 
@@ -173,19 +236,34 @@ def _handler_for(server: DevServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         server_version = "digest-serve"
 
+        def setup(self) -> None:
+            self.request.settimeout(server.idle_seconds)  # an idle connection is closed, holding no thread
+            super().setup()
+
         def log_message(self, format: str, *args: object) -> None:
             pass
 
         def do_HEAD(self) -> None:
-            self._respond(send_body=False)
+            if self._own_host():
+                self._respond(send_body=False)
 
         def do_GET(self) -> None:
+            if not self._own_host():
+                return
             if self.path == EVENTS:
                 self._events()
             elif self.path == SCRIPT:
                 self._send(HTTPStatus.OK, RELOAD_JS, "text/javascript; charset=utf-8")
             else:
                 self._respond(send_body=True)
+
+        def _own_host(self) -> bool:
+            if is_own_host(self.headers.get("Host")):
+                return True
+            text = "This preview answers only to localhost and IP addresses (DNS rebinding guard).\n"
+            self._send(HTTPStatus.MISDIRECTED_REQUEST, text.encode(), "text/plain; charset=utf-8")
+            self.close_connection = True
+            return False
 
         def _respond(self, send_body: bool) -> None:
             snapshot = server.snapshot

@@ -5,7 +5,9 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.server import resolve
+from generator.server import DevServer, resolve
 from tests.conftest import MakeSite, article_text
 
 pytestmark = pytest.mark.slow
@@ -264,3 +266,92 @@ exec "{find_pagefind()}" "$@"
     assert process.wait(20) == 0
     time.sleep(3)  # a Pagefind left running would write its index now
     assert list(temporary.iterdir()) == []
+
+
+# guards -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dev_server() -> Iterator[DevServer]:
+    """The server alone, in this process, over a few files."""
+    server = DevServer(lambda changed: FILES, "127.0.0.1", 0)
+    server.rebuild()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+def ask(port: int, host_header: str | None, address: str = "127.0.0.1") -> int:
+    connection = http.client.HTTPConnection(address, port, timeout=5)
+    connection.putrequest("GET", "/", skip_host=True)
+    if host_header is not None:
+        connection.putheader("Host", host_header)
+    connection.endheaders()
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("127.0.0.1:{port}", 200), ("localhost:{port}", 200), ("[::1]:{port}", 200), ("192.168.1.20:{port}", 200),
+        ("digest.localhost:{port}", 200), (None, 200), ("attacker.example:{port}", 421), ("evil.com", 421),
+        ("localhost.evil.com:{port}", 421), ("127.0.0.1.nip.io:{port}", 421),
+    ],
+)  # fmt: skip
+def test_only_the_previews_own_host_names_are_answered(
+    dev_server: DevServer, host: str | None, status: int
+) -> None:
+    port = dev_server.httpd.server_address[1]
+    assert ask(port, host.format(port=port) if host else None) == status
+
+
+def test_an_idle_connection_is_closed(dev_server: DevServer) -> None:
+    dev_server.idle_seconds = 0.5
+    port = dev_server.httpd.server_address[1]
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as idle:
+        started = time.monotonic()
+        assert idle.recv(100) == b""  # the server hung up
+        assert time.monotonic() - started < 3
+    assert ask(port, "localhost") == 200  # and still serves
+
+
+@pytest.mark.parametrize(("host", "address", "warned"), [("0", "127.0.0.1", True), ("::", "::1", True),
+                                                        ("::", "127.0.0.1", True), ("::1", "::1", False)])  # fmt: skip
+def test_every_interface_and_ipv6(make_site: MakeSite, host: str, address: str, warned: bool) -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    root = make_site({"content/world/a.md": article_text("Alpha")})
+    process, url = start(root, "--host", host)
+    try:
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        deadline = time.monotonic() + 10
+        while ask(port, "localhost", address) != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert ask(port, "localhost", address) == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(10)
+    assert process.stderr is not None
+    err = process.stderr.read()
+    assert ("serving on all interfaces" in err) == warned and "Traceback" not in err
+
+
+def test_rebuilds_with_worker_processes_print_no_traceback(make_site: MakeSite) -> None:
+    files = {f"content/world/a{i}.md": article_text(f"Article {i}", tags="[t1]") for i in range(260)}
+    root = make_site(files)
+    process, _ = start(root)
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        assert "Built" in process.stdout.readline()
+        time.sleep(1.0)  # the watcher starts after the first build
+        config = root / "config.yaml"
+        config.write_text(config.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+        assert select.select([process.stdout], [], [], 20)[0], "no rebuild within 20 s"
+        assert "(config)" in process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(20)
+    assert "Traceback" not in process.stderr.read()

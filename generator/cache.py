@@ -121,6 +121,14 @@ def read_through(
     return articles, errors
 
 
+def _output_stat(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
 def _stored_text(stored: Mapping[str, Article], path: str) -> tuple[Article | None, str]:
     """The stored article parsed from the very text the file at `path` holds, and its source hash."""
     try:
@@ -178,6 +186,7 @@ class BuildCache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._loaded: tuple[str, StoredArticles] | None = None  # read once a build
+        self._output_stats: dict[str, tuple[int, int]] = {}  # of the output files as the manifest knew them
 
     def load_articles(self, fingerprint: str) -> Mapping[str, Article]:
         """Parsed articles by source hash, if they were parsed under the same fingerprint.
@@ -268,19 +277,46 @@ class BuildCache:
         self.write(_STATE, json.dumps({**data, "summary": dict(summary)}).encode("utf-8"))
 
     def load_manifest(self, output_dir: Path) -> dict[str, str]:
-        """The page keys of the last build written into `output_dir`, or {} if that is not known."""
+        """The keys of the files the last build wrote into `output_dir`, or {} if that is not known.
+
+        A file that is gone, or was changed by hand since (its size or time is
+        not what the build left), has the key "": the next build writes it again.
+        """
         try:
             stored = json.loads(self.read(_MANIFEST) or b"null")
         except ValueError:
             return {}
         if not isinstance(stored, dict) or stored.get("output_dir") != str(output_dir):
             return {}
-        keys = stored.get("keys")
-        return keys if isinstance(keys, dict) else {}
+        keys, stats = stored.get("keys"), stored.get("stats")
+        if not isinstance(keys, dict) or not isinstance(stats, dict):
+            return {}
+        self._output_stats = {}
+        out = str(output_dir)
+        checked = {}
+        for path, key in keys.items():
+            now = _output_stat(os.path.join(out, path))
+            if now is not None and now == tuple(stats.get(path) or ()):
+                self._output_stats[path] = now
+                checked[path] = key
+            else:
+                checked[path] = ""
+        return checked
 
-    def save_manifest(self, output_dir: Path, keys: Mapping[str, str]) -> None:
-        data = {"output_dir": str(output_dir), "keys": dict(sorted(keys.items()))}
-        self.write(_MANIFEST, json.dumps(data, indent=0).encode("utf-8"))
+    def save_manifest(self, output_dir: Path, keys: Mapping[str, str], written: Iterable[str] = ()) -> None:
+        """Keep the keys of the files in `output_dir`, and each one's size and time: those of the files
+        `written` now, or not known to be as the last build left them, are taken again."""
+        known = {p: s for p, s in self._output_stats.items() if p in keys}
+        for path in written:
+            known.pop(path, None)
+        out = str(output_dir)
+        stats = {}
+        for path in keys:
+            stat = known.get(path) or _output_stat(os.path.join(out, path))
+            if stat is not None:
+                stats[path] = stat
+        data = {"output_dir": str(output_dir), "keys": dict(sorted(keys.items())), "stats": stats}
+        self.write(_MANIFEST, json.dumps(data, separators=(",", ":")).encode("utf-8"))
 
     def forget_output(self) -> None:
         """Drop what the last build wrote (keys, summary, search parts): the output is about to change."""

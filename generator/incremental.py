@@ -143,14 +143,14 @@ def kept_plan(cache: BuildCache, inputs: Inputs, now: datetime) -> tuple[Plan, K
 
 def last_summary(cache: BuildCache, inputs: Inputs, now: datetime) -> dict[str, Any] | None:
     """The last build's summary if it read exactly these `inputs`, nothing has fallen due since,
-    and every file it wrote is still there; its output folder's marker then says "current"."""
+    and every file it wrote is still there as it left it; its output folder's marker then says
+    "current"."""
     done = cache.load_state(inputs.signature, now)
     if done is None:
         return None
     output_dir = Path(done["output_dir"])
     manifest = cache.load_manifest(output_dir) if writer.is_ours(output_dir) else {}
-    out = str(output_dir)
-    if not manifest or not all(os.path.isfile(os.path.join(out, path)) for path in manifest):
+    if not manifest or not all(manifest.values()):  # a file is gone or was changed by hand
         return None
     os.utime(output_dir / writer.MARKER)  # checked against the sources: current
     return done

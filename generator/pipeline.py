@@ -206,7 +206,7 @@ def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, A
         index_seconds=report.seconds,
     )
     if cache:
-        cache.save_manifest(output_dir, manifest)
+        cache.save_manifest(output_dir, manifest, transaction.written)
         incremental.save_search(cache, searched.parts)
         if inputs and not summary.warnings:
             incremental.save(cache, inputs, plan, plan_keys)

@@ -203,3 +203,15 @@ def test_a_change_that_keeps_size_and_time_is_built(site: Path) -> None:
     built = digest(site)
     assert "(up to date)" not in built.stdout
     assert b"Fixed paragraph" in (site / "site" / "world" / "article-5" / "index.html").read_bytes()
+
+
+def test_a_hand_edited_output_file_is_repaired_by_the_next_build(site: Path, tmp_path: Path) -> None:
+    assert digest(site).returncode == 0
+    built = tree(site / "site")
+    page = site / "site" / "world" / "article-2" / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"Article 2", b"Defaced"))
+    (site / "site" / "feed.xml").write_bytes(b"<feed/>")
+    again = digest(site)
+    assert again.returncode == 0 and "(up to date)" not in again.stdout
+    assert tree(site / "site") == built
+    assert "(up to date)" in digest(site).stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import resource
 import shutil
 import signal
 import subprocess
@@ -215,3 +216,20 @@ def test_a_hand_edited_output_file_is_repaired_by_the_next_build(site: Path, tmp
     assert again.returncode == 0 and "(up to date)" not in again.stdout
     assert tree(site / "site") == built
     assert "(up to date)" in digest(site).stdout
+
+
+def test_a_full_disk_leaves_the_site_and_no_temporary_file(site: Path) -> None:
+    assert digest(site).returncode == 0
+    before = tree(site / "site")
+    edit(site)
+
+    def small_disk() -> None:  # writes past 4 KB fail with EFBIG, as they would with ENOSPC
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    command = [sys.executable, "-m", "generator", "build", "-s", str(site)]
+    full = subprocess.run(command, capture_output=True, text=True, timeout=120, preexec_fn=small_disk)
+    assert full.returncode == 1 and "cannot write the site" in full.stderr and "Traceback" not in full.stderr
+    assert "The output folder was not changed." in full.stderr
+    assert tree(site / "site") == before and leftovers(site) == []
+    assert digest(site).returncode == 0 and tree(site / "site") != before

@@ -181,7 +181,8 @@ def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, A
     shown = [kind for kind in ("drafts", "future") if options.get(f"include_{kind}")]
     marker = f"{writer.MARKER_TEXT}unpublished: {', '.join(shown) or 'none'}\n"  # deploy reads it
     try:
-        with writer.Transaction(output_dir, bool(previous), marker) as transaction:
+        present = {path for path, key in previous.items() if key}  # as the last build left them
+        with writer.Transaction(output_dir, bool(previous), marker, present) as transaction:
             compiled = cache.folder / "jinja" if cache else None
             rendered = write_changes(plan, plan_keys, previous, transaction, progress, compiled)
             searched = _index_search(plan, plan_keys, previous, transaction, last_search)

@@ -19,7 +19,7 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -207,8 +207,17 @@ class Transaction:
     transaction runs first. Callers hold the site's lock (`site_lock`).
     """
 
-    def __init__(self, output_dir: Path, incremental: bool, marker: str = MARKER_TEXT) -> None:
+    def __init__(
+        self,
+        output_dir: Path,
+        incremental: bool,
+        marker: str = MARKER_TEXT,
+        present: Collection[str] | None = None,
+    ) -> None:
+        """`present`, if given, are the files known to be in the output as the last build left them
+        (saving a look at each)."""
         self.output_dir = output_dir.absolute()
+        self.present = present
         self.work = work_dir(self.output_dir)
         self.marker = marker
         self.sink = DiskSink(self.work / ("pending" if incremental else "staging"),
@@ -238,6 +247,8 @@ class Transaction:
                 self._written.add(written)
 
     def holds(self, path: str) -> bool:
+        if self.present is not None:
+            return path in self.present
         return os.path.isfile(os.path.join(self.output_dir, path))
 
     def locate(self, path: str) -> Path:

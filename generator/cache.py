@@ -156,8 +156,8 @@ class StoredArticles(Mapping[str, Article]):
                 article = seal.loads(self._blobs[source_hash])
             except DAMAGED as exc:
                 raise KeyError(source_hash) from exc  # parsed again, as if never cached
-            if not isinstance(article, Article):
-                raise KeyError(source_hash)
+            if not isinstance(article, Article) or article.source_hash != source_hash:
+                raise KeyError(source_hash)  # not what it is stored under: parsed again
             self._loaded[source_hash] = article
         return article
 

@@ -87,6 +87,7 @@ def test_a_damaged_article_reads_as_missing(tmp_path: Path) -> None:
     data = seal.loads(seal.unseal(shard.read_bytes()) or b"")
     data["articles"]["abc"] = b"garbage"
     data["articles"]["abd"] = pickle.dumps("not an article")
+    data["articles"]["abe"] = pickle.dumps(make_article(source_hash="a-different-text"))
     shard.write_bytes(seal.seal(pickle.dumps(data)))
     loaded = cache.load_articles("fp")
-    assert loaded.get("abc") is None and loaded.get("abd") is None
+    assert loaded.get("abc") is None and loaded.get("abd") is None and loaded.get("abe") is None

@@ -19,6 +19,7 @@ import yaml
 from . import yamlutil
 from .errors import BuildFailed, ConfigError, SiteError, SourceLocation
 from .model import CollectionSpec, Config
+from .urls import PERMALINK_TOKENS, permalink_problem
 
 CONFIG_NAME = "config.yaml"
 KEY_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -41,11 +42,17 @@ _SCALARS: dict[str, type] = {
     "home_per_collection": int,
     "feed_entries": int,
     "search": bool,
+    "permalink": str,
     "max_article_kb": int,
     "allow_outside_symlinks": bool,
 }
+PERMALINK_HINT = (
+    "for example /:collection/:year/:month/:day/:slug/ (tokens: "
+    + ", ".join(f":{t}" for t in PERMALINK_TOKENS)
+    + ")"
+)
 _KNOWN = frozenset(_SCALARS) | {"collections", "deploy"}
-_COLLECTION_KEYS = frozenset({"key", "title", "description", "order"})
+_COLLECTION_KEYS = frozenset({"key", "title", "description", "order", "permalink"})
 
 
 def load_config(root: Path, **overrides: Any) -> Config:
@@ -173,6 +180,9 @@ def _check_values(values: dict[str, Any], error: Any) -> None:
             error(f"'{key}' must be at least 1", (key,))
     if values.get("home_per_collection", 0) < 0:
         error("'home_per_collection' must be 0 or more", ("home_per_collection",))
+    problem = permalink_problem(values["permalink"]) if "permalink" in values else None
+    if problem:
+        error(problem, ("permalink",), PERMALINK_HINT)
     if "theme" in values and not KEY_PATTERN.fullmatch(values["theme"].replace("_", "-")):
         error(f"'theme' must be a theme folder name, not {values['theme']!r}", ("theme",))
 
@@ -194,7 +204,9 @@ def _collections(value: Any, error: Any) -> tuple[CollectionSpec, ...]:
             continue
         for unknown in sorted(set(map(str, item)) - _COLLECTION_KEYS):
             error(
-                f"unknown collection key '{unknown}'", (*where, unknown), "use key, title, description, order"
+                f"unknown collection key '{unknown}'",
+                (*where, unknown),
+                "use key, title, description, order, permalink",
             )
         key = str(item.get("key", "")).strip()
         if not KEY_PATTERN.fullmatch(key):
@@ -217,5 +229,9 @@ def _collections(value: Any, error: Any) -> tuple[CollectionSpec, ...]:
             order = 0
         title = str(item.get("title") or key).strip()
         description = str(item.get("description") or "").strip()
-        specs.append((order, index, CollectionSpec(key, title, description, order)))
+        pattern = str(item.get("permalink") or "").strip()
+        problem = permalink_problem(pattern) if pattern else None
+        if problem:
+            error(problem, (*where, "permalink"), PERMALINK_HINT)
+        specs.append((order, index, CollectionSpec(key, title, description, order, pattern)))
     return tuple(spec for _, _, spec in sorted(specs, key=lambda s: (s[0], s[1])))

@@ -23,7 +23,7 @@ from .config import LANG_PATTERN
 from .errors import BuildFailed, FrontMatterError, SiteError, SourceLocation
 from .model import Article, Config, Progress, Source, no_progress
 from .reading import RawArticle, ReadRules, find_articles, load_files
-from .urls import slugify
+from .urls import permalink_problem, slugify
 
 _DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})-")
 _FENCE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
@@ -31,7 +31,7 @@ _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
 _KNOWN = frozenset(
     {
         "title", "date", "collection", "collections", "tags", "author", "authors", "summary",
-        "description", "slug", "draft", "updated", "lastmod", "image", "source", "lang",
+        "description", "slug", "draft", "updated", "lastmod", "image", "source", "lang", "url", "permalink",
     }
 )  # fmt: skip
 
@@ -272,14 +272,15 @@ class _FieldReader:
         if when is None and prefix and "date" not in self.meta:
             when = parse_date(prefix.group(1), self.tz)
         updated = self.when("updated", required=False) or self.when("lastmod", required=False)
-        slug_text = self.text("slug") or title
-        slug = slugify(slug_text) if slug_text else ""
+        given_slug = self.text("slug")
+        slug = slugify(given_slug) if given_slug else file_slug(raw.path) or slugify(title)
         if title and not slug:
             self.error(
-                "slug" if "slug" in self.meta else "title",
-                f"cannot make a URL slug from {slug_text!r}",
+                "slug" if given_slug else "title",
+                f"cannot make a URL slug from {given_slug or title!r}",
                 "add 'slug: some-words' to the front matter",
             )
+        url = self.page_url()
         collections = self.names("collection", False) + self.names("collections", False)
         tags = self.names("tags", True)
         authors = self.names("author", False) + self.names("authors", False)
@@ -311,9 +312,23 @@ class _FieldReader:
             image=image,
             source=source,
             lang=lang,
+            url=url,
             word_count=markup.word_count(body_html),
             extra=MappingProxyType({k: v for k, v in self.meta.items() if k not in _KNOWN}),
         )
+
+    def page_url(self) -> str:
+        """The URL that `url:` (Hugo) or `permalink:` (Jekyll, tokens allowed) gives, as a pattern."""
+        key = "url" if "url" in self.meta else "permalink"
+        given = self.text(key)
+        if not given:
+            return ""
+        if not given.endswith(("/", ".html")):
+            given += "/"
+        problem = permalink_problem(given)
+        if problem:
+            self.error(key, problem, "write a path such as /about/ or /2020/09/weekly-briefing/")
+        return given
 
     def markdown(self, body: str, body_line: int) -> str:
         """The body as HTML; a paragraph Python-Markdown would take minutes over, or a conversion
@@ -345,6 +360,14 @@ class _FieldReader:
                     )
                 ]
             ) from None
+
+
+def file_slug(path: Path) -> str:
+    """The slug a file's name gives: `2020-09-03-weekly-briefing.md` gives `weekly-briefing`, and
+    `weekly-briefing/index.md` (a page bundle) the same."""
+    stem = path.stem if path.stem not in ("index", "_index") else path.parent.name
+    dated = _DATE_PREFIX.match(stem)
+    return slugify(stem[dated.end() :] if dated else stem)
 
 
 def parse_date(value: object, tz: ZoneInfo) -> datetime:

@@ -66,17 +66,17 @@ def _feed(
     ]
     titles = {c.key: c.title for c in site.collections}
     for article in articles:
-        lines.append(_entry(article, absolute(base, site.urls[article.id]), titles))
+        lines.append(_entry(article, absolute(base, site.urls[article.id]), entry_id(article, base), titles))
     lines.append("</feed>\n")
     return OutputFile(PurePosixPath(path), "\n".join(lines).encode("utf-8"))
 
 
-def _entry(article: Article, link: str, titles: dict[str, str]) -> str:
+def _entry(article: Article, link: str, identity: str, titles: dict[str, str]) -> str:
     parts = [
         "<entry>",
         f"<title>{escape(article.title)}</title>",
         f'<link href={quoteattr(link)} rel="alternate" type="text/html"/>',
-        f"<id>{escape(entry_id(article, link))}</id>",
+        f"<id>{escape(identity)}</id>",
         f"<published>{_stamp(article.date)}</published>",
         f"<updated>{_stamp(_updated(article))}</updated>",
     ]
@@ -90,14 +90,16 @@ def _entry(article: Article, link: str, titles: dict[str, str]) -> str:
     return "\n".join(parts)
 
 
-def entry_id(article: Article, link: str) -> str:
-    """A stable id: the front matter's `id` if given, else a tag URI (RFC 4151)."""
+def entry_id(article: Article, base_url: str) -> str:
+    """A stable id: the front matter's `id` if given, else a tag URI (RFC 4151) of the site's host
+    and path, the article's date, collection and slug: a corrected headline or a new permalink
+    pattern keeps it."""
     given = article.extra.get("id")
     if isinstance(given, str) and given.strip():
         return given.strip()
-    host_and_path = link.split("://", 1)[-1]
-    host, _, path = host_and_path.partition("/")
-    return f"tag:{host.split(':')[0]},{article.date.date().isoformat()}:/{path}"
+    host, _, path = base_url.split("://", 1)[-1].partition("/")
+    where = f"{article.collection}/{article.slug}/" if article.collection else f"{article.slug}/"
+    return f"tag:{host.split(':')[0]},{article.date.date().isoformat()}:/{path}{where}"
 
 
 def escape(text: str) -> str:

@@ -26,6 +26,11 @@ def no_progress(stage: str, done: int, total: int) -> None:
     """The default `Progress`: says nothing."""
 
 
+# A date in the URL: recurring headlines ("Weekly briefing") never collide, and the slug comes from the
+# file's name, which the editor does not retype when a headline is corrected.
+DEFAULT_PERMALINK = "/:collection/:year/:month/:day/:slug/"
+
+
 @dataclass(frozen=True, slots=True)
 class CollectionSpec:
     """A collection as `config.yaml` describes it."""
@@ -34,6 +39,7 @@ class CollectionSpec:
     title: str
     description: str = ""
     order: int = 0
+    permalink: str = ""  # the pattern of its articles' URLs; the site's `permalink` if empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,7 @@ class Config:
     home_per_collection: int = 4
     feed_entries: int = 20
     search: bool = True  # index the articles with Pagefind after the build
+    permalink: str = DEFAULT_PERMALINK  # the pattern of articles' URLs (urls.permalink)
     max_article_kb: int = 1024  # a bigger article file is an error (a runaway export, a wrong file)
     allow_outside_symlinks: bool = False  # read article files that links lead to outside the site
     collections: tuple[CollectionSpec, ...] = ()
@@ -100,6 +107,9 @@ class Article:
     image: str = ""
     source: Source | None = None
     lang: str = ""
+    url: str = (
+        ""  # given in front matter (`url:`, `permalink:`): the page's URL, relative, in place of the pattern
+    )
     word_count: int = 0
     extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     source_hash: str = ""  # of the file's text: the build cache's key for this article

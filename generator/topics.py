@@ -9,12 +9,14 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 from .config import KEY_PATTERN, RESERVED_KEYS
 from .errors import BuildFailed, CollectionError, OutputConflictError, SiteError, SourceLocation
 from .model import Article, Collection, CollectionSpec, Config, Site, Tag
-from .urls import article_url, slugify
+from .urls import permalink, slugify
 
 
 def collection_key(name: str, specs: Iterable[CollectionSpec]) -> str | None:
@@ -137,20 +139,35 @@ def group_tags(articles: tuple[Article, ...]) -> tuple[Tag, ...]:
     )
 
 
-def assign_urls(articles: tuple[Article, ...]) -> tuple[dict[str, str], list[SiteError]]:
-    """Each article's URL; two articles at the same URL are an `OutputConflictError`."""
+def assign_urls(articles: tuple[Article, ...], config: Config) -> tuple[dict[str, str], list[SiteError]]:
+    """Each article's URL, from its `url:` or its collection's (else the site's) permalink pattern.
+
+    Two articles at the same URL are an `OutputConflictError`, and so is a URL outside the output.
+    """
+    patterns = {spec.key: spec.permalink for spec in config.collections if spec.permalink}
+    tz = ZoneInfo(config.timezone)
     urls: dict[str, str] = {}
     owners: dict[str, Article] = {}
     errors: list[SiteError] = []
     for article in sorted(articles, key=lambda a: a.id):
-        url = article_url(article.collection, article.slug)
+        pattern = article.url or patterns.get(article.collection) or config.permalink
+        day = article.date.astimezone(tz).date()
+        try:
+            url = permalink(
+                pattern, collection=article.collection, day=day, slug=article.slug,
+                filename=PurePosixPath(article.id).stem, title=article.title,
+            )  # fmt: skip
+        except ValueError:
+            message = f"the URL pattern {pattern!r} gives an unsafe path for this article"
+            errors.append(OutputConflictError(message, article.source_location))
+            continue
         if url in owners:
             other = owners[url]
             errors.append(
                 OutputConflictError(
                     f"this article and {other.source_location} would both be written to /{url}",
                     article.source_location,
-                    "give one of them a different 'slug:' in its front matter",
+                    "give one of them a different 'slug:' (or 'url:') in its front matter",
                 )
             )
             continue
@@ -166,7 +183,7 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
     here, so that one run reports all broken articles.
     """
     resolved, specs, collection_errors = resolve_collections(articles, config)
-    urls, url_errors = assign_urls(resolved)
+    urls, url_errors = assign_urls(resolved, config)
     found = [*errors, *collection_errors, *url_errors]
     if found:
         raise BuildFailed(found)

@@ -7,6 +7,8 @@ with relative URLs, so the site works at a domain root and under a subpath.
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from functools import cache, lru_cache
 from pathlib import PurePosixPath
 
@@ -22,9 +24,37 @@ def slugify(text: str) -> str:
     return str(_slugify(text, max_length=80, word_boundary=True, save_order=True))
 
 
-def article_url(collection: str, slug: str) -> str:
-    """`<collection>/<slug>/`, or `<slug>/` for an article outside any collection."""
-    return f"{collection}/{slug}/" if collection else f"{slug}/"
+PERMALINK_TOKENS = ("collection", "year", "month", "day", "slug", "filename", "title")
+_TOKEN = re.compile(r":([A-Za-z_]+)")
+
+
+def permalink_problem(pattern: str) -> str | None:
+    """What is wrong with a permalink pattern, or None: tokens are spelled as Hugo and Jekyll spell
+    them (`:year`), it ends in `/` or `.html`, and names each article apart (`:slug`, `:filename`,
+    `:title`)."""
+    unknown = [t for t in _TOKEN.findall(pattern) if t not in PERMALINK_TOKENS]
+    if unknown:
+        return f"unknown token ':{unknown[0]}' in the permalink {pattern!r}"
+    if not (pattern.endswith("/") or pattern.endswith(".html")):
+        return f"the permalink {pattern!r} must end with '/' or '.html'"
+    if any(part in (".", "..") for part in pattern.split("/")):
+        return f"the permalink {pattern!r} may not contain '.' or '..' folders"
+    return None
+
+
+def permalink(pattern: str, *, collection: str, day: date, slug: str, filename: str, title: str) -> str:
+    """The page URL (relative: `belarus/2020/09/03/slug/`) that `pattern` makes for an article;
+    empty folders (an article outside any collection) drop out. Raises ValueError if unsafe."""
+    values = {
+        "collection": collection, "year": f"{day.year:04d}", "month": f"{day.month:02d}",
+        "day": f"{day.day:02d}", "slug": slug, "filename": slugify(filename), "title": slugify(title),
+    }  # fmt: skip
+    text = _TOKEN.sub(lambda m: values.get(m.group(1), m.group(0)), pattern.strip())
+    url = "/".join(part for part in text.split("/") if part)
+    if pattern.strip().endswith("/") and url:
+        url += "/"
+    output_file_for(url)  # raises ValueError for anything outside the output folder
+    return url
 
 
 def collection_url(key: str, page: int = 1) -> str:

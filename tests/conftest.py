@@ -107,6 +107,11 @@ def html_of(result: Any, path: str) -> str:
     return data.decode()
 
 
+def article_html(result: Any, article_id: str) -> str:
+    """The page of the article whose file is `article_id` (its path below content/) in a `BuildResult`."""
+    return html_of(result, result.plan.site.urls[article_id] + "index.html")
+
+
 def make_config(root: Path | None = None, **overrides: Any) -> Config:
     return Config(root=root or Path("/site"), **overrides)
 

@@ -14,7 +14,7 @@ def test_build_prints_a_one_line_summary(make_site: MakeSite, tmp_path: Path) ->
     assert code == 0, err
     assert out.startswith("Built 2 articles in 2 collections: ")
     assert "pages" in out and " s -> " in out and str(tmp_path / "out") in out
-    assert (tmp_path / "out" / "world" / "a" / "index.html").is_file()
+    assert (tmp_path / "out" / "world" / "2020" / "09" / "03" / "a" / "index.html").is_file()
 
 
 def test_base_url_override_reaches_the_feed(make_site: MakeSite, tmp_path: Path) -> None:
@@ -23,7 +23,7 @@ def test_base_url_override_reaches_the_feed(make_site: MakeSite, tmp_path: Path)
         "build", "-s", str(root), "-o", str(tmp_path / "o"), "--base-url", "https://news.example/x"
     )
     assert code == 0
-    assert "https://news.example/x/world/a/" in (tmp_path / "o" / "feed.xml").read_text()
+    assert "https://news.example/x/world/2020/09/03/a/" in (tmp_path / "o" / "feed.xml").read_text()
 
 
 def test_every_broken_article_is_listed_with_file_and_line(make_site: MakeSite) -> None:
@@ -33,8 +33,8 @@ def test_every_broken_article_is_listed_with_file_and_line(make_site: MakeSite) 
             "content/no_title.md": "---\ndate: 2020-01-01\n---\n",
             "content/bad_yaml.md": "---\ntitle: x\ndate: [2020\n---\n",
             "content/unknown_collection.md": article_text("C", collection="Wrld"),
-            "content/dup1.md": article_text("Same title", collection="world"),
-            "content/dup2.md": article_text("Same title", collection="world"),
+            "content/dup1.md": article_text("Same title", collection="world", slug="same"),
+            "content/dup2.md": article_text("Same title", collection="world", slug="same"),
             "content/latin1.md": b"---\ntitle: caf\xe9\ndate: 2020-01-01\n---\n",
         }
     )
@@ -45,7 +45,7 @@ def test_every_broken_article_is_listed_with_file_and_line(make_site: MakeSite) 
     assert "no_title.md:2: error: missing 'title'" in err
     assert "bad_yaml.md:4:" in err and "invalid YAML" in err
     assert "unknown_collection.md: error: unknown collection 'Wrld'" in err and "did you mean 'world'?" in err
-    assert "would both be written to /world/same-title/" in err
+    assert "would both be written to /world/2020/09/03/same/" in err
     assert "latin1.md:2: error: file is not valid UTF-8" in err
     assert "Failed: 5 errors. The output folder was not changed." in err
     assert not (root / "site").exists()
@@ -87,9 +87,10 @@ def test_output_may_not_be_the_source_folder(make_site: MakeSite) -> None:
 def test_drafts_flag(make_site: MakeSite, tmp_path: Path) -> None:
     root = make_site({"content/a.md": article_text("A"), "content/d.md": article_text("D", draft="true")})
     assert run_cli("build", "-s", str(root))[0] == 0
-    assert (root / "site" / "a" / "index.html").is_file() and not (root / "site" / "d").exists()
+    day = root / "site" / "2020" / "09" / "03"
+    assert (day / "a" / "index.html").is_file() and not (day / "d").exists()
     assert run_cli("build", "-s", str(root), "--drafts")[0] == 0
-    assert (root / "site" / "d" / "index.html").is_file()
+    assert (day / "d" / "index.html").is_file()
 
 
 def test_version_and_help() -> None:
@@ -99,10 +100,12 @@ def test_version_and_help() -> None:
 
 
 def test_an_article_cannot_take_the_url_of_a_site_page(make_site: MakeSite) -> None:
-    root = make_site({"content/tags.md": article_text("Tags"), "content/world/a.md": article_text("A")})
+    root = make_site(
+        {"content/t.md": article_text("Tags", url="/tags/"), "content/world/a.md": article_text("A")}
+    )
     code, _, err = run_cli("build", "-s", str(root))
     assert code == 1
-    assert "two pages would be written to /tags/index.html" in err and "tags.md" in err
+    assert "two pages would be written to /tags/index.html" in err and "t.md" in err
 
 
 def test_a_dangling_symlink_is_reported(make_site: MakeSite) -> None:

@@ -51,7 +51,7 @@ def test_a_full_article_is_parsed() -> None:
         "First *paragraph* here.\n\nSecond.\n"
     )
     assert article.title == "Night trains"
-    assert article.slug == "night-trains"
+    assert article.slug == "story"  # the file's name: a corrected headline keeps the URL
     assert article.date == datetime(2020, 9, 2, 8, tzinfo=TZ)
     assert article.updated == datetime(2020, 9, 4, tzinfo=TZ)
     assert article.collections == ("World",)
@@ -64,9 +64,22 @@ def test_a_full_article_is_parsed() -> None:
     assert article.word_count == 4
 
 
-def test_cyrillic_title_gets_a_transliterated_slug() -> None:
-    article = parse(article_text("Протесты в Беларуси продолжаются"))
-    assert article.slug == "protesty-v-belarusi-prodolzhaiutsia"
+def test_the_slug_comes_from_the_file_name_then_the_title() -> None:
+    assert parse(article_text("Anything"), "world/2020-09-03-weekly-briefing.md").slug == "weekly-briefing"
+    assert parse(article_text("Anything"), "world/weekly-briefing/index.md").slug == "weekly-briefing"
+    assert parse(article_text("Anything"), "world/Протесты.md").slug == "protesty"
+    assert parse(article_text("Протесты в Беларуси продолжаются"), "world/!!!.md").slug == (
+        "protesty-v-belarusi-prodolzhaiutsia"
+    )
+    assert parse(article_text("Anything", slug="'Given Here'"), "world/x.md").slug == "given-here"
+
+
+def test_url_and_permalink_in_front_matter_are_checked_patterns() -> None:
+    assert parse(article_text("A", url="/about")).url == "/about/"
+    assert parse(article_text("A", permalink="/:year/:slug/")).url == "/:year/:slug/"
+    errors = errors_of(article_text("A", permalink="/:yeer/:slug/"))
+    assert any("story.md:4: error: unknown token ':yeer'" in e for e in errors), errors
+    assert any("'..'" in e for e in errors_of(article_text("A", url="/../../etc/")))
 
 
 def test_explicit_slug_is_sanitised() -> None:
@@ -128,7 +141,7 @@ def test_unquoted_colon_is_reported_at_its_line_and_column() -> None:
         ("---\ntitle: T\ndate: 2020-01-01\ndraft: maybe\n---\n", "'draft' must be true or false"),
         ("---\ntitle: T\ndate: 2020-01-01\ntags: {a: 1}\n---\n", "'tags' must be a name or a list"),
         ("---\ntitle: [a, b]\ndate: 2020-01-01\n---\n", "'title' must be text"),
-        ("---\ntitle: '!!!'\ndate: 2020-01-01\n---\n", "cannot make a URL slug"),
+        ("---\ntitle: T\ndate: 2020-01-01\nslug: '!!!'\n---\n", "cannot make a URL slug from '!!!'"),
         ("---\ntitle: T\ndate: 2020-01-01\nlang: ../../x\n---\n", "'lang' must be a language code"),
     ],
 )

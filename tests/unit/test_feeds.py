@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import feedparser
@@ -49,9 +50,11 @@ def test_escaped_title_and_html_content_survive_the_round_trip(result: BuildResu
 
 def test_entry_ids_are_tag_uris_unless_front_matter_gives_one() -> None:
     article = make_article()
-    assert entry_id(article, "https://example.org:8080/x/a/") == "tag:example.org,2020-09-03:/x/a/"
+    assert entry_id(article, "https://example.org:8080/x/") == "tag:example.org,2020-09-03:/x/a/"
+    renamed = dataclasses.replace(article, title="A corrected headline", collections=())
+    assert entry_id(renamed, "https://example.org/") == "tag:example.org,2020-09-03:/a/"
     given = make_article(extra={"id": "urn:uuid:1234"})
-    assert entry_id(given, "https://example.org/a/") == "urn:uuid:1234"
+    assert entry_id(given, "https://example.org/") == "urn:uuid:1234"
 
 
 def test_sitemap_lists_pages_but_not_404_search_and_robots_names_it(result: BuildResult) -> None:

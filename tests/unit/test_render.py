@@ -6,7 +6,7 @@ import pytest
 
 from generator.errors import BuildFailed, TemplateError
 from generator.pipeline import render_site
-from tests.conftest import FIXED_NOW, SAMPLE_SITE, MakeSite, article_text, html_of
+from tests.conftest import FIXED_NOW, SAMPLE_SITE, MakeSite, article_html, article_text, html_of
 
 THEMED = """\
 title: T
@@ -32,14 +32,12 @@ def test_404_links_from_the_base_path_so_it_works_at_any_depth() -> None:
 
 def test_article_language_reaches_html_lang() -> None:
     result = render_site(SAMPLE_SITE, now=FIXED_NOW)
-    assert '<html lang="ru">' in html_of(result, "belarus/studenty-minska-vyshli-na-marsh/index.html")
+    assert '<html lang="ru">' in article_html(result, "belarus/cyrillic.md")
     assert '<html lang="en">' in html_of(result, "index.html")
 
 
 def test_titles_are_escaped() -> None:
-    page = html_of(
-        render_site(SAMPLE_SITE, now=FIXED_NOW), "world/tags-script-alert-1-script-ampersands/index.html"
-    )
+    page = article_html(render_site(SAMPLE_SITE, now=FIXED_NOW), "world/escaping.md")
     assert "<script>" not in page
     assert "Tags &lt;script&gt;alert(1)&lt;/script&gt; &amp; ampersands" in page
 

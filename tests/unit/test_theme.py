@@ -10,7 +10,7 @@ from generator.config import parse_config
 from generator.errors import BuildFailed
 from generator.pipeline import render_site
 from generator.theme import builtin_themes_dir, find_theme, static_files
-from tests.conftest import FIXED_NOW, REPO, MakeSite, article_text, html_of
+from tests.conftest import FIXED_NOW, REPO, MakeSite, article_html, article_text, html_of
 
 
 def config_for(root: Path, text: str = "base_url: https://e.org/\n"):  # type: ignore[no-untyped-def]
@@ -107,7 +107,7 @@ def test_russian_site_gets_russian_texts_dates_and_plurals(make_site: MakeSite) 
         config="base_url: https://e.org/\nlanguage: ru\ncollections: [{key: world, title: Мир}]\n",
     )
     result = render_site(root, now=FIXED_NOW)
-    article = html_of(result, "world/protesty/index.html")
+    article = article_html(result, "world/a.md")
     assert '<html lang="ru">' in article
     assert "3 сентября 2020\u202fг." in article  # Babel's narrow no-break space
     assert "2 минуты чтения" in article
@@ -119,7 +119,7 @@ def test_russian_site_gets_russian_texts_dates_and_plurals(make_site: MakeSite) 
 
 def test_article_in_another_language_than_the_site(make_site: MakeSite) -> None:
     root = make_site({"content/world/a.md": article_text("Марш", lang="ru")})
-    page = html_of(render_site(root, now=FIXED_NOW), "world/marsh/index.html")
+    page = article_html(render_site(root, now=FIXED_NOW), "world/a.md")
     assert '<html lang="ru">' in page
     assert "Перейти к содержанию" in page  # the theme speaks the page's language where it can
     assert '<div class="wrap" lang="en">' in page  # the site's own name and nav stay marked English
@@ -139,7 +139,7 @@ def test_article_metadata(make_site: MakeSite) -> None:
             )
         }
     )
-    page = html_of(render_site(root, now=FIXED_NOW), "world/night-trains/index.html")
+    page = article_html(render_site(root, now=FIXED_NOW), "world/a.md")
     assert '<meta property="og:type" content="article">' in page
     assert '<meta property="og:image" content="https://example.org/img/train.jpg">' in page
     assert '<meta name="twitter:card" content="summary_large_image">' in page
@@ -160,7 +160,7 @@ def test_article_metadata(make_site: MakeSite) -> None:
 
 def test_json_ld_cannot_break_out_of_its_script(make_site: MakeSite) -> None:
     root = make_site({"content/world/a.md": article_text("</script><script>alert(1)</script>")})
-    page = html_of(render_site(root, now=FIXED_NOW), "world/script-script-alert-1-script/index.html")
+    page = article_html(render_site(root, now=FIXED_NOW), "world/a.md")
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
     assert block and "alert(1)" in json.loads(block.group(1))["headline"]
     assert "<script>alert(1)" not in page
@@ -175,13 +175,14 @@ def test_related_and_neighbour_articles(make_site: MakeSite) -> None:
             "content/belarus/d.md": article_text("D", "2020-01-04", tags="[x]"),
         }
     )
-    page = html_of(render_site(root, now=FIXED_NOW), "world/b/index.html")
-    assert 'rel="prev" href="../../world/c/"' in page  # newer in the collection
-    assert 'rel="next" href="../../world/a/"' in page  # older in the collection
+    result = render_site(root, now=FIXED_NOW)
+    page = article_html(result, "world/b.md")
+    assert 'rel="prev" href="../../../../../world/2020/01/03/c/"' in page  # newer in the collection
+    assert 'rel="next" href="../../../../../world/2020/01/01/a/"' in page  # older in the collection
     related = page.split('id="related-title"')[1]
     titles = re.findall(r'class="item-title"><a href="[^"]+">(\w)</a>', related)
     assert titles[:2] == ["C", "A"]  # same collection first, nearest first
-    page_a = html_of(render_site(root, now=FIXED_NOW), "world/a/index.html")
+    page_a = article_html(result, "world/a.md")
     related_a = re.findall(
         r'class="item-title"><a href="[^"]+">(\w)</a>', page_a.split('id="related-title"')[1]
     )

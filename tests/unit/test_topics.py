@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -85,10 +87,49 @@ def test_assemble_site_groups_and_assigns_urls() -> None:
         ),
         CONFIG,
     )
-    assert site.urls == {"a.md": "belarus/a/", "b.md": "world/b/", "c.md": "c/"}
+    assert site.urls == {
+        "a.md": "belarus/2020/09/03/a/",
+        "b.md": "world/2020/09/03/b/",
+        "c.md": "2020/09/03/c/",
+    }
     assert [(c.key, c.article_ids) for c in site.collections] == [
         ("world", ("b.md", "a.md")),
         ("belarus", ("a.md",)),
+    ]
+
+
+def test_permalink_patterns_site_wide_per_collection_and_per_article() -> None:
+    config = dataclasses.replace(
+        CONFIG,
+        permalink="/news/:year/:slug/",
+        collections=(CollectionSpec("world", "World", permalink="/:collection/:filename.html"),
+                     CollectionSpec("belarus", "Belarus")),
+    )  # fmt: skip
+    site = assemble_site(
+        (
+            make_article(id="w/2020-09-03-b.md", slug="b", collections=("world",)),
+            make_article(id="a.md", slug="a", collections=("belarus",)),
+            make_article(id="c.md", slug="c", url="/about/"),
+            make_article(id="d.md", slug="d", url="/:collection/:title/", title="A Title"),
+        ),
+        config,
+    )
+    assert site.urls == {
+        "w/2020-09-03-b.md": "world/2020-09-03-b.html", "a.md": "news/2020/a/", "c.md": "about/",
+        "d.md": "a-title/",
+    }  # fmt: skip
+
+
+def test_recurring_headlines_get_their_own_urls() -> None:
+    weekly = [
+        make_article(id=f"w{day}.md", slug="weekly-briefing", title="Weekly briefing", collections=("world",),
+                     date=datetime(2020, 9, day, 10, tzinfo=timezone.utc))
+        for day in (3, 10)
+    ]  # fmt: skip
+    site = assemble_site(tuple(weekly), CONFIG)
+    assert sorted(site.urls.values()) == [
+        "world/2020/09/03/weekly-briefing/",
+        "world/2020/09/10/weekly-briefing/",
     ]
 
 
@@ -105,4 +146,4 @@ def test_two_articles_at_one_url_and_unknown_collections_fail_together() -> None
     kinds = sorted(type(e).__name__ for e in info.value.errors)
     assert kinds == [CollectionError.__name__, OutputConflictError.__name__]
     conflict = next(e for e in info.value.errors if isinstance(e, OutputConflictError))
-    assert "/world/same/" in conflict.message
+    assert "/world/2020/09/03/same/" in conflict.message

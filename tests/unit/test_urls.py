@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import date
 from pathlib import PurePosixPath
+from typing import Any
 
 import pytest
 
-from generator.urls import article_url, collection_url, output_path_for, paged, root_prefix, slugify, tag_url
+from generator.model import DEFAULT_PERMALINK
+from generator.urls import collection_url, output_path_for, paged, permalink, root_prefix, slugify, tag_url
 
 
 @pytest.mark.parametrize(
@@ -27,8 +30,15 @@ def test_long_slugs_are_cut_at_a_word() -> None:
 
 
 def test_urls() -> None:
-    assert article_url("belarus", "x") == "belarus/x/"
-    assert article_url("", "x") == "x/"
+    day = date(2020, 9, 3)
+    made: dict[str, Any] = {"day": day, "slug": "x", "filename": "2020-09-03-x", "title": "The X"}
+    assert permalink(DEFAULT_PERMALINK, collection="belarus", **made) == "belarus/2020/09/03/x/"
+    assert permalink(DEFAULT_PERMALINK, collection="", **made) == "2020/09/03/x/"
+    assert permalink("/:collection/:slug/", collection="belarus", **made) == "belarus/x/"
+    assert permalink("/:filename.html", collection="", **made) == "2020-09-03-x.html"
+    assert permalink("/news/:title/", collection="", **made) == "news/the-x/"
+    with pytest.raises(ValueError):
+        permalink("/:slug/", collection="", **{**made, "slug": ".."})
     assert collection_url("belarus", 2) == "belarus/page/2/"
     assert tag_url("open-data") == "tags/open-data/"
     assert paged("a/", 1) == "a/"

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .errors import BuildFailed, FrontMatterError, OutputError, SourceLocation
+from .errors import BuildFailed, FrontMatterError, SourceLocation
 from .model import CollectionSpec, Config
 from .topics import collection_key, require_collection
 from .urls import slugify
@@ -179,8 +179,9 @@ def import_file(
 ) -> tuple[Path, Cleaned]:
     """Turn one raw text file into an article below the content folder; return its path and the repairs.
 
-    Raises `BuildFailed` for an unreadable or empty file, an unknown collection,
-    or an article file that exists already.
+    The file is named after the day and the title, with `-2`... when one of that name exists:
+    a headline that recurs is a new article. Raises `BuildFailed` for an unreadable or empty
+    file, or an unknown collection.
     """
     where = SourceLocation(path)
     try:
@@ -194,13 +195,8 @@ def import_file(
     moment = (date or datetime.now(ZoneInfo(config.timezone))).replace(microsecond=0)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(config.timezone))
-    slug = slugify(cleaned.title)
-    target = config.content_dir / key / f"{slug}.md" if key else config.content_dir / f"{slug}.md"
-    if target.exists():
-        raise BuildFailed(
-            [OutputError("the article exists already", SourceLocation(target), "remove it first")]
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("x", encoding="utf-8") as handle:
-        handle.write(to_markdown(cleaned, moment, key))
-    return target, cleaned
+    from .scaffold import create_article
+
+    folder = config.content_dir / key if key else config.content_dir
+    slug = slugify(cleaned.title) or "article"
+    return create_article(folder, moment, slug, to_markdown(cleaned, moment, key)), cleaned

@@ -107,8 +107,9 @@ def new_article(
 ) -> Path:
     """Write a draft article for `title` into the folder that holds `collection`; return its path.
 
-    Raises `BuildFailed` for an unknown collection, a title with no usable
-    slug, or an existing file.
+    The file is named after the day and the title (`2020-09-03-weekly-briefing.md`), so a headline
+    that recurs gets a file (and a URL) of its own. Raises `BuildFailed` for an unknown collection
+    or a title with no usable slug.
     """
     key = require_collection(collection, config.collections, SourceLocation(config.root / CONFIG_NAME))
     slug = slugify(title)
@@ -117,15 +118,6 @@ def new_article(
             [SiteError(f"cannot make a file name from the title {title!r}", hint="use some letters")]
         )
     moment = (now or datetime.now(ZoneInfo(config.timezone))).astimezone(ZoneInfo(config.timezone))
-    path = _folder_for(config, key) / f"{slug}.md"
-    if path.exists():
-        raise BuildFailed(
-            [
-                OutputError(
-                    "an article with this name exists already", SourceLocation(path), "choose another title"
-                )
-            ]
-        )
     front = {
         "title": title,
         "date": moment.replace(microsecond=0, second=0).isoformat(),
@@ -134,10 +126,32 @@ def new_article(
         "draft": True,
     }
     text = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---\n\nWrite here.\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race
-        handle.write(text)
+    return create_article(_folder_for(config, key), moment, slug, text)
+
+
+def free_article_path(folder: Path, moment: datetime, slug: str) -> Path:
+    """`folder/2020-09-03-slug.md`, or `-2`, `-3`... after the slug if that file exists."""
+    stem = f"{moment.date().isoformat()}-{slug}"
+    path = folder / f"{stem}.md"
+    number = 2
+    while path.exists():
+        path = folder / f"{stem}-{number}.md"
+        number += 1
     return path
+
+
+def create_article(folder: Path, moment: datetime, slug: str, text: str) -> Path:
+    """Write `text` into a new article file named after `moment`'s day and `slug` in `folder` (the next
+    free name: never over a file, even in a race); return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    while True:
+        path = free_article_path(folder, moment, slug)
+        try:
+            with path.open("x", encoding="utf-8") as handle:
+                handle.write(text)
+            return path
+        except FileExistsError:
+            continue  # made by another process in the meantime
 
 
 def _folder_for(config: Config, key: str) -> Path:

@@ -62,24 +62,27 @@ def test_new_writes_a_draft_where_the_collection_lives(make_site: MakeSite) -> N
         "Minsk",
     )
     assert code == 0, err
-    path = root / "content" / "news" / "belarus" / "protesty-v-minske.md"
-    assert out.strip().endswith("content/news/belarus/protesty-v-minske.md")
-    raw = RawArticle("news/belarus/protesty-v-minske.md", path, path.read_text(encoding="utf-8"))
+    (path,) = (root / "content" / "news" / "belarus").glob("*-protesty-v-minske.md")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d-protesty-v-minske\.md", path.name)
+    assert out.strip().endswith(f"content/news/belarus/{path.name}")
+    raw = RawArticle(f"news/belarus/{path.name}", path, path.read_text(encoding="utf-8"))
     article = parse_article(raw, __import__("zoneinfo").ZoneInfo("UTC"))
     assert article.title == "Протесты в Минске"
     assert article.is_draft and article.collections == ("belarus",) and article.tags == ("protests", "Minsk")
     assert abs(article.date - datetime.now(timezone.utc)).total_seconds() < 120
     # A draft: not built unless asked for.
     assert run_cli("build", "-s", str(root))[0] == 0
-    assert not (root / "site" / "belarus" / "protesty-v-minske").exists()
+    assert not list((root / "site").glob("belarus/**/protesty-v-minske"))
 
 
-def test_new_defaults_to_the_collection_folder_and_refuses_to_overwrite(make_site: MakeSite) -> None:
+def test_new_defaults_to_the_collection_folder_and_a_recurring_headline_gets_its_own_file(
+    make_site: MakeSite,
+) -> None:
     root = make_site({})
-    assert run_cli("new", "Hello", "-s", str(root), "-c", "world")[0] == 0
-    assert (root / "content" / "world" / "hello.md").is_file()
-    code, _, err = run_cli("new", "Hello", "-s", str(root), "-c", "world")
-    assert code == 1 and "exists already" in err
+    for _ in range(3):
+        assert run_cli("new", "Weekly briefing", "-s", str(root), "-c", "world")[0] == 0
+    names = sorted(p.name[11:] for p in (root / "content" / "world").iterdir())
+    assert names == ["weekly-briefing-2.md", "weekly-briefing-3.md", "weekly-briefing.md"]
 
 
 def test_new_rejects_an_unknown_collection(make_site: MakeSite) -> None:
@@ -119,7 +122,7 @@ def test_check_lists_every_broken_link_and_article(make_site: MakeSite) -> None:
     )
     code, _, err = run_cli("check", "-s", str(root))
     assert code == 1
-    assert re.search(r"content/world/a\.md: error: broken link '\.\./nowhere/' on /world/a/", err)
+    assert re.search(r"content/world/a\.md: error: broken link '\.\./nowhere/' on /world/2020/09/03/a/", err)
     assert "broken link '/world/a/'" in err and "outside the site's base path /sub/" in err
     assert "broken link '#x'" in err
     assert "content/world/b.md: error: broken link 'missing.png'" in err
@@ -141,20 +144,26 @@ def test_import_of_the_seed_matches_the_bundled_article(tmp_path: Path) -> None:
     bundled = render_site(REPO).plan.site.articles
     (new,) = imported.values()
     old = bundled["belarus/2020-09-03-kremlin-fears-belarusian-scenario.md"]
-    for field in ("title", "slug", "date", "summary", "body_html", "collections"):
+    assert new.slug == "the-kremlin-fears-a-repetition-of-the-belarusian-scenario"  # its file's name
+    for field in ("title", "date", "summary", "body_html", "collections"):
         assert getattr(new, field) == getattr(old, field), field
 
 
-def test_import_refuses_existing_and_reports_missing_files(tmp_path: Path, make_site: MakeSite) -> None:
+def test_import_takes_a_recurring_headline_and_reports_missing_files(
+    tmp_path: Path, make_site: MakeSite
+) -> None:
     root = make_site({})
     raw = tmp_path / "raw.txt"
     raw.write_text("A headline\n\nWorld\n\nA subtitle\n\nBody text here.\n", encoding="utf-8")
     code, _out, err = run_cli("import", str(raw), "-s", str(root), "--date", "2020-01-01")
     assert code == 0, err
-    assert (root / "content" / "world" / "a-headline.md").is_file()
-    code, _, err = run_cli("import", str(raw), str(tmp_path / "missing.txt"), "-s", str(root))
-    assert code == 1
-    assert "exists already" in err and "missing.txt: error: cannot import" in err
+    assert (root / "content" / "world" / "2020-01-01-a-headline.md").is_file()
+    code, _, err = run_cli(
+        "import", str(raw), str(tmp_path / "missing.txt"), "-s", str(root), "--date", "2020-01-01"
+    )
+    assert code == 1 and "missing.txt: error: cannot import" in err
+    assert (root / "content" / "world" / "2020-01-01-a-headline-2.md").is_file()
+    assert run_cli("build", "-s", str(root))[0] == 0
 
 
 def test_import_rejects_a_bad_date_and_an_unknown_collection(tmp_path: Path, make_site: MakeSite) -> None:

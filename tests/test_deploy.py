@@ -76,7 +76,7 @@ def test_dir_sync_copies_only_what_changed(site: Path, tmp_path: Path) -> None:
     assert set(there) - set(after) == set(before) - set(after)  # stale files stay without --delete
     moved = {p for p in stamps if (www / p).stat().st_mtime_ns != stamps[p]}
     changed = {p for p in stamps if p in after and after[p] != before[p]}
-    assert "world/article-1/index.html" in changed
+    assert "world/2020/09/02/a1/index.html" in changed
     assert moved == changed  # only the files whose bytes changed were written
 
 
@@ -87,14 +87,14 @@ def test_dry_run_touches_nothing_and_delete_removes_only_what_deploy_wrote(
     assert run_cli("deploy", f"dir:{www}", "-s", str(site))[0] == 0
     (www / "notes.html").write_text("the editor's own", encoding="utf-8")
     remove_article_and_build(site)
-    gone = "world/article-2/index.html"
+    gone = "world/2020/09/03/a2/index.html"
     code, out, _ = run_cli("deploy", f"dir:{www}", "-s", str(site), "--dry-run", "--delete")
     assert code == 0 and f"- {gone}" in out and "Would deploy" in out and "notes.html" not in out
     assert (www / gone).exists()
     assert run_cli("deploy", f"dir:{www}", "-s", str(site))[0] == 0
     assert (www / gone).exists()  # kept without --delete
     assert run_cli("deploy", f"dir:{www}", "-s", str(site), "--delete")[0] == 0
-    assert not (www / gone).exists() and not (www / "world" / "article-2").exists()
+    assert not (www / gone).exists() and not (www / "world" / "2020" / "09" / "03").exists()
     assert (www / "notes.html").read_text(encoding="utf-8") == "the editor's own"  # never deploy's to delete
     assert deployed(www) == {**site_tree(site), "notes.html": b"the editor's own"}
 
@@ -110,7 +110,7 @@ def test_many_deletions_ask_first(make_site: MakeSite, tmp_path: Path) -> None:
     assert run_cli("build", "-s", str(root))[0] == 0
     code, _, err = run_cli("deploy", f"dir:{www}", "-s", str(root), "--delete")
     assert code == 1 and "files would be deleted" in err and "--yes" in err
-    assert (www / "world" / "article-13" / "index.html").exists()
+    assert (www / "world" / "2020" / "09" / "14" / "a13" / "index.html").exists()
     assert run_cli("deploy", f"dir:{www}", "-s", str(root), "--delete", "--yes")[0] == 0
     assert deployed(www) == site_tree(root)
 
@@ -176,7 +176,7 @@ def test_git_branch_mirrors_the_site_and_keeps_history(site: Path, bare: Path) -
     assert code == 0, err
     assert git("rev-list", "--count", "gh-pages", cwd=bare).strip() == "2"
     changed = set(git("diff", "--name-only", "gh-pages~1", "gh-pages", cwd=bare).split())
-    assert "world/article-1/index.html" in changed
+    assert "world/2020/09/02/a1/index.html" in changed
     now = site_tree(site)
     assert changed - {MANIFEST} == {p for p, data in now.items() if files.get(p) != data} | (
         set(files) - set(now)
@@ -202,7 +202,7 @@ def test_a_planted_git_clone_runs_nothing(site: Path, bare: Path, tmp_path: Path
     code, _, err = run_cli("deploy", f"git:{bare}", "-s", str(site))
     assert code == 0, err
     assert not proof.exists()
-    assert b"Edited paragraph." in branch_files(bare)["world/article-1/index.html"]
+    assert b"Edited paragraph." in branch_files(bare)["world/2020/09/02/a1/index.html"]
 
 
 def test_unreachable_git_remote_is_one_clear_line(site: Path, tmp_path: Path) -> None:
@@ -299,11 +299,11 @@ def test_s3_uploads_changes_only_with_types_and_cache_headers(site: Path, s3: tu
 
     edit_and_build(site)
     code, out, _ = run_cli("deploy", "-s", str(site), "--dry-run")
-    assert "~ world/article-1/index.html" in out
+    assert "~ world/2020/09/02/a1/index.html" in out
     changed_count = out.count("\n  ~ ")
     code, out, _ = run_cli("deploy", "-s", str(site))
     assert code == 0 and f"changed: {changed_count}" in out
-    body = client.get_object(Bucket="bucket", Key="news/world/article-1/index.html")["Body"].read()
+    body = client.get_object(Bucket="bucket", Key="news/world/2020/09/02/a1/index.html")["Body"].read()
     assert b"Edited paragraph." in body
 
     (site / "overrides" / "static").mkdir(parents=True)
@@ -318,10 +318,10 @@ def test_s3_uploads_changes_only_with_types_and_cache_headers(site: Path, s3: tu
     remove_article_and_build(site)
     assert run_cli("deploy", "-s", str(site))[0] == 0
     stored = {o["Key"] for o in client.list_objects_v2(Bucket="bucket")["Contents"]}
-    assert "news/world/article-2/index.html" in stored  # kept without --delete
+    assert "news/world/2020/09/03/a2/index.html" in stored  # kept without --delete
     assert run_cli("deploy", "-s", str(site), "--delete")[0] == 0
     stored = {o["Key"] for o in client.list_objects_v2(Bucket="bucket")["Contents"]}
-    assert "news/world/article-2/index.html" not in stored
+    assert "news/world/2020/09/03/a2/index.html" not in stored
     assert "news/notes.html" in stored  # never deploy's to delete
 
 

@@ -59,7 +59,7 @@ def test_each_language_gets_a_bundle_of_its_articles_only(site: Path) -> None:
     search_page = (out / "search/index.html").read_text(encoding="utf-8")
     assert '<meta name="robots" content="noindex">' in search_page
     assert "/search/" not in (out / "sitemap.xml").read_text(encoding="utf-8")
-    article = (out / "world/harbours-reopen/index.html").read_text(encoding="utf-8")
+    article = (out / "world/2020/09/03/one/index.html").read_text(encoding="utf-8")
     assert '<article class="story" data-pagefind-body>' in article
     assert 'data-pagefind-meta="collection">World</a>' in article
 

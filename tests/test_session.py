@@ -60,7 +60,7 @@ def test_a_text_edit_is_rebuilt_from_the_last_plan(preview: Preview, monkeypatch
     with monkeypatch.context() as patched:
         forbid_whole_plans(patched)
         files = preview.rebuild(frozenset({article}))
-    assert b"Edited." in as_bytes(files)["world/article-2/index.html"]
+    assert b"Edited." in as_bytes(files)["world/2020/09/03/a2/index.html"]
     assert as_bytes(files) == whole_build(preview)
 
 

@@ -158,7 +158,7 @@ def test_installed_package_builds_a_site_outside_the_repository(tmp_path: Path) 
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert (site / "site" / "a" / "index.html").is_file()
+    assert (site / "site" / "2020" / "01" / "01" / "a" / "index.html").is_file()
     assert (site / "site" / "static" / "style.css").is_file()
     assert (
         str(target)

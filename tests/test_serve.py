@@ -115,7 +115,7 @@ def test_pages_types_and_404(served: Served) -> None:
     assert served.get("/feed.xml")[1]["content-type"] == "application/atom+xml; charset=utf-8"
     status, _, body = served.get("/no/such/page/")
     assert status == 404 and "Page not found" in body
-    assert served.get("/world/alpha")[0] == 301
+    assert served.get("/world/2020/09/03/a")[0] == 301
 
 
 def test_nothing_outside_the_site_is_served(served: Served, tmp_path: Path) -> None:
@@ -167,24 +167,31 @@ def test_edit_reloads_and_a_broken_article_shows_its_error(served: Served) -> No
     assert listening.wait(5)
 
     article.write_text(article_text("Alpha", body="Edited text.\n"), encoding="utf-8")
-    served.wait_for("/world/alpha/", "Edited text.", seconds=10)  # how fast: bench/run.py measures it
+    served.wait_for("/world/2020/09/03/a/", "Edited text.", seconds=10)  # how fast: bench/run.py measures it
     listener.join(5)
     assert any(e.startswith("event: reload") for e in events)
 
     article.write_text("---\ntitle: Alpha\ndate: [broken\n---\nBroken text.\n", encoding="utf-8")
-    served.wait_for("/world/alpha/", "digest-build-error")
-    _, _, page = served.get("/world/alpha/")
+    served.wait_for("/world/2020/09/03/a/", "digest-build-error")
+    _, _, page = served.get("/world/2020/09/03/a/")
     assert "a.md:4:" in page and "invalid YAML" in page  # file, line and message
     assert "Edited text." in page  # the last good page is still served under the message
     assert served.process.poll() is None
 
     article.write_text(article_text("Alpha", body="Fixed text.\n"), encoding="utf-8")
-    served.wait_for("/world/alpha/", "Fixed text.")
-    assert "digest-build-error" not in served.get("/world/alpha/")[2]
+    served.wait_for("/world/2020/09/03/a/", "Fixed text.")
+    assert "digest-build-error" not in served.get("/world/2020/09/03/a/")[2]
 
 
 def test_concurrent_requests(served: Served) -> None:
-    paths = ["/", "/world/", "/world/alpha/", "/world/beta/", "/feed.xml", "/static/style.css"] * 5
+    paths = [
+        "/",
+        "/world/",
+        "/world/2020/09/03/a/",
+        "/world/2020/09/01/b/",
+        "/feed.xml",
+        "/static/style.css",
+    ] * 5
     with ThreadPoolExecutor(max_workers=12) as pool:
         statuses = list(pool.map(lambda p: served.get(p)[0], paths))
     assert statuses == [200] * len(paths)
@@ -259,7 +266,7 @@ exec "{find_pagefind()}" "$@"
     server.wait_for("/pagefind/bundles.json", "en/2020-09/", seconds=10)
     slow.touch()
     (root / "content/world/a.md").write_text(article_text("Alpha", body="Edited.\n"), encoding="utf-8")
-    server.wait_for("/world/alpha/", "Edited.", seconds=10)
+    server.wait_for("/world/2020/09/03/a/", "Edited.", seconds=10)
     time.sleep(0.5)  # Pagefind has started on the edited part
     assert list(temporary.iterdir())
     process.send_signal(signal.SIGINT)

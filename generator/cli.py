@@ -89,9 +89,11 @@ def check(source: Path, drafts: bool, future: bool) -> None:
     summary = _run(run_check, source.absolute(), include_drafts=drafts, include_future=future, after="")
     for warning in summary.warnings:
         click.echo(str(warning), err=True)
+    found = len(summary.warnings)
     click.echo(
         f"Checked {summary.articles} {_plural(summary.articles, 'article')} and {summary.pages} pages"
-        f" in {summary.seconds:.2f} s: no problems found"
+        f" in {summary.seconds:.2f} s: "
+        + (f"{found} {_plural(found, 'warning')}" if found else "no problems found")
     )
 
 

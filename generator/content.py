@@ -23,7 +23,7 @@ from .config import LANG_PATTERN
 from .errors import BuildFailed, FrontMatterError, SiteError, SourceLocation
 from .model import Article, Config, Progress, Source, no_progress
 from .reading import RawArticle, ReadRules, find_articles, load_files
-from .urls import permalink_problem, slugify
+from .urls import output_file_for, permalink_problem, slugify
 
 _DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})-")
 _FENCE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
@@ -32,6 +32,7 @@ _KNOWN = frozenset(
     {
         "title", "date", "collection", "collections", "tags", "author", "authors", "summary",
         "description", "slug", "draft", "updated", "lastmod", "image", "source", "lang", "url", "permalink",
+        "aliases", "redirect_from",
     }
 )  # fmt: skip
 
@@ -281,6 +282,7 @@ class _FieldReader:
                 "add 'slug: some-words' to the front matter",
             )
         url = self.page_url()
+        aliases = self.aliases()
         collections = self.names("collection", False) + self.names("collections", False)
         tags = self.names("tags", True)
         authors = self.names("author", False) + self.names("authors", False)
@@ -313,6 +315,7 @@ class _FieldReader:
             source=source,
             lang=lang,
             url=url,
+            aliases=aliases,
             word_count=markup.word_count(body_html),
             extra=MappingProxyType({k: v for k, v in self.meta.items() if k not in _KNOWN}),
         )
@@ -329,6 +332,25 @@ class _FieldReader:
         if problem:
             self.error(key, problem, "write a path such as /about/ or /2020/09/weekly-briefing/")
         return given
+
+    def aliases(self) -> tuple[str, ...]:
+        """The earlier URLs of the article (`aliases:` of Hugo, `redirect_from:` of Jekyll), relative."""
+        found: list[str] = []
+        for key in ("aliases", "redirect_from"):
+            for given in self.names(key, split_commas=False):
+                url = given.strip().lstrip("/")
+                if url and not url.endswith(("/", ".html")):
+                    url += "/"
+                try:
+                    output_file_for(url)
+                except ValueError:
+                    self.error(
+                        key, f"the alias {given!r} is not a path inside the site", "write it as /old/path/"
+                    )
+                    continue
+                if url not in found:
+                    found.append(url)
+        return tuple(found)
 
     def markdown(self, body: str, body_line: int) -> str:
         """The body as HTML; a paragraph Python-Markdown would take minutes over, or a conversion

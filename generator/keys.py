@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 ARTICLE_LAYOUT = frozenset(
     {
         "id", "slug", "title", "date", "source_location", "collections", "tags", "authors", "updated",
-        "is_draft", "image", "source", "lang", "url", "extra",
+        "is_draft", "image", "source", "lang", "url", "aliases", "extra",
     }
 )  # fmt: skip
 # TEXT: only what the pages showing the article show (and its page's description): `with_new_text`.

@@ -107,9 +107,10 @@ class Article:
     image: str = ""
     source: Source | None = None
     lang: str = ""
-    url: str = (
-        ""  # given in front matter (`url:`, `permalink:`): the page's URL, relative, in place of the pattern
-    )
+    url: str = ""  # front matter's `url:` (Hugo) or `permalink:` (Jekyll): a pattern for this page alone
+    aliases: tuple[
+        str, ...
+    ] = ()  # earlier URLs (`aliases:`, `redirect_from:`), relative: each redirects here
     word_count: int = 0
     extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     source_hash: str = ""  # of the file's text: the build cache's key for this article

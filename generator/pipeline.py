@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import content, incremental, theme, writer
 from .config import load_config
-from .errors import BuildFailed, LinkError, SiteError
+from .errors import BuildFailed, LinkError, SiteError, SourceLocation
 from .hashing import stable_hash
 from .lock import site_lock
 from .model import Config, Progress, Site, no_progress
@@ -292,10 +292,27 @@ def check(root: Path, **options: Any) -> BuildSummary:
             ]
         )
     pages = sum(1 for path in result.keys.files if path.endswith(".html"))
+    warnings = (*result.plan.warnings, *_vanished(root, site.config, result.files))
     return BuildSummary(
-        len(site.articles), _collections(site), result.plan.warnings, pages, 0,
+        len(site.articles), _collections(site), warnings, pages, 0,
         time.perf_counter() - started, site.config.output_dir, pages,
     )  # fmt: skip
+
+
+def _vanished(root: Path, config: Config, files: Mapping[str, object]) -> list[SiteError]:
+    """A warning for each page the last build wrote into the output folder that this one would not:
+    a published URL should live on, as a redirect (`aliases:`) if its article moved."""
+    published = incremental.open_cache(root).load_manifest(config.output_dir)
+    where = SourceLocation(config.source) if config.source else None
+    found: list[SiteError] = []
+    for path in sorted(published):
+        if path.endswith(".html") and path not in files and not path.startswith("pagefind/"):
+            url = "/" + path.removesuffix("index.html")
+            hint = f"if its article moved, add 'aliases: [{url}]' to that article's front matter"
+            found.append(
+                LinkError(f"{url} was published by the last build; this one has no page there", where, hint)
+            )
+    return found
 
 
 def _collections(site: Site) -> int:

@@ -20,6 +20,7 @@ from . import feeds, search, theme
 from .errors import BuildFailed, OutputConflictError, SiteError, SourceLocation
 from .hashing import stable_hash
 from .model import OutputFile, Site, StaticFile
+from .redirects import render_redirects
 from .topics import collection_neighbours, related_articles
 from .urls import SEARCH_URL, archive_url, collection_url, output_file_for, paged, tag_url
 
@@ -197,7 +198,10 @@ def make_plan(
         if s.kind != "search" or theme.has_template(chosen_theme, s.template)
     ]
     specs = {output_file_for(s.url): s for s in pages}
-    small = (*feeds.render_feeds(site), *feeds.render_sitemap(site, specs), feeds.render_robots(site))
+    small = (
+        *feeds.render_feeds(site), *feeds.render_sitemap(site, specs), feeds.render_robots(site),
+        *render_redirects(site),
+    )  # fmt: skip
     static = theme.static_files(chosen_theme)
     _check_conflicts(pages, small, static)
     parts = search.parts(search.pages_of(site)) if site.config.search else {}
@@ -211,7 +215,7 @@ def _check_conflicts(
     seen: dict[str, Any] = {}
     errors: list[SiteError] = []
     items: list[tuple[str, Any]] = [(output_file_for(s.url), s.origin) for s in specs]
-    items += [(str(o.path), None) for o in small] + [(str(s.path), None) for s in static]
+    items += [(str(o.path), o.origin) for o in small] + [(str(s.path), None) for s in static]
     for path, origin in items:
         if path in seen:
             first = seen[path]
@@ -220,7 +224,7 @@ def _check_conflicts(
                 OutputConflictError(
                     f"two pages would be written to /{path} ({origins})",
                     origin or first,
-                    "give the article a different 'slug:' or collection",
+                    "give the article a different 'slug:' or collection, or drop the alias",
                 )
             )
         else:

@@ -311,3 +311,12 @@ def test_without_javascript_search_is_a_link_to_a_page_that_explains(browser: An
     assert "needs JavaScript" in tab.page.locator(".search-nojs").inner_text()
     tab.screenshot("search-page-no-js")  # (axe needs JavaScript: the page is checked with it above)
     tab.close()
+
+
+def test_an_old_url_takes_the_browser_to_the_article(browser: Any, origin: str) -> None:
+    tab = Visit(browser, origin)
+    tab.goto("belarus/the-kremlin-fears-a-repetition-of-the-belarusian-scenario/")  # an alias: the URL before
+    tab.page.wait_for_url("**" + BASE + ARTICLE)
+    assert tab.page.locator("h1").inner_text() == "The Kremlin fears a repetition of the Belarusian scenario"
+    assert tab.problems == [] and tab.foreign == []
+    tab.close()

@@ -11,30 +11,35 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
-from . import parallel, yamlutil
+from . import frontmatter, parallel, yamlutil
 from .config import LANG_PATTERN
-from .errors import BuildFailed, FrontMatterError, SiteError, SourceLocation
+from .errors import BuildFailed, FrontMatterError, SiteError, SiteWarning, SourceLocation
 from .model import Article, Config, Progress, Source, no_progress
 from .reading import RawArticle, ReadRules, find_articles, load_files
 from .urls import output_file_for, permalink_problem, slugify
 
 _DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})-")
-_FENCE = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
-_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
+_PUBLISH_DATE = ("publishDate", "publishdate", "pubdate", "publish_date")
+_EXPIRY_DATE = ("expiryDate", "expirydate", "unpublishdate", "expiry_date")
 _KNOWN = frozenset(
     {
         "title", "date", "collection", "collections", "tags", "author", "authors", "summary",
-        "description", "slug", "draft", "updated", "lastmod", "image", "source", "lang", "url", "permalink",
-        "aliases", "redirect_from",
+        "description", "slug", "draft", "updated", "lastmod", "modified", "image", "source", "lang", "url",
+        "permalink", "aliases", "redirect_from", "categories", "category", "published", "status",
+        "excerpt_separator", *_PUBLISH_DATE, *_EXPIRY_DATE,
     }
 )  # fmt: skip
+# Liquid tags and output ({% ... %}, {{ ... }}) and Hugo shortcodes ({{< ... >}}, {{% ... %}}).
+_TEMPLATE_CODE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
+
+
+def _is_jekyll(article_id: str) -> bool:
+    return bool({"_posts", "_drafts"} & set(PurePosixPath(article_id).parts))
 
 
 def read_content(
@@ -100,34 +105,6 @@ def sort_newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
     return tuple(sorted(by_id, key=lambda a: a.date, reverse=True))
 
 
-def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
-    """Split `---` front matter from the body; return (yaml, body, line of the body's first line)."""
-    if text.startswith("+++"):
-        raise FrontMatterError(
-            "TOML front matter (+++) is not supported",
-            SourceLocation(path, 1),
-            "convert it to YAML between --- lines",
-        )
-    if not _FENCE.match(text):
-        raise FrontMatterError(
-            "no front matter found",
-            SourceLocation(path, 1),
-            "start the file with a line '---', then 'title:' and 'date:', then a closing '---'",
-        )
-    start = text.index("\n") + 1 if "\n" in text else len(text)
-    close = _CLOSE.search(text, start)
-    if not close:
-        raise FrontMatterError(
-            "front matter is not closed",
-            SourceLocation(path, 1),
-            "add a line '---' after the last front matter field",
-        )
-    front = text[start : close.start()]
-    body_start = close.end() + 1
-    body_line = text.count("\n", 0, body_start) + 1
-    return front, text[body_start:], body_line
-
-
 def parse_article(raw: RawArticle, tz: ZoneInfo) -> Article:
     """Parse one article file; raise `BuildFailed` with every problem in it."""
     path = raw.path
@@ -136,58 +113,34 @@ def parse_article(raw: RawArticle, tz: ZoneInfo) -> Article:
         line, col, message = bad
         raise BuildFailed([FrontMatterError(message, SourceLocation(path, line, col), "remove it")])
     try:
-        front, body, body_line = split_front_matter(raw.text, path)
+        found = frontmatter.split(raw.text, path)
     except FrontMatterError as exc:
         raise BuildFailed([exc]) from None
-    try:
-        meta = yamlutil.load(front) if front.strip() else {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 2, mark.column + 1) if mark else (1, 0)
-        raise BuildFailed(
-            [
-                FrontMatterError(
-                    f"invalid YAML in front matter: {exc.problem or exc.context}",
-                    SourceLocation(path, line, col),
-                    "check quoting: a value containing ': ' or starting with a quote must be quoted",
-                )
-            ]
-        ) from None
-    except (yaml.YAMLError, yamlutil.ValueProblem) as exc:
-        raise BuildFailed(
-            [FrontMatterError(f"invalid value in front matter: {exc}", SourceLocation(path, 2))]
-        ) from None
-    if not isinstance(meta, dict):
-        raise BuildFailed(
-            [FrontMatterError("front matter must be 'key: value' lines", SourceLocation(path, 2))]
-        )
-    reader = _FieldReader(raw, meta, front, tz)
-    held = yamlutil.forbidden_value(meta)
+    reader = _FieldReader(raw, found, tz)
+    held = yamlutil.forbidden_value(found.meta)
     if held:
         key, message = held
         reader.error(key[0] if key else "", message, "remove it")
         raise BuildFailed(reader.errors)
-    return reader.article(body, body_line)
+    return reader.article(found.body, found.body_line)
 
 
 class _FieldReader:
     """Checks front matter fields one by one, collecting errors located at their lines."""
 
-    def __init__(self, raw: RawArticle, meta: dict[Any, Any], front: str, tz: ZoneInfo) -> None:
+    def __init__(self, raw: RawArticle, found: frontmatter.FrontMatter, tz: ZoneInfo) -> None:
         self.raw = raw
-        self.meta = {str(k): v for k, v in meta.items()}
-        self.front = front
+        self.meta = {str(k): v for k, v in found.meta.items()}
+        self.found = found
         self.tz = tz
         self.errors: list[SiteError] = []
         self._lines: dict[tuple[str, ...], int] | None = None
 
     def error(self, key: str, message: str, hint: str | None = None) -> None:
         if self._lines is None:
-            self._lines = yamlutil.key_lines(self.front)
-        line = self._lines.get((key,), 0)
-        self.errors.append(
-            FrontMatterError(message, SourceLocation(self.raw.path, line + 1 if line else 2), hint)
-        )
+            self._lines = self.found.lines()
+        line = self._lines.get((key,), self.found.front_line)
+        self.errors.append(FrontMatterError(message, SourceLocation(self.raw.path, line), hint))
 
     def text(self, key: str, required: bool = False) -> str:
         value = self.meta.get(key)
@@ -200,12 +153,14 @@ class _FieldReader:
             return ""
         return " ".join(str(value).split())
 
-    def names(self, key: str, split_commas: bool) -> tuple[str, ...]:
+    def names(self, key: str, split_commas: bool, split_spaces: bool = False) -> tuple[str, ...]:
         value = self.meta.get(key)
         if value is None:
             return ()
         if isinstance(value, str):
             items: list[Any] = value.split(",") if split_commas else [value]
+            if split_spaces and len(items) == 1:
+                items = value.split()
         elif isinstance(value, list):
             items = value
         else:
@@ -269,10 +224,11 @@ class _FieldReader:
         raw = self.raw
         title = self.text("title", required=True)
         prefix = _DATE_PREFIX.match(raw.path.name)
-        when = self.when("date", required=not prefix)
-        if when is None and prefix and "date" not in self.meta:
-            when = parse_date(prefix.group(1), self.tz)
-        updated = self.when("updated", required=False) or self.when("lastmod", required=False)
+        publish_date = self.when_any(_PUBLISH_DATE)
+        when = self.when("date", required=not prefix and publish_date is None)
+        if when is None:
+            when = publish_date or (parse_date(prefix.group(1), self.tz) if prefix else None)
+        updated = self.when_any(("updated", "lastmod", "modified"))
         given_slug = self.text("slug")
         slug = slugify(given_slug) if given_slug else file_slug(raw.path) or slugify(title)
         if title and not slug:
@@ -283,20 +239,26 @@ class _FieldReader:
             )
         url = self.page_url()
         aliases = self.aliases()
+        jekyll = _is_jekyll(raw.id)  # Jekyll splits a text of tags and categories at spaces
         collections = self.names("collection", False) + self.names("collections", False)
-        tags = self.names("tags", True)
+        tags = self.names("tags", True, jekyll)
+        categories = self.names("categories", True, jekyll) + self.names("category", True)
         authors = self.names("author", False) + self.names("authors", False)
         summary_given = self.text("summary") or self.text("description")
-        is_draft = self.flag("draft")
+        is_draft = self.flag("draft") or self.meta.get("published") is False or self.unpublished_status()
+        is_draft = is_draft or "_drafts" in PurePosixPath(raw.id).parts
         source = self.source()
         image = self.text("image")
         lang = self.text("lang")
         if lang and not LANG_PATTERN.fullmatch(lang):
             self.error("lang", f"'lang' must be a language code, not {lang!r}", "write it as en, ru or pt-BR")
+        expiry_date = self.when_any(_EXPIRY_DATE)
         if self.errors:
             raise BuildFailed(self.errors)
         assert when is not None
         body_html = self.markdown(body, body_line)
+        excerpt = self.excerpt(body)
+        summary = summary_given or excerpt or markup.first_paragraph(body_html)
         return Article(
             source_hash=raw.source_hash,
             id=raw.id,
@@ -304,7 +266,7 @@ class _FieldReader:
             title=title,
             date=when,
             body_html=body_html,
-            summary=summary_given or markup.first_paragraph(body_html),
+            summary=summary,
             source_location=SourceLocation(raw.path),
             collections=tuple(dict.fromkeys(collections)),
             tags=tags,
@@ -316,8 +278,51 @@ class _FieldReader:
             lang=lang,
             url=url,
             aliases=aliases,
+            categories=categories,
+            publish_date=publish_date,
+            expiry_date=expiry_date,
+            summary_from_text=not (summary_given or excerpt),
+            notes=self.unsupported(body, body_line),
             word_count=markup.word_count(body_html),
             extra=MappingProxyType({k: v for k, v in self.meta.items() if k not in _KNOWN}),
+        )
+
+    def when_any(self, keys: Sequence[str]) -> datetime | None:
+        """The first of the date fields `keys` that is given (Hugo spells some several ways)."""
+        for key in keys:
+            if key in self.meta:
+                return self.when(key, required=False)
+        return None
+
+    def unpublished_status(self) -> bool:
+        """Pelican's `Status: draft` (or `hidden`): not published."""
+        status = self.meta.get("status")
+        return isinstance(status, str) and status.strip().lower() in ("draft", "hidden")
+
+    def excerpt(self, body: str) -> str:
+        """The text before `<!--more-->` (Hugo) or the front matter's `excerpt_separator` (Jekyll), as
+        plain text: the summary when none is given."""
+        from . import markup
+
+        separator = self.text("excerpt_separator") or "<!--more-->"
+        if separator not in body:
+            return ""
+        return " ".join(markup.plain_text(markup.to_html(body.split(separator, 1)[0])).split())
+
+    def unsupported(self, body: str, body_line: int) -> tuple[SiteError, ...]:
+        """One warning for template code in the text (Liquid tags, Hugo shortcodes), which is shown
+        as it is written: it is never run."""
+        found = _TEMPLATE_CODE.search(body)
+        if found is None:
+            return ()
+        line = body_line + body.count("\n", 0, found.start())
+        what = "a Hugo shortcode" if found.group().startswith(("{{<", "{{%")) else "a Liquid tag"
+        return (
+            SiteWarning(
+                f"{what} in the text ({found.group()[:40]}) is shown as written: article text is never run",
+                SourceLocation(self.raw.path, line),
+                "replace it with Markdown or HTML",
+            ),
         )
 
     def page_url(self) -> str:
@@ -414,10 +419,32 @@ def published(
     include_drafts: bool = False,
     include_future: bool = False,
 ) -> tuple[Article, ...]:
-    """The articles a build shows: drafts and future-dated ones only when asked for."""
+    """The articles a build shows: drafts (`draft: true`, Jekyll's `published: false` and `_drafts/`,
+    Pelican's `Status: draft`) and future ones (by `date` or Hugo's `publishDate`) only when asked
+    for; expired ones (Hugo's `expiryDate`) never."""
     return tuple(
-        a for a in articles if (include_drafts or not a.is_draft) and (include_future or a.date <= now)
+        a
+        for a in articles
+        if (include_drafts or not a.is_draft)
+        and (include_future or _goes_live(a) <= now)
+        and (a.expiry_date is None or a.expiry_date > now)
     )
+
+
+def next_change(articles: Iterable[Article], now: datetime, include_drafts: bool = False) -> datetime | None:
+    """When the set of published articles next changes by itself: an article falls due or expires."""
+    moments = [
+        moment
+        for a in articles
+        if include_drafts or not a.is_draft
+        for moment in (_goes_live(a), a.expiry_date)
+        if moment is not None and moment > now
+    ]
+    return min(moments) if moments else None
+
+
+def _goes_live(article: Article) -> datetime:
+    return max(article.date, article.publish_date) if article.publish_date else article.date
 
 
 def _is_url(text: str) -> bool:

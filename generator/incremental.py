@@ -75,7 +75,7 @@ def look(root: Path, options: Mapping[str, Any]) -> Inputs | None:
     files: list[str] = [config.source.read_text(encoding="utf-8") if config.source else "", *paths]
     for folder in theme.input_folders(config, chosen_theme):
         for path in reading.walk_files(folder):
-            if folder != config.content_dir or not path.endswith(".md"):
+            if folder != config.content_dir or not path.endswith(reading.ARTICLE_SUFFIXES):
                 with contextlib.suppress(OSError):
                     st = os.stat(path)
                     files.append(f"{path}|{file_stat(st)}")

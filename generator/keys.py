@@ -32,11 +32,12 @@ if TYPE_CHECKING:
 ARTICLE_LAYOUT = frozenset(
     {
         "id", "slug", "title", "date", "source_location", "collections", "tags", "authors", "updated",
-        "is_draft", "image", "source", "lang", "url", "aliases", "extra",
+        "is_draft", "image", "source", "lang", "url", "aliases", "categories", "publish_date", "expiry_date",
+        "extra",
     }
 )  # fmt: skip
 # TEXT: only what the pages showing the article show (and its page's description): `with_new_text`.
-ARTICLE_TEXT = frozenset({"body_html", "summary", "word_count", "source_hash"})
+ARTICLE_TEXT = frozenset({"body_html", "summary", "word_count", "source_hash", "summary_from_text", "notes"})
 
 # PageSpec fields. KEYED: hashed as they are into the page's key.
 SPEC_KEYED = (

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
-from .errors import SourceLocation
+from .errors import SiteError, SourceLocation
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 CACHE_DIR = ".digest-cache"  # below the site folder: what builds keep for the next one
@@ -108,9 +108,12 @@ class Article:
     source: Source | None = None
     lang: str = ""
     url: str = ""  # front matter's `url:` (Hugo) or `permalink:` (Jekyll): a pattern for this page alone
-    aliases: tuple[
-        str, ...
-    ] = ()  # earlier URLs (`aliases:`, `redirect_from:`), relative: each redirects here
+    aliases: tuple[str, ...] = ()  # earlier URLs (aliases:, redirect_from:), relative: each redirects here
+    categories: tuple[str, ...] = ()  # Jekyll's and Pelican's: a collection when one matches, else tags
+    publish_date: datetime | None = None  # Hugo's publishDate: not shown before it
+    expiry_date: datetime | None = None  # Hugo's expiryDate: not shown from it on
+    summary_from_text: bool = False  # the summary is the text's first paragraph (a page shows it once)
+    notes: tuple[SiteError, ...] = ()  # what was read but not supported (Liquid tags, shortcodes): warnings
     word_count: int = 0
     extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     source_hash: str = ""  # of the file's text: the build cache's key for this article

@@ -84,11 +84,12 @@ def prepare(
     chosen_theme, warnings = theme.find_theme(config)
     articles, errors = read(config, progress)
     moment = now or datetime.now(timezone.utc)
-    upcoming = [a.date for a in articles if a.date > moment and (include_drafts or not a.is_draft)]
+    notes = tuple(note for a in articles for note in a.notes)
+    due = content.next_change(articles, moment, include_drafts)
     articles = content.published(articles, moment, include_drafts, include_future)
     site = topics.assemble_site(articles, config, errors)
-    next_change = None if include_future or not upcoming else min(upcoming)
-    return make_plan(site, chosen_theme, warnings, next_change)
+    next_change = None if include_future and not any(a.expiry_date for a in articles) else due
+    return make_plan(site, chosen_theme, (*warnings, *notes), next_change)
 
 
 def write_changes(

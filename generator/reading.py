@@ -19,6 +19,9 @@ from .errors import FrontMatterError, SiteError, SourceLocation
 from .hashing import stable_hash
 from .model import Config
 
+# Markdown as Jekyll, Hugo, Pelican and Zola archives name it.
+ARTICLE_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")
+
 
 @dataclass(frozen=True, slots=True)
 class RawArticle:
@@ -32,17 +35,18 @@ class RawArticle:
 
 
 def find_articles(config: Config) -> list[str]:
-    """Every `*.md` below the content folder (as text, sorted), skipping hidden files and folders.
+    """Every Markdown file (`ARTICLE_SUFFIXES`) below the content folder (as text, sorted), but
+    hidden files and folders.
 
     A folder that cannot be read, or a linked one leading outside the site
     (unless config allows it), is listed itself, so that reading it says why.
     """
     inside = None if config.allow_outside_symlinks else str(config.root.resolve())
-    return walk_files(config.content_dir, ".md", inside=inside, keep_unreadable=True)
+    return walk_files(config.content_dir, ARTICLE_SUFFIXES, inside=inside, keep_unreadable=True)
 
 
 def walk_files(
-    folder: Path, suffix: str = "", inside: str | None = None, keep_unreadable: bool = False
+    folder: Path, suffix: str | tuple[str, ...] = "", inside: str | None = None, keep_unreadable: bool = False
 ) -> list[str]:
     """The paths (as sorted text) of the files below `folder` ending in `suffix`, skipping hidden ones.
 

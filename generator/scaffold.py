@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from . import content, reading, yamlutil
+from . import frontmatter, reading
 from .config import CONFIG_NAME
 from .errors import BuildFailed, OutputError, SiteError, SourceLocation
 from .model import CACHE_DIR, Config
@@ -165,9 +165,8 @@ def _folder_for(config: Config, key: str) -> Path:
             folders[path.parent] += 1
             continue
         try:
-            front, _, _ = content.split_front_matter(path.read_text(encoding="utf-8"), path)
-            meta = yamlutil.load(front) or {}
-        except (OSError, UnicodeDecodeError, SiteError, yaml.YAMLError, yamlutil.ValueProblem):
+            meta = frontmatter.split(path.read_text(encoding="utf-8"), path).meta
+        except (OSError, UnicodeDecodeError, SiteError):
             continue
         named = meta.get("collection") if isinstance(meta, dict) else None
         if isinstance(named, str) and key in (named, slugify(named)):

@@ -59,9 +59,10 @@ def resolve_collections(
 
     A name matches a configured collection by key, by title, or by slug, in
     any case; an unknown name is an error, returned with the results. An
-    article that names none takes the folder it sits in under `content/`
-    when that folder is a collection. With no collections in the config, the
-    names the articles use form the collections.
+    article that names none takes its first category (Jekyll, Pelican) that
+    is a collection, the others becoming tags; else the folder it sits in
+    under `content/` when that folder is a collection. With no collections
+    in the config, the names the articles use form the collections.
     """
     specs = list(config.collections)
     is_open = not specs
@@ -77,6 +78,14 @@ def resolve_collections(
     for article in articles:
         keys: list[str] = []
         names = article.collections
+        if not names and article.categories:  # Jekyll, Pelican: a category that is a collection
+            matching = [c for c in article.categories if collection_key_of(c) or is_open]
+            if matching:
+                names = (matching[0],)
+                rest = tuple(c for c in article.categories if c != matching[0] and c not in article.tags)
+                article = dataclasses.replace(article, tags=article.tags + rest)
+            else:
+                article = dataclasses.replace(article, tags=article.tags + article.categories)
         if not names and "/" in article.id and not article.id.startswith("_"):
             folder = article.id.split("/", 1)[0]
             if is_open or collection_key_of(folder) == folder:

@@ -14,6 +14,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .model import CACHE_DIR, Config
+from .reading import ARTICLE_SUFFIXES
 from .theme import Theme, input_folders
 
 # Folders whose changes never affect the site.
@@ -41,7 +42,7 @@ def classify(paths: Iterable[Path], config: Config) -> frozenset[str]:
         if path.name == "config.yaml" and path.parent == config.root:
             kinds.add("config")
         elif _is_within(path, config.content_dir):
-            if path.suffix == ".md" or not path.suffix:
+            if path.suffix in ARTICLE_SUFFIXES or not path.suffix:
                 kinds.add("content")
         else:
             kinds.add("theme")

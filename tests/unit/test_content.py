@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from generator import frontmatter
 from generator.content import (
     parse_article,
     parse_date,
     published,
     read_content,
-    split_front_matter,
 )
 from generator.errors import BuildFailed
 from generator.model import Config
@@ -136,7 +136,7 @@ def test_unquoted_colon_is_reported_at_its_line_and_column() -> None:
     [
         ("Just text\n", "no front matter"),
         ("---\ntitle: T\n", "front matter is not closed"),
-        ("+++\ntitle = 'T'\n+++\n", "TOML front matter"),
+        ("+++\ntitle = 'T\n+++\n", "invalid TOML in front matter"),
         ("---\n- a\n- b\n---\n", "must be 'key: value' lines"),
         ("---\ntitle: T\ndate: 2020-01-01\ndraft: maybe\n---\n", "'draft' must be true or false"),
         ("---\ntitle: T\ndate: 2020-01-01\ntags: {a: 1}\n---\n", "'tags' must be a name or a list"),
@@ -151,8 +151,13 @@ def test_bad_front_matter(text: str, message: str) -> None:
 
 
 def test_front_matter_split_reports_body_line() -> None:
-    front, body, line = split_front_matter("---\ntitle: T\n---\nBody\n", Path("x.md"))
-    assert (front, body, line) == ("title: T\n", "Body\n", 4)
+    found = frontmatter.split("---\ntitle: T\n---\nBody\n", Path("x.md"))
+    assert (found.front, found.body, found.body_line, found.meta) == (
+        "title: T\n",
+        "Body\n",
+        4,
+        {"title": "T"},
+    )
 
 
 def test_crlf_files_are_read() -> None:
@@ -282,4 +287,4 @@ def test_hugo_post_with_lastmod_and_categories() -> None:
         "categories: [news]\nweight: 3\n---\nBody\n"
     )
     assert article.updated == datetime(2020, 9, 5, tzinfo=TZ)
-    assert article.extra == {"categories": ["news"], "weight": 3}
+    assert article.categories == ("news",) and article.extra == {"weight": 3}

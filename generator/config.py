@@ -51,7 +51,7 @@ PERMALINK_HINT = (
     + ", ".join(f":{t}" for t in PERMALINK_TOKENS)
     + ")"
 )
-_KNOWN = frozenset(_SCALARS) | {"collections", "deploy"}
+_KNOWN = frozenset(_SCALARS) | {"collections", "deploy", "menu"}
 _COLLECTION_KEYS = frozenset({"key", "title", "description", "order", "permalink"})
 
 
@@ -123,6 +123,8 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
             )
         elif key == "collections":
             values[key] = _collections(value, error)
+        elif key == "menu":
+            values[key] = _menu(value, error)
         elif key == "deploy":
             if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
                 error(
@@ -185,6 +187,26 @@ def _check_values(values: dict[str, Any], error: Any) -> None:
         error(problem, ("permalink",), PERMALINK_HINT)
     if "theme" in values and not KEY_PATTERN.fullmatch(values["theme"].replace("_", "-")):
         error(f"'theme' must be a theme folder name, not {values['theme']!r}", ("theme",))
+
+
+def _menu(value: Any, error: Any) -> tuple[tuple[str, str], ...]:
+    """`menu:`: a list of `{title, url}`; a URL is a path in the site (`/about/`) or an http(s) URL."""
+    items = value if isinstance(value, list) else None
+    if items is None or not all(isinstance(i, dict) and set(i) == {"title", "url"} for i in items):
+        error(
+            "'menu' must be a list of entries with 'title' and 'url'",
+            ("menu",),
+            "- {title: About, url: /about/}",
+        )
+        return ()
+    menu = []
+    for index, item in enumerate(items):
+        title, url = str(item["title"]).strip(), str(item["url"]).strip()
+        if not url.startswith(("/", "http://", "https://")) or ".." in url.split("/"):
+            error(f"menu URL {url!r} must start with / or http(s)://", ("menu", str(index)))
+            continue
+        menu.append((title, url))
+    return tuple(menu)
 
 
 def _collections(value: Any, error: Any) -> tuple[CollectionSpec, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
@@ -24,6 +24,7 @@ from .reading import RawArticle, ReadRules, find_articles, load_files
 from .urls import output_file_for, permalink_problem, slugify
 
 _DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})-")
+UNDATED = datetime(1970, 1, 1, tzinfo=timezone.utc)  # the date of a page or section that gives none
 _PUBLISH_DATE = ("publishDate", "publishdate", "pubdate", "publish_date")
 _EXPIRY_DATE = ("expiryDate", "expirydate", "unpublishdate", "expiry_date")
 _KNOWN = frozenset(
@@ -224,10 +225,11 @@ class _FieldReader:
         raw = self.raw
         title = self.text("title", required=True)
         prefix = _DATE_PREFIX.match(raw.path.name)
+        kind = self.kind()
         publish_date = self.when_any(_PUBLISH_DATE)
-        when = self.when("date", required=not prefix and publish_date is None)
+        when = self.when("date", required=not prefix and publish_date is None and kind == "article")
         if when is None:
-            when = publish_date or (parse_date(prefix.group(1), self.tz) if prefix else None)
+            when = publish_date or (parse_date(prefix.group(1), self.tz) if prefix else None) or UNDATED
         updated = self.when_any(("updated", "lastmod", "modified"))
         given_slug = self.text("slug")
         slug = slugify(given_slug) if given_slug else file_slug(raw.path) or slugify(title)
@@ -282,10 +284,21 @@ class _FieldReader:
             publish_date=publish_date,
             expiry_date=expiry_date,
             summary_from_text=not (summary_given or excerpt),
+            kind=kind,
             notes=self.unsupported(body, body_line),
             word_count=markup.word_count(body_html),
             extra=MappingProxyType({k: v for k, v in self.meta.items() if k not in _KNOWN}),
         )
+
+    def kind(self) -> str:
+        """ "section" for Hugo's `_index.md`; "page" for a file under `pages/`, or with `type: page`
+        or Jekyll's `layout: page`; else "article"."""
+        if self.raw.path.stem == "_index":
+            return "section"
+        parts = PurePosixPath(self.raw.id).parts
+        if parts[0] == "pages" or "page" in (self.meta.get("type"), self.meta.get("layout")):
+            return "page"
+        return "article"
 
     def when_any(self, keys: Sequence[str]) -> datetime | None:
         """The first of the date fields `keys` that is given (Hugo spells some several ways)."""

@@ -129,7 +129,11 @@ def render_sitemap(site: Site, pages: Iterable[str]) -> tuple[OutputFile, ...]:
     """`sitemap.xml` listing every page (output paths) but the 404 and search pages; an index past
     50,000 URLs."""
     base = site.config.base_url
-    lastmod = {site.urls[a.id] + "index.html": _updated(a) for a in site.articles.values()}
+    lastmod = {
+        site.urls[a.id] + "index.html": _updated(a)
+        for a in site.articles.values()
+        if a.kind == "article" or a.updated  # an undated page has no time of its own
+    }
     entries = []
     for path in pages:
         if not path.endswith("index.html") or path == SEARCH_URL + "index.html":

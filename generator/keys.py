@@ -33,7 +33,7 @@ ARTICLE_LAYOUT = frozenset(
     {
         "id", "slug", "title", "date", "source_location", "collections", "tags", "authors", "updated",
         "is_draft", "image", "source", "lang", "url", "aliases", "categories", "publish_date", "expiry_date",
-        "extra",
+        "kind", "extra",
     }
 )  # fmt: skip
 # TEXT: only what the pages showing the article show (and its page's description): `with_new_text`.

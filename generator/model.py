@@ -62,6 +62,7 @@ class Config:
     feed_entries: int = 20
     search: bool = True  # index the articles with Pagefind after the build
     permalink: str = DEFAULT_PERMALINK  # the pattern of articles' URLs (urls.permalink)
+    menu: tuple[tuple[str, str], ...] = ()  # (title, URL) links the theme shows beside the collections
     max_article_kb: int = 1024  # a bigger article file is an error (a runaway export, a wrong file)
     allow_outside_symlinks: bool = False  # read article files that links lead to outside the site
     collections: tuple[CollectionSpec, ...] = ()
@@ -113,6 +114,7 @@ class Article:
     publish_date: datetime | None = None  # Hugo's publishDate: not shown before it
     expiry_date: datetime | None = None  # Hugo's expiryDate: not shown from it on
     summary_from_text: bool = False  # the summary is the text's first paragraph (a page shows it once)
+    kind: str = "article"  # "page": no date, in no list or feed; "section": `_index.md`, a collection's
     notes: tuple[SiteError, ...] = ()  # what was read but not supported (Liquid tags, shortcodes): warnings
     word_count: int = 0
     extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)

@@ -9,7 +9,7 @@ pickled, and `render.py` turns its specs into pages.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from itertools import groupby
 from types import MappingProxyType
@@ -89,6 +89,14 @@ def page_specs(site: Site, links: Links) -> list[PageSpec]:
                 site.urls[article_id], "article.html", "article", article.title,
                 article.summary or config.description, article=article_id, cards=cards,
                 origin=article.source_location, lang=article.lang,
+            )
+        )  # fmt: skip
+    for page_id in sorted(set(site.articles) - set(site.article_ids)):  # standalone pages
+        page = site.articles[page_id]
+        specs.append(
+            PageSpec(
+                site.urls[page_id], "page.html", "page", page.title, page.summary or config.description,
+                article=page_id, origin=page.source_location, lang=page.lang,
             )
         )  # fmt: skip
     for collection in site.collections:
@@ -192,8 +200,11 @@ def make_plan(
     """The plan of `site` with `chosen_theme`; raises `BuildFailed` if two files would share a path."""
     links = Links.of(site)
     # A theme of its own, made before search, has no search page; its pages can still use the index.
+    # One made before standalone pages shows them with its article template.
     pages = [
         s
+        if s.kind != "page" or theme.has_template(chosen_theme, s.template)
+        else replace(s, template="article.html")
         for s in page_specs(site, links)
         if s.kind != "search" or theme.has_template(chosen_theme, s.template)
     ]

@@ -225,6 +225,8 @@ class Renderer:
                 if c.article_ids
             ]
             return {"lead": newest[0] if newest else None, "articles": newest[1:], "sections": sections}
+        if spec.kind == "page":
+            return {"article": views.with_body(view(spec.article), site.articles[spec.article])}
         if spec.kind == "article":
             newer, older = self.links.neighbours.get(spec.article, (None, None))
             return {

@@ -144,11 +144,12 @@ def language_of(lang: str) -> str:
 
 
 def pages_of(site: Site) -> list[Page]:
-    """The article pages of `site`, as the index sees them."""
+    """The article pages of `site`, as the index sees them (standalone pages are not results)."""
     default = site.config.language
     return [
         Page(output_file_for(site.urls[i]), language_of(a.lang or default), a.date.strftime("%Y-%m"))
         for i, a in site.articles.items()
+        if a.kind == "article"
     ]
 
 

@@ -148,6 +148,9 @@ def group_tags(articles: tuple[Article, ...]) -> tuple[Tag, ...]:
     )
 
 
+PAGE_PERMALINK = "/:slug/"  # a standalone page (About, Contact): no date, no collection
+
+
 def assign_urls(articles: tuple[Article, ...], config: Config) -> tuple[dict[str, str], list[SiteError]]:
     """Each article's URL, from its `url:` or its collection's (else the site's) permalink pattern.
 
@@ -159,7 +162,8 @@ def assign_urls(articles: tuple[Article, ...], config: Config) -> tuple[dict[str
     owners: dict[str, Article] = {}
     errors: list[SiteError] = []
     for article in sorted(articles, key=lambda a: a.id):
-        pattern = article.url or patterns.get(article.collection) or config.permalink
+        pattern = article.url or (PAGE_PERMALINK if article.kind == "page" else "")
+        pattern = pattern or patterns.get(article.collection) or config.permalink
         day = article.date.astimezone(tz).date()
         try:
             url = permalink(
@@ -191,19 +195,38 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
     Raises `BuildFailed` with the given earlier `errors` and every error found
     here, so that one run reports all broken articles.
     """
-    resolved, specs, collection_errors = resolve_collections(articles, config)
-    urls, url_errors = assign_urls(resolved, config)
+    stories = tuple(a for a in articles if a.kind == "article")
+    pages = tuple(a for a in articles if a.kind == "page")
+    resolved, specs, collection_errors = resolve_collections(stories, config)
+    specs = with_sections(specs, [a for a in articles if a.kind == "section"])
+    urls, url_errors = assign_urls((*resolved, *pages), config)
     found = [*errors, *collection_errors, *url_errors]
     if found:
         raise BuildFailed(found)
     return Site(
         config=config,
-        articles=MappingProxyType({a.id: a for a in resolved}),
+        articles=MappingProxyType({a.id: a for a in (*resolved, *pages)}),
         article_ids=tuple(a.id for a in resolved),
         collections=group_collections(resolved, specs),
         tags=group_tags(resolved),
         urls=MappingProxyType(urls),
     )
+
+
+def with_sections(
+    specs: tuple[CollectionSpec, ...], sections: Iterable[Article]
+) -> tuple[CollectionSpec, ...]:
+    """The collections, with what Hugo's `content/<key>/_index.md` says of its folder's collection:
+    its title where the config gives none of its own, and its description where the config gives none."""
+    found = {a.id.split("/", 1)[0]: a for a in sections if "/" in a.id}
+    updated = []
+    for spec in specs:
+        section = found.get(spec.key)
+        if section is not None:
+            title = spec.title if spec.title != spec.key else section.title or spec.title
+            spec = dataclasses.replace(spec, title=title, description=spec.description or section.summary)
+        updated.append(spec)
+    return tuple(updated)
 
 
 def related_articles(site: Site, limit: int = 4, window: int = 12) -> dict[str, tuple[str, ...]]:

@@ -32,6 +32,9 @@ class ArticleView(TypedDict):
     date: str  # ISO 8601 in the site's time zone; templates format it with `| date_text`
     updated: str | None
     summary: str
+    standfirst: (
+        str  # the summary above the text on its own page; empty where it is the text's first paragraph
+    )
     body: Markup  # the article's HTML on its own page (article.html); empty in lists
     collection: LinkView | None
     collections: list[LinkView]
@@ -51,6 +54,9 @@ class SiteView(TypedDict):
     language: str
     author: str
     collections: list[dict[str, str]]  # key, title, url, feed_url of each non-empty collection
+    menu: list[
+        dict[str, str]
+    ]  # title and url of each `menu:` entry (a url in the site is relative to the root)
     feed_url: str
     search: SearchView | None  # None when search is off
 
@@ -108,6 +114,10 @@ def site_view(site: Site) -> SiteView:
             for c in site.collections
             if c.article_ids
         ],
+        "menu": [
+            {"title": title, "url": url.lstrip("/") if url.startswith("/") else url}
+            for title, url in config.menu
+        ],
         "feed_url": feed_url(),
         "search": ({"url": SEARCH_URL, "index": f"{BUNDLE_DIR}/"} if config.search else None),
     }
@@ -126,6 +136,7 @@ def article_view(
         "date": date.isoformat(),
         "updated": updated.isoformat() if updated else None,
         "summary": article.summary,
+        "standfirst": "" if article.summary_from_text else article.summary,
         "body": Markup(""),  # filled in on the article's own page only: see `with_body`
         "collection": links[0] if links else None,  # type: ignore[typeddict-item]
         "collections": links,  # type: ignore[typeddict-item]

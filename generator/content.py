@@ -226,8 +226,10 @@ class _FieldReader:
         title = self.text("title", required=True)
         prefix = _DATE_PREFIX.match(raw.path.name)
         kind = self.kind()
+        in_drafts = "_drafts" in PurePosixPath(raw.id).parts  # Jekyll's drafts have no date yet
         publish_date = self.when_any(_PUBLISH_DATE)
-        when = self.when("date", required=not prefix and publish_date is None and kind == "article")
+        dated = prefix or publish_date or in_drafts or kind != "article"
+        when = self.when("date", required=not dated)
         if when is None:
             when = publish_date or (parse_date(prefix.group(1), self.tz) if prefix else None) or UNDATED
         updated = self.when_any(("updated", "lastmod", "modified"))
@@ -248,7 +250,7 @@ class _FieldReader:
         authors = self.names("author", False) + self.names("authors", False)
         summary_given = self.text("summary") or self.text("description")
         is_draft = self.flag("draft") or self.meta.get("published") is False or self.unpublished_status()
-        is_draft = is_draft or "_drafts" in PurePosixPath(raw.id).parts
+        is_draft = is_draft or in_drafts
         source = self.source()
         image = self.text("image")
         lang = self.text("lang")

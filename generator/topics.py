@@ -165,10 +165,12 @@ def assign_urls(articles: tuple[Article, ...], config: Config) -> tuple[dict[str
         pattern = article.url or (PAGE_PERMALINK if article.kind == "page" else "")
         pattern = pattern or patterns.get(article.collection) or config.permalink
         day = article.date.astimezone(tz).date()
+        jekyll = bool({"_posts", "_drafts"} & set(PurePosixPath(article.id).parts))  # :title: the file name
         try:
             url = permalink(
                 pattern, collection=article.collection, day=day, slug=article.slug,
-                filename=PurePosixPath(article.id).stem, title=article.title,
+                filename=PurePosixPath(article.id).stem, categories=article.categories,
+                title=article.slug if jekyll else article.title,
             )  # fmt: skip
         except ValueError:
             message = f"the URL pattern {pattern!r} gives an unsafe path for this article"

@@ -24,7 +24,7 @@ def slugify(text: str) -> str:
     return str(_slugify(text, max_length=80, word_boundary=True, save_order=True))
 
 
-PERMALINK_TOKENS = ("collection", "year", "month", "day", "slug", "filename", "title")
+PERMALINK_TOKENS = ("collection", "categories", "year", "month", "day", "slug", "filename", "title")
 _TOKEN = re.compile(r":([A-Za-z_]+)")
 
 
@@ -42,12 +42,22 @@ def permalink_problem(pattern: str) -> str | None:
     return None
 
 
-def permalink(pattern: str, *, collection: str, day: date, slug: str, filename: str, title: str) -> str:
+def permalink(
+    pattern: str,
+    *,
+    collection: str,
+    day: date,
+    slug: str,
+    filename: str,
+    title: str,
+    categories: tuple[str, ...] = (),
+) -> str:
     """The page URL (relative: `belarus/2020/09/03/slug/`) that `pattern` makes for an article;
     empty folders (an article outside any collection) drop out. Raises ValueError if unsafe."""
     values = {
         "collection": collection, "year": f"{day.year:04d}", "month": f"{day.month:02d}",
         "day": f"{day.day:02d}", "slug": slug, "filename": slugify(filename), "title": slugify(title),
+        "categories": "/".join(slugify(c) for c in categories) if categories else collection,
     }  # fmt: skip
     text = _TOKEN.sub(lambda m: values.get(m.group(1), m.group(0)), pattern.strip())
     url = "/".join(part for part in text.split("/") if part)

@@ -176,3 +176,20 @@ def test_an_expired_article_leaves_the_site_when_it_expires(make_site: MakeSite)
     assert summary.files == 0  # nothing changed yet: the quick answer
     build(root, now=datetime(2020, 10, 2, tzinfo=timezone.utc))
     assert not page.exists()
+
+
+def test_jekyll_permalinks_give_the_urls_jekyll_gave(make_site: MakeSite) -> None:
+    post = "---\ntitle: A Headline Unlike The File\ncategories: [World, Politics]\n"
+    root = make_site(
+        {
+            "content/_posts/2020-09-01-the-file.md": post
+            + "permalink: /:categories/:year/:title/\n---\nText.\n",
+            "content/_posts/2020-09-02-other.md": post.replace("File", "Other")
+            + "permalink: /:title.html\n---\nB\n",
+        },
+        config=CONFIG,
+    )
+    code, _, err = run_cli("build", "-s", str(root))
+    assert code == 0, err
+    assert (root / "site/world/politics/2020/the-file/index.html").is_file()
+    assert (root / "site/other.html").is_file()

@@ -112,6 +112,8 @@ def _load_yaml(front: str, path: Path) -> dict[str, Any]:
 def _load_toml(front: str, path: Path) -> dict[str, Any]:
     try:
         meta = tomllib.loads(front)
+    except RecursionError:
+        raise FrontMatterError("TOML front matter nested too deeply", SourceLocation(path, 2)) from None
     except tomllib.TOMLDecodeError as exc:
         where = _TOML_WHERE.search(str(exc))
         line, col = (int(where.group(1)) + 1, int(where.group(2))) if where else (2, 0)
@@ -130,6 +132,8 @@ def _json(text: str, path: Path) -> FrontMatter:
     start = len(text) - len(text.lstrip())
     try:
         meta, end = json.JSONDecoder().raw_decode(text, start)
+    except RecursionError:
+        raise FrontMatterError("JSON front matter nested too deeply", SourceLocation(path, 1)) from None
     except json.JSONDecodeError as exc:
         location = SourceLocation(path, exc.lineno, exc.colno)
         raise FrontMatterError(f"invalid JSON front matter: {exc.msg}", location) from None

@@ -288,3 +288,20 @@ def test_hugo_post_with_lastmod_and_categories() -> None:
     )
     assert article.updated == datetime(2020, 9, 5, tzinfo=TZ)
     assert article.categories == ("news",) and article.extra == {"weight": 3}
+
+
+DEEP = 50_000
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"a": ' + "[" * DEEP + "]" * DEEP + "}\nBody\n", "JSON front matter nested too deeply"),
+        ("+++\na = " + "[" * DEEP + "]" * DEEP + "\n+++\nBody\n", "TOML front matter nested too deeply"),
+        ('+++\ntitle = "T"\ndate = 2020-09-03\nx = "\\u0007"\n+++\n', "U+0007"),
+        ('{"title": "T\\u0000", "date": "2020-09-03"}\n', "U+0000"),
+    ],
+    ids=["deep JSON", "deep TOML", "control in TOML", "NUL in JSON"],
+)
+def test_toml_and_json_front_matter_are_bounded_too(text: str, message: str) -> None:
+    assert any(message in e for e in errors_of(text)), errors_of(text)

@@ -22,6 +22,7 @@ _PAGE = """<!doctype html>
 <meta charset="utf-8">
 <title>{title}</title>
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <link rel="canonical" href="{canonical}">
 <meta http-equiv="refresh" content="0; url={link}">
 </head>

@@ -43,6 +43,7 @@ _SCALARS: dict[str, type] = {
     "feed_entries": int,
     "search": bool,
     "permalink": str,
+    "week_start": str,
     "max_article_kb": int,
     "allow_outside_symlinks": bool,
 }
@@ -52,7 +53,9 @@ PERMALINK_HINT = (
     + ")"
 )
 _KNOWN = frozenset(_SCALARS) | {"collections", "deploy", "menu"}
-_COLLECTION_KEYS = frozenset({"key", "title", "description", "order", "permalink"})
+_COLLECTION_KEYS = frozenset({"key", "title", "description", "order", "permalink", "edition"})
+EDITIONS = ("daily", "weekly", "monthly")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def load_config(root: Path, **overrides: Any) -> Config:
@@ -182,6 +185,10 @@ def _check_values(values: dict[str, Any], error: Any) -> None:
             error(f"'{key}' must be at least 1", (key,))
     if values.get("home_per_collection", 0) < 0:
         error("'home_per_collection' must be 0 or more", ("home_per_collection",))
+    if "week_start" in values:
+        values["week_start"] = values["week_start"].lower()
+        if values["week_start"] not in WEEKDAYS:
+            error("'week_start' must be a day of the week, such as monday or sunday", ("week_start",))
     problem = permalink_problem(values["permalink"]) if "permalink" in values else None
     if problem:
         error(problem, ("permalink",), PERMALINK_HINT)
@@ -228,7 +235,7 @@ def _collections(value: Any, error: Any) -> tuple[CollectionSpec, ...]:
             error(
                 f"unknown collection key '{unknown}'",
                 (*where, unknown),
-                "use key, title, description, order, permalink",
+                "use key, title, description, order, permalink, edition",
             )
         key = str(item.get("key", "")).strip()
         if not KEY_PATTERN.fullmatch(key):
@@ -255,5 +262,9 @@ def _collections(value: Any, error: Any) -> tuple[CollectionSpec, ...]:
         problem = permalink_problem(pattern) if pattern else None
         if problem:
             error(problem, (*where, "permalink"), PERMALINK_HINT)
-        specs.append((order, index, CollectionSpec(key, title, description, order, pattern)))
+        edition = str(item.get("edition") or "").strip().lower()
+        if edition and edition not in EDITIONS:
+            error(f"edition {edition!r} must be daily, weekly or monthly", (*where, "edition"))
+            edition = ""
+        specs.append((order, index, CollectionSpec(key, title, description, order, pattern, edition)))
     return tuple(spec for _, _, spec in sorted(specs, key=lambda s: (s[0], s[1])))

@@ -297,6 +297,8 @@ class _FieldReader:
         or Jekyll's `layout: page`; else "article"."""
         if self.raw.path.stem == "_index":
             return "section"
+        if "edition" in self.meta:
+            return "edition"
         parts = PurePosixPath(self.raw.id).parts
         if parts[0] == "pages" or "page" in (self.meta.get("type"), self.meta.get("layout")):
             return "page"

@@ -7,13 +7,14 @@ stay the same from build to build.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import html
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
 import generator
 
-from .model import Article, OutputFile, Site
+from .model import Article, Edition, OutputFile, Site
 from .urls import SEARCH_URL, absolute, feed_url
 
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as sitemaps.org allows
@@ -37,9 +38,57 @@ def render_feeds(site: Site, showing: Collection[str] | None = None) -> tuple[Ou
         for c in site.collections
         if c.article_ids
     ]
-    return tuple(
-        _feed(site, *feed) for feed in feeds if showing is None or not set(showing).isdisjoint(feed[-1])
-    )
+    made = [_feed(site, *feed) for feed in feeds if showing is None or not set(showing).isdisjoint(feed[-1])]
+    for key in dict.fromkeys(e.collection for e in site.editions):
+        editions = [e for e in site.editions if e.collection == key][:limit]
+        shown = {i for e in editions for i in (*e.article_ids, e.note)}
+        if showing is None or not shown.isdisjoint(showing):
+            made.append(_editions_feed(site, key, editions))
+    return tuple(made)
+
+
+def _editions_feed(site: Site, key: str, editions: Sequence[Edition]) -> OutputFile:
+    """`<key>/editions/feed.xml`: an entry per edition, carrying the whole edition (the editor's
+    note, then each story's headline, link and summary)."""
+    config = site.config
+    base = config.base_url
+    collection = site.collection(key)
+    title = f"{collection.title if collection else key} · {config.title}"
+    index = f"{key}/editions/"
+    self_link = quoteattr(absolute(base, index) + "feed.xml")
+    stamps = {e.id: max(_updated(site.articles[i]) for i in e.article_ids) for e in editions}
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(config.language)}>',
+        f"<title>{escape(title)}</title>",
+        f'<link href={self_link} rel="self" type="application/atom+xml"/>',
+        f'<link href={quoteattr(absolute(base, index))} rel="alternate" type="text/html"/>',
+        f"<id>{escape(absolute(base, index))}</id>",
+        f"<updated>{_stamp(max(stamps.values(), default=EPOCH))}</updated>",
+        f"<author><name>{escape(config.author or config.title)}</name></author>",
+    ]
+    host, _, path = base.split("://", 1)[-1].partition("/")
+    for edition in editions:
+        link = absolute(base, edition.url)
+        note = site.articles[edition.note].body_html if edition.note else ""
+        stories = [(absolute(base, site.urls[i]), site.articles[i]) for i in edition.article_ids]
+        items = "".join(
+            f'<li><a href="{html.escape(url)}">{html.escape(a.title)}</a><br>{html.escape(a.summary)}</li>'
+            for url, a in stories
+        )
+        identity = f"tag:{host.split(':')[0]},{edition.start.isoformat()}:/{path}{key}/editions/{edition.id}/"
+        whole = note + "<ul>" + items + "</ul>"
+        lines += [
+            "<entry>",
+            f"<title>{escape(edition.title)}</title>",
+            f'<link href={quoteattr(link)} rel="alternate" type="text/html"/>',
+            f"<id>{escape(identity)}</id>",
+            f"<updated>{_stamp(stamps[edition.id])}</updated>",
+            f'<content type="html" xml:base={quoteattr(link)}>{escape(whole)}</content>',
+            "</entry>",
+        ]
+    lines.append("</feed>\n")
+    return OutputFile(PurePosixPath(index + "feed.xml"), "\n".join(lines).encode("utf-8"))
 
 
 def _feed(

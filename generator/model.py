@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
@@ -40,6 +40,7 @@ class CollectionSpec:
     description: str = ""
     order: int = 0
     permalink: str = ""  # the pattern of its articles' URLs; the site's `permalink` if empty
+    edition: str = ""  # "daily", "weekly" or "monthly": the collection is also published in editions
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class Config:
     search: bool = True  # index the articles with Pagefind after the build
     permalink: str = DEFAULT_PERMALINK  # the pattern of articles' URLs (urls.permalink)
     menu: tuple[tuple[str, str], ...] = ()  # (title, URL) links the theme shows beside the collections
+    week_start: str = "monday"  # the first day of a weekly edition's week, in `timezone`
     max_article_kb: int = 1024  # a bigger article file is an error (a runaway export, a wrong file)
     allow_outside_symlinks: bool = False  # read article files that links lead to outside the site
     collections: tuple[CollectionSpec, ...] = ()
@@ -114,7 +116,7 @@ class Article:
     publish_date: datetime | None = None  # Hugo's publishDate: not shown before it
     expiry_date: datetime | None = None  # Hugo's expiryDate: not shown from it on
     summary_from_text: bool = False  # the summary is the text's first paragraph (a page shows it once)
-    kind: str = "article"  # "page": no date, in no list or feed; "section": `_index.md`, a collection's
+    kind: str = "article"  # "page": no date, in no list or feed; "section": `_index.md`; "edition": a note
     notes: tuple[SiteError, ...] = ()  # what was read but not supported (Liquid tags, shortcodes): warnings
     word_count: int = 0
     extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
@@ -161,6 +163,21 @@ class Collection:
 
 
 @dataclass(frozen=True, slots=True)
+class Edition:
+    """One edition of a collection: a period's articles (lead stories first), with the editor's note
+    of its edition file, if there is one."""
+
+    collection: str
+    id: str  # 2020-09-03, 2020-w36 or 2020-09
+    title: str
+    start: date  # the period's first and last day, in the site's time zone
+    end: date
+    article_ids: tuple[str, ...]
+    note: str = ""  # the id of its edition file (an `Article` of kind "edition"), or ""
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     """The whole site in memory: config, articles by id, and their groupings.
 
@@ -174,6 +191,7 @@ class Site:
     collections: tuple[Collection, ...]
     tags: tuple[Tag, ...]
     urls: Mapping[str, str]
+    editions: tuple[Edition, ...] = ()  # newest first within each collection
 
     def collection(self, key: str) -> Collection | None:
         """The collection with this key, if any."""

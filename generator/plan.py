@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from . import feeds, search, theme
+from .editions import edition_url
 from .errors import BuildFailed, OutputConflictError, SiteError, SourceLocation
 from .hashing import stable_hash
 from .model import OutputFile, Site, StaticFile
@@ -93,12 +94,15 @@ def page_specs(site: Site, links: Links) -> list[PageSpec]:
         )  # fmt: skip
     for page_id in sorted(set(site.articles) - set(site.article_ids)):  # standalone pages
         page = site.articles[page_id]
+        if page.kind != "page":
+            continue
         specs.append(
             PageSpec(
                 site.urls[page_id], "page.html", "page", page.title, page.summary or config.description,
                 article=page_id, origin=page.source_location, lang=page.lang,
             )
         )  # fmt: skip
+    specs += _edition_specs(site)
     for collection in site.collections:
         if collection.article_ids:  # like the navigation and the feeds, an empty collection has no page
             specs += _list_specs(
@@ -137,6 +141,35 @@ def page_specs(site: Site, links: Links) -> list[PageSpec]:
     specs.append(PageSpec("404.html", "404.html", "404"))
     if config.search:
         specs.append(PageSpec(SEARCH_URL, "search.html", "search"))
+    return specs
+
+
+def _edition_specs(site: Site) -> list[PageSpec]:
+    """A page per edition (its note, if any, and its articles, lead stories first), with links to the
+    newer and older edition, and an editions index per collection, newest first."""
+    specs: list[PageSpec] = []
+    for key, group in groupby(site.editions, key=lambda e: e.collection):
+        editions = list(group)
+        collection = site.collection(key)
+        title = collection.title if collection else key
+        for n, edition in enumerate(editions):
+            newer = editions[n - 1].url if n else None
+            older = editions[n + 1].url if n + 1 < len(editions) else None
+            note = site.articles[edition.note] if edition.note else None
+            period = f"{title}: {edition.start.isoformat()} to {edition.end.isoformat()}"
+            specs.append(
+                PageSpec(
+                    edition.url, "edition.html", "edition", edition.title, note.summary if note else period,
+                    article=edition.note, cards=edition.article_ids, group=key, first_url=edition.id,
+                    neighbours=(newer, older), origin=note.source_location if note else None,
+                )
+            )  # fmt: skip
+        listing = [(e.id, e.title, e.url, len(e.article_ids), e.start.isoformat()) for e in editions]
+        about = collection.description if collection else ""
+        specs.append(
+            PageSpec(edition_url(key), "editions.html", "editions", title, about, group=key,
+                     counts=stable_hash(repr(listing)))
+        )  # fmt: skip
     return specs
 
 

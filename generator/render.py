@@ -239,7 +239,10 @@ class Renderer:
             if spec.kind == "collection":
                 found = site.collection(spec.group)
                 assert found is not None
-                extra = {"collection": views.collection_view(found, config)}
+                editions = (
+                    f"{found.key}/editions/" if any(e.collection == found.key for e in site.editions) else ""
+                )
+                extra = {"collection": {**views.collection_view(found, config), "editions_url": editions}}
             else:
                 tag = next(t for t in site.tags if t.slug == spec.group)
                 extra = {"tag": views.tag_view(tag)}
@@ -250,7 +253,27 @@ class Renderer:
             if spec.template == "archive.html":
                 return {"years": views.archive_years(site)}
             return {"month": views.archive_month([view(i) for i in spec.cards], spec.neighbours)}
+        if spec.kind in ("edition", "editions"):
+            return self._edition_context(spec)
         return {}
+
+    def _edition_context(self, spec: PageSpec) -> dict[str, Any]:
+        site = self.site
+        found = site.collection(spec.group)
+        collection = views.collection_view(found, site.config) if found else None
+        editions = [e for e in site.editions if e.collection == spec.group]
+        if spec.kind == "editions":
+            return {"collection": collection, "editions": [views.edition_view(e, None) for e in editions]}
+        edition = next(e for e in editions if e.url == spec.url)
+        note = site.articles[edition.note] if edition.note else None
+        newer, older = (next((e for e in editions if e.url == url), None) for url in spec.neighbours)
+        return {
+            "collection": collection,
+            "edition": views.edition_view(edition, note),
+            "articles": [self.view(i) for i in spec.cards],
+            "newer": views.edition_view(newer, None) if newer else None,
+            "older": views.edition_view(older, None) if older else None,
+        }
 
 
 def _pagination(spec: PageSpec) -> dict[str, Any]:

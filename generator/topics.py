@@ -197,21 +197,30 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
     Raises `BuildFailed` with the given earlier `errors` and every error found
     here, so that one run reports all broken articles.
     """
+    from .editions import group_editions
+
     stories = tuple(a for a in articles if a.kind == "article")
     pages = tuple(a for a in articles if a.kind == "page")
     resolved, specs, collection_errors = resolve_collections(stories, config)
+    notes, _, note_errors = resolve_collections([a for a in articles if a.kind == "edition"], config)
     specs = with_sections(specs, [a for a in articles if a.kind == "section"])
     urls, url_errors = assign_urls((*resolved, *pages), config)
-    found = [*errors, *collection_errors, *url_errors]
+    editions, edition_errors = group_editions(resolved, specs, notes, config)
+    urls.update((e.note, e.url) for e in editions if e.note)
+    found = [*errors, *collection_errors, *note_errors, *url_errors, *edition_errors]
     if found:
         raise BuildFailed(found)
+    shown_notes = {e.note for e in editions}
     return Site(
         config=config,
-        articles=MappingProxyType({a.id: a for a in (*resolved, *pages)}),
+        articles=MappingProxyType(
+            {a.id: a for a in (*resolved, *pages, *notes) if a.kind != "edition" or a.id in shown_notes}
+        ),
         article_ids=tuple(a.id for a in resolved),
         collections=group_collections(resolved, specs),
         tags=group_tags(resolved),
         urls=MappingProxyType(urls),
+        editions=editions,
     )
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from .model import Article, Collection, Config, Site, Tag
+from .model import Article, Collection, Config, Edition, Site, Tag
 from .search import BUNDLE_DIR
 from .urls import SEARCH_URL, absolute, archive_url, collection_url, feed_url, slugify, tag_url
 
@@ -71,7 +71,7 @@ class PageView(TypedDict):
     root: str  # relative link from this page to the site root, e.g. '../../'
     title: str
     description: str
-    kind: str  # home, article, collection, tag, tags, archive, 404
+    kind: str  # home, article, page, collection, tag, tags, archive, edition, editions, search, 404
     canonical: str
     lang: str  # language of the page's content, for <html lang>
     ui_lang: str  # language of the theme's texts on this page
@@ -198,6 +198,21 @@ def collection_view(collection: Collection, config: Config) -> dict[str, Any]:
         "url": collection_url(collection.key),
         "feed_url": feed_url(collection.key),
         "count": len(collection.article_ids),
+    }
+
+
+def edition_view(edition: Edition, note: Article | None) -> dict[str, Any]:
+    """An edition for templates: its period as ISO dates, its count, and the editor's note as HTML."""
+    return {
+        "id": edition.id,
+        "title": edition.title,
+        "url": edition.url,
+        "index_url": f"{edition.collection}/editions/",
+        "feed_url": f"{edition.collection}/editions/feed.xml",
+        "start": edition.start.isoformat(),
+        "end": edition.end.isoformat(),
+        "count": len(edition.article_ids),
+        "note": Markup(note.body_html) if note else Markup(""),  # noqa: S704 - the editor's Markdown
     }
 
 

@@ -195,7 +195,7 @@ def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, A
         raise BuildFailed([exc]) from None
     report = searched.report
     summary = BuildSummary(
-        articles=len(plan.site.articles),
+        articles=len(plan.site.article_ids),
         collections=_collections(plan.site),
         warnings=(*plan.warnings, *report.warnings),
         pages=len(plan.specs),
@@ -295,7 +295,7 @@ def check(root: Path, **options: Any) -> BuildSummary:
     pages = sum(1 for path in result.keys.files if path.endswith(".html"))
     warnings = (*result.plan.warnings, *_vanished(root, site.config, result.files))
     return BuildSummary(
-        len(site.articles), _collections(site), warnings, pages, 0,
+        len(site.article_ids), _collections(site), warnings, pages, 0,
         time.perf_counter() - started, site.config.output_dir, pages,
     )  # fmt: skip
 

@@ -44,6 +44,7 @@ PAGES = {
     "home": "",
     "collection": "belarus/",
     "article": ARTICLE,
+    "edition": "belarus/editions/2020-w36/",
     "search": "search/",
     "404": "no/such/page/",
 }

@@ -1,0 +1,133 @@
+"""Editions: a collection by the day, the week or the month, in the site's time zone."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from generator.editions import period_of
+from tests.conftest import MakeSite, run_cli, tree
+
+
+@pytest.mark.parametrize(
+    ("day", "kind", "start", "expected"),
+    [
+        (date(2020, 9, 3), "daily", "monday", ("2020-09-03", date(2020, 9, 3), date(2020, 9, 3))),
+        (date(2020, 9, 3), "weekly", "monday", ("2020-w36", date(2020, 8, 31), date(2020, 9, 6))),
+        (date(2020, 9, 6), "weekly", "sunday", ("2020-w37", date(2020, 9, 6), date(2020, 9, 12))),
+        (date(2020, 9, 5), "weekly", "sunday", ("2020-w36", date(2020, 8, 30), date(2020, 9, 5))),
+        (date(2021, 1, 2), "weekly", "monday", ("2020-w53", date(2020, 12, 28), date(2021, 1, 3))),
+        (date(2020, 2, 29), "monthly", "monday", ("2020-02", date(2020, 2, 1), date(2020, 2, 29))),
+        (date(2020, 12, 31), "monthly", "monday", ("2020-12", date(2020, 12, 1), date(2020, 12, 31))),
+    ],
+)
+def test_the_period_of_a_day(day: date, kind: str, start: str, expected: tuple[str, date, date]) -> None:
+    assert period_of(day, kind, start) == expected
+
+
+CONFIG = """\
+title: Editions
+base_url: https://news.example/
+timezone: Europe/Vilnius
+week_start: sunday
+collections:
+  - {key: belarus, title: Belarus, edition: weekly}
+  - {key: world, title: World, edition: daily}
+"""
+
+
+def story(title: str, when: str, collection: str) -> str:
+    return f"---\ntitle: {title}\ndate: {when}\ncollection: {collection}\n---\n\nThe {title} story.\n"
+
+
+STORIES = {
+    # Saturday 5 September 23:30 in Vilnius is still week 36 (weeks start on Sunday here) ...
+    "content/belarus/sat.md": story("Saturday night", "2020-09-05T23:30:00+03:00", "belarus"),
+    # ... but 21:30 UTC that day is already Sunday 6 September in Vilnius: week 37.
+    "content/belarus/sun.md": story("Sunday morning", "2020-09-05T21:30:00Z", "belarus"),
+    "content/belarus/aug.md": story("End of August", "2020-08-31T09:00:00+03:00", "belarus"),
+    "content/belarus/oct.md": story("October", "2020-10-01T09:00:00+03:00", "belarus"),
+    "content/world/a.md": story("Late on the 31st", "2020-08-31T23:59:00+03:00", "world"),
+    "content/world/b.md": story("First of September", "2020-08-31T21:01:00Z", "world"),
+}
+
+
+def listed(page: Path) -> list[str]:
+    return re.findall(r'class="item-title"><a href="[^"]+">([^<]+)</a>', page.read_text(encoding="utf-8"))
+
+
+def test_edition_pages_hold_exactly_their_period(make_site: MakeSite) -> None:
+    root = make_site(STORIES, config=CONFIG)
+    code, _, err = run_cli("build", "-s", str(root))
+    assert code == 0, err
+    editions = root / "site" / "belarus" / "editions"
+    assert sorted(p.name for p in editions.iterdir() if p.is_dir()) == ["2020-w36", "2020-w37", "2020-w40"]
+    assert listed(editions / "2020-w36" / "index.html") == ["Saturday night", "End of August"]
+    assert listed(editions / "2020-w37" / "index.html") == ["Sunday morning"]
+    world = root / "site" / "world" / "editions"
+    assert listed(world / "2020-08-31" / "index.html") == ["Late on the 31st"]
+    assert listed(world / "2020-09-01" / "index.html") == ["First of September"]
+    index = (editions / "index.html").read_text(encoding="utf-8")
+    assert index.index("2020-w40") < index.index("2020-w37") < index.index("2020-w36")  # newest first
+    middle = (editions / "2020-w37" / "index.html").read_text(encoding="utf-8")
+    assert 'rel="prev" href="../../../belarus/editions/2020-w40/"' in middle
+    assert 'rel="next" href="../../../belarus/editions/2020-w36/"' in middle
+    assert 'href="../belarus/editions/">Editions</a>' in (root / "site" / "belarus" / "index.html").read_text(
+        encoding="utf-8"
+    )
+    feed = feedparser.parse((editions / "feed.xml").read_bytes())
+    assert not feed.bozo and [e.title for e in feed.entries] == ["Belarus, 2020-w40", "Belarus, 2020-w37",
+                                                                  "Belarus, 2020-w36"]  # fmt: skip
+    assert "Saturday night" in feed.entries[2].content[0].value
+
+
+def test_an_edition_file_adds_its_note_and_lead_stories(make_site: MakeSite) -> None:
+    note = (
+        "---\nedition: 2020-w36\ncollection: belarus\ntitle: Week one\nlead: [aug]\n---\n\n"
+        "The editor *writes* here.\n"
+    )
+    root = make_site({**STORIES, "content/belarus/editions/2020-w36.md": note}, config=CONFIG)
+    assert run_cli("build", "-s", str(root))[0] == 0
+    page = root / "site" / "belarus" / "editions" / "2020-w36" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    assert "<h1>Week one</h1>" in html and "The editor <em>writes</em> here." in html
+    assert listed(page) == ["End of August", "Saturday night"]  # the lead story first
+    assert html.index("The editor") < html.index("End of August")
+    feed = feedparser.parse((root / "site" / "belarus" / "editions" / "feed.xml").read_bytes())
+    assert "The editor" in next(e for e in feed.entries if e.title == "Week one").content[0].value
+    assert not list((root / "site").rglob("2020-w36.md"))
+
+
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        ("edition: 2020-w30\ncollection: belarus\n", "edition 2020-w30 of 'belarus' has no articles"),
+        ("edition: 2020-36\ncollection: belarus\n", "'edition: 2020-36' is not a weekly edition"),
+        ("edition: 2020-w36\ncollection: belarus\nlead: [nowhere]\n", "lead story 'nowhere' is not in"),
+        ("edition: 2020-09-01\n", "must name a collection published in editions"),
+    ],
+)
+def test_a_wrong_edition_file_is_an_error_at_the_file(make_site: MakeSite, front: str, message: str) -> None:
+    root = make_site(
+        {**STORIES, "content/notes/e.md": f"---\ntitle: A note\n{front}---\nText.\n"}, config=CONFIG
+    )
+    code, _, err = run_cli("build", "-s", str(root))
+    assert code == 1 and "e.md" in err and message in err, err
+
+
+def test_an_edit_renders_only_the_editions_that_show_it(make_site: MakeSite) -> None:
+    root = make_site(STORIES, config=CONFIG)
+    assert run_cli("build", "-s", str(root))[0] == 0
+    before = tree(root / "site")
+    path = root / "content/belarus/oct.md"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("The October story.", "A new text."), encoding="utf-8"
+    )
+    assert run_cli("build", "-s", str(root))[0] == 0
+    changed = {p for p, data in tree(root / "site").items() if before.get(p) != data}
+    editions = {p for p in changed if "/editions/" in p}
+    assert editions == {"belarus/editions/2020-w40/index.html", "belarus/editions/feed.xml"}

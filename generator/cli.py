@@ -247,6 +247,33 @@ def deploy(
         click.echo(line)
 
 
+@main.command()
+@click.argument("collection")
+@SOURCE
+@click.option("--edition", "edition_id", help="The edition, e.g. 2020-w36 (default: the newest).")
+@click.option("--latest", is_flag=True, help="The newest edition (the default).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for the files.")
+def newsletter(collection: str, source: Path, edition_id: str | None, latest: bool, out: Path | None) -> None:
+    """Write an edition of COLLECTION as an email: HTML with inlined CSS, plain text, and a .eml."""
+    from .newsletter import make_newsletter, write_newsletter
+    from .pipeline import prepare
+
+    root = source.absolute()
+    plan = _run(prepare, root, after="")
+    letter = _run(make_newsletter, plan, collection, None if latest else edition_id, after="")
+    folder = out or root / "newsletters" / f"{collection}-{letter.edition.id}"
+    for path in write_newsletter(letter, folder.absolute()):
+        click.echo(f"wrote {_show(path).rstrip('/')}")
+    size = len(letter.html.encode("utf-8")) / 1024
+    click.echo(
+        f"{letter.subject}: {len(letter.edition.article_ids) - letter.cut} stories, {size:.1f} KB of HTML"
+    )
+    if letter.cut:
+        click.echo(
+            f"{letter.cut} stories did not fit under 102 KB (where Gmail clips): the email links to them"
+        )
+
+
 def _confirm(question: str) -> bool:
     if not sys.stdin.isatty():
         return False

@@ -52,7 +52,8 @@ PERMALINK_HINT = (
     + ", ".join(f":{t}" for t in PERMALINK_TOKENS)
     + ")"
 )
-_KNOWN = frozenset(_SCALARS) | {"collections", "deploy", "menu"}
+_KNOWN = frozenset(_SCALARS) | {"collections", "deploy", "menu", "newsletter"}
+_NEWSLETTER_KEYS = frozenset({"from", "unsubscribe"})
 _COLLECTION_KEYS = frozenset({"key", "title", "description", "order", "permalink", "edition"})
 EDITIONS = ("daily", "weekly", "monthly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -128,6 +129,15 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
             values[key] = _collections(value, error)
         elif key == "menu":
             values[key] = _menu(value, error)
+        elif key == "newsletter":
+            if not isinstance(value, dict) or not set(map(str, value)) <= _NEWSLETTER_KEYS:
+                error(
+                    "'newsletter' takes 'from' and 'unsubscribe'",
+                    ("newsletter",),
+                    "newsletter: {from: 'Digest <news@example.org>', unsubscribe: https://example.org/unsubscribe}",
+                )
+            else:
+                values[key] = MappingProxyType({str(k): str(v).strip() for k, v in value.items()})
         elif key == "deploy":
             if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
                 error(

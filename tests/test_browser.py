@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TESTS, TOOLS, require
+from tests.conftest import REPO, TESTS, TOOLS, require
 
 pytestmark = pytest.mark.slow
 
@@ -321,3 +321,22 @@ def test_an_old_url_takes_the_browser_to_the_article(browser: Any, origin: str) 
     assert tab.page.locator("h1").inner_text() == "The Kremlin fears a repetition of the Belarusian scenario"
     assert tab.problems == [] and tab.foreign == []
     tab.close()
+
+
+@pytest.mark.parametrize("width", [600, 375])
+def test_the_newsletter_reads_at_600_and_375_px_and_asks_no_host(browser: Any, width: int) -> None:
+    from generator.newsletter import make_newsletter
+    from generator.pipeline import prepare
+
+    letter = make_newsletter(prepare(REPO), "belarus")
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.set_content(letter.html, wait_until="load")
+    assert requests == []  # no image, font or stylesheet from anywhere
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
+    assert page.locator("h1").inner_text() == letter.subject
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"newsletter-{width}.png"), full_page=True)
+    context.close()

@@ -131,3 +131,67 @@ def test_an_edit_renders_only_the_editions_that_show_it(make_site: MakeSite) -> 
     changed = {p for p, data in tree(root / "site").items() if before.get(p) != data}
     editions = {p for p in changed if "/editions/" in p}
     assert editions == {"belarus/editions/2020-w40/index.html", "belarus/editions/feed.xml"}
+
+
+# the newsletter -----------------------------------------------------------------------------------
+
+NEWSLETTER = (
+    CONFIG + "newsletter: {from: 'Editions <news@news.example>', unsubscribe: 'https://news.example/bye/'}\n"
+)
+
+
+def test_the_newsletter_is_an_email_of_absolute_links_with_a_plain_twin(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    import email
+    from email import policy
+
+    root = make_site(STORIES, config=NEWSLETTER)
+    out = tmp_path / "letter"
+    code, said, err = run_cli(
+        "newsletter", "belarus", "-s", str(root), "--edition", "2020-w36", "--out", str(out)
+    )
+    assert code == 0, err
+    html = (out / "newsletter.html").read_text(encoding="utf-8")
+    assert "<script" not in html and "<style" not in html and 'rel="stylesheet"' not in html
+    links = re.findall(r'(?:href|src)="([^"]*)"', html)
+    assert links and all(link.startswith(("https://", "mailto:")) for link in links), links
+    assert 'style="' in html and 'width="600"' in html
+    assert "https://news.example/belarus/editions/2020-w36/" in links and "https://news.example/bye/" in links
+    message = email.message_from_bytes((out / "newsletter.eml").read_bytes(), policy=policy.default)
+    assert message["Subject"] == "Belarus, 2020-w36" and message["From"] == "Editions <news@news.example>"
+    assert message["List-Unsubscribe"] == "<https://news.example/bye/>"
+    assert message["Message-ID"].endswith("@news.example>") and message["Date"]
+    assert message.get_content_type() == "multipart/alternative"
+    parts = {part.get_content_type(): part.get_content() for part in message.iter_parts()}
+    assert set(parts) == {"text/plain", "text/html"}
+    text = (out / "newsletter.txt").read_text(encoding="utf-8")
+    for title, slug in (("Saturday night", "sat"), ("End of August", "aug")):
+        assert title in text and "https://news.example/belarus/2020/" in text and f"/{slug}/" in text
+        assert title in parts["text/plain"]
+    assert "2 stories" in said
+
+
+def test_a_newsletter_past_the_clipping_size_is_cut_at_a_story(make_site: MakeSite, tmp_path: Path) -> None:
+    long = "word " * 4000
+    stories = {f"content/belarus/s{i}.md": story(f"Story {i}", f"2020-09-0{1 + i % 5}T10:00:00+03:00", "belarus")
+               .replace("---\n\n", f"summary: {long}\n---\n\n") for i in range(12)}  # fmt: skip
+    root = make_site(stories, config=NEWSLETTER)
+    code, said, err = run_cli(
+        "newsletter", "belarus", "-s", str(root), "--latest", "--out", str(tmp_path / "o")
+    )
+    assert code == 0, err
+    html = (tmp_path / "o" / "newsletter.html").read_bytes()
+    assert len(html) <= 102 * 1024 and "stories did not fit under 102 KB" in said
+    assert b"more stories on the web" in html
+
+
+def test_a_newsletter_needs_its_settings_and_an_edition(make_site: MakeSite) -> None:
+    root = make_site(STORIES, config=CONFIG)
+    code, _, err = run_cli("newsletter", "belarus", "-s", str(root))
+    assert code == 1 and "needs 'from' and an 'unsubscribe' URL" in err
+    root = make_site(STORIES, config=NEWSLETTER)
+    code, _, err = run_cli("newsletter", "belarus", "-s", str(root), "--edition", "2019-w01")
+    assert code == 1 and "no edition 2019-w01" in err and "2020-w40" in err
+    code, _, err = run_cli("newsletter", "sport", "-s", str(root))
+    assert code == 1 and "has no editions" in err

@@ -253,8 +253,15 @@ def deploy(
 @click.option("--edition", "edition_id", help="The edition, e.g. 2020-w36 (default: the newest).")
 @click.option("--latest", is_flag=True, help="The newest edition (the default).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for the files.")
-def newsletter(collection: str, source: Path, edition_id: str | None, latest: bool, out: Path | None) -> None:
-    """Write an edition of COLLECTION as an email: HTML with inlined CSS, plain text, and a .eml."""
+@click.option("--send", is_flag=True, help="Also send it over SMTP (newsletter: smtp: in config.yaml).")
+@click.option("--to", "recipients", type=click.Path(dir_okay=False, path_type=Path), help="Recipients file.")
+@click.option("--dry-run", "-n", is_flag=True, help="With --send: say who would get it; send nothing.")
+def newsletter(
+    collection: str, source: Path, edition_id: str | None, latest: bool, out: Path | None, send: bool,
+    recipients: Path | None, dry_run: bool,
+) -> None:  # fmt: skip
+    """Write an edition of COLLECTION as an email: HTML with inlined CSS, plain text, and a .eml;
+    with --send, mail it to each address of the --to file once (the password from DIGEST_SMTP_PASSWORD)."""
     from .newsletter import make_newsletter, write_newsletter
     from .pipeline import prepare
 
@@ -272,6 +279,31 @@ def newsletter(collection: str, source: Path, edition_id: str | None, latest: bo
         click.echo(
             f"{letter.cut} stories did not fit under 102 KB (where Gmail clips): the email links to them"
         )
+    if send:
+        _send_newsletter(plan, letter, recipients, dry_run)
+
+
+def _send_newsletter(plan: Any, letter: Any, recipients: Path | None, dry_run: bool) -> None:
+    from . import mailer
+
+    if recipients is None:
+        _fail("--send needs --to FILE, a file of addresses, one a line")
+        return
+    addresses = _run(mailer.read_recipients, recipients.absolute(), after="Nothing was sent.")
+    settings = plan.site.config.newsletter.get("smtp") or {}
+    log = plan.site.config.cache_dir / "deliveries" / f"{letter.edition.collection}-{letter.edition.id}.json"
+    done = _run(mailer.send, letter.message, addresses, settings, log, dry_run, after="")
+    if dry_run:
+        click.echo(f"Would send to {len(done.pending)} recipients ({len(done.skipped)} already served).")
+        return
+    click.echo(f"Sent to {len(done.sent)} recipients ({len(done.skipped)} already served).")
+    for address, answer in done.failed:
+        click.echo(f"error: not delivered to {address}: the server answered {answer}", err=True)
+    if done.failed:
+        click.echo(
+            f"Failed: {len(done.failed)} not delivered; run the command again to retry them.", err=True
+        )
+        raise SystemExit(1)
 
 
 def _confirm(question: str) -> bool:

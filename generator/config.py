@@ -53,7 +53,8 @@ PERMALINK_HINT = (
     + ")"
 )
 _KNOWN = frozenset(_SCALARS) | {"collections", "deploy", "menu", "newsletter"}
-_NEWSLETTER_KEYS = frozenset({"from", "unsubscribe"})
+_NEWSLETTER_KEYS = frozenset({"from", "unsubscribe", "smtp"})
+_SMTP_KEYS = frozenset({"host", "port", "security", "user"})
 _COLLECTION_KEYS = frozenset({"key", "title", "description", "order", "permalink", "edition"})
 EDITIONS = ("daily", "weekly", "monthly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -130,14 +131,21 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
         elif key == "menu":
             values[key] = _menu(value, error)
         elif key == "newsletter":
-            if not isinstance(value, dict) or not set(map(str, value)) <= _NEWSLETTER_KEYS:
+            smtp = value.get("smtp", {}) if isinstance(value, dict) else {}
+            if not isinstance(smtp, dict) or not set(map(str, smtp)) <= _SMTP_KEYS:
+                message = "'smtp' takes host, port, security (starttls, tls or none) and user"
+                hint = "the password is read from DIGEST_SMTP_PASSWORD, never from config.yaml"
+                error(message, ("newsletter", "smtp"), hint)
+            elif not isinstance(value, dict) or not set(map(str, value)) <= _NEWSLETTER_KEYS:
                 error(
                     "'newsletter' takes 'from' and 'unsubscribe'",
                     ("newsletter",),
                     "newsletter: {from: 'Digest <news@example.org>', unsubscribe: https://example.org/unsubscribe}",
                 )
             else:
-                values[key] = MappingProxyType({str(k): str(v).strip() for k, v in value.items()})
+                values[key] = MappingProxyType(
+                    {str(k): v if isinstance(v, dict) else str(v).strip() for k, v in value.items()}
+                )
         elif key == "deploy":
             if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
                 error(

@@ -65,7 +65,7 @@ class Config:
     permalink: str = DEFAULT_PERMALINK  # the pattern of articles' URLs (urls.permalink)
     menu: tuple[tuple[str, str], ...] = ()  # (title, URL) links the theme shows beside the collections
     week_start: str = "monday"  # the first day of a weekly edition's week, in `timezone`
-    newsletter: Mapping[str, str] = field(default_factory=dict, compare=False)  # from, unsubscribe
+    newsletter: Mapping[str, Any] = field(default_factory=dict, compare=False)  # from, unsubscribe, smtp
     max_article_kb: int = 1024  # a bigger article file is an error (a runaway export, a wrong file)
     allow_outside_symlinks: bool = False  # read article files that links lead to outside the site
     collections: tuple[CollectionSpec, ...] = ()

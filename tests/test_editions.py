@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import socket
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import pytest
@@ -195,3 +198,102 @@ def test_a_newsletter_needs_its_settings_and_an_edition(make_site: MakeSite) -> 
     assert code == 1 and "no edition 2019-w01" in err and "2020-w40" in err
     code, _, err = run_cli("newsletter", "sport", "-s", str(root))
     assert code == 1 and "has no editions" in err
+
+
+# sending -------------------------------------------------------------------------------------------
+
+
+class Mailbox:
+    """An SMTP server's handler: keeps each message by recipient; refuses one address."""
+
+    def __init__(self) -> None:
+        self.received: dict[str, list[bytes]] = {}
+
+    async def handle_RCPT(
+        self, server: object, session: object, envelope: Any, address: str, options: object
+    ) -> str:
+        if address.startswith("refuse"):
+            return "550 5.1.1 no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        for address in envelope.rcpt_tos:
+            self.received.setdefault(address, []).append(envelope.content)
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, Mailbox]]:
+    controller_module = pytest.importorskip("aiosmtpd.controller")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    mailbox = Mailbox()
+    controller = controller_module.Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, mailbox
+    controller.stop()
+
+
+def test_send_delivers_once_to_each_and_reports_a_refusal(
+    make_site: MakeSite, tmp_path: Path, smtp_server: tuple[int, Mailbox]
+) -> None:
+    port, mailbox = smtp_server
+    config = NEWSLETTER.replace(
+        "unsubscribe: 'https://news.example/bye/'}",
+        f"unsubscribe: 'https://news.example/bye/', smtp: {{host: 127.0.0.1, port: {port}, security: none}}}}",
+    )
+    root = make_site(STORIES, config=config)
+    people = tmp_path / "readers.txt"
+    people.write_text(
+        "# our readers\nann@example.org\nBob <bob@example.org>\nrefuse@example.org\n", encoding="utf-8"
+    )
+    args = [
+        "newsletter",
+        "belarus",
+        "-s",
+        str(root),
+        "--out",
+        str(tmp_path / "o"),
+        "--send",
+        "--to",
+        str(people),
+    ]
+    code, said, _ = run_cli(*args, "--dry-run")
+    assert code == 0 and "Would send to 3 recipients (0 already served)" in said and mailbox.received == {}
+    code, said, err = run_cli(*args)
+    assert code == 1 and "Sent to 2 recipients" in said
+    assert "not delivered to refuse@example.org: the server answered 550 5.1.1 no such mailbox here" in err
+    assert sorted(mailbox.received) == ["ann@example.org", "bob@example.org"]
+    assert all(len(copies) == 1 for copies in mailbox.received.values())
+    assert b"To: bob@example.org" in mailbox.received["bob@example.org"][0]
+    code, said, err = run_cli(*args)  # again: the two served get nothing, the refused one is tried again
+    assert code == 1 and "Sent to 0 recipients (2 already served)" in said and "refuse@example.org" in err
+    assert all(len(copies) == 1 for copies in mailbox.received.values())
+
+
+def test_send_needs_a_server_and_good_addresses(make_site: MakeSite, tmp_path: Path) -> None:
+    config = NEWSLETTER.replace(
+        "'https://news.example/bye/'}",
+        "'https://news.example/bye/', smtp: {host: 127.0.0.1, port: 1, security: none}}",
+    )
+    root = make_site(STORIES, config=config)
+    people = tmp_path / "readers.txt"
+    people.write_text("ann@example.org\nnot an address\n", encoding="utf-8")
+    args = [
+        "newsletter",
+        "belarus",
+        "-s",
+        str(root),
+        "--out",
+        str(tmp_path / "o"),
+        "--send",
+        "--to",
+        str(people),
+    ]
+    code, _, err = run_cli(*args)
+    assert code == 1 and "readers.txt:2: error: not an email address" in err
+    people.write_text("ann@example.org\n", encoding="utf-8")
+    code, _, err = run_cli(*args)
+    assert code == 1 and "cannot reach the SMTP server 127.0.0.1:1" in err and "Traceback" not in err

@@ -236,19 +236,15 @@ def smtp_server() -> Iterator[tuple[int, Mailbox]]:
     controller.stop()
 
 
-def test_send_delivers_once_to_each_and_reports_a_refusal(
-    make_site: MakeSite, tmp_path: Path, smtp_server: tuple[int, Mailbox]
-) -> None:
-    port, mailbox = smtp_server
-    config = NEWSLETTER.replace(
-        "unsubscribe: 'https://news.example/bye/'}",
-        f"unsubscribe: 'https://news.example/bye/', smtp: {{host: 127.0.0.1, port: {port}, security: none}}}}",
+def sending(make_site: MakeSite, tmp_path: Path, port: int, readers: str) -> tuple[Path, list[str]]:
+    """A site that sends through 127.0.0.1:`port`, a readers file, and the command line that sends."""
+    smtp = f", smtp: {{host: 127.0.0.1, port: {port}, security: none}}}}"
+    root = make_site(
+        STORIES,
+        config=NEWSLETTER.replace("'https://news.example/bye/'}", "'https://news.example/bye/'" + smtp),
     )
-    root = make_site(STORIES, config=config)
     people = tmp_path / "readers.txt"
-    people.write_text(
-        "# our readers\nann@example.org\nBob <bob@example.org>\nrefuse@example.org\n", encoding="utf-8"
-    )
+    people.write_text(readers, encoding="utf-8")
     args = [
         "newsletter",
         "belarus",
@@ -260,6 +256,15 @@ def test_send_delivers_once_to_each_and_reports_a_refusal(
         "--to",
         str(people),
     ]
+    return people, args
+
+
+def test_send_delivers_once_to_each_and_reports_a_refusal(
+    make_site: MakeSite, tmp_path: Path, smtp_server: tuple[int, Mailbox]
+) -> None:
+    port, mailbox = smtp_server
+    readers = "# our readers\nann@example.org\nBob <bob@example.org>\nrefuse@example.org\n"
+    _, args = sending(make_site, tmp_path, port, readers)
     code, said, _ = run_cli(*args, "--dry-run")
     assert code == 0 and "Would send to 3 recipients (0 already served)" in said and mailbox.received == {}
     code, said, err = run_cli(*args)
@@ -274,24 +279,7 @@ def test_send_delivers_once_to_each_and_reports_a_refusal(
 
 
 def test_send_needs_a_server_and_good_addresses(make_site: MakeSite, tmp_path: Path) -> None:
-    config = NEWSLETTER.replace(
-        "'https://news.example/bye/'}",
-        "'https://news.example/bye/', smtp: {host: 127.0.0.1, port: 1, security: none}}",
-    )
-    root = make_site(STORIES, config=config)
-    people = tmp_path / "readers.txt"
-    people.write_text("ann@example.org\nnot an address\n", encoding="utf-8")
-    args = [
-        "newsletter",
-        "belarus",
-        "-s",
-        str(root),
-        "--out",
-        str(tmp_path / "o"),
-        "--send",
-        "--to",
-        str(people),
-    ]
+    people, args = sending(make_site, tmp_path, 1, "ann@example.org\nnot an address\n")
     code, _, err = run_cli(*args)
     assert code == 1 and "readers.txt:2: error: not an email address" in err
     people.write_text("ann@example.org\n", encoding="utf-8")

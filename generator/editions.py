@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import PurePosixPath
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .config import WEEKDAYS
@@ -71,14 +73,13 @@ def group_editions(
             bounds[(article.collection, key[0])] = key[1:]
     by_id = {a.id: a for a in articles}
     notes_by_period, errors = _notes(notes, kinds, periods, by_id)
-    titles = {spec.key: spec.title for spec in specs}
     editions = []
     for (collection, edition_id), ids in periods.items():
         note = notes_by_period.get((collection, edition_id))
         leads = _leads(note, ids, by_id, errors) if note else []
         ordered = (*leads, *(i for i in ids if i not in leads))
         start, end = bounds[(collection, edition_id)]
-        title = note.title if note else f"{titles[collection]}, {edition_id}"
+        title = note.title if note else ""  # named with the theme's words when the plan is made
         editions.append(
             Edition(collection, edition_id, title, start, end, ordered, note.id if note else "",
                     edition_url(collection, edition_id))
@@ -143,3 +144,26 @@ def _leads(
         elif match not in leads:
             leads.append(match)
     return leads
+
+
+def with_titles(
+    editions: Sequence[Edition], titles: Mapping[str, str], texts: Mapping[str, Any], lang: str
+) -> tuple[Edition, ...]:
+    """The editions, each without an edition file's title named in the theme's words and the site's
+    language: "Solidarity with Belarus: Aug 31 – Sep 6, 2020" (`edition_title` in the theme's texts)."""
+    from babel.dates import format_date, format_interval
+
+    pattern = str(texts.get("edition_title") or "{collection}: {period}")
+    named = []
+    for edition in editions:
+        if not edition.title:
+            if edition.start == edition.end:
+                period = format_date(edition.start, "long", locale=lang)
+            elif edition.start.day == 1 and (edition.end + timedelta(days=1)).day == 1:
+                period = format_date(edition.start, "LLLL y", locale=lang)
+            else:
+                period = format_interval(edition.start, edition.end, "yMMMd", locale=lang)
+            collection = titles.get(edition.collection, edition.collection)
+            edition = replace(edition, title=pattern.format(collection=collection, period=period))
+        named.append(edition)
+    return tuple(named)

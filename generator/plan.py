@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from . import feeds, search, theme
-from .editions import edition_url
+from .editions import edition_url, with_titles
 from .errors import BuildFailed, OutputConflictError, SiteError, SourceLocation
 from .hashing import stable_hash
 from .model import OutputFile, Site, StaticFile
@@ -231,6 +231,11 @@ def make_plan(
     site: Site, chosen_theme: theme.Theme, warnings: tuple[SiteError, ...], next_change: datetime | None
 ) -> Plan:
     """The plan of `site` with `chosen_theme`; raises `BuildFailed` if two files would share a path."""
+    if site.editions:  # named in the theme's words
+        language = site.config.language
+        texts = chosen_theme.texts(language) or chosen_theme.texts(theme.FALLBACK_LANGUAGE) or {}
+        titles = {c.key: c.title for c in site.collections}
+        site = replace(site, editions=with_titles(site.editions, titles, texts, _babel_locale(language)))
     links = Links.of(site)
     # A theme of its own, made before search, has no search page; its pages can still use the index.
     # One made before standalone pages shows them with its article template.
@@ -250,6 +255,15 @@ def make_plan(
     _check_conflicts(pages, small, static)
     parts = search.parts(search.pages_of(site)) if site.config.search else {}
     return Plan(site, chosen_theme, links, specs, small, static, parts, warnings, next_change)
+
+
+def _babel_locale(language: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return str(Locale.parse(language.replace("-", "_")))
+    except (UnknownLocaleError, ValueError):
+        return theme.FALLBACK_LANGUAGE
 
 
 def _check_conflicts(

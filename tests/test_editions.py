@@ -83,9 +83,24 @@ def test_edition_pages_hold_exactly_their_period(make_site: MakeSite) -> None:
         encoding="utf-8"
     )
     feed = feedparser.parse((editions / "feed.xml").read_bytes())
-    assert not feed.bozo and [e.title for e in feed.entries] == ["Belarus, 2020-w40", "Belarus, 2020-w37",
-                                                                  "Belarus, 2020-w36"]  # fmt: skip
+    assert not feed.bozo and [e.title for e in feed.entries] == [
+        "Belarus: Sep 27\u2009–\u2009Oct 3, 2020",
+        "Belarus: Sep 6\u2009–\u200912, 2020",
+        "Belarus: Aug 30\u2009–\u2009Sep 5, 2020",
+    ]  # in the theme's words and the site's language
     assert "Saturday night" in feed.entries[2].content[0].value
+
+
+def test_edition_titles_are_in_the_sites_language(make_site: MakeSite) -> None:
+    config = CONFIG.replace("timezone:", "language: ru\ntimezone:").replace(
+        "edition: weekly", "edition: monthly"
+    )
+    root = make_site(STORIES, config=config.replace("title: Belarus", "title: Беларусь"))
+    assert run_cli("build", "-s", str(root))[0] == 0
+    page = (root / "site" / "belarus" / "editions" / "2020-09" / "index.html").read_text(encoding="utf-8")
+    assert "<h1>Беларусь: сентябрь 2020</h1>" in page and "Выпуски" in page
+    day = (root / "site" / "world" / "editions" / "2020-09-01" / "index.html").read_text(encoding="utf-8")
+    assert "<h1>World: 1 сентября 2020" in day  # then a no-break space and г.
 
 
 def test_an_edition_file_adds_its_note_and_lead_stories(make_site: MakeSite) -> None:
@@ -162,7 +177,10 @@ def test_the_newsletter_is_an_email_of_absolute_links_with_a_plain_twin(
     assert 'style="' in html and 'width="600"' in html
     assert "https://news.example/belarus/editions/2020-w36/" in links and "https://news.example/bye/" in links
     message = email.message_from_bytes((out / "newsletter.eml").read_bytes(), policy=policy.default)
-    assert message["Subject"] == "Belarus, 2020-w36" and message["From"] == "Editions <news@news.example>"
+    assert (
+        message["Subject"] == "Belarus: Aug 30\u2009–\u2009Sep 5, 2020"
+        and message["From"] == "Editions <news@news.example>"
+    )
     assert message["List-Unsubscribe"] == "<https://news.example/bye/>"
     assert message["Message-ID"].endswith("@news.example>") and message["Date"]
     assert message.get_content_type() == "multipart/alternative"

@@ -30,7 +30,9 @@ _EXPIRY_DATE = ("expiryDate", "expirydate", "unpublishdate", "expiry_date")
 _KNOWN = frozenset(
     {
         "title", "date", "collection", "collections", "tags", "author", "authors", "summary",
-        "description", "slug", "draft", "updated", "lastmod", "modified", "image", "source", "lang", "url",
+        "description", "slug", "draft", "updated", "lastmod", "modified", "image", "source", "sources",
+        "lang",
+        "url",
         "permalink", "aliases", "redirect_from", "categories", "category", "published", "status",
         "excerpt_separator", *_PUBLISH_DATE, *_EXPIRY_DATE,
     }
@@ -204,20 +206,41 @@ class _FieldReader:
             return False
         return value
 
-    def source(self) -> Source | None:
-        value = self.meta.get("source")
-        if value is None:
+    def sources(self) -> tuple[Source, ...]:
+        """`source:` (or `sources:`): a name, a URL, or a mapping (name, url, author, published,
+        archived); one or a list."""
+        key = "sources" if "sources" in self.meta else "source"
+        value = self.meta.get(key)
+        items = value if isinstance(value, list) else [] if value is None else [value]
+        found = []
+        for item in items:
+            made = self.one_source(key, item)
+            if made is not None and made not in found:
+                found.append(made)
+        return tuple(found)
+
+    def one_source(self, key: str, value: object) -> Source | None:
+        if isinstance(value, str) and value.strip():
+            text = value.strip()
+            return Source(_host(text), text) if _is_url(text) else Source(text)
+        if not isinstance(value, dict) or not ({"name", "url"} & set(value)):
+            self.error(key, f"each '{key}' must be a name, a URL, or a mapping with 'name' and 'url'")
             return None
-        if isinstance(value, str):
-            return Source(value, value) if _is_url(value) else Source(value)
-        if (isinstance(value, dict) and "name" in value) or (isinstance(value, dict) and "url" in value):
-            url = str(value.get("url") or "")
-            if url and not _is_url(url):
-                self.error("source", f"source url must start with http:// or https://, not {url!r}")
-                url = ""
-            return Source(str(value.get("name") or url), url)
-        self.error("source", "'source' must be a name, a URL, or a mapping with 'name' and 'url'")
-        return None
+        fields = {name: str(value.get(name) or "").strip() for name in ("name", "url", "author", "archived")}
+        for name in ("url", "archived"):
+            if fields[name] and not _is_url(fields[name]):
+                self.error(
+                    key, f"a source's {name} must start with http:// or https://, not {fields[name]!r}"
+                )
+                fields[name] = ""
+        published = ""
+        if value.get("published"):
+            try:
+                published = parse_date(value["published"], self.tz).date().isoformat()
+            except ValueError:
+                self.error(key, f"a source's 'published' is not a date: {value['published']!r}")
+        name = fields["name"] or _host(fields["url"])
+        return Source(name, fields["url"], fields["author"], published, fields["archived"])
 
     def article(self, body: str, body_line: int = 1) -> Article:
         from . import markup  # Markdown is loaded only when an article is parsed
@@ -251,7 +274,7 @@ class _FieldReader:
         summary_given = self.text("summary") or self.text("description")
         is_draft = self.flag("draft") or self.meta.get("published") is False or self.unpublished_status()
         is_draft = is_draft or in_drafts
-        source = self.source()
+        sources = self.sources()
         image = self.text("image")
         lang = self.text("lang")
         if lang and not LANG_PATTERN.fullmatch(lang):
@@ -278,7 +301,7 @@ class _FieldReader:
             updated=updated,
             is_draft=is_draft,
             image=image,
-            source=source,
+            sources=sources,
             lang=lang,
             url=url,
             aliases=aliases,
@@ -462,6 +485,12 @@ def next_change(articles: Iterable[Article], now: datetime, include_drafts: bool
 
 def _goes_live(article: Article) -> datetime:
     return max(article.date, article.publish_date) if article.publish_date else article.date
+
+
+def _host(url: str) -> str:
+    """A URL's host without `www.`: the name of an outlet given only by a link."""
+    host = url.split("://", 1)[-1].split("/", 1)[0].split(":")[0]
+    return host.removeprefix("www.")
 
 
 def _is_url(text: str) -> bool:

@@ -132,6 +132,11 @@ def _entry(article: Article, link: str, identity: str, titles: dict[str, str]) -
     parts += [f"<author><name>{escape(name)}</name></author>" for name in article.authors]
     parts += [f"<category term={quoteattr(k)} label={quoteattr(titles[k])}/>" for k in article.collections]
     parts += [f"<category term={quoteattr(tag)}/>" for tag in article.tags]
+    parts += [  # where the story comes from (RFC 4287's "via")
+        f'<link href={quoteattr(s.url)} rel="via" title={quoteattr(s.name)}/>'
+        for s in article.sources
+        if s.url
+    ]
     if article.summary:
         parts.append(f"<summary>{escape(article.summary)}</summary>")
     parts.append(f'<content type="html" xml:base={quoteattr(link)}>{escape(article.body_html)}</content>')

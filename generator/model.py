@@ -86,10 +86,20 @@ class Config:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a piece of content came from, shown in feeds and on the page."""
+    """Where a story came from (an outlet's report), shown on the page, in feeds and in JSON-LD."""
 
     name: str
     url: str = ""
+    author: str = ""
+    published: str = ""  # ISO date of the original, if given
+    archived: str = ""  # an archived copy (Wayback Machine, archive.today)
+
+    @property
+    def outlet(self) -> str:
+        """The key of the outlet's page (`/sources/<outlet>/`): its name as a slug, else its host."""
+        from .urls import slugify
+
+        return slugify(self.name) or slugify(self.url.split("://", 1)[-1].split("/", 1)[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +119,7 @@ class Article:
     updated: datetime | None = None
     is_draft: bool = False
     image: str = ""
-    source: Source | None = None
+    sources: tuple[Source, ...] = ()
     lang: str = ""
     url: str = ""  # front matter's `url:` (Hugo) or `permalink:` (Jekyll): a pattern for this page alone
     aliases: tuple[str, ...] = ()  # earlier URLs (aliases:, redirect_from:), relative: each redirects here
@@ -193,6 +203,7 @@ class Site:
     tags: tuple[Tag, ...]
     urls: Mapping[str, str]
     editions: tuple[Edition, ...] = ()  # newest first within each collection
+    outlets: tuple[Tag, ...] = ()  # each source outlet (slug, name) and the articles taken from it
 
     def collection(self, key: str) -> Collection | None:
         """The collection with this key, if any."""

@@ -23,7 +23,7 @@ from .hashing import stable_hash
 from .model import OutputFile, Site, StaticFile
 from .redirects import render_redirects
 from .topics import collection_neighbours, related_articles
-from .urls import SEARCH_URL, archive_url, collection_url, output_file_for, paged, tag_url
+from .urls import SEARCH_URL, archive_url, collection_url, output_file_for, paged, source_url, tag_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +119,13 @@ def page_specs(site: Site, links: Links) -> list[PageSpec]:
     )
     for tag in site.tags:
         specs += _list_specs("tag", tag.name, tag.slug, tag.article_ids, tag_url(tag.slug), config.per_page)
+    if site.outlets:
+        listing = repr([(o.slug, o.name, len(o.article_ids)) for o in site.outlets])
+        specs.append(PageSpec(source_url(), "sources.html", "sources", counts=stable_hash(listing)))
+    for outlet in site.outlets:
+        specs += _list_specs(
+            "source", outlet.name, outlet.slug, outlet.article_ids, source_url(outlet.slug), config.per_page
+        )
     months = _months(site)
     specs.append(
         PageSpec(

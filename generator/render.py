@@ -235,6 +235,16 @@ class Renderer:
                 "newer": view(newer) if newer else None,
                 "older": view(older) if older else None,
             }
+        if spec.kind == "sources":
+            return {"outlets": [views.outlet_view(o) for o in site.outlets]}
+        if spec.kind == "source":
+            outlet = next(o for o in site.outlets if o.slug == spec.group)
+            articles = [view(i) for i in spec.cards]
+            return {
+                "outlet": views.outlet_view(outlet),
+                "articles": articles,
+                "pagination": _pagination(spec),
+            }
         if spec.kind in ("collection", "tag"):
             if spec.kind == "collection":
                 found = site.collection(spec.group)

@@ -221,6 +221,25 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
         tags=group_tags(resolved),
         urls=MappingProxyType(urls),
         editions=editions,
+        outlets=group_outlets(resolved),
+    )
+
+
+def group_outlets(articles: tuple[Article, ...]) -> tuple[Tag, ...]:
+    """One `Tag` per source outlet (its key, its name as first met, the articles taken from it,
+    newest first), sorted by name."""
+    names: dict[str, str] = {}
+    members: dict[str, list[str]] = {}
+    for article in articles:
+        for source in article.sources:
+            key = source.outlet
+            if key:
+                names.setdefault(key, source.name)
+                ids = members.setdefault(key, [])
+                if article.id not in ids:
+                    ids.append(article.id)
+    return tuple(
+        Tag(k, names[k], tuple(members[k])) for k in sorted(names, key=lambda k: (names[k].casefold(), k))
     )
 
 

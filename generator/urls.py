@@ -71,6 +71,11 @@ def collection_url(key: str, page: int = 1) -> str:
     return paged(f"{key}/", page)
 
 
+def source_url(outlet: str = "", page: int = 1) -> str:
+    """The page of a source outlet (what the digest took from it), or the index of outlets."""
+    return paged(f"sources/{outlet}/", page) if outlet else "sources/"
+
+
 def tag_url(slug: str, page: int = 1) -> str:
     return paged(f"tags/{slug}/", page)
 

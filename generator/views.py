@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from .model import Article, Collection, Config, Edition, Site, Tag
+from .model import Article, Collection, Config, Edition, Site, Source, Tag
 from .search import BUNDLE_DIR
-from .urls import SEARCH_URL, absolute, archive_url, collection_url, feed_url, slugify, tag_url
+from .urls import SEARCH_URL, absolute, archive_url, collection_url, feed_url, slugify, source_url, tag_url
 
 WORDS_PER_MINUTE = 220
 
@@ -41,7 +41,8 @@ class ArticleView(TypedDict):
     tags: list[LinkView]
     authors: list[str]
     image: str  # absolute URL, or ''
-    source: dict[str, str] | None
+    source: dict[str, str] | None  # the first of `sources`
+    sources: list[dict[str, str]]  # name, url, author, published, archived, outlet_url
     lang: str
     reading_minutes: int
     extra: dict[str, Any]
@@ -143,7 +144,8 @@ def article_view(
         "tags": [{"title": t, "url": tag_url(_tag_slug(t))} for t in article.tags if _tag_slug(t)],
         "authors": list(article.authors) or ([config.author] if config.author else []),
         "image": absolute_url(config.base_url, article.image) if article.image else "",
-        "source": {"name": article.source.name, "url": article.source.url} if article.source else None,
+        "source": _source_view(article.sources[0]) if article.sources else None,
+        "sources": [_source_view(s) for s in article.sources],
         "lang": article.lang or config.language,
         "reading_minutes": max(1, round(article.word_count / WORDS_PER_MINUTE)),
         "extra": dict(article.extra),
@@ -183,7 +185,34 @@ def news_article_data(article: ArticleView, site: SiteView, canonical: str) -> d
         data["keywords"] = [tag["title"] for tag in article["tags"]]
     if article["image"]:
         data["image"] = [article["image"]]
+    if article["sources"]:
+        data["isBasedOn"] = [_based_on(s) for s in article["sources"]]
     return data
+
+
+def _based_on(source: dict[str, str]) -> dict[str, Any]:
+    """schema.org `isBasedOn`: the report the digest retells, as a CreativeWork."""
+    work: dict[str, Any] = {
+        "@type": "CreativeWork",
+        "publisher": {"@type": "Organization", "name": source["name"]},
+    }
+    if source["url"]:
+        work["url"] = source["url"]
+    if source["author"]:
+        work["author"] = {"@type": "Person", "name": source["author"]}
+    if source["published"]:
+        work["datePublished"] = source["published"]
+    if source["archived"]:
+        work["archivedAt"] = source["archived"]
+    return work
+
+
+def _source_view(source: Source) -> dict[str, str]:
+    """A source for templates, with the URL of its outlet's page."""
+    return {
+        "name": source.name, "url": source.url, "author": source.author, "published": source.published,
+        "archived": source.archived, "outlet_url": source_url(source.outlet),
+    }  # fmt: skip
 
 
 def _tag_slug(name: str) -> str:
@@ -214,6 +243,11 @@ def edition_view(edition: Edition, note: Article | None) -> dict[str, Any]:
         "count": len(edition.article_ids),
         "note": Markup(note.body_html) if note else Markup(""),  # noqa: S704 - the editor's Markdown
     }
+
+
+def outlet_view(outlet: Tag) -> dict[str, Any]:
+    """A source outlet: its name, page and how many of the digest's stories came from it."""
+    return {"title": outlet.name, "url": source_url(outlet.slug), "count": len(outlet.article_ids)}
 
 
 def tag_view(tag: Tag) -> dict[str, Any]:

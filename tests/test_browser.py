@@ -45,6 +45,7 @@ PAGES = {
     "collection": "belarus/",
     "article": ARTICLE,
     "edition": "belarus/editions/2020-w36/",
+    "source": "sources/newsdigest-sample-content/",
     "search": "search/",
     "404": "no/such/page/",
 }

@@ -57,7 +57,7 @@ def test_a_full_article_is_parsed() -> None:
     assert article.collections == ("World",)
     assert article.tags == ("transport", "climate")
     assert article.authors == ("Ann", "Bob")
-    assert article.source is not None and article.source.url == "https://agency.example/"
+    assert [(s.name, s.url) for s in article.sources] == [("Agency", "https://agency.example/")]
     assert article.summary == "First paragraph here."
     assert article.body_html.startswith("<p>First <em>paragraph</em> here.</p>")
     assert article.extra == {"layout": "post"}

@@ -1,0 +1,88 @@
+"""What readers trust a digest by: where each story comes from (issue 16; sources so far)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import feedparser
+
+from tests.conftest import MakeSite, article_text, run_cli
+
+CONFIG = """\
+title: Trusted
+base_url: https://news.example/
+collections: [{key: world, title: World}]
+"""
+
+TWO_SOURCES = """\
+[https://www.agency.example/minsk/1,
+ {name: The Daily Example, url: 'https://daily.example/story', author: Ann Reporter, published: 2020-09-02,
+  archived: 'https://web.archive.org/web/2020/https://daily.example/story'}]"""
+
+
+def built(make_site: MakeSite) -> Path:
+    root = make_site(
+        {
+            "content/world/a.md": article_text("Two sources", "2020-09-03", source=TWO_SOURCES),
+            "content/world/b.md": article_text(
+                "One source", "2020-09-04", source="'https://agency.example/2'"
+            ),
+            "content/world/c.md": article_text("No source", "2020-09-05"),
+        },
+        config=CONFIG,
+    )
+    code, _, err = run_cli("build", "-s", str(root))
+    assert code == 0, err
+    return root / "site"
+
+
+def test_sources_are_shown_on_the_page_and_in_the_json_ld(make_site: MakeSite) -> None:
+    site = built(make_site)
+    page = (site / "world/2020/09/03/a/index.html").read_text(encoding="utf-8")
+    block = page.split('<div class="sources">')[1].split("</div>")[0]
+    assert '<a href="https://www.agency.example/minsk/1" rel="external">agency.example</a>' in block
+    assert (
+        '<a href="https://daily.example/story" rel="external">The Daily Example</a>, by Ann Reporter' in block
+    )
+    assert '<time datetime="2020-09-02">September 2, 2020</time>' in block and "archived copy" in block
+    assert 'href="../../../../../sources/the-daily-example/"' in block
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    based = data["isBasedOn"]
+    assert [w["@type"] for w in based] == ["CreativeWork", "CreativeWork"]
+    assert based[0] == {"@type": "CreativeWork", "url": "https://www.agency.example/minsk/1",
+                        "publisher": {"@type": "Organization", "name": "agency.example"}}  # fmt: skip
+    assert based[1]["author"] == {"@type": "Person", "name": "Ann Reporter"}
+    assert based[1]["datePublished"] == "2020-09-02" and based[1]["archivedAt"].startswith(
+        "https://web.archive"
+    )
+
+
+def test_each_outlet_has_a_page_of_what_the_digest_took_from_it(make_site: MakeSite) -> None:
+    site = built(make_site)
+    outlet = (site / "sources/agency-example/index.html").read_text(encoding="utf-8")
+    titles = re.findall(r'class="item-title"><a href="[^"]+">([^<]+)</a>', outlet)
+    assert titles == ["One source", "Two sources"]  # newest first
+    index = (site / "sources/index.html").read_text(encoding="utf-8")
+    assert index.index("agency.example") < index.index("The Daily Example")
+    assert "<loc>https://news.example/sources/the-daily-example/</loc>" in (site / "sitemap.xml").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_feeds_say_where_a_story_comes_from(make_site: MakeSite) -> None:
+    site = built(make_site)
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert not feed.bozo
+    via = {e.title: [link.href for link in e.links if link.rel == "via"] for e in feed.entries}
+    assert via["Two sources"] == ["https://www.agency.example/minsk/1", "https://daily.example/story"]
+    assert via["No source"] == []
+
+
+def test_a_source_that_is_not_a_web_address_is_an_error_at_its_line(make_site: MakeSite) -> None:
+    root = make_site(
+        {"content/world/a.md": article_text("A", source="{name: X, url: 'ftp://x.example/'}")}, config=CONFIG
+    )
+    code, _, err = run_cli("check", "-s", str(root))
+    assert code == 1 and "a.md:4: error: a source's url must start with http:// or https://" in err

@@ -25,7 +25,9 @@ CONFIG_NAME = "config.yaml"
 KEY_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 LANG_PATTERN = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 # Top-level folders the build itself writes; a collection may not take one.
-RESERVED_KEYS = frozenset({"tags", "archive", "static", "page", "feeds", "search", "pagefind", "sources"})
+RESERVED_KEYS = frozenset(
+    {"tags", "archive", "static", "page", "feeds", "search", "pagefind", "sources", "corrections"}
+)
 
 _SCALARS: dict[str, type] = {
     "title": str,

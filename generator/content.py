@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from . import frontmatter, parallel, yamlutil
 from .config import LANG_PATTERN
 from .errors import BuildFailed, FrontMatterError, SiteError, SiteWarning, SourceLocation
-from .model import Article, Config, Progress, Source, no_progress
+from .model import Article, Config, Correction, Progress, Source, no_progress
 from .reading import RawArticle, ReadRules, find_articles, load_files
 from .urls import output_file_for, permalink_problem, slugify
 
@@ -31,6 +31,7 @@ _KNOWN = frozenset(
     {
         "title", "date", "collection", "collections", "tags", "author", "authors", "summary",
         "description", "slug", "draft", "updated", "lastmod", "modified", "image", "source", "sources",
+        "corrections",
         "lang",
         "url",
         "permalink", "aliases", "redirect_from", "categories", "category", "published", "status",
@@ -219,6 +220,36 @@ class _FieldReader:
                 found.append(made)
         return tuple(found)
 
+    def corrections(self, published: datetime | None) -> tuple[Correction, ...]:
+        """`corrections:`, a list of `{date, text}` (text in Markdown), oldest first; one dated before
+        the article is an error."""
+        from . import markup
+
+        value = self.meta.get("corrections")
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
+            example = "corrections: [{date: 2020-09-05, text: An earlier version misspelled a name.}]"
+            self.error(
+                "corrections", "'corrections' must be a list of entries with 'date' and 'text'", example
+            )
+            return ()
+        found = []
+        for item in value:
+            text = str(item.get("text") or "").strip()
+            try:
+                day = parse_date(item.get("date"), self.tz)
+            except ValueError:
+                self.error("corrections", f"a correction's date is not a date: {item.get('date')!r}")
+                continue
+            if not text:
+                self.error("corrections", "a correction needs its 'text'")
+            elif published is not None and day < published.replace(hour=0, minute=0, second=0, microsecond=0):
+                self.error("corrections", f"a correction dated {day.date()} is older than the article")
+            else:
+                found.append(Correction(day, markup.to_html(text)))
+        return tuple(sorted(found, key=lambda c: c.date))
+
     def one_source(self, key: str, value: object) -> Source | None:
         if isinstance(value, str) and value.strip():
             text = value.strip()
@@ -275,6 +306,7 @@ class _FieldReader:
         is_draft = self.flag("draft") or self.meta.get("published") is False or self.unpublished_status()
         is_draft = is_draft or in_drafts
         sources = self.sources()
+        corrections = self.corrections(when)
         image = self.text("image")
         lang = self.text("lang")
         if lang and not LANG_PATTERN.fullmatch(lang):
@@ -283,6 +315,8 @@ class _FieldReader:
         if self.errors:
             raise BuildFailed(self.errors)
         assert when is not None
+        if corrections and (updated is None or corrections[-1].date > updated):
+            updated = corrections[-1].date  # a correction is a change readers are told of
         body_html = self.markdown(body, body_line)
         excerpt = self.excerpt(body)
         summary = summary_given or excerpt or markup.first_paragraph(body_html)
@@ -302,6 +336,7 @@ class _FieldReader:
             is_draft=is_draft,
             image=image,
             sources=sources,
+            corrections=corrections,
             lang=lang,
             url=url,
             aliases=aliases,

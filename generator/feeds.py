@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 import generator
 
 from .model import Article, Edition, OutputFile, Site
-from .urls import SEARCH_URL, absolute, feed_url
+from .urls import CORRECTIONS_URL, SEARCH_URL, absolute, feed_url
 
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as sitemaps.org allows
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -39,12 +39,48 @@ def render_feeds(site: Site, showing: Collection[str] | None = None) -> tuple[Ou
         if c.article_ids
     ]
     made = [_feed(site, *feed) for feed in feeds if showing is None or not set(showing).isdisjoint(feed[-1])]
+    corrected = [a for a in site.articles.values() if a.corrections]
+    if corrected and (showing is None or not {a.id for a in corrected}.isdisjoint(showing)):
+        made.append(_corrections_feed(site, corrected))
     for key in dict.fromkeys(e.collection for e in site.editions):
         editions = [e for e in site.editions if e.collection == key][:limit]
         shown = {i for e in editions for i in (*e.article_ids, e.note)}
         if showing is None or not shown.isdisjoint(showing):
             made.append(_editions_feed(site, key, editions))
     return tuple(made)
+
+
+def _corrections_feed(site: Site, corrected: Sequence[Article]) -> OutputFile:
+    """`corrections/feed.xml`: an entry per correction, newest first, linking to its article."""
+    config = site.config
+    base = config.base_url
+    made = sorted(((c, a) for a in corrected for c in a.corrections), key=lambda p: p[0].date, reverse=True)
+    made = made[: config.feed_entries]
+    page = absolute(base, CORRECTIONS_URL)
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(config.language)}>',
+        f"<title>{escape(config.title)} · corrections</title>",
+        f'<link href={quoteattr(page + "feed.xml")} rel="self" type="application/atom+xml"/>',
+        f'<link href={quoteattr(page)} rel="alternate" type="text/html"/>',
+        f"<id>{escape(page)}</id>",
+        f"<updated>{_stamp(made[0][0].date)}</updated>",
+        f"<author><name>{escape(config.author or config.title)}</name></author>",
+    ]
+    for correction, article in made:
+        link = absolute(base, site.urls[article.id])
+        identity = entry_id(article, base).rstrip("/") + f"/correction/{correction.date.isoformat()}"
+        lines += [
+            "<entry>",
+            f"<title>{escape(article.title)}</title>",
+            f'<link href={quoteattr(link)} rel="alternate" type="text/html"/>',
+            f"<id>{escape(identity)}</id>",
+            f"<updated>{_stamp(correction.date)}</updated>",
+            f'<content type="html" xml:base={quoteattr(link)}>{escape(correction.text)}</content>',
+            "</entry>",
+        ]
+    lines.append("</feed>\n")
+    return OutputFile(PurePosixPath(CORRECTIONS_URL + "feed.xml"), "\n".join(lines).encode("utf-8"))
 
 
 def _editions_feed(site: Site, key: str, editions: Sequence[Edition]) -> OutputFile:

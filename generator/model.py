@@ -103,6 +103,14 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class Correction:
+    """A correction an article carries in the open: when it was made, and what it says (HTML)."""
+
+    date: datetime
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """One parsed article. `id` is its path below `content/`, in POSIX form."""
 
@@ -120,6 +128,7 @@ class Article:
     is_draft: bool = False
     image: str = ""
     sources: tuple[Source, ...] = ()
+    corrections: tuple[Correction, ...] = ()  # oldest first
     lang: str = ""
     url: str = ""  # front matter's `url:` (Hugo) or `permalink:` (Jekyll): a pattern for this page alone
     aliases: tuple[str, ...] = ()  # earlier URLs (aliases:, redirect_from:), relative: each redirects here

@@ -23,7 +23,16 @@ from .hashing import stable_hash
 from .model import OutputFile, Site, StaticFile
 from .redirects import render_redirects
 from .topics import collection_neighbours, related_articles
-from .urls import SEARCH_URL, archive_url, collection_url, output_file_for, paged, source_url, tag_url
+from .urls import (
+    CORRECTIONS_URL,
+    SEARCH_URL,
+    archive_url,
+    collection_url,
+    output_file_for,
+    paged,
+    source_url,
+    tag_url,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +128,12 @@ def page_specs(site: Site, links: Links) -> list[PageSpec]:
     )
     for tag in site.tags:
         specs += _list_specs("tag", tag.name, tag.slug, tag.article_ids, tag_url(tag.slug), config.per_page)
+    corrected = [a for a in site.articles.values() if a.corrections]
+    corrected.sort(key=lambda a: a.corrections[-1].date, reverse=True)
+    if corrected:
+        listing = repr([(a.id, [c.date.isoformat() for c in a.corrections]) for a in corrected])
+        specs.append(PageSpec(CORRECTIONS_URL, "corrections.html", "corrections",
+                              cards=tuple(a.id for a in corrected), counts=stable_hash(listing)))  # fmt: skip
     if site.outlets:
         listing = repr([(o.slug, o.name, len(o.article_ids)) for o in site.outlets])
         specs.append(PageSpec(source_url(), "sources.html", "sources", counts=stable_hash(listing)))

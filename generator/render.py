@@ -235,6 +235,13 @@ class Renderer:
                 "newer": view(newer) if newer else None,
                 "older": view(older) if older else None,
             }
+        if spec.kind == "corrections":
+            made = [
+                {"date": c.date.astimezone(self._tz).isoformat(), "text": Markup(c.text), "article": view(i)}  # noqa: S704
+                for i in spec.cards
+                for c in site.articles[i].corrections
+            ]
+            return {"corrections": sorted(made, key=lambda c: c["date"], reverse=True)}
         if spec.kind == "sources":
             return {"outlets": [views.outlet_view(o) for o in site.outlets]}
         if spec.kind == "source":

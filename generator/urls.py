@@ -96,6 +96,7 @@ def archive_url(year: int | None = None, month: int | None = None) -> str:
     return f"archive/{year}/" if month is None else f"archive/{year}/{month:02d}/"
 
 
+CORRECTIONS_URL = "corrections/"  # every correction the digest made, and its feed
 SEARCH_URL = "search/"  # the search page, not a result itself: left out of the sitemap
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from .markup import plain_text
 from .model import Article, Collection, Config, Edition, Site, Source, Tag
 from .search import BUNDLE_DIR
 from .urls import SEARCH_URL, absolute, archive_url, collection_url, feed_url, slugify, source_url, tag_url
@@ -43,6 +44,7 @@ class ArticleView(TypedDict):
     image: str  # absolute URL, or ''
     source: dict[str, str] | None  # the first of `sources`
     sources: list[dict[str, str]]  # name, url, author, published, archived, outlet_url
+    corrections: list[dict[str, Any]]  # date and text (HTML) of each correction, newest first
     lang: str
     reading_minutes: int
     extra: dict[str, Any]
@@ -146,6 +148,10 @@ def article_view(
         "image": absolute_url(config.base_url, article.image) if article.image else "",
         "source": _source_view(article.sources[0]) if article.sources else None,
         "sources": [_source_view(s) for s in article.sources],
+        "corrections": [
+            {"date": c.date.astimezone(tz).isoformat(), "text": Markup(c.text)}  # noqa: S704 - the editor's Markdown
+            for c in reversed(article.corrections)
+        ],
         "lang": article.lang or config.language,
         "reading_minutes": max(1, round(article.word_count / WORDS_PER_MINUTE)),
         "extra": dict(article.extra),
@@ -187,6 +193,11 @@ def news_article_data(article: ArticleView, site: SiteView, canonical: str) -> d
         data["image"] = [article["image"]]
     if article["sources"]:
         data["isBasedOn"] = [_based_on(s) for s in article["sources"]]
+    if article["corrections"]:
+        data["correction"] = [
+            {"@type": "CorrectionComment", "datePublished": c["date"], "text": plain_text(str(c["text"]))}
+            for c in article["corrections"]
+        ]
     return data
 
 

@@ -46,6 +46,7 @@ PAGES = {
     "article": ARTICLE,
     "edition": "belarus/editions/2020-w36/",
     "source": "sources/newsdigest-sample-content/",
+    "corrections": "corrections/",
     "search": "search/",
     "404": "no/such/page/",
 }

@@ -59,6 +59,14 @@ CHANGES: dict[str, Callable[[Path], None]] = {
     "move to another collection": lambda root: edit(
         root / "content/world/a04.md", "title:", "collection: belarus\ntitle:"
     ),
+    "add a correction": lambda root: edit(
+        root / "content/world/a05.md",
+        "title:",
+        "corrections: [{date: 2020-09-20, text: A name was wrong.}]\ntitle:",
+    ),
+    "add a source": lambda root: edit(
+        root / "content/world/a04.md", "title:", "source: https://agency.example/4\ntitle:"
+    ),
     "edit a template": lambda root: edit(root / "overrides/templates/404.html", "Lost", "Nothing here"),
     "add a template": lambda root: (root / "overrides/templates/tags.html").write_text(
         "{% extends 'base.html' %}{% block main %}<p>{{ tags | length }} tags</p>{% endblock %}",

@@ -86,3 +86,52 @@ def test_a_source_that_is_not_a_web_address_is_an_error_at_its_line(make_site: M
     )
     code, _, err = run_cli("check", "-s", str(root))
     assert code == 1 and "a.md:4: error: a source's url must start with http:// or https://" in err
+
+
+CORRECTED = """[{date: 2020-09-06, text: 'An earlier version gave the wrong *day* of the march.'},
+ {date: 2020-09-05, text: An earlier version misspelled a name.}]"""
+
+
+def test_a_correction_is_shown_dated_in_the_page_json_ld_feeds_and_the_corrections_page(
+    make_site: MakeSite,
+) -> None:
+    root = make_site(
+        {
+            "content/world/a.md": article_text("Corrected", "2020-09-03", corrections=CORRECTED),
+            "content/world/b.md": article_text(
+                "Also corrected", "2020-09-04", corrections="[{date: 2020-09-07, text: A figure was wrong.}]"
+            ),
+            "content/world/c.md": article_text("Fine", "2020-09-05"),
+        },
+        config=CONFIG,
+    )
+    assert run_cli("build", "-s", str(root))[0] == 0
+    site = root / "site"
+    page = (site / "world/2020/09/03/a/index.html").read_text(encoding="utf-8")
+    notice = page.split('<aside class="corrections"')[1].split("</aside>")[0]
+    assert notice.index("September 6, 2020") < notice.index("September 5, 2020")  # newest first
+    assert "the wrong <em>day</em> of the march" in notice
+    assert page.index('<aside class="corrections"') < page.index('<div class="body">')  # at the top
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    assert data["dateModified"].startswith("2020-09-06")
+    assert data["correction"][0] == {"@type": "CorrectionComment", "datePublished": data["correction"][0]["datePublished"],
+                                     "text": "An earlier version gave the wrong day of the march."}  # fmt: skip
+    entry = next(
+        e for e in feedparser.parse((site / "feed.xml").read_bytes()).entries if e.title == "Corrected"
+    )
+    assert entry.updated.startswith("2020-09-06")
+    listing = (site / "corrections/index.html").read_text(encoding="utf-8")
+    order = [
+        listing.index(text) for text in ("A figure was wrong", "the wrong <em>day</em>", "misspelled a name")
+    ]
+    assert order == sorted(order) and "Fine" not in listing
+    feed = feedparser.parse((site / "corrections/feed.xml").read_bytes())
+    assert not feed.bozo and [e.title for e in feed.entries] == ["Also corrected", "Corrected", "Corrected"]
+    assert len({e.id for e in feed.entries}) == 3
+
+
+def test_a_correction_older_than_its_article_is_an_error(make_site: MakeSite) -> None:
+    late = "[{date: 2020-09-01, text: Too early.}]"
+    root = make_site({"content/world/a.md": article_text("A", "2020-09-03", corrections=late)}, config=CONFIG)
+    code, _, err = run_cli("build", "-s", str(root))
+    assert code == 1 and "a.md:4: error: a correction dated 2020-09-01 is older than the article" in err

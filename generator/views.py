@@ -16,7 +16,17 @@ from markupsafe import Markup
 from .markup import plain_text
 from .model import Article, Collection, Config, Edition, Site, Source, Tag
 from .search import BUNDLE_DIR
-from .urls import SEARCH_URL, absolute, archive_url, collection_url, feed_url, slugify, source_url, tag_url
+from .urls import (
+    CORRECTIONS_URL,
+    SEARCH_URL,
+    absolute,
+    archive_url,
+    collection_url,
+    feed_url,
+    slugify,
+    source_url,
+    tag_url,
+)
 
 WORDS_PER_MINUTE = 220
 
@@ -62,6 +72,8 @@ class SiteView(TypedDict):
     ]  # title and url of each `menu:` entry (a url in the site is relative to the root)
     feed_url: str
     search: SearchView | None  # None when search is off
+    sources_url: str  # the index of source outlets, or "" when no article names a source
+    corrections_url: str  # the corrections page, or "" when nothing was corrected
 
 
 class SearchView(TypedDict):
@@ -122,6 +134,8 @@ def site_view(site: Site) -> SiteView:
             for title, url in config.menu
         ],
         "feed_url": feed_url(),
+        "sources_url": source_url() if site.outlets else "",
+        "corrections_url": CORRECTIONS_URL if any(a.corrections for a in site.articles.values()) else "",
         "search": ({"url": SEARCH_URL, "index": f"{BUNDLE_DIR}/"} if config.search else None),
     }
 

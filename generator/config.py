@@ -54,7 +54,7 @@ PERMALINK_HINT = (
     + ", ".join(f":{t}" for t in PERMALINK_TOKENS)
     + ")"
 )
-_KNOWN = frozenset(_SCALARS) | {"collections", "deploy", "menu", "newsletter"}
+_KNOWN = frozenset(_SCALARS) | {"collections", "deploy", "menu", "newsletter", "stories"}
 _NEWSLETTER_KEYS = frozenset({"from", "unsubscribe", "smtp"})
 _SMTP_KEYS = frozenset({"host", "port", "security", "user"})
 _COLLECTION_KEYS = frozenset({"key", "title", "description", "order", "permalink", "edition"})
@@ -132,6 +132,8 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
             values[key] = _collections(value, error)
         elif key == "menu":
             values[key] = _menu(value, error)
+        elif key == "stories":
+            values[key] = _stories(value, error)
         elif key == "newsletter":
             smtp = value.get("smtp", {}) if isinstance(value, dict) else {}
             if not isinstance(smtp, dict) or not set(map(str, smtp)) <= _SMTP_KEYS:
@@ -214,6 +216,22 @@ def _check_values(values: dict[str, Any], error: Any) -> None:
         error(problem, ("permalink",), PERMALINK_HINT)
     if "theme" in values and not KEY_PATTERN.fullmatch(values["theme"].replace("_", "-")):
         error(f"'theme' must be a theme folder name, not {values['theme']!r}", ("theme",))
+
+
+def _stories(value: Any, error: Any) -> tuple[CollectionSpec, ...]:
+    """`stories:`: running stories, each `{key, title, description}`."""
+    if not isinstance(value, list) or not all(isinstance(i, dict) and "key" in i for i in value):
+        error("'stories' must be a list of entries with 'key', 'title' and 'description'", ("stories",),
+              "- {key: belarus-protests, title: The Belarus protests}")  # fmt: skip
+        return ()
+    found = []
+    for index, item in enumerate(value):
+        key = str(item.get("key", "")).strip()
+        if not KEY_PATTERN.fullmatch(key):
+            error(f"story key {key!r} must be lowercase letters, digits and hyphens", ("stories", str(index)))
+            continue
+        found.append(CollectionSpec(key, str(item.get("title") or key), str(item.get("description") or "")))
+    return tuple(found)
 
 
 def _menu(value: Any, error: Any) -> tuple[tuple[str, str], ...]:

@@ -31,7 +31,7 @@ _KNOWN = frozenset(
     {
         "title", "date", "collection", "collections", "tags", "author", "authors", "summary",
         "description", "slug", "draft", "updated", "lastmod", "modified", "image", "source", "sources",
-        "corrections",
+        "corrections", "story",
         "lang",
         "url",
         "permalink", "aliases", "redirect_from", "categories", "category", "published", "status",
@@ -307,6 +307,7 @@ class _FieldReader:
         is_draft = is_draft or in_drafts
         sources = self.sources()
         corrections = self.corrections(when)
+        story = self.text("story")
         image = self.text("image")
         lang = self.text("lang")
         if lang and not LANG_PATTERN.fullmatch(lang):
@@ -337,6 +338,7 @@ class _FieldReader:
             image=image,
             sources=sources,
             corrections=corrections,
+            story=story,
             lang=lang,
             url=url,
             aliases=aliases,

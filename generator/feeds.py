@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 import generator
 
 from .model import Article, Edition, OutputFile, Site
-from .urls import CORRECTIONS_URL, SEARCH_URL, absolute, feed_url
+from .urls import CORRECTIONS_URL, SEARCH_URL, absolute, feed_url, story_url
 
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as sitemaps.org allows
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -39,6 +39,14 @@ def render_feeds(site: Site, showing: Collection[str] | None = None) -> tuple[Ou
         if c.article_ids
     ]
     made = [_feed(site, *feed) for feed in feeds if showing is None or not set(showing).isdisjoint(feed[-1])]
+    feeds_of_stories = [
+        (f"{story_url(s.key)}feed.xml", story_url(s.key), f"{s.title} · {config.title}", s.description,
+         tuple(reversed(s.article_ids))[:limit])
+        for s in site.stories
+    ]  # fmt: skip
+    made += [
+        _feed(site, *f) for f in feeds_of_stories if showing is None or not set(showing).isdisjoint(f[-1])
+    ]
     corrected = [a for a in site.articles.values() if a.corrections]
     if corrected and (showing is None or not {a.id for a in corrected}.isdisjoint(showing)):
         made.append(_corrections_feed(site, corrected))

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 ARTICLE_LAYOUT = frozenset(
     {
         "id", "slug", "title", "date", "source_location", "collections", "tags", "authors", "updated",
-        "is_draft", "image", "sources", "corrections", "lang", "url", "aliases", "categories", "publish_date",
+        "is_draft", "image", "sources", "corrections", "story", "lang", "url", "aliases", "categories",
+        "publish_date",
         "expiry_date",
         "kind", "extra",
     }

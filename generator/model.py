@@ -64,6 +64,7 @@ class Config:
     search: bool = True  # index the articles with Pagefind after the build
     permalink: str = DEFAULT_PERMALINK  # the pattern of articles' URLs (urls.permalink)
     menu: tuple[tuple[str, str], ...] = ()  # (title, URL) links the theme shows beside the collections
+    stories: tuple[CollectionSpec, ...] = ()  # running stories: key, title, description
     week_start: str = "monday"  # the first day of a weekly edition's week, in `timezone`
     newsletter: Mapping[str, Any] = field(default_factory=dict, compare=False)  # from, unsubscribe, smtp
     max_article_kb: int = 1024  # a bigger article file is an error (a runaway export, a wrong file)
@@ -129,6 +130,7 @@ class Article:
     image: str = ""
     sources: tuple[Source, ...] = ()
     corrections: tuple[Correction, ...] = ()  # oldest first
+    story: str = ""  # the running story it is part of (a name; a story's key once the site is assembled)
     lang: str = ""
     url: str = ""  # front matter's `url:` (Hugo) or `permalink:` (Jekyll): a pattern for this page alone
     aliases: tuple[str, ...] = ()  # earlier URLs (aliases:, redirect_from:), relative: each redirects here
@@ -213,6 +215,7 @@ class Site:
     urls: Mapping[str, str]
     editions: tuple[Edition, ...] = ()  # newest first within each collection
     outlets: tuple[Tag, ...] = ()  # each source outlet (slug, name) and the articles taken from it
+    stories: tuple[Collection, ...] = ()  # each running story and its articles, oldest first
 
     def collection(self, key: str) -> Collection | None:
         """The collection with this key, if any."""

@@ -9,7 +9,7 @@ pickled, and `render.py` turns its specs into pages.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from itertools import groupby
 from types import MappingProxyType
@@ -22,7 +22,7 @@ from .errors import BuildFailed, OutputConflictError, SiteError, SourceLocation
 from .hashing import stable_hash
 from .model import OutputFile, Site, StaticFile
 from .redirects import render_redirects
-from .topics import collection_neighbours, related_articles
+from .topics import collection_neighbours, related_articles, story_neighbours
 from .urls import (
     CORRECTIONS_URL,
     SEARCH_URL,
@@ -31,6 +31,7 @@ from .urls import (
     output_file_for,
     paged,
     source_url,
+    story_url,
     tag_url,
 )
 
@@ -73,10 +74,12 @@ class Links:
 
     related: Mapping[str, tuple[str, ...]]
     neighbours: Mapping[str, tuple[str | None, str | None]]
+    # Of each article in a running story: the story's key, and its earlier and later article.
+    stories: Mapping[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, site: Site) -> Links:
-        return cls(related_articles(site), collection_neighbours(site))
+        return cls(related_articles(site), collection_neighbours(site), story_neighbours(site))
 
 
 def page_specs(site: Site, links: Links) -> list[PageSpec]:
@@ -93,7 +96,8 @@ def page_specs(site: Site, links: Links) -> list[PageSpec]:
     for article_id in site.article_ids:
         article = site.articles[article_id]
         newer, older = links.neighbours.get(article_id, (None, None))
-        cards = (*links.related[article_id], *(i for i in (newer, older) if i))
+        _, earlier, later = links.stories.get(article_id, ("", None, None))
+        cards = (*links.related[article_id], *(i for i in (newer, older, earlier, later) if i))
         specs.append(
             PageSpec(
                 site.urls[article_id], "article.html", "article", article.title,
@@ -134,6 +138,11 @@ def page_specs(site: Site, links: Links) -> list[PageSpec]:
         listing = repr([(a.id, [c.date.isoformat() for c in a.corrections]) for a in corrected])
         specs.append(PageSpec(CORRECTIONS_URL, "corrections.html", "corrections",
                               cards=tuple(a.id for a in corrected), counts=stable_hash(listing)))  # fmt: skip
+    for story in site.stories:
+        specs.append(
+            PageSpec(story_url(story.key), "story.html", "story", story.title, story.description,
+                     cards=story.article_ids, group=story.key)
+        )  # fmt: skip
     if site.outlets:
         listing = repr([(o.slug, o.name, len(o.article_ids)) for o in site.outlets])
         specs.append(PageSpec(source_url(), "sources.html", "sources", counts=stable_hash(listing)))

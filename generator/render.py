@@ -27,7 +27,7 @@ from .errors import BuildFailed, SiteError, SourceLocation, TemplateError
 from .model import Config, Progress, Site, no_progress
 from .plan import Links, PageSpec
 from .theme import FALLBACK_LANGUAGE, Theme
-from .urls import absolute, output_file_for, paged, root_prefix
+from .urls import absolute, output_file_for, paged, root_prefix, story_url
 from .writer import Sink
 
 
@@ -229,12 +229,19 @@ class Renderer:
             return {"article": views.with_body(view(spec.article), site.articles[spec.article])}
         if spec.kind == "article":
             newer, older = self.links.neighbours.get(spec.article, (None, None))
+            story = self._story_links(spec.article)
             return {
                 "article": views.with_body(view(spec.article), site.articles[spec.article]),
                 "related": [view(i) for i in self.links.related[spec.article]],
                 "newer": view(newer) if newer else None,
                 "older": view(older) if older else None,
+                "story": story,
             }
+        if spec.kind == "story":
+            told = next(s for s in site.stories if s.key == spec.group)
+            about = {"title": told.title, "description": told.description, "url": spec.url,
+                     "feed_url": spec.url + "feed.xml", "count": len(told.article_ids)}  # fmt: skip
+            return {"story": about, "articles": [view(i) for i in spec.cards]}
         if spec.kind == "corrections":
             made = [
                 {"date": c.date.astimezone(self._tz).isoformat(), "text": Markup(c.text), "article": view(i)}  # noqa: S704
@@ -273,6 +280,17 @@ class Renderer:
         if spec.kind in ("edition", "editions"):
             return self._edition_context(spec)
         return {}
+
+    def _story_links(self, article_id: str) -> dict[str, Any] | None:
+        """The running story an article is part of, with the story's earlier and later article."""
+        if article_id not in self.links.stories:
+            return None
+        key, earlier, later = self.links.stories[article_id]
+        told = next(s for s in self.site.stories if s.key == key)
+        return {
+            "title": told.title, "url": story_url(key), "count": len(told.article_ids),
+            "earlier": self.view(earlier) if earlier else None, "later": self.view(later) if later else None,
+        }  # fmt: skip
 
     def _edition_context(self, spec: PageSpec) -> dict[str, Any]:
         site = self.site

@@ -222,6 +222,28 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
         urls=MappingProxyType(urls),
         editions=editions,
         outlets=group_outlets(resolved),
+        stories=group_stories(resolved, config),
+    )
+
+
+def group_stories(articles: tuple[Article, ...], config: Config) -> tuple[Collection, ...]:
+    """One `Collection` per running story, its articles oldest first: the stories of the config in
+    their order, then those only named by articles (titled by the name), by title."""
+    specs = list(config.stories)
+    members: dict[str, list[str]] = {s.key: [] for s in specs}
+    for article in reversed(articles):  # oldest first
+        if not article.story:
+            continue
+        key = collection_key(article.story, specs)
+        if key is None:
+            key = slugify(article.story)
+            if not key:
+                continue
+            specs.append(CollectionSpec(key, article.story))
+            members[key] = []
+        members[key].append(article.id)
+    return tuple(
+        Collection(s.key, s.title, s.description, tuple(members[s.key])) for s in specs if members[s.key]
     )
 
 
@@ -311,6 +333,20 @@ def _nearby(
         for j in range(max(0, at - window), min(len(ids), at + window + 1))
         if j != at
     ]
+
+
+def story_neighbours(site: Site) -> dict[str, tuple[str, str | None, str | None]]:
+    """For each article in a running story: the story's key, and the (earlier, later) article of it."""
+    result: dict[str, tuple[str, str | None, str | None]] = {}
+    for story in site.stories:
+        ids = story.article_ids
+        for i, article_id in enumerate(ids):
+            result[article_id] = (
+                story.key,
+                ids[i - 1] if i else None,
+                ids[i + 1] if i + 1 < len(ids) else None,
+            )
+    return result
 
 
 def collection_neighbours(site: Site) -> dict[str, tuple[str | None, str | None]]:

@@ -47,6 +47,7 @@ PAGES = {
     "edition": "belarus/editions/2020-w36/",
     "source": "sources/newsdigest-sample-content/",
     "corrections": "corrections/",
+    "story": "stories/belarus-2020/",
     "search": "search/",
     "404": "no/such/page/",
 }

@@ -64,6 +64,7 @@ CHANGES: dict[str, Callable[[Path], None]] = {
         "title:",
         "corrections: [{date: 2020-09-20, text: A name was wrong.}]\ntitle:",
     ),
+    "join a story": lambda root: edit(root / "content/world/a07.md", "title:", "story: Long story\ntitle:"),
     "add a source": lambda root: edit(
         root / "content/world/a04.md", "title:", "source: https://agency.example/4\ntitle:"
     ),

@@ -135,3 +135,30 @@ def test_a_correction_older_than_its_article_is_an_error(make_site: MakeSite) ->
     root = make_site({"content/world/a.md": article_text("A", "2020-09-03", corrections=late)}, config=CONFIG)
     code, _, err = run_cli("build", "-s", str(root))
     assert code == 1 and "a.md:4: error: a correction dated 2020-09-01 is older than the article" in err
+
+
+def test_a_running_story_has_a_timeline_its_articles_link_along_it_and_a_feed(make_site: MakeSite) -> None:
+    config = CONFIG.replace("collections: [{key: world, title: World}]", "collections: [{key: world, title: World}, "
+                            "{key: belarus, title: Belarus}]\nstories: [{key: protests, title: The protests, "
+                            "description: Day by day.}]")  # fmt: skip
+    root = make_site(
+        {
+            "content/belarus/day1.md": article_text("Day one", "2020-08-10", story="protests"),
+            "content/world/reaction.md": article_text("The world reacts", "2020-08-12", story="The protests"),
+            "content/belarus/day30.md": article_text("Day thirty", "2020-09-06", story="protests"),
+            "content/world/other.md": article_text("Unrelated", "2020-08-11"),
+        },
+        config=config,
+    )
+    assert run_cli("build", "-s", str(root))[0] == 0
+    site = root / "site"
+    timeline = (site / "stories/protests/index.html").read_text(encoding="utf-8")
+    titles = re.findall(r'<h2><a href="[^"]+">([^<]+)</a></h2>', timeline)
+    assert titles == ["Day one", "The world reacts", "Day thirty"]  # date order, across collections
+    assert "Day by day." in timeline
+    middle = (site / "world/2020/08/12/reaction/index.html").read_text(encoding="utf-8")
+    nav = middle.split('class="neighbours story-nav"')[1].split("</nav>")[0]
+    assert 'href="../../../../../stories/protests/">The protests</a>' in nav
+    assert "Day one" in nav and "Day thirty" in nav
+    feed = feedparser.parse((site / "stories/protests/feed.xml").read_bytes())
+    assert not feed.bozo and [e.title for e in feed.entries] == ["Day thirty", "The world reacts", "Day one"]

@@ -43,6 +43,7 @@ _SCALARS: dict[str, type] = {
     "home_latest": int,
     "home_per_collection": int,
     "feed_entries": int,
+    "feed_content": str,
     "search": bool,
     "permalink": str,
     "week_start": str,
@@ -207,6 +208,8 @@ def _check_values(values: dict[str, Any], error: Any) -> None:
             error(f"'{key}' must be at least 1", (key,))
     if values.get("home_per_collection", 0) < 0:
         error("'home_per_collection' must be 0 or more", ("home_per_collection",))
+    if values.get("feed_content", "full") not in ("full", "summary"):
+        error("'feed_content' must be full or summary", ("feed_content",))
     if "week_start" in values:
         values["week_start"] = values["week_start"].lower()
         if values["week_start"] not in WEEKDAYS:

@@ -14,39 +14,36 @@ from pathlib import PurePosixPath
 
 import generator
 
+from .formats import escape, json_feed, quoteattr, rss, updated_of
 from .model import Article, Edition, OutputFile, Site
-from .urls import CORRECTIONS_URL, SEARCH_URL, absolute, feed_url, story_url
+from .urls import CORRECTIONS_URL, SEARCH_URL, absolute, story_url, tag_url
 
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as sitemaps.org allows
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def render_feeds(site: Site, showing: Collection[str] | None = None) -> tuple[OutputFile, ...]:
-    """`feed.xml` with the newest articles of the site, and `<key>/feed.xml` per collection;
-    with `showing`, only the feeds that show one of those articles."""
+    """The feeds of the site, each collection, running story and tag: Atom (`feed.xml`), RSS 2.0
+    (`rss.xml`) and JSON Feed (`feed.json`) with the same entries and ids; then the corrections and
+    editions feeds (Atom). With `showing`, only the feeds that show one of those articles."""
     config = site.config
     limit = config.feed_entries
-    feeds = [(feed_url(), "", config.title, config.description, site.article_ids[:limit])]
-    feeds += [
-        (
-            feed_url(c.key),
-            f"{c.key}/",
-            f"{c.title} · {config.title}",
-            c.description,
-            c.article_ids[:limit],
-        )
-        for c in site.collections
-        if c.article_ids
-    ]
-    made = [_feed(site, *feed) for feed in feeds if showing is None or not set(showing).isdisjoint(feed[-1])]
-    feeds_of_stories = [
-        (f"{story_url(s.key)}feed.xml", story_url(s.key), f"{s.title} · {config.title}", s.description,
-         tuple(reversed(s.article_ids))[:limit])
-        for s in site.stories
-    ]  # fmt: skip
-    made += [
-        _feed(site, *f) for f in feeds_of_stories if showing is None or not set(showing).isdisjoint(f[-1])
-    ]
+    feeds = [("", config.title, config.description, site.article_ids[:limit])]
+    feeds += [(f"{c.key}/", f"{c.title} · {config.title}", c.description, c.article_ids[:limit])
+              for c in site.collections if c.article_ids]  # fmt: skip
+    for story in site.stories:  # newest first, as feeds are
+        feeds.append((story_url(story.key), f"{story.title} · {config.title}", story.description,
+                      tuple(reversed(story.article_ids))[:limit]))  # fmt: skip
+    feeds += [(tag_url(t.slug), f"{t.name} · {config.title}", "", t.article_ids[:limit]) for t in site.tags]
+    made: list[OutputFile] = []
+    base = config.base_url
+    for page_url, title, subtitle, ids in feeds:
+        if showing is not None and set(showing).isdisjoint(ids):
+            continue
+        identity = {i: entry_id(site.articles[i], base) for i in ids}
+        made.append(_feed(site, page_url + "feed.xml", page_url, title, subtitle, ids))
+        made.append(rss(site, page_url, title, subtitle, ids, identity))
+        made.append(json_feed(site, page_url, title, subtitle, ids, identity))
     corrected = [a for a in site.articles.values() if a.corrections]
     if corrected and (showing is None or not {a.id for a in corrected}.isdisjoint(showing)):
         made.append(_corrections_feed(site, corrected))
@@ -100,7 +97,7 @@ def _editions_feed(site: Site, key: str, editions: Sequence[Edition]) -> OutputF
     title = f"{collection.title if collection else key} · {config.title}"
     index = f"{key}/editions/"
     self_link = quoteattr(absolute(base, index) + "feed.xml")
-    stamps = {e.id: max(_updated(site.articles[i]) for i in e.article_ids) for e in editions}
+    stamps = {e.id: max(updated_of(site.articles[i]) for i in e.article_ids) for e in editions}
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(config.language)}>',
@@ -141,7 +138,7 @@ def _feed(
     config = site.config
     base = config.base_url
     articles = [site.articles[i] for i in ids]
-    updated = max((_updated(a) for a in articles), default=EPOCH)
+    updated = max((updated_of(a) for a in articles), default=EPOCH)
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(config.language)}>',
@@ -159,19 +156,20 @@ def _feed(
     ]
     titles = {c.key: c.title for c in site.collections}
     for article in articles:
-        lines.append(_entry(article, absolute(base, site.urls[article.id]), entry_id(article, base), titles))
+        link = absolute(base, site.urls[article.id])
+        lines.append(_entry(article, link, entry_id(article, base), titles, config.feed_content == "full"))
     lines.append("</feed>\n")
     return OutputFile(PurePosixPath(path), "\n".join(lines).encode("utf-8"))
 
 
-def _entry(article: Article, link: str, identity: str, titles: dict[str, str]) -> str:
+def _entry(article: Article, link: str, identity: str, titles: dict[str, str], full: bool = True) -> str:
     parts = [
         "<entry>",
         f"<title>{escape(article.title)}</title>",
         f'<link href={quoteattr(link)} rel="alternate" type="text/html"/>',
         f"<id>{escape(identity)}</id>",
         f"<published>{_stamp(article.date)}</published>",
-        f"<updated>{_stamp(_updated(article))}</updated>",
+        f"<updated>{_stamp(updated_of(article))}</updated>",
     ]
     parts += [f"<author><name>{escape(name)}</name></author>" for name in article.authors]
     parts += [f"<category term={quoteattr(k)} label={quoteattr(titles[k])}/>" for k in article.collections]
@@ -183,7 +181,8 @@ def _entry(article: Article, link: str, identity: str, titles: dict[str, str]) -
     ]
     if article.summary:
         parts.append(f"<summary>{escape(article.summary)}</summary>")
-    parts.append(f'<content type="html" xml:base={quoteattr(link)}>{escape(article.body_html)}</content>')
+    if full:
+        parts.append(f'<content type="html" xml:base={quoteattr(link)}>{escape(article.body_html)}</content>')
     parts.append("</entry>")
     return "\n".join(parts)
 
@@ -200,25 +199,6 @@ def entry_id(article: Article, base_url: str) -> str:
     return f"tag:{host.split(':')[0]},{article.date.date().isoformat()}:/{path}{where}"
 
 
-def escape(text: str) -> str:
-    """`&`, `<` and `>` as XML entities (as `xml.sax.saxutils.escape`, whose import costs 30 ms)."""
-    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
-
-
-def quoteattr(text: str) -> str:
-    """`text` escaped and quoted as an XML attribute value (as `xml.sax.saxutils.quoteattr`)."""
-    text = escape(text).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
-    if '"' not in text:
-        return f'"{text}"'
-    if "'" not in text:
-        return f"'{text}'"
-    return '"{}"'.format(text.replace('"', "&quot;"))
-
-
-def _updated(article: Article) -> datetime:
-    return max(article.date, article.updated) if article.updated else article.date
-
-
 def _stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
@@ -228,7 +208,7 @@ def render_sitemap(site: Site, pages: Iterable[str]) -> tuple[OutputFile, ...]:
     50,000 URLs."""
     base = site.config.base_url
     lastmod = {
-        site.urls[a.id] + "index.html": _updated(a)
+        site.urls[a.id] + "index.html": updated_of(a)
         for a in site.articles.values()
         if a.kind == "article" or a.updated  # an undated page has no time of its own
     }

@@ -61,6 +61,7 @@ class Config:
     home_latest: int = 10
     home_per_collection: int = 4
     feed_entries: int = 20
+    feed_content: str = "full"  # or "summary": feeds carry the summary only
     search: bool = True  # index the articles with Pagefind after the build
     permalink: str = DEFAULT_PERMALINK  # the pattern of articles' URLs (urls.permalink)
     menu: tuple[tuple[str, str], ...] = ()  # (title, URL) links the theme shows beside the collections

@@ -162,3 +162,29 @@ def test_a_running_story_has_a_timeline_its_articles_link_along_it_and_a_feed(ma
     assert "Day one" in nav and "Day thirty" in nav
     feed = feedparser.parse((site / "stories/protests/feed.xml").read_bytes())
     assert not feed.bozo and [e.title for e in feed.entries] == ["Day thirty", "The world reacts", "Day one"]
+
+
+def test_every_feed_comes_in_three_formats_with_the_same_entries(make_site: MakeSite) -> None:
+    root = make_site(
+        {
+            "content/world/a.md": article_text("First", "2020-09-03", tags="[minsk]", story="protests"),
+            "content/world/b.md": article_text("Second", "2020-09-04", tags="[minsk]", story="protests"),
+        },
+        config=CONFIG + "feed_content: summary\n",
+    )
+    assert run_cli("build", "-s", str(root))[0] == 0
+    site = root / "site"
+    for folder in ("", "world/", "tags/minsk/", "stories/protests/"):
+        atom = feedparser.parse((site / folder / "feed.xml").read_bytes())
+        rss = feedparser.parse((site / folder / "rss.xml").read_bytes())
+        data = json.loads((site / folder / "feed.json").read_text(encoding="utf-8"))
+        assert not atom.bozo and not rss.bozo and rss.version == "rss20"
+        assert [e.id for e in atom.entries] == [e.id for e in rss.entries] == [i["id"] for i in data["items"]]
+        assert [e.title for e in atom.entries] == ["Second", "First"]
+        assert not any("content" in e for e in atom.entries)  # summaries only, as configured
+        assert all(i["content_text"] == i["summary"] and "content_html" not in i for i in data["items"])
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'type="application/rss+xml" title="Trusted (RSS)" href="./rss.xml"' in home
+    assert 'type="application/feed+json" title="Trusted (JSON Feed)" href="./feed.json"' in home
+    tag = (site / "tags/minsk/index.html").read_text(encoding="utf-8")
+    assert 'href="../../tags/minsk/rss.xml"' in tag

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import feedparser
@@ -20,16 +21,28 @@ def result() -> BuildResult:
 
 
 def test_every_feed_parses_cleanly_with_complete_entries(result: BuildResult) -> None:
-    feeds = render_feeds(result.plan.site)
-    assert [str(f.path) for f in feeds] == ["feed.xml", "belarus/feed.xml", "world/feed.xml"]
-    for feed in feeds:
-        parsed = feedparser.parse(feed.content)
-        assert not parsed.bozo, (feed.path, parsed.get("bozo_exception"))
-        assert parsed.version == "atom10"
-        assert parsed.entries
-        for entry in parsed.entries:
+    feeds = {str(f.path): f for f in render_feeds(result.plan.site)}
+    atom = [p for p in feeds if p.endswith("feed.xml")]
+    assert atom[:3] == ["feed.xml", "belarus/feed.xml", "world/feed.xml"]
+    assert all(p.startswith("tags/") for p in atom[3:]) and len(atom) > 5  # and one per tag
+    for path in atom:
+        folder = path.removesuffix("feed.xml")
+        atom_feed, rss_feed = (
+            feedparser.parse(feeds[path].content),
+            feedparser.parse(feeds[folder + "rss.xml"].content),
+        )
+        json_feed = json.loads(feeds[folder + "feed.json"].content)
+        assert not atom_feed.bozo and not rss_feed.bozo, (path, atom_feed.get("bozo_exception"))
+        assert (atom_feed.version, rss_feed.version) == ("atom10", "rss20")
+        assert json_feed["version"] == "https://jsonfeed.org/version/1.1"
+        assert atom_feed.entries
+        for entry in atom_feed.entries:
             assert entry.title and entry.id and entry.published_parsed and entry.updated_parsed
             assert entry.link.startswith("https://example.org/sub/path/")
+        ids = [e.id for e in atom_feed.entries]
+        assert [e.id for e in rss_feed.entries] == ids == [item["id"] for item in json_feed["items"]]
+        assert [e.link for e in rss_feed.entries] == [item["url"] for item in json_feed["items"]]
+        assert all(item["content_html"] and item["date_published"] for item in json_feed["items"])
 
 
 def test_site_feed_holds_the_newest_entries_up_to_the_limit(result: BuildResult) -> None:
@@ -41,7 +54,8 @@ def test_site_feed_holds_the_newest_entries_up_to_the_limit(result: BuildResult)
 
 
 def test_escaped_title_and_html_content_survive_the_round_trip(result: BuildResult) -> None:
-    parsed = feedparser.parse(render_feeds(result.plan.site)[2].content)  # world
+    world = next(f for f in render_feeds(result.plan.site) if str(f.path) == "world/feed.xml")
+    parsed = feedparser.parse(world.content)
     entry = next(e for e in parsed.entries if "script" in e.title)
     assert entry.title == "Tags <script>alert(1)</script> & ampersands"
     assert "<table>" in entry.content[0].value

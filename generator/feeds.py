@@ -44,9 +44,8 @@ def render_feeds(site: Site, showing: Collection[str] | None = None) -> tuple[Ou
         made.append(_feed(site, page_url + "feed.xml", page_url, title, subtitle, ids))
         made.append(rss(site, page_url, title, subtitle, ids, identity))
         made.append(json_feed(site, page_url, title, subtitle, ids, identity))
-    corrected = [a for a in site.articles.values() if a.corrections]
-    if corrected and (showing is None or not {a.id for a in corrected}.isdisjoint(showing)):
-        made.append(_corrections_feed(site, corrected))
+    if site.corrected and (showing is None or not set(site.corrected).isdisjoint(showing)):
+        made.append(_corrections_feed(site, [site.articles[i] for i in site.corrected]))
     for key in dict.fromkeys(e.collection for e in site.editions):
         editions = [e for e in site.editions if e.collection == key][:limit]
         shown = {i for e in editions for i in (*e.article_ids, e.note)}

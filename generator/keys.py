@@ -150,7 +150,7 @@ def article_keys(site: Site, chosen: Mapping[str, Article]) -> dict[str, str]:
 def _site_key(site: Site, chosen_theme: Theme) -> str:
     navigation = [(c.key, c.title, bool(c.article_ids)) for c in site.collections]
     # Every page's footer links to the sources and corrections pages once there are any.
-    footer = (bool(site.outlets), any(a.corrections for a in site.articles.values()))
+    footer = (bool(site.outlets), bool(site.corrected))
     navigation.append(("", repr(footer), True))
     texts = repr(sorted((lang, sorted(table.items())) for lang, table in chosen_theme.translations.items()))
     return stable_hash(generator.__version__, repr(site.config), texts, repr(navigation))

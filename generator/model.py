@@ -217,6 +217,7 @@ class Site:
     editions: tuple[Edition, ...] = ()  # newest first within each collection
     outlets: tuple[Tag, ...] = ()  # each source outlet (slug, name) and the articles taken from it
     stories: tuple[Collection, ...] = ()  # each running story and its articles, oldest first
+    corrected: tuple[str, ...] = ()  # the articles with corrections, the latest correction first
 
     def collection(self, key: str) -> Collection | None:
         """The collection with this key, if any."""

@@ -132,8 +132,7 @@ def page_specs(site: Site, links: Links) -> list[PageSpec]:
     )
     for tag in site.tags:
         specs += _list_specs("tag", tag.name, tag.slug, tag.article_ids, tag_url(tag.slug), config.per_page)
-    corrected = [a for a in site.articles.values() if a.corrections]
-    corrected.sort(key=lambda a: a.corrections[-1].date, reverse=True)
+    corrected = [site.articles[i] for i in site.corrected]
     if corrected:
         listing = repr([(a.id, [c.date.isoformat() for c in a.corrections]) for a in corrected])
         specs.append(PageSpec(CORRECTIONS_URL, "corrections.html", "corrections",

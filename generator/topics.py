@@ -223,7 +223,15 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
         editions=editions,
         outlets=group_outlets(resolved),
         stories=group_stories(resolved, config),
+        corrected=corrected_ids(resolved),
     )
+
+
+def corrected_ids(articles: tuple[Article, ...]) -> tuple[str, ...]:
+    """The articles with corrections, the one corrected last first."""
+    corrected = [a for a in articles if a.corrections]
+    corrected.sort(key=lambda a: a.corrections[-1].date, reverse=True)
+    return tuple(a.id for a in corrected)
 
 
 def group_stories(articles: tuple[Article, ...], config: Config) -> tuple[Collection, ...]:

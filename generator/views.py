@@ -135,7 +135,7 @@ def site_view(site: Site) -> SiteView:
         ],
         "feed_url": feed_url(),
         "sources_url": source_url() if site.outlets else "",
-        "corrections_url": CORRECTIONS_URL if any(a.corrections for a in site.articles.values()) else "",
+        "corrections_url": CORRECTIONS_URL if site.corrected else "",
         "search": ({"url": SEARCH_URL, "index": f"{BUNDLE_DIR}/"} if config.search else None),
     }
 

@@ -18,7 +18,7 @@ import yaml
 
 from . import yamlutil
 from .errors import BuildFailed, ConfigError, SiteError, SourceLocation
-from .model import CollectionSpec, Config
+from .model import AuthorSpec, CollectionSpec, Config
 from .urls import PERMALINK_TOKENS, permalink_problem
 
 CONFIG_NAME = "config.yaml"
@@ -55,7 +55,7 @@ PERMALINK_HINT = (
     + ", ".join(f":{t}" for t in PERMALINK_TOKENS)
     + ")"
 )
-_KNOWN = frozenset(_SCALARS) | {"collections", "deploy", "menu", "newsletter", "stories"}
+_KNOWN = frozenset(_SCALARS) | {"collections", "deploy", "menu", "newsletter", "stories", "authors"}
 _NEWSLETTER_KEYS = frozenset({"from", "unsubscribe", "smtp"})
 _SMTP_KEYS = frozenset({"host", "port", "security", "user"})
 _COLLECTION_KEYS = frozenset({"key", "title", "description", "order", "permalink", "edition"})
@@ -135,6 +135,8 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
             values[key] = _menu(value, error)
         elif key == "stories":
             values[key] = _stories(value, error)
+        elif key == "authors":
+            values[key] = _authors(value, error)
         elif key == "newsletter":
             smtp = value.get("smtp", {}) if isinstance(value, dict) else {}
             if not isinstance(smtp, dict) or not set(map(str, smtp)) <= _SMTP_KEYS:
@@ -219,6 +221,25 @@ def _check_values(values: dict[str, Any], error: Any) -> None:
         error(problem, ("permalink",), PERMALINK_HINT)
     if "theme" in values and not KEY_PATTERN.fullmatch(values["theme"].replace("_", "-")):
         error(f"'theme' must be a theme folder name, not {values['theme']!r}", ("theme",))
+
+
+def _authors(value: Any, error: Any) -> tuple[AuthorSpec, ...]:
+    """`authors:`: each `{key, name, bio, url, image}`."""
+    if not isinstance(value, list) or not all(isinstance(i, dict) and "key" in i for i in value):
+        error("'authors' must be a list of entries with 'key' and 'name'", ("authors",),
+              "- {key: ann, name: Ann Reporter, bio: ..., url: https://...}")  # fmt: skip
+        return ()
+    found = []
+    for index, item in enumerate(value):
+        key = str(item.get("key", "")).strip()
+        if not KEY_PATTERN.fullmatch(key):
+            error(
+                f"author key {key!r} must be lowercase letters, digits and hyphens", ("authors", str(index))
+            )
+            continue
+        fields = {name: str(item.get(name) or "").strip() for name in ("bio", "url", "image")}
+        found.append(AuthorSpec(key, str(item.get("name") or key).strip(), **fields))
+    return tuple(found)
 
 
 def _stories(value: Any, error: Any) -> tuple[CollectionSpec, ...]:

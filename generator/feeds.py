@@ -16,7 +16,7 @@ import generator
 
 from .formats import escape, json_feed, quoteattr, rss, updated_of
 from .model import Article, Edition, OutputFile, Site
-from .urls import CORRECTIONS_URL, SEARCH_URL, absolute, story_url, tag_url
+from .urls import CORRECTIONS_URL, SEARCH_URL, absolute, author_url, story_url, tag_url
 
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as sitemaps.org allows
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -35,6 +35,9 @@ def render_feeds(site: Site, showing: Collection[str] | None = None) -> tuple[Ou
         feeds.append((story_url(story.key), f"{story.title} · {config.title}", story.description,
                       tuple(reversed(story.article_ids))[:limit]))  # fmt: skip
     feeds += [(tag_url(t.slug), f"{t.name} · {config.title}", "", t.article_ids[:limit]) for t in site.tags]
+    feeds += [
+        (author_url(b.slug), f"{b.name} · {config.title}", "", b.article_ids[:limit]) for b in site.bylines
+    ]
     made: list[OutputFile] = []
     base = config.base_url
     for page_url, title, subtitle, ids in feeds:

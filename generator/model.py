@@ -32,6 +32,17 @@ DEFAULT_PERMALINK = "/:collection/:year/:month/:day/:slug/"
 
 
 @dataclass(frozen=True, slots=True)
+class AuthorSpec:
+    """An author as `config.yaml` describes them: the byline links to their page."""
+
+    key: str
+    name: str
+    bio: str = ""
+    url: str = ""
+    image: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class CollectionSpec:
     """A collection as `config.yaml` describes it."""
 
@@ -66,6 +77,7 @@ class Config:
     permalink: str = DEFAULT_PERMALINK  # the pattern of articles' URLs (urls.permalink)
     menu: tuple[tuple[str, str], ...] = ()  # (title, URL) links the theme shows beside the collections
     stories: tuple[CollectionSpec, ...] = ()  # running stories: key, title, description
+    authors: tuple[AuthorSpec, ...] = ()  # the digest's authors: a page and feeds each
     week_start: str = "monday"  # the first day of a weekly edition's week, in `timezone`
     newsletter: Mapping[str, Any] = field(default_factory=dict, compare=False)  # from, unsubscribe, smtp
     max_article_kb: int = 1024  # a bigger article file is an error (a runaway export, a wrong file)
@@ -218,6 +230,7 @@ class Site:
     outlets: tuple[Tag, ...] = ()  # each source outlet (slug, name) and the articles taken from it
     stories: tuple[Collection, ...] = ()  # each running story and its articles, oldest first
     corrected: tuple[str, ...] = ()  # the articles with corrections, the latest correction first
+    bylines: tuple[Tag, ...] = ()  # each configured author (key, name) with their articles, newest first
 
     def collection(self, key: str) -> Collection | None:
         """The collection with this key, if any."""

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from . import content, incremental, theme, writer
 from .config import load_config
-from .errors import BuildFailed, LinkError, SiteError, SourceLocation
+from .errors import BuildFailed, LinkError, SiteError, SiteWarning, SourceLocation
 from .hashing import stable_hash
 from .lock import site_lock
-from .model import Config, Progress, Site, no_progress
+from .model import Article, Config, Progress, Site, no_progress
 
 if TYPE_CHECKING:
     from . import search
@@ -293,11 +293,33 @@ def check(root: Path, **options: Any) -> BuildSummary:
             ]
         )
     pages = sum(1 for path in result.keys.files if path.endswith(".html"))
-    warnings = (*result.plan.warnings, *_vanished(root, site.config, result.files))
+    warnings = (*result.plan.warnings, *_vanished(root, site.config, result.files), *_unknown_authors(site))
     return BuildSummary(
         len(site.article_ids), _collections(site), warnings, pages, 0,
         time.perf_counter() - started, site.config.output_dir, pages,
     )  # fmt: skip
+
+
+def _unknown_authors(site: Site) -> list[SiteError]:
+    """A warning for each byline name that no entry of `authors:` matches (it builds, without a page)."""
+    from .topics import author_key
+
+    if not site.config.authors:
+        return []
+    found: dict[str, Article] = {}
+    for article_id in site.article_ids:
+        article = site.articles[article_id]
+        for name in article.authors:
+            if author_key(name, site.config) is None:
+                found.setdefault(name, article)
+    return [
+        SiteWarning(
+            f"the author '{name}' is not in authors: of config.yaml",
+            article.source_location,
+            "add them there (key, name, bio, url) to give them a page, or fix the spelling",
+        )
+        for name, article in sorted(found.items())
+    ]
 
 
 def _vanished(root: Path, config: Config, files: Mapping[str, object]) -> list[SiteError]:

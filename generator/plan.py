@@ -27,6 +27,7 @@ from .urls import (
     CORRECTIONS_URL,
     SEARCH_URL,
     archive_url,
+    author_url,
     collection_url,
     output_file_for,
     paged,
@@ -137,6 +138,9 @@ def page_specs(site: Site, links: Links) -> list[PageSpec]:
         listing = repr([(a.id, [c.date.isoformat() for c in a.corrections]) for a in corrected])
         specs.append(PageSpec(CORRECTIONS_URL, "corrections.html", "corrections",
                               cards=tuple(a.id for a in corrected), counts=stable_hash(listing)))  # fmt: skip
+    for byline in site.bylines:
+        specs += _list_specs("author", byline.name, byline.slug, byline.article_ids, author_url(byline.slug),
+                             config.per_page)  # fmt: skip
     for story in site.stories:
         specs.append(
             PageSpec(story_url(story.key), "story.html", "story", story.title, story.description,

@@ -27,7 +27,7 @@ from .errors import BuildFailed, SiteError, SourceLocation, TemplateError
 from .model import Config, Progress, Site, no_progress
 from .plan import Links, PageSpec
 from .theme import FALLBACK_LANGUAGE, Theme
-from .urls import absolute, output_file_for, paged, root_prefix, story_url
+from .urls import absolute, author_url, output_file_for, paged, root_prefix, story_url
 from .writer import Sink
 
 
@@ -249,6 +249,9 @@ class Renderer:
                 for c in site.articles[i].corrections
             ]
             return {"corrections": sorted(made, key=lambda c: c["date"], reverse=True)}
+        if spec.kind == "author":
+            return {**self._author(spec.group), "articles": [view(i) for i in spec.cards],
+                    "pagination": _pagination(spec)}  # fmt: skip
         if spec.kind == "sources":
             return {"outlets": [views.outlet_view(o) for o in site.outlets]}
         if spec.kind == "source":
@@ -280,6 +283,13 @@ class Renderer:
         if spec.kind in ("edition", "editions"):
             return self._edition_context(spec)
         return {}
+
+    def _author(self, key: str) -> dict[str, Any]:
+        """A configured author's page: their profile and how many articles carry their byline."""
+        found = next(a for a in self.site.config.authors if a.key == key)
+        count = next(len(b.article_ids) for b in self.site.bylines if b.slug == key)
+        return {"author": {"name": found.name, "bio": found.bio, "url": found.url, "image": found.image,
+                           "page_url": author_url(key), "count": count}}  # fmt: skip
 
     def _story_links(self, article_id: str) -> dict[str, Any] | None:
         """The running story an article is part of, with the story's earlier and later article."""

@@ -224,7 +224,25 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
         outlets=group_outlets(resolved),
         stories=group_stories(resolved, config),
         corrected=corrected_ids(resolved),
+        bylines=group_bylines(resolved, config),
     )
+
+
+def author_key(name: str, config: Config) -> str | None:
+    """The configured author a byline name means: by key or by name, in any case."""
+    folded = _fold(name)
+    return next((a.key for a in config.authors if folded in (a.key, _fold(a.name))), None)
+
+
+def group_bylines(articles: tuple[Article, ...], config: Config) -> tuple[Tag, ...]:
+    """Each configured author with their articles, newest first, in the config's order."""
+    members: dict[str, list[str]] = {a.key: [] for a in config.authors}
+    for article in articles:
+        for name in article.authors or ((config.author,) if config.author else ()):
+            key = author_key(name, config)
+            if key and article.id not in members[key]:
+                members[key].append(article.id)
+    return tuple(Tag(a.key, a.name, tuple(members[a.key])) for a in config.authors if members[a.key])
 
 
 def corrected_ids(articles: tuple[Article, ...]) -> tuple[str, ...]:

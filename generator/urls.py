@@ -76,6 +76,11 @@ def source_url(outlet: str = "", page: int = 1) -> str:
     return paged(f"sources/{outlet}/", page) if outlet else "sources/"
 
 
+def author_url(key: str, page: int = 1) -> str:
+    """An author's page."""
+    return paged(f"authors/{key}/", page)
+
+
 def story_url(key: str) -> str:
     """The timeline of a running story."""
     return f"stories/{key}/"

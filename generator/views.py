@@ -21,6 +21,7 @@ from .urls import (
     SEARCH_URL,
     absolute,
     archive_url,
+    author_url,
     collection_url,
     feed_url,
     slugify,
@@ -55,6 +56,7 @@ class ArticleView(TypedDict):
     source: dict[str, str] | None  # the first of `sources`
     sources: list[dict[str, str]]  # name, url, author, published, archived, outlet_url
     corrections: list[dict[str, Any]]  # date and text (HTML) of each correction, newest first
+    bylines: list[dict[str, str]]  # each author's name and, for a configured author, url (their page)
     lang: str
     reading_minutes: int
     extra: dict[str, Any]
@@ -159,6 +161,9 @@ def article_view(
         "collections": links,  # type: ignore[typeddict-item]
         "tags": [{"title": t, "url": tag_url(_tag_slug(t))} for t in article.tags if _tag_slug(t)],
         "authors": list(article.authors) or ([config.author] if config.author else []),
+        "bylines": [
+            _byline(name, config) for name in (article.authors or ((config.author,) if config.author else ()))
+        ],
         "image": absolute_url(config.base_url, article.image) if article.image else "",
         "source": _source_view(article.sources[0]) if article.sources else None,
         "sources": [_source_view(s) for s in article.sources],
@@ -196,7 +201,7 @@ def news_article_data(article: ArticleView, site: SiteView, canonical: str) -> d
         "mainEntityOfPage": {"@type": "WebPage", "@id": canonical},
         "url": canonical,
         "publisher": {"@type": "Organization", "name": site["title"], "url": site["base_url"]},
-        "author": [{"@type": "Person", "name": name} for name in article["authors"]]
+        "author": [_person(b, site["base_url"]) for b in article["bylines"]]
         or [{"@type": "Organization", "name": site["title"]}],
     }
     if article["collection"]:
@@ -215,6 +220,16 @@ def news_article_data(article: ArticleView, site: SiteView, canonical: str) -> d
     return data
 
 
+def _person(byline: dict[str, str], base_url: str) -> dict[str, Any]:
+    """schema.org Person for a byline; a configured author has the URL of their page."""
+    person: dict[str, Any] = {"@type": "Person", "name": byline["name"]}
+    if byline["url"]:
+        person["url"] = absolute(base_url, byline["url"])
+    if byline["profile"]:
+        person["sameAs"] = byline["profile"]
+    return person
+
+
 def _based_on(source: dict[str, str]) -> dict[str, Any]:
     """schema.org `isBasedOn`: the report the digest retells, as a CreativeWork."""
     work: dict[str, Any] = {
@@ -230,6 +245,14 @@ def _based_on(source: dict[str, str]) -> dict[str, Any]:
     if source["archived"]:
         work["archivedAt"] = source["archived"]
     return work
+
+
+def _byline(name: str, config: Config) -> dict[str, str]:
+    """A byline name, with the page of the configured author it names ("" for a name without one)."""
+    folded = " ".join(name.casefold().split())
+    found = next((a for a in config.authors if folded in (a.key, " ".join(a.name.casefold().split()))), None)
+    return {"name": found.name if found else name, "url": author_url(found.key) if found else "",
+            "profile": found.url if found else ""}  # fmt: skip
 
 
 def _source_view(source: Source) -> dict[str, str]:

@@ -48,6 +48,7 @@ PAGES = {
     "source": "sources/newsdigest-sample-content/",
     "corrections": "corrections/",
     "story": "stories/belarus-2020/",
+    "author": "authors/editors/",
     "search": "search/",
     "404": "no/such/page/",
 }

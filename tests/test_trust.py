@@ -188,3 +188,36 @@ def test_every_feed_comes_in_three_formats_with_the_same_entries(make_site: Make
     assert 'type="application/feed+json" title="Trusted (JSON Feed)" href="./feed.json"' in home
     tag = (site / "tags/minsk/index.html").read_text(encoding="utf-8")
     assert 'href="../../tags/minsk/rss.xml"' in tag
+
+
+def test_an_author_has_a_page_feeds_a_linked_byline_and_a_person_in_the_json_ld(make_site: MakeSite) -> None:
+    config = CONFIG + (
+        "authors:\n  - {key: ann, name: Ann Reporter, bio: Covers Minsk., url: 'https://ann.example/'}\n"
+    )
+    root = make_site(
+        {
+            "content/world/a.md": article_text("By Ann", "2020-09-03", author="ann"),
+            "content/world/b.md": article_text("By Ann again", "2020-09-04", author="'Ann Reporter'"),
+            "content/world/c.md": article_text("By a guest", "2020-09-05", author="Guest Writer"),
+        },
+        config=config,
+    )
+    code, _, err = run_cli("build", "-s", str(root))
+    assert code == 0, err
+    site = root / "site"
+    page = (site / "authors/ann/index.html").read_text(encoding="utf-8")
+    titles = re.findall(r'class="item-title"><a href="[^"]+">([^<]+)</a>', page)
+    assert titles == ["By Ann again", "By Ann"] and "Covers Minsk." in page and 'rel="me external"' in page
+    article = (site / "world/2020/09/03/a/index.html").read_text(encoding="utf-8")
+    assert '<a href="../../../../../authors/ann/" rel="author">Ann Reporter</a>' in article
+    data = json.loads(
+        re.search(r'<script type="application/ld\+json">(.*?)</script>', article, re.S).group(1)
+    )
+    assert data["author"] == [{"@type": "Person", "name": "Ann Reporter", "url": "https://news.example/authors/ann/",
+                               "sameAs": "https://ann.example/"}]  # fmt: skip
+    guest = (site / "world/2020/09/05/c/index.html").read_text(encoding="utf-8")
+    assert "Guest Writer" in guest and 'rel="author"' not in guest  # a byline without a page
+    for name in ("feed.xml", "rss.xml", "feed.json"):
+        assert (site / "authors/ann" / name).is_file()
+    code, _, err = run_cli("check", "-s", str(root))
+    assert code == 0 and "c.md: warning: the author 'Guest Writer' is not in authors: of config.yaml" in err

@@ -359,6 +359,8 @@ class _FieldReader:
             return "section"
         if "edition" in self.meta:
             return "edition"
+        if PurePosixPath(self.raw.id).parts[0] == "stories" or self.meta.get("type") == "story":
+            return "story"
         parts = PurePosixPath(self.raw.id).parts
         if parts[0] == "pages" or "page" in (self.meta.get("type"), self.meta.get("layout")):
             return "page"

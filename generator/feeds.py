@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 import generator
 
-from .formats import escape, json_feed, quoteattr, rss, updated_of
+from .formats import bylines, escape, json_feed, quoteattr, rss, updated_of
 from .model import Article, Edition, OutputFile, Site
 from .urls import CORRECTIONS_URL, SEARCH_URL, absolute, author_url, story_url, tag_url
 
@@ -159,12 +159,20 @@ def _feed(
     titles = {c.key: c.title for c in site.collections}
     for article in articles:
         link = absolute(base, site.urls[article.id])
-        lines.append(_entry(article, link, entry_id(article, base), titles, config.feed_content == "full"))
+        full = config.feed_content == "full"
+        lines.append(_entry(article, link, entry_id(article, base), titles, full, bylines(article, config)))
     lines.append("</feed>\n")
     return OutputFile(PurePosixPath(path), "\n".join(lines).encode("utf-8"))
 
 
-def _entry(article: Article, link: str, identity: str, titles: dict[str, str], full: bool = True) -> str:
+def _entry(
+    article: Article,
+    link: str,
+    identity: str,
+    titles: dict[str, str],
+    full: bool = True,
+    names: Sequence[str] = (),
+) -> str:
     parts = [
         "<entry>",
         f"<title>{escape(article.title)}</title>",
@@ -173,7 +181,7 @@ def _entry(article: Article, link: str, identity: str, titles: dict[str, str], f
         f"<published>{_stamp(article.date)}</published>",
         f"<updated>{_stamp(updated_of(article))}</updated>",
     ]
-    parts += [f"<author><name>{escape(name)}</name></author>" for name in article.authors]
+    parts += [f"<author><name>{escape(name)}</name></author>" for name in names or article.authors]
     parts += [f"<category term={quoteattr(k)} label={quoteattr(titles[k])}/>" for k in article.collections]
     parts += [f"<category term={quoteattr(tag)}/>" for tag in article.tags]
     parts += [  # where the story comes from (RFC 4287's "via")

@@ -14,7 +14,7 @@ from email.utils import format_datetime
 from html import escape as html_escape
 from pathlib import PurePosixPath
 
-from .model import Article, OutputFile, Site
+from .model import Article, Config, OutputFile, Site
 from .urls import absolute
 
 RSS_NAME = "rss.xml"
@@ -52,9 +52,17 @@ def rss(
             f"<link>{html_escape(link, quote=False)}</link>",
             f'<guid isPermaLink="false">{html_escape(identity[article.id], quote=False)}</guid>',
             f"<pubDate>{format_datetime(article.date)}</pubDate>",
-            *(f"<dc:creator>{html_escape(name, quote=False)}</dc:creator>" for name in article.authors),
+            *(
+                f"<dc:creator>{html_escape(name, quote=False)}</dc:creator>"
+                for name in bylines(article, config)
+            ),
             *(f"<category>{html_escape(tag, quote=False)}</category>" for tag in article.tags),
             f"<description>{html_escape(article.summary, quote=False)}</description>",
+            *(
+                f'<atom:link rel="via" href={quoteattr(src.url)} title={quoteattr(src.name)}/>'
+                for src in article.sources
+                if src.url
+            ),
         ]
         if full:
             lines.append(f"<content:encoded>{html_escape(article.body_html, quote=False)}</content:encoded>")
@@ -84,6 +92,14 @@ def json_feed(
     return OutputFile(PurePosixPath(page_url + JSON_NAME), text.encode("utf-8"))
 
 
+def bylines(article: Article, config: Config) -> list[str]:
+    """The names an article's byline shows: a configured author's name for their key or name."""
+    from .topics import author_key
+
+    names = {a.key: a.name for a in config.authors}
+    return [names.get(author_key(name, config) or "", name) for name in article.authors]
+
+
 def _item(site: Site, article: Article, identity: str, full: bool) -> dict[str, object]:
     item: dict[str, object] = {
         "id": identity,
@@ -98,9 +114,11 @@ def _item(site: Site, article: Article, identity: str, full: bool) -> dict[str, 
     else:
         item["content_text"] = article.summary
     if article.authors:
-        item["authors"] = [{"name": name} for name in article.authors]
+        item["authors"] = [{"name": name} for name in bylines(article, site.config)]
     if article.tags:
         item["tags"] = list(article.tags)
+    if article.sources:  # an extension object, as JSON Feed 1.1 allows: where the story comes from
+        item["_newsdigest"] = {"sources": [{"name": s.name, "url": s.url} for s in article.sources]}
     return item
 
 

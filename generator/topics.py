@@ -222,7 +222,7 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
         urls=MappingProxyType(urls),
         editions=editions,
         outlets=group_outlets(resolved),
-        stories=group_stories(resolved, config),
+        stories=group_stories(resolved, config, [a for a in articles if a.kind == "story"]),
         corrected=corrected_ids(resolved),
         bylines=group_bylines(resolved, config),
     )
@@ -252,10 +252,15 @@ def corrected_ids(articles: tuple[Article, ...]) -> tuple[str, ...]:
     return tuple(a.id for a in corrected)
 
 
-def group_stories(articles: tuple[Article, ...], config: Config) -> tuple[Collection, ...]:
+def group_stories(
+    articles: tuple[Article, ...], config: Config, files: Iterable[Article] = ()
+) -> tuple[Collection, ...]:
     """One `Collection` per running story, its articles oldest first: the stories of the config in
-    their order, then those only named by articles (titled by the name), by title."""
+    their order, then those of story files (`stories/<key>.md`: title, description), then those only
+    named by articles (titled by the name)."""
     specs = list(config.stories)
+    known = {s.key for s in specs}
+    specs += [CollectionSpec(f.slug, f.title, f.summary) for f in files if f.slug not in known]
     members: dict[str, list[str]] = {s.key: [] for s in specs}
     for article in reversed(articles):  # oldest first
         if not article.story:

@@ -249,8 +249,10 @@ def _based_on(source: dict[str, str]) -> dict[str, Any]:
 
 def _byline(name: str, config: Config) -> dict[str, str]:
     """A byline name, with the page of the configured author it names ("" for a name without one)."""
-    folded = " ".join(name.casefold().split())
-    found = next((a for a in config.authors if folded in (a.key, " ".join(a.name.casefold().split()))), None)
+    from .topics import author_key
+
+    key = author_key(name, config)
+    found = next((a for a in config.authors if a.key == key), None)
     return {"name": found.name if found else name, "url": author_url(found.key) if found else "",
             "profile": found.url if found else ""}  # fmt: skip
 

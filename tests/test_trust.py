@@ -221,3 +221,31 @@ def test_an_author_has_a_page_feeds_a_linked_byline_and_a_person_in_the_json_ld(
         assert (site / "authors/ann" / name).is_file()
     code, _, err = run_cli("check", "-s", str(root))
     assert code == 0 and "c.md: warning: the author 'Guest Writer' is not in authors: of config.yaml" in err
+
+
+def test_one_article_with_everything_readers_trust_in_every_format(make_site: MakeSite) -> None:
+    config = CONFIG + "authors: [{key: ann, name: Ann Reporter}]\n"
+    story_file = "---\ntitle: The long march\ndescription: Every week of it.\n---\n"
+    fields = {"author": "ann", "story": "long-march", "source": TWO_SOURCES,
+              "corrections": "[{date: 2020-09-06, text: A date was wrong.}]"}  # fmt: skip
+    root = make_site(
+        {
+            "content/stories/long-march.md": story_file,
+            "content/world/a.md": article_text("All of it", **fields),
+        },
+        config=config,
+    )
+    assert run_cli("build", "-s", str(root))[0] == 0
+    site = root / "site"
+    timeline = (site / "stories/long-march/index.html").read_text(encoding="utf-8")
+    assert "<h1>The long march</h1>" in timeline and "Every week of it." in timeline
+    rss = feedparser.parse((site / "rss.xml").read_bytes()).entries[0]
+    assert [link.href for link in rss.links if link.rel == "via"][:1] == [
+        "https://www.agency.example/minsk/1"
+    ]
+    assert rss.author == "Ann Reporter"
+    item = json.loads((site / "feed.json").read_text(encoding="utf-8"))["items"][0]
+    assert [s["name"] for s in item["_newsdigest"]["sources"]] == ["agency.example", "The Daily Example"]
+    assert item["date_modified"].startswith("2020-09-06") and item["authors"] == [{"name": "Ann Reporter"}]
+    atom = feedparser.parse((site / "stories/long-march/feed.xml").read_bytes()).entries[0]
+    assert atom.updated.startswith("2020-09-06")

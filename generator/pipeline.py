@@ -166,6 +166,8 @@ def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, A
     from .keys import keys_of
 
     found = incremental.kept_plan(cache, inputs, now) if cache and inputs else None
+    if found is not None and cache and not _feeds_at_hand(found, cache, options):
+        found = None  # a feed the output lacks was kept without its bytes: make the whole plan
     if found is None:
         read = incremental.reader(cache, inputs) if cache else content.read_content
         plan = prepare(root, read=read, progress=progress, **options)
@@ -340,6 +342,16 @@ def _vanished(root: Path, config: Config, files: Mapping[str, object]) -> list[S
 
 def _collections(site: Site) -> int:
     return sum(1 for c in site.collections if c.article_ids)
+
+
+def _feeds_at_hand(found: tuple[Plan, Keys], cache: Any, options: Mapping[str, Any]) -> bool:
+    """Whether every feed this build would write from a kept plan has its bytes."""
+    from .planstore import has_feed_bytes
+
+    plan, plan_keys = found
+    previous = cache.load_manifest(plan.site.config.output_dir)
+    due = [str(o.path) for o in plan.feeds if previous.get(str(o.path)) != plan_keys.files[str(o.path)]]
+    return has_feed_bytes(plan, due)
 
 
 def _output_dir(root: Path, options: Mapping[str, Any]) -> Path | None:

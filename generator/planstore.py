@@ -11,7 +11,9 @@ a whole plan is needed. Nothing here imports the orchestrator or makes a rendere
 
 A kept plan is only ever used for the frame it was made from, and is
 consistent in itself, so an old one is as safe as the newest; losing it
-only costs time.
+only costs time. Its feeds are kept without their bytes (a feed is written
+again only when its key changes, and then it is made again): see
+`has_feed_bytes`.
 """
 
 from __future__ import annotations
@@ -136,7 +138,13 @@ def save(cache: BuildCache, frame: str, stats: Mapping[str, FileStat], plan: Pla
         "frame": frame,
         "stats": dict(stats),
         "entries": article_entries(site.articles),
-        "plan": dataclasses.replace(plan, site=dataclasses.replace(site, articles={}), specs={}),
+        # Feeds without their bytes: the keys say which changed, and the output folder holds the rest.
+        "plan": dataclasses.replace(
+            plan,
+            site=dataclasses.replace(site, articles={}),
+            specs={},
+            feeds=tuple(dataclasses.replace(o, content=b"") for o in plan.feeds),
+        ),
         "specs": (
             specs.blobs()
             if isinstance(specs, StoredSpecs)
@@ -168,6 +176,12 @@ def load(cache: BuildCache, frame: str) -> tuple[Plan, Keys, Mapping[str, FileSt
     site = dataclasses.replace(plan.site, articles=SiteArticles(entries, stored))
     plan = dataclasses.replace(plan, site=site, specs=StoredSpecs(data["specs"]))
     return plan, data["keys"], data["stats"]
+
+
+def has_feed_bytes(plan: Plan, paths: object) -> bool:
+    """True unless a feed among `paths` (those a build must write) is one kept without its bytes."""
+    wanted = set(paths)  # type: ignore[call-overload]
+    return all(o.content for o in plan.feeds if str(o.path) in wanted)
 
 
 def _format() -> tuple[object, ...]:

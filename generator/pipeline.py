@@ -27,6 +27,7 @@ from .model import Article, Config, Progress, Site, no_progress
 
 if TYPE_CHECKING:
     from . import search
+    from .cache import BuildCache
     from .keys import Keys
     from .plan import Plan
 
@@ -165,8 +166,9 @@ def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, A
                                    "seconds": time.perf_counter() - started})  # fmt: skip
     from .keys import keys_of
 
+    previous = _last_keys(cache, output_dir)
     found = incremental.kept_plan(cache, inputs, now) if cache and inputs else None
-    if found is not None and cache and not _feeds_at_hand(found, cache, options):
+    if found is not None and not _feeds_at_hand(found, previous):
         found = None  # a feed the output lacks was kept without its bytes: make the whole plan
     if found is None:
         read = incremental.reader(cache, inputs) if cache else content.read_content
@@ -174,12 +176,13 @@ def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, A
         found = plan, keys_of(plan)
     plan, plan_keys = found
     config = plan.site.config
-    output_dir = config.output_dir
+    inputs_dir, output_dir = output_dir, config.output_dir
     try:
         writer.check_output_dir(output_dir, _protected(config))
     except SiteError as exc:
         raise BuildFailed([exc]) from None
-    previous = cache.load_manifest(output_dir) if cache and writer.is_ours(output_dir) else {}
+    if output_dir != inputs_dir:  # the config named another folder than the first look found
+        previous = _last_keys(cache, output_dir)
     last_search = incremental.last_search(cache) if cache else {}
     shown = [kind for kind in ("drafts", "future") if options.get(f"include_{kind}")]
     marker = f"{writer.MARKER_TEXT}unpublished: {', '.join(shown) or 'none'}\n"  # deploy reads it
@@ -344,12 +347,18 @@ def _collections(site: Site) -> int:
     return sum(1 for c in site.collections if c.article_ids)
 
 
-def _feeds_at_hand(found: tuple[Plan, Keys], cache: Any, options: Mapping[str, Any]) -> bool:
+def _last_keys(cache: BuildCache | None, output_dir: Path | None) -> dict[str, str]:
+    """The keys of the files the last build wrote into `output_dir` ("" for one not as it left it)."""
+    if cache is None or output_dir is None or not writer.is_ours(output_dir):
+        return {}
+    return cache.load_manifest(output_dir)
+
+
+def _feeds_at_hand(found: tuple[Plan, Keys], previous: Mapping[str, str]) -> bool:
     """Whether every feed this build would write from a kept plan has its bytes."""
     from .planstore import has_feed_bytes
 
     plan, plan_keys = found
-    previous = cache.load_manifest(plan.site.config.output_dir)
     due = [str(o.path) for o in plan.feeds if previous.get(str(o.path)) != plan_keys.files[str(o.path)]]
     return has_feed_bytes(plan, due)
 

@@ -169,41 +169,77 @@ def new(title: str, source: Path, collection: str, tags: tuple[str, ...]) -> Non
 
 
 @main.command(name="import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("inputs", nargs=-1, metavar="[FILE_OR_URL]...")
 @SOURCE
-@click.option("--collection", "-c", help="Collection key or title (default: the rubric line of the text).")
-@click.option("--date", "when", help="Publication date, ISO 8601 (default: now).")
-def import_(files: tuple[Path, ...], source: Path, collection: str | None, when: str | None) -> None:
-    """Turn raw article text (as copied from a news site) into article files."""
+@click.option(
+    "--feed",
+    "feeds",
+    multiple=True,
+    metavar="URL_OR_FILE",
+    help="An RSS or Atom feed: import its new items (repeat for more).",
+)
+@click.option("--since", help="With --feed: leave out items published before this date (ISO 8601).")
+@click.option(
+    "--collection", "-c", help="Collection key or title (default: the text's rubric line, else none)."
+)
+@click.option("--date", "when", help="Publication date, ISO 8601 (default: the one found, else now).")
+@click.option("--publish", is_flag=True, help="Write the articles ready to publish (default: draft: true).")
+def import_(
+    inputs: tuple[str, ...], source: Path, feeds: tuple[str, ...], since: str | None,
+    collection: str | None, when: str | None, publish: bool,
+) -> None:  # fmt: skip
+    """Turn news pages (saved .html files or URLs), raw text files and feed items into draft
+    articles, each attributed to its source and never imported twice."""
     from zoneinfo import ZoneInfo
 
     from .config import load_config
-    from .content import parse_date
-    from .errors import BuildFailed, SiteError
-    from .importer import import_file
+    from .errors import SourceLocation
+    from .importer import Importer, Options
+    from .topics import require_collection
 
+    if not inputs and not feeds:
+        _fail("nothing to import", "give files or URLs, or --feed URL_OR_FILE")
     config = _run(load_config, source.absolute(), after="")
-    moment = None
-    if when:
-        try:
-            moment = parse_date(when, ZoneInfo(config.timezone))
-        except ValueError:
-            _fail(
-                f"--date {when!r} is not an ISO 8601 date",
-                "for example --date 2020-09-03 or 2020-09-03T10:00+03:00",
-            )
-    errors: list[SiteError] = []
-    for file in files:
-        try:
-            path, cleaned = import_file(config, file.absolute(), collection, moment)
-        except BuildFailed as failed:
-            errors.extend(failed.errors)
-            continue
-        click.echo(f"{_show(file).rstrip('/')} -> {_show(path).rstrip('/')}")
-        for repair in cleaned.repairs:
-            click.echo(f"  {repair}")
-    if errors:
-        _run(_raise, errors, after="")
+    tz = ZoneInfo(config.timezone)
+    key = ""
+    if collection:
+        key = _run(
+            require_collection,
+            collection,
+            config.collections,
+            SourceLocation(config.source or source),
+            after="",
+        )
+    options = Options(key, _date_option("--date", when, tz), publish, _date_option("--since", since, tz))
+    importer = Importer(config, options)
+    written = 0
+    for outcome in importer.run(inputs, feeds):
+        given = outcome.given if "://" in outcome.given else _show(Path(outcome.given).absolute()).rstrip("/")
+        if outcome.path is None:
+            click.echo(f"{given}: skipped: {outcome.skipped}")
+        else:
+            written += 1
+            state = "" if publish else " (draft)"
+            click.echo(f"{given} -> {_show(outcome.path).rstrip('/')}{state}")
+        for note in outcome.notes if outcome.path is not None else ():
+            click.echo(f"  {note}")
+    if importer.errors:
+        after = f"{written} {_plural(written, 'article')} imported." if written else "Nothing was imported."
+        _run(_raise, importer.errors, after=after)
+
+
+def _date_option(name: str, value: str | None, tz: Any) -> Any:
+    from .content import parse_date
+
+    if not value:
+        return None
+    try:
+        return parse_date(value, tz)
+    except ValueError:
+        _fail(
+            f"{name} {value!r} is not an ISO 8601 date",
+            f"for example {name} 2020-09-03 or {name} 2020-09-03T10:00+03:00",
+        )
 
 
 def _raise(errors: list[Any]) -> None:

@@ -18,7 +18,7 @@ import yaml
 
 from . import yamlutil
 from .errors import BuildFailed, ConfigError, SiteError, SourceLocation
-from .model import AuthorSpec, CollectionSpec, Config
+from .model import AuthorSpec, CollectionSpec, Config, ImportSettings
 from .urls import PERMALINK_TOKENS, permalink_problem
 
 CONFIG_NAME = "config.yaml"
@@ -55,7 +55,16 @@ PERMALINK_HINT = (
     + ", ".join(f":{t}" for t in PERMALINK_TOKENS)
     + ")"
 )
-_KNOWN = frozenset(_SCALARS) | {"collections", "deploy", "menu", "newsletter", "stories", "authors"}
+_KNOWN = frozenset(_SCALARS) | {"collections", "deploy", "menu", "newsletter", "stories", "authors", "import"}
+_ACCEPTS: dict[type[Any], tuple[type[Any], ...]] = {str: (str,), int: (int,), float: (int, float)}
+# `import:`: each key's type, the test its value must pass, and what the test asks for.
+_IMPORT_KEYS: dict[str, tuple[type[Any], Any, str]] = {
+    "duplicate_threshold": (float, lambda v: 0 < v <= 1, "a number above 0 and at most 1, such as 0.8"),
+    "timeout": (float, lambda v: v > 0, "a number of seconds above 0"),
+    "max_page_kb": (int, lambda v: v >= 1, "a whole number of kilobytes, at least 1"),
+    "delay": (float, lambda v: v >= 0, "a number of seconds, 0 or more"),
+    "user_agent": (str, lambda v: bool(v.strip()), "text that names your tool and a contact"),
+}
 _NEWSLETTER_KEYS = frozenset({"from", "unsubscribe", "smtp"})
 _SMTP_KEYS = frozenset({"host", "port", "security", "user"})
 _COLLECTION_KEYS = frozenset({"key", "title", "description", "order", "permalink", "edition"})
@@ -153,6 +162,8 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
                 values[key] = MappingProxyType(
                     {str(k): v if isinstance(v, dict) else str(v).strip() for k, v in value.items()}
                 )
+        elif key == "import":
+            values["imports"] = _imports(value, error)
         elif key == "deploy":
             if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
                 error(
@@ -221,6 +232,29 @@ def _check_values(values: dict[str, Any], error: Any) -> None:
         error(problem, ("permalink",), PERMALINK_HINT)
     if "theme" in values and not KEY_PATTERN.fullmatch(values["theme"].replace("_", "-")):
         error(f"'theme' must be a theme folder name, not {values['theme']!r}", ("theme",))
+
+
+def _imports(value: Any, error: Any) -> ImportSettings:
+    """`import:`: the settings of `digest import` (see `ImportSettings`)."""
+    if not isinstance(value, dict):
+        error("'import' must be a mapping", ("import",), "import: {duplicate_threshold: 0.8, timeout: 20}")
+        return ImportSettings()
+    found = {}
+    for key, item in value.items():
+        if key not in _IMPORT_KEYS:
+            error(
+                f"unknown key '{key}' in 'import'",
+                ("import", str(key)),
+                f"known keys: {', '.join(_IMPORT_KEYS)}",
+            )
+            continue
+        kind, test, want = _IMPORT_KEYS[key]
+        typed = not isinstance(item, bool) and isinstance(item, _ACCEPTS[kind])
+        if typed and test(item):
+            found[key] = kind(item)
+        else:
+            error(f"'import: {key}' must be {want}, not {item!r}", ("import", str(key)))
+    return ImportSettings(**found)
 
 
 def _authors(value: Any, error: Any) -> tuple[AuthorSpec, ...]:

@@ -55,6 +55,17 @@ class CollectionSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportSettings:
+    """`import:` in config.yaml: how `digest import` fetches and what it calls a duplicate."""
+
+    duplicate_threshold: float = 0.8  # share of five-word runs two texts have in common
+    timeout: float = 20.0  # seconds a server may stay silent
+    max_page_kb: int = 5120  # a bigger page or feed is not read
+    delay: float = 1.0  # seconds between two requests to one host (robots.txt may ask for more)
+    user_agent: str = ""  # the default names newsdigest and its version
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The validated contents of `config.yaml`, with CLI overrides applied."""
 
@@ -84,6 +95,7 @@ class Config:
     allow_outside_symlinks: bool = False  # read article files that links lead to outside the site
     collections: tuple[CollectionSpec, ...] = ()
     source: Path | None = None
+    imports: ImportSettings = field(default_factory=ImportSettings, repr=False, compare=False)
     # Deploy targets by name; not part of what pages depend on.
     deploy: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -252,3 +264,20 @@ class StaticFile:
 
     path: PurePosixPath
     source: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An article that `digest import` recovered from a text file, a web page or a feed item."""
+
+    title: str
+    body: str  # Markdown
+    summary: str = ""  # the standfirst
+    date: datetime | None = None  # as the outlet gave it, with its offset
+    collection: str = ""
+    lang: str = ""
+    image: str = ""  # the lead image's absolute URL, left where it is
+    image_alt: str = ""
+    source: Source = Source("")
+    notes: tuple[str, ...] = ()  # every repair, and what had to be assumed
+    missing: tuple[str, ...] = ()  # the fields that could not be found

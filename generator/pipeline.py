@@ -298,11 +298,30 @@ def check(root: Path, **options: Any) -> BuildSummary:
             ]
         )
     pages = sum(1 for path in result.keys.files if path.endswith(".html"))
-    warnings = (*result.plan.warnings, *_vanished(root, site.config, result.files), *_unknown_authors(site))
+    warnings = (
+        *result.plan.warnings, *_vanished(root, site.config, result.files), *_unknown_authors(site),
+        *_near_duplicates(site),
+    )  # fmt: skip
     return BuildSummary(
         len(site.article_ids), _collections(site), warnings, pages, 0,
         time.perf_counter() - started, site.config.output_dir, pages,
     )  # fmt: skip
+
+
+def _near_duplicates(site: Site) -> list[SiteError]:
+    """A warning for each pair of articles that tell the same story in nearly the same words."""
+    from .dedupe import near_pairs
+
+    articles = site.articles
+    texts = ((a.id, a.body_html) for a in articles.values() if a.kind == "article")
+    return [
+        SiteWarning(
+            f"a near duplicate of {articles[first].source_location} ({similarity:.0%} of the text in common)",
+            articles[second].source_location,
+            "if one story was published twice, keep one and list the other's URL under its 'aliases:'",
+        )
+        for first, second, similarity in near_pairs(texts, site.config.imports.duplicate_threshold)
+    ]
 
 
 def _unknown_authors(site: Site) -> list[SiteError]:

@@ -137,7 +137,9 @@ def test_import_of_the_seed_matches_the_bundled_article(tmp_path: Path) -> None:
     site = tmp_path / "site"
     site.mkdir()
     (site / "config.yaml").write_text((REPO / "config.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    code, out, err = run_cli("import", str(SEED), "-s", str(site), "--date", "2020-09-03T10:00:00+03:00")
+    code, out, err = run_cli(
+        "import", str(SEED), "-s", str(site), "--date", "2020-09-03T10:00:00+03:00", "--publish"
+    )
     assert code == 0, err
     assert "dropped site chrome 'Popular news'" in out and "doubled period" in out
     imported = render_site(site).plan.site.articles

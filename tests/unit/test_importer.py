@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from html import unescape
 from pathlib import Path
 
 import pytest
 
-from generator.importer import clean_text, repair_paragraph, to_markdown
+from generator.htmlmd import escape, escape_block_start
+from generator.markup import to_html
 from generator.model import CollectionSpec
+from generator.textclean import clean_text, repair_paragraph
 from tests.conftest import REPO
 
 SEED = REPO / "tests" / "data" / "seed-article.txt"  # the raw text the project started from
@@ -48,11 +51,26 @@ def test_seed_article_is_recovered() -> None:
     assert repairs.count("repaired 1 doubled period") == 8
 
 
-def test_markdown_of_a_paragraph_that_looks_like_a_list_is_escaped() -> None:
-    cleaned = clean_text("Title\n\n1. is the loneliest number.\n\n- not a list either.\n")
-    markdown = to_markdown(cleaned, __import__("datetime").datetime(2020, 1, 1), "")
-    assert "\n1\\. is the loneliest number." in markdown
-    assert "\n\\- not a list either." in markdown
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1. is the loneliest number.",
+        "- not a list either.",
+        "+ nor this",
+        "# not a heading",
+        "> not a quote",
+        "===",
+        "<b>not bold</b> & <img src=x onerror=alert(1)>",
+        "A *star*, an _underscore_, [a link](https://x.org) and a `tick`",
+        "An attribute list {: onclick=alert(1) } does nothing",
+        "A footnote[^1] is text",
+    ],
+)
+def test_any_paragraph_of_text_renders_as_that_text(text: str) -> None:
+    html = to_html(escape_block_start(escape(text)))
+    inner = html.removeprefix("<p>").removesuffix("</p>")
+    assert html == f"<p>{inner}</p>" and "<" not in inner  # one paragraph, no markup in it
+    assert unescape(inner) == text
 
 
 def test_empty_text_is_refused() -> None:

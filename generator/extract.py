@@ -27,6 +27,7 @@ ARTICLE_TYPES = frozenset({
     "BackgroundNewsArticle", "ReviewNewsArticle", "AskPublicNewsArticle", "BlogPosting",
     "LiveBlogPosting", "Report", "SatiricalArticle", "TechArticle",
 })  # fmt: skip
+MIN_WORDS = 12  # what trafilatura finds in a page without an article is a few links' words
 _LANG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
@@ -49,8 +50,9 @@ def read_page(html: str, url: str, tz: ZoneInfo) -> Draft:
         tree, url=url or None, with_metadata=True, include_links=True, include_formatting=True,
         include_comments=False, include_tables=True, include_images=True,
     )  # fmt: skip
-    if found is None or found.body is None or not "".join(found.body.itertext()).strip():
-        raise NotAnArticle("no article text was found in it")
+    text = "".join(found.body.itertext()) if found is not None and found.body is not None else ""
+    if len(text.split()) < MIN_WORDS:
+        raise NotAnArticle(f"no article text was found in it (less than {MIN_WORDS} words)")
     title = facts.first("headline") or (found.title or "").strip()
     summary = facts.first("description") or (found.description or "").strip()
     converted = to_markdown(found.body, facts.canonical or url)

@@ -1,7 +1,7 @@
 """Fetching for `digest import`: polite, bounded HTTP(S) requests that never run what they get.
 
 A `Fetcher` names itself in its User-Agent, asks robots.txt first (RFC 9309: a robots.txt that
-cannot be read for a server or network error means "keep out"; a missing one means "welcome")
+cannot be read for a server or network error, or 429, means "keep out"; any other 4xx, "welcome")
 and keeps its Crawl-delay, waits `delay` seconds between requests to one host, follows at most
 `MAX_REDIRECTS` redirects and only to http(s), gives up after `timeout` seconds of silence and
 reads at most `max_bytes`. Every failure is a `FetchFailed` naming the URL and the reason.
@@ -120,7 +120,7 @@ class Fetcher:
             text = self._get(origin + "/robots.txt", "text/plain").body.decode("utf-8", errors="replace")
         except FetchFailed as failed:
             status = failed.reason.split()[1] if failed.reason.startswith("HTTP ") else ""
-            if status.startswith("4"):  # no robots.txt: everything is allowed
+            if status.startswith("4") and status != "429":  # no robots.txt: everything is allowed
                 text = ""
             else:
                 return f"its site's robots.txt cannot be read ({failed.reason}), so it may not be fetched"
@@ -135,6 +135,13 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
 
     def __init__(self, fetcher: Fetcher) -> None:
         self.fetcher = fetcher
+
+    def http_error_302(self, req: Any, fp: Any, code: int, msg: str, headers: Any) -> Any:
+        target = urljoin(req.full_url, headers.get("Location") or headers.get("URI") or "")
+        _require_http(target, f"redirected to {target}, which is not http or https")
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
     def redirect_request(
         self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: Any, newurl: str

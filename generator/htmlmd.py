@@ -31,6 +31,7 @@ _TEXT_ESCAPES = str.maketrans({
 })  # fmt: skip
 _LONE_UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")
 _BLOCK_START = re.compile(r"^([#>+-]|\d+(?=[.)])|=+$)")
+_LIST_START = re.compile(r"(- |\d+\. )")  # only lists start so: text paragraphs are escaped
 _SAFE_SCHEMES = ("http", "https", "mailto")
 _URL_SAFE = ":/?#@!$&'*+,;=%~"  # kept as they are in a link's target; spaces and brackets are encoded
 
@@ -110,7 +111,10 @@ class _Walk:
         lines = []
         for number, item in enumerate((c for c in element if _tag(c) in ("item", "li")), 1):
             marker = f"{number}. " if ordered else "- "
-            inner = "\n\n".join(self.blocks(item)) or ""
+            inner = ""
+            for block in self.blocks(item):  # a list inside an item follows its line directly
+                joint = "\n" if _LIST_START.match(block) else "\n\n"
+                inner = f"{inner}{joint}{block}" if inner else block
             if not inner:
                 continue
             first, *rest = inner.splitlines()

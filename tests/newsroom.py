@@ -94,7 +94,7 @@ def _handler(room: Newsroom) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def newsroom() -> Iterator[Newsroom]:
     room = Newsroom()
-    thread = threading.Thread(target=room.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=room.server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield room

@@ -242,3 +242,33 @@ def test_a_title_without_text_is_refused(site: Path, tmp_path: Path) -> None:
 def test_nothing_to_import_is_said(site: Path) -> None:
     code, _, err = run_cli("import", "-s", str(site))
     assert code == 1 and "nothing to import" in err
+
+
+def test_a_feed_file_with_full_text_needs_no_page(room: Newsroom, site: Path, tmp_path: Path) -> None:
+    paragraphs = "".join(
+        f"<p>Paragraph {n} of the full text, as the feed carries it in content:encoded.</p>" for n in range(6)
+    )
+    feed = tmp_path / "full.rss"
+    feed.write_text(
+        f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>Full Text Weekly</title><link>{room.base}/</link><description>x</description>
+<item><title>All of it &amp; more</title><link>{room.base}/never-fetched</link>
+<pubDate>Wed, 06 Mar 2024 10:00:00 +0100</pubDate><description>Only the teaser.</description>
+<content:encoded><![CDATA[{paragraphs}<script>alert(1)</script><p onclick="x()">Last <b>bold</b>.</p>]]>
+</content:encoded></item></channel></rss>""",
+        encoding="utf-8",
+    )
+    before = len(room.requests)
+    code, out, err = run_cli("import", "--feed", str(feed), "-s", str(site))
+    assert code == 0, err
+    assert "the feed carries the full text" in out
+    ((front, body),) = articles(site).values()
+    assert front["title"] == "All of it & more" and front["summary"] == "Only the teaser."
+    assert front["date"] == "2024-03-06T10:00:00+01:00"
+    assert front["source"] == {
+        "name": "Full Text Weekly", "url": room.url("/never-fetched"), "published": "2024-03-06T10:00:00+01:00"
+    }  # fmt: skip
+    assert body.count("of the full text") == 6 and "Last **bold**." in body
+    assert "alert" not in body and "onclick" not in body
+    assert room.requests[before:] == []

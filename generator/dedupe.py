@@ -56,7 +56,7 @@ def signature(text: str) -> Any | None:
     found = words(text)
     if len(found) < MIN_WORDS:
         return None
-    shingles = {hash(run) & 0xFFFFFFFF for run in zip(*(found[i:] for i in range(SHINGLE)))}
+    shingles = {hash(run) & 0xFFFFFFFF for run in zip(*(found[i:] for i in range(SHINGLE)), strict=False)}
     minhash = MinHash(num_perm=PERMUTATIONS, hashfunc=int, permutations=_permutations(), scheme=SCHEME)
     minhash.update_batch(shingles)
     return minhash

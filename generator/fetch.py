@@ -13,6 +13,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
@@ -64,7 +65,7 @@ class Fetcher:
         return self._get(url, accept)
 
     def _get(self, url: str, accept: str) -> Fetched:
-        asked = {"User-Agent": self.user_agent, "Accept": accept}
+        asked = {"User-Agent": self.user_agent, "Accept": accept, "Accept-Encoding": "gzip"}
         request = urllib.request.Request(url, headers=asked)  # noqa: S310 - http(s) only, checked
         opener = urllib.request.build_opener(_Redirects(self))
         self._wait(url)
@@ -72,6 +73,7 @@ class Fetcher:
             with opener.open(request, timeout=self.timeout) as answer:
                 body = _read_bounded(answer, self.max_bytes, url, self.timeout * 4, self.clock)
                 headers: Message = answer.headers
+                body = _decompressed(body, headers.get("Content-Encoding", ""), self.max_bytes, url)
                 return Fetched(
                     answer.geturl(), headers.get_content_type(), headers.get_content_charset() or "", body
                 )
@@ -170,6 +172,23 @@ def _read_bounded(answer: Any, limit: int, url: str, seconds: float, clock: Call
             raise FetchFailed(url, f"it took more than {seconds:g} s to arrive")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _decompressed(body: bytes, coding: str, limit: int, url: str) -> bytes:
+    """The body as sent before compression, at most `limit` bytes of it (a gzip bomb stops there)."""
+    coding = coding.strip().lower()
+    if coding in ("", "identity"):
+        return body
+    if coding not in ("gzip", "x-gzip", "deflate"):
+        raise FetchFailed(url, f"it came compressed as {coding!r}, which was not asked for")
+    unpack = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib, told by the header
+    try:
+        data = unpack.decompress(body, limit + 1)
+    except zlib.error as error:
+        raise FetchFailed(url, f"its {coding} compression is broken ({error})") from None
+    if len(data) > limit:
+        raise FetchFailed(url, f"it is more than the limit of {limit // 1024:,} KB once uncompressed")
+    return data
 
 
 def _require_http(url: str, reason: str = "") -> None:

@@ -6,6 +6,8 @@ text from here: they work from a plain `pip install`, outside this repository.
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -142,16 +144,54 @@ def free_article_path(folder: Path, moment: datetime, slug: str) -> Path:
 
 def create_article(folder: Path, moment: datetime, slug: str, text: str) -> Path:
     """Write `text` into a new article file named after `moment`'s day and `slug` in `folder` (the next
-    free name: never over a file, even in a race); return its path."""
+    free name: never over a file, even in a race); return its path.
+
+    The text goes into a hidden temporary file first, which is then linked to its name: a run
+    killed at any moment leaves the whole article or none (and the next run removes the
+    temporary file a dead run left).
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    while True:
-        path = free_article_path(folder, moment, slug)
-        try:
-            with path.open("x", encoding="utf-8") as handle:
-                handle.write(text)
-            return path
-        except FileExistsError:
-            continue  # made by another process in the meantime
+    _remove_stale_temporaries(folder)
+    temporary = folder / f"{TEMPORARY_PREFIX}{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    temporary.write_text(text, encoding="utf-8")
+    try:
+        while True:
+            path = free_article_path(folder, moment, slug)
+            try:
+                os.link(temporary, path)
+                return path
+            except FileExistsError:
+                continue  # made by another process in the meantime
+            except OSError:  # a file system without hard links: exclusive creation instead
+                try:
+                    with path.open("x", encoding="utf-8") as handle:
+                        handle.write(text)
+                    return path
+                except FileExistsError:
+                    continue
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+TEMPORARY_PREFIX = ".digest-new-"
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Remove the temporary files of `create_article` runs that died before they were done."""
+    for path in folder.glob(f"{TEMPORARY_PREFIX}*.tmp"):
+        pid = path.name.removeprefix(TEMPORARY_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _folder_for(config: Config, key: str) -> Path:

@@ -33,12 +33,13 @@ class Route:
     body: bytes = b""
     delay: float = 0.0
     location: str = ""
+    encoding: str = ""  # Content-Encoding, when the body is compressed
 
 
 class Newsroom:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
-        self.requests: list[tuple[str, str]] = []  # (path, user agent)
+        self.requests: list[tuple[str, str, str]] = []  # (path, User-Agent, Accept-Encoding)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_port}"
@@ -70,7 +71,9 @@ class Newsroom:
 def _handler(room: Newsroom) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            room.requests.append((self.path, self.headers.get("User-Agent", "")))
+            room.requests.append(
+                (self.path, self.headers.get("User-Agent", ""), self.headers.get("Accept-Encoding", ""))
+            )
             route = room.routes.get(self.path)
             if route is None:
                 self.send_error(404, "Not Found")
@@ -81,6 +84,8 @@ def _handler(room: Newsroom) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(route.body)))
             if route.location:
                 self.send_header("Location", route.location)
+            if route.encoding:
+                self.send_header("Content-Encoding", route.encoding)
             self.end_headers()
             with suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(route.body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -145,7 +146,7 @@ def test_failed_addresses_are_each_reported_and_the_rest_imported(room: Newsroom
         assert re.search(rf"^error: cannot import {re.escape(url)}: .*{re.escape(reason)}", err, re.M), url
     assert "Failed: 5 errors. 2 articles imported." in err
     assert len(articles(site)) == 2 and "Traceback" not in err
-    assert "/private/leak.html" not in [path for path, _ in room.requests]  # robots.txt was asked first
+    assert "/private/leak.html" not in [path for path, *_ in room.requests]  # robots.txt was asked first
 
 
 def test_a_feed_imports_each_new_item_once(room: Newsroom, site: Path) -> None:
@@ -170,7 +171,7 @@ def test_a_feed_imports_each_new_item_once(room: Newsroom, site: Path) -> None:
     assert code == 0, err
     assert len(articles(site)) == 4  # nothing new
     assert out.count("skipped: its address is already the source of content/") == 4
-    again = [p for p, _ in room.requests[fetched:] if p != "/robots.txt"]
+    again = [p for p, *_ in room.requests[fetched:] if p != "/robots.txt"]
     assert again == ["/feed.rss", "/feed.atom"]  # no page was fetched again
 
 
@@ -272,3 +273,17 @@ def test_a_feed_file_with_full_text_needs_no_page(room: Newsroom, site: Path, tm
     assert body.count("of the full text") == 6 and "Last **bold**." in body
     assert "alert" not in body and "onclick" not in body
     assert room.requests[before:] == []
+
+
+def test_an_article_appears_whole_and_a_dead_runs_temporary_goes(room: Newsroom, site: Path) -> None:
+    content = site / "content"
+    content.mkdir(exist_ok=True)
+    dead = content / ".digest-new-999999999-0badc0de.tmp"  # no process has this id
+    dead.write_text("---\ntitle: half", encoding="utf-8")
+    alive = content / f".digest-new-{os.getpid()}-0000.tmp"  # a run still writing
+    alive.write_text("---\ntitle: being written", encoding="utf-8")
+    assert run_cli("import", room.url(OFFICE), "-s", str(site))[0] == 0
+    assert not dead.exists() and alive.exists()
+    (name,) = articles(site)
+    assert sorted(p.name for p in content.iterdir()) == sorted([alive.name, name])
+    assert run_cli("build", "-s", str(site))[0] == 0  # the temporary file is hidden from the build

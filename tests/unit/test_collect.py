@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -62,6 +63,18 @@ def test_a_page_over_the_size_limit_is_not_read(room: Newsroom) -> None:
     assert len(fetcher(max_bytes=8192).get(room.url("/big")).body) == 5000
 
 
+def test_a_compressed_page_is_unpacked_and_a_bomb_stopped(room: Newsroom) -> None:
+    room.routes["/gzip"] = Route(body=gzip.compress(b"<p>small</p>"), encoding="gzip")
+    room.routes["/bomb"] = Route(body=gzip.compress(b"0" * 10_000_000), encoding="gzip")
+    room.routes["/brotli"] = Route(body=b"\x00\x01", encoding="br")
+    assert fetcher().get(room.url("/gzip")).body == b"<p>small</p>"
+    with pytest.raises(FetchFailed, match="more than the limit of 64 KB once uncompressed"):
+        fetcher(max_bytes=65536).get(room.url("/bomb"))
+    with pytest.raises(FetchFailed, match="compressed as 'br', which was not asked for"):
+        fetcher().get(room.url("/brotli"))
+    assert ("/gzip", "gzip") in [(p, e) for p, _, e in room.requests]
+
+
 @pytest.mark.parametrize(
     ("status", "allowed"),
     [(404, True), (410, True), (401, True), (403, True), (429, False), (500, False), (503, False)],
@@ -75,7 +88,7 @@ def test_robots_txt_that_cannot_be_read(status: int, allowed: bool) -> None:
         else:
             with pytest.raises(FetchFailed, match=r"robots\.txt"):
                 fetcher().get(room.url("/page"))
-            assert [path for path, _ in room.requests] == ["/robots.txt"]
+            assert [path for path, *_ in room.requests] == ["/robots.txt"]
 
 
 def test_robots_txt_addressed_to_newsdigest_and_its_crawl_delay(room: Newsroom) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import re
+from html import escape as html_escape
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -63,3 +65,49 @@ CONFIG_KEYS = ["title", "base_url", "per_page", "timezone", "collections", "lang
 def test_config_never_crashes(pairs: list[tuple[str, str]]) -> None:
     with contextlib.suppress(BuildFailed):
         parse_config("".join(f"{k}: {v}\n" for k, v in pairs), Path("/s/config.yaml"))
+
+
+TAGS = ["p", "div", "article", "blockquote", "ul", "ol", "li", "a", "b", "em", "h2", "table", "tr", "td",
+        "script", "img", "br", "pre", "code", "span", "section"]  # fmt: skip
+TEXT = st.text(alphabet=st.sampled_from([*"ab <>&\"'`*_[](){}:#-|!\\=\n.1", "ж", "«", "”"]), max_size=30)
+
+
+@st.composite
+def html_trees(draw: st.DrawFn, depth: int = 0) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 4))):
+        if depth < 4 and draw(st.booleans()):
+            tag = draw(st.sampled_from(TAGS))
+            attrs = draw(st.sampled_from(["", ' href="javascript:alert(1)"', ' href="/x y"', ' onclick="x()"',
+                                          ' src="x" onerror="alert(1)"']))  # fmt: skip
+            parts.append(f"<{tag}{attrs}>{draw(html_trees(depth + 1))}</{tag}>")
+        else:
+            parts.append(html_escape(draw(TEXT), quote=False))
+    return "".join(parts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(html_trees())
+def test_any_html_becomes_markdown_that_renders_no_markup_of_its_own(html: str) -> None:
+    """Whatever a page holds, its Markdown gives only the elements we write: no script, handler or
+    attribute, and no link but to the web."""
+    import lxml.html
+
+    from generator.htmlmd import to_markdown
+    from generator.markup import to_html
+
+    try:
+        element = lxml.html.fragment_fromstring(html or "x", create_parent="div")
+    except Exception:  # lxml refuses some fragments outright; a page would be refused the same way
+        return
+    rendered = to_html(to_markdown(element, "https://outlet.example/").markdown)
+    for tag in re.findall(r"<([a-z0-9]+)([^>]*)>", rendered):
+        assert tag[0] in ALLOWED_TAGS, tag
+        attributes = re.findall(r'\s([a-z-]+)="([^"]*)"', tag[1])
+        assert all(name in ("href", "id") for name, _ in attributes), tag
+        assert all(value.startswith(("https://", "http://", "mailto:", "#")) or name == "id"
+                   for name, value in attributes), tag  # fmt: skip
+
+
+ALLOWED_TAGS = {"p", "blockquote", "ul", "ol", "li", "a", "strong", "em", "h2", "h3", "h4", "h5", "h6",
+                "table", "thead", "tbody", "tr", "th", "td", "br", "pre", "code", "hr", "sup", "div"}  # fmt: skip

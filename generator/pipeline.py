@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +23,7 @@ from .config import load_config
 from .errors import BuildFailed, LinkError, SiteError, SiteWarning, SourceLocation
 from .hashing import stable_hash
 from .lock import site_lock
-from .model import Article, Config, Progress, Site, no_progress
+from .model import Article, Config, Progress, Site, StaticFile, no_progress
 
 if TYPE_CHECKING:
     from . import search
@@ -250,13 +250,15 @@ def _index_search(
     def is_current(part: search.Part) -> bool:
         return not any(changed(path, key) for path, key in part.files.items())
 
-    work_dir = transaction.work
+    def deliver(made: Sequence[StaticFile], keys: Mapping[str, str]) -> None:
+        transaction.move(f for f in made if changed(str(f.path), keys[str(f.path)]))
+
+    def read(path: str) -> bytes:
+        return transaction.locate(path).read_bytes()
+
     parts = plan.search_parts
-    with search.refresh(parts, plan_keys.search, last, transaction.locate, work_dir, is_current) as done:
-        for name, made in done.made.items():
-            keys = done.parts[name].files
-            transaction.move(f for f in made if changed(str(f.path), keys[str(f.path)]))
-        listing = done.bundles()
+    done = search.refresh(parts, plan_keys.search, last, read, deliver, transaction.work, is_current)
+    listing = done.bundles()
     files = {path: key for part in done.parts.values() for path, key in part.files.items()}
     files[str(listing.path)] = stable_hash(listing.content)
     transaction.write([listing] if changed(str(listing.path), files[str(listing.path)]) else [])
@@ -266,7 +268,7 @@ def _index_search(
     index = done.index
     report = search.Report(
         dict(sorted(counts.items())),
-        (len(done.made) + (len(index.empty) if index else 0), len(parts)),
+        (len(done.indexed), len(parts)),
         index.seconds if index else None,
         tuple(search.empty_warning(name) for name in index.empty) if index else (),
     )

@@ -23,6 +23,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -63,9 +64,8 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class Index:
-    """The files of freshly indexed parts by part (in a temporary folder), and parts with no text."""
+    """What indexing did: the parts with no text, and how long it took."""
 
-    files: Mapping[str, tuple[StaticFile, ...]]
     empty: tuple[str, ...]
     seconds: float
 
@@ -80,32 +80,35 @@ class Part:
 
 @dataclass(frozen=True, slots=True)
 class Refresh:
-    """The parts of an index brought up to date: every part, and the files of those made anew
-    (in a temporary folder, while `refresh`'s block lasts)."""
+    """The parts of an index brought up to date: every part, and what indexing did."""
 
     parts: Mapping[str, Part]
-    made: Mapping[str, tuple[StaticFile, ...]]
     index: Index | None  # None when every part was current
+    indexed: tuple[str, ...] = ()  # the parts indexed anew (with text or not)
 
     def bundles(self) -> OutputFile:
         return bundles_file(sorted(self.parts))
 
 
-@contextlib.contextmanager
+Deliver = Callable[[Sequence[StaticFile], Mapping[str, str]], None]  # a part's files, and their keys
+
+
 def refresh(
     found: Parts,
     page_keys: Mapping[str, str],
     last: Mapping[str, Part],
-    locate: Callable[[str], Path],
+    read: Callable[[str], bytes],
+    deliver: Deliver,
     work_dir: Path,
     is_current: Callable[[Part], bool] = lambda part: True,
     background: bool = False,
-) -> Iterator[Refresh]:
+) -> Refresh:
     """Index the parts of `found` whose key changed since `last` (or that `is_current` doubts).
 
     Shared by `digest build` (parts on disk) and `digest serve` (in memory);
-    `page_keys` are the search keys of the article pages, `locate` says where
-    a page's HTML is. Changes nothing it is given.
+    `page_keys` are the search keys of the article pages, `read` gives a page's
+    HTML. Each part's files are handed to `deliver` (with their keys) as soon as
+    Pagefind made them, and are gone when it returns. Changes nothing it is given.
     """
     wanted = part_keys(found, page_keys)
     kept = {
@@ -115,14 +118,16 @@ def refresh(
     }
     todo = {name: paths for name, paths in found.items() if name not in kept}
     if not todo:
-        yield Refresh(kept, {}, None)
-        return
-    with index_parts(todo, locate, work_dir, background) as index:
-        made = {
-            name: Part(wanted[name], {str(f.path): file_hash(f.source) for f in files})
-            for name, files in index.files.items()
-        }
-        yield Refresh({**kept, **made}, index.files, index)
+        return Refresh(kept, None)
+    made: dict[str, Part] = {}
+
+    def take(name: str, files: Sequence[StaticFile]) -> None:
+        keys = {str(f.path): file_hash(f.source) for f in files}
+        deliver(files, keys)
+        made[name] = Part(wanted[name], keys)
+
+    index = index_parts(todo, read, take, work_dir, background)
+    return Refresh({**kept, **made}, index, tuple(sorted(todo)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,43 +220,156 @@ def find_pagefind() -> Path:
     return executable
 
 
-@contextlib.contextmanager
 def index_parts(
-    todo: Mapping[str, Sequence[str]], locate: Callable[[str], Path], work_dir: Path, background: bool = False
-) -> Iterator[Index]:
-    """Index each part of `todo` (name -> output paths of its pages) into its own Pagefind bundle.
+    todo: Mapping[str, Sequence[str]],
+    read: Callable[[str], bytes],
+    deliver: Callable[[str, Sequence[StaticFile]], None],
+    work_dir: Path,
+    background: bool = False,
+) -> Index:
+    """Index each part of `todo` (name -> output paths of its pages) into its own Pagefind bundle,
+    and hand each bundle's files to `deliver` as soon as it is made.
 
-    `locate(path)` says where the page's current HTML is (the build may not have
-    moved it into place yet). The bundles are made in a temporary folder inside
-    `work_dir` (on the output's file system, so that pages are hard-linked, not
-    copied); the files of the index yielded live there until the block ends. `background` runs
-    Pagefind at a low priority, so that it leaves the cores to a preview's rebuilds.
+    Pagefind reads and writes in a scratch folder on a memory file system where
+    there is one (see `scratch_root`; else in `work_dir`): on this kind of disk,
+    its threads creating thousands of files at once in one folder cost more than
+    the indexing. It reads, for each page, only what it indexes (`search_text`).
+    A part's pages are written there just before its turn, and its folders are
+    removed once `deliver` returns, so the scratch space holds a few parts at a
+    time. `background` runs Pagefind at a low priority, so that it leaves the
+    cores to a preview's rebuilds.
     """
     started = time.perf_counter()
     executable = find_pagefind()
-    work = Path(tempfile.mkdtemp(prefix=".digest-search-", dir=work_dir))
+    root = scratch_root(work_dir, max(map(len, todo.values())))
+    work = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=root))
     try:
-        runs = []
-        for name, paths in sorted(todo.items()):
+
+        def prepare(name: str) -> list[str]:
             source = work / "pages" / name
-            for path in paths:
-                _link(locate(path), source / path)
+            for path in todo[name]:
+                target = source / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(search_text(read(path)))
             lang = name.split("/")[0]
             command = [str(executable), "--site", str(source), "--output-path", str(work / "out" / name)]
-            command += ["--force-language", lang, "--silent"]
-            runs.append((name, command))
-        empty = [name for name, ok in _run_all(runs, executable, background) if not ok]
-        files = {
-            name: tuple(
-                StaticFile(PurePosixPath(BUNDLE_DIR, name, rel), work / "out" / name / rel)
-                for rel in _bundle_files(work / "out" / name)
-            )
-            for name in sorted(todo)
-            if name not in empty
-        }
-        yield Index(files, tuple(empty), time.perf_counter() - started)
+            return [*command, "--force-language", lang, "--silent"]
+
+        empty = []
+        for name, ok in _run_all(sorted(todo), prepare, executable, background):
+            out = work / "out" / name
+            if ok:
+                files = [
+                    StaticFile(PurePosixPath(BUNDLE_DIR, name, rel), out / rel) for rel in _bundle_files(out)
+                ]
+                deliver(name, files)
+            else:
+                empty.append(name)
+            shutil.rmtree(work / "pages" / name, ignore_errors=True)
+            shutil.rmtree(out, ignore_errors=True)
+        return Index(tuple(empty), time.perf_counter() - started)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+SCRATCH_PREFIX = "digest-search-"
+SCRATCH_PAGE_BYTES = 64 * 1024  # room a page takes in the scratch folder, with its share of the index
+
+
+def scratch_root(fallback: Path, pages: int) -> Path:
+    """Where indexing's scratch folders go: `DIGEST_SCRATCH` if set; else a memory file system
+    (`$XDG_RUNTIME_DIR`, `/dev/shm`) that is writable and has room for two parts of `pages` pages;
+    else `fallback` (beside the output). Scratch folders that runs which died left there are
+    removed first."""
+    override = os.environ.get("DIGEST_SCRATCH")
+    memory = [os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"]  # noqa: S108 - mkdtemp makes a private folder
+    candidates = [override] if override else memory
+    for candidate in candidates:
+        if not candidate or not os.path.isdir(candidate) or not os.access(candidate, os.W_OK | os.X_OK):
+            continue
+        with contextlib.suppress(OSError):
+            room = os.statvfs(candidate)
+            if room.f_bavail * room.f_frsize > 2 * pages * SCRATCH_PAGE_BYTES:
+                remove_stale(Path(candidate))
+                return Path(candidate)
+    return fallback
+
+
+def remove_stale(root: Path) -> None:
+    """Remove this user's scratch folders below `root` whose process has ended."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(root):
+            pid = entry.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
+            if not entry.name.startswith(SCRATCH_PREFIX) or not pid.isdigit() or _alive(int(pid)):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_uid == os.getuid() and entry.is_dir(
+                    follow_symlinks=False
+                ):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_BODY = re.compile(rb"<([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*\bdata-pagefind-body\b[^>]*>")
+_MARKED = re.compile(rb"<([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*\bdata-pagefind-(?:meta|filter|sort)\b[^>]*>")
+_HTML_TAG = re.compile(rb"<html\b[^>]*>", re.I)
+_VOID = frozenset(
+    {b"meta", b"link", b"img", b"input", b"br", b"hr", b"source", b"area", b"base", b"col", b"embed", b"wbr"}
+)
+
+
+def search_text(html: bytes) -> bytes:
+    """What Pagefind reads of a page: each element marked `data-pagefind-body`, and each element
+    outside them that gives metadata, a filter or a sort key, in a page of their own under the
+    page's `<html>` tag (its language). A page with no `data-pagefind-body`, or one whose marked
+    element does not close, is given whole: Pagefind then reads all of it, as it would have."""
+    pieces: list[bytes] = []
+    inside: list[tuple[int, int]] = []
+    for found in _BODY.finditer(html):
+        if any(start <= found.start() < end for start, end in inside):
+            continue
+        end = _element_end(html, found.group(1), found.end())
+        if end is None:
+            return html
+        inside.append((found.start(), end))
+        pieces.append(html[found.start() : end])
+    if not pieces:
+        return html
+    for found in _MARKED.finditer(html):
+        if any(start <= found.start() < end for start, end in inside):
+            continue
+        end = (
+            found.end()
+            if found.group(1).lower() in _VOID
+            else _element_end(html, found.group(1), found.end())
+        )
+        if end is not None:
+            inside.append((found.start(), end))
+            pieces.append(html[found.start() : end])
+    opening = _HTML_TAG.search(html)
+    head = b'<head><meta charset="utf-8"></head><body>'
+    return (opening.group(0) if opening else b"<html>") + head + b"\n".join(pieces) + b"</body></html>"
+
+
+def _element_end(html: bytes, tag: bytes, start: int) -> int | None:
+    """Where the element whose opening tag ends at `start` ends (after its closing tag)."""
+    pattern = re.compile(rb"<(/?)" + re.escape(tag) + rb"(?=[\s>/])", re.I)
+    depth = 1
+    for found in pattern.finditer(html, start):
+        depth += -1 if found.group(1) else 1
+        if depth == 0:
+            close = html.find(b">", found.end())
+            return None if close < 0 else close + 1
+    return None
 
 
 class MemoryIndex:
@@ -267,21 +385,18 @@ class MemoryIndex:
     ) -> dict[str, bytes]:
         """The bundle files for the site whose `parts` are `found` and whose pages are `files`
         (bytes, or a file to read)."""
-        with tempfile.TemporaryDirectory(prefix="digest-search-", dir=self._work_dir) as folder:
-            pages = Path(folder, "site")
 
-            def locate(path: str) -> Path:
-                item = files[path]
-                target = pages / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(item if isinstance(item, bytes) else item.read_bytes())
-                return target
+        def read(path: str) -> bytes:
+            item = files[path]
+            return item if isinstance(item, bytes) else item.read_bytes()
 
-            with refresh(found, page_keys, self._parts, locate, Path(folder), background=True) as done:
-                for made in done.made.values():
-                    self._data.update((str(f.path), f.source.read_bytes()) for f in made)
-                self._parts = done.parts
-                listing = done.bundles()
+        def deliver(made: Sequence[StaticFile], keys: Mapping[str, str]) -> None:
+            self._data.update((str(f.path), f.source.read_bytes()) for f in made)
+
+        work_dir = self._work_dir or Path(tempfile.gettempdir())
+        done = refresh(found, page_keys, self._parts, read, deliver, work_dir, background=True)
+        self._parts = done.parts
+        listing = done.bundles()
         current = {path for part in self._parts.values() for path in part.files}
         self._data = {path: data for path, data in self._data.items() if path in current}
         return {**self._data, str(listing.path): listing.content}
@@ -337,33 +452,38 @@ def empty_warning(name: str) -> SiteWarning:
 
 
 def _run_all(
-    runs: Sequence[tuple[str, list[str]]], executable: Path, background: bool
+    names: Sequence[str], prepare: Callable[[str], list[str]], executable: Path, background: bool
 ) -> Iterator[tuple[str, bool]]:
-    """Run the commands, as many at a time as there are cores; say of each part if it had text."""
-    pending = list(runs)
+    """Run Pagefind for each part (`prepare` writes its pages and gives the command), as many at a
+    time as there are cores; say of each part, in turn, if it had text."""
+    pending = list(names)
     active: list[tuple[str, subprocess.Popen[bytes]]] = []
-    while pending or active:
-        while pending and len(active) < (os.cpu_count() or 1):
-            name, command = pending.pop(0)
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
-            if background and hasattr(os, "setpriority"):
-                with contextlib.suppress(OSError):
-                    os.setpriority(os.PRIO_PROCESS, process.pid, 10)
-            active.append((name, process))
-        name, process = active.pop(0)
-        output = process.communicate()[0].decode("utf-8", "replace").strip()
-        if process.returncode and "not able to build an index" in output:
-            yield name, False  # no text in the pages: the theme's article.html lacks it
-        elif process.returncode:
-            for _, other in active:
-                other.kill()
-            raise SearchError(
-                f"Pagefind failed to index {name} (exit {process.returncode}): {output[-500:]}",
-                SourceLocation(executable),
-                "set 'search: false' in config.yaml to build without search",
-            )
-        else:
-            yield name, True
+    try:
+        while pending or active:
+            while pending and len(active) < (os.cpu_count() or 1):
+                name = pending.pop(0)
+                command = prepare(name)
+                process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+                if background and hasattr(os, "setpriority"):
+                    with contextlib.suppress(OSError):
+                        os.setpriority(os.PRIO_PROCESS, process.pid, 10)
+                active.append((name, process))
+            name, process = active.pop(0)
+            output = process.communicate()[0].decode("utf-8", "replace").strip()
+            if process.returncode and "not able to build an index" in output:
+                yield name, False  # no text in the pages: the theme's article.html lacks it
+            elif process.returncode:
+                raise SearchError(
+                    f"Pagefind failed to index {name} (exit {process.returncode}): {output[-500:]}",
+                    SourceLocation(executable),
+                    "set 'search: false' in config.yaml to build without search",
+                )
+            else:
+                yield name, True
+    finally:
+        for _, other in active:
+            other.kill()
+            other.wait()
 
 
 def _bundle_files(folder: Path) -> list[str]:
@@ -374,12 +494,3 @@ def _bundle_files(folder: Path) -> list[str]:
             if not rel.startswith(_UNUSED):
                 found.append(rel)
     return sorted(found)
-
-
-def _link(source: Path, target: Path) -> None:
-    """Put `source` at `target` without copying its bytes where the file system allows."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)

@@ -5,8 +5,10 @@ What a reader finds is checked in a real browser (test_browser.py); here, what t
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -202,3 +204,65 @@ def test_parts_are_runs_of_months_that_new_articles_only_extend(monkeypatch: pyt
     assert 8 < len(huge) <= 16 and all(len(paths) >= 500 * 2**3 for paths in list(huge.values())[:-1])
     listing = json.loads(search.bundles_file(list(found)).content)
     assert listing == {"en": ["en/2020-01/", "en/2020-03/"], "ru": ["ru/2020-02/"]}
+
+
+def fragments(bundle: Path) -> dict[str, object]:
+    """Each page's record in a Pagefind bundle (url, text, metadata, filters), by URL."""
+    found = {}
+    for path in (bundle / "fragment").iterdir():
+        data = json.loads(gzip.decompress(path.read_bytes()).removeprefix(b"pagefind_dcd"))
+        found[data["url"]] = data
+    return found
+
+
+def test_pagefind_finds_in_the_search_text_what_it_finds_in_the_page(
+    sample_output: Path, tmp_path: Path
+) -> None:
+    """The pages Pagefind reads hold only what it indexes, and it indexes the same from them."""
+    pages = [p for p in sample_output.rglob("index.html") if b"data-pagefind-body" in p.read_bytes()]
+    assert len(pages) >= 5
+    whole, short = tmp_path / "whole", tmp_path / "short"
+    for page in pages:
+        rel = page.relative_to(sample_output)
+        for folder, data in ((whole, page.read_bytes()), (short, search.search_text(page.read_bytes()))):
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_bytes(data)
+        assert len((short / rel).read_bytes()) < len(page.read_bytes()) / 2
+    executable = str(search.find_pagefind())
+    for folder in (whole, short):
+        subprocess.run([executable, "--site", str(folder), "--output-path", str(folder / "out"),
+                        "--force-language", "en", "--silent"], check=True)  # fmt: skip
+    assert fragments(short / "out") == fragments(whole / "out")
+
+
+@pytest.mark.parametrize(
+    ("html", "kept"),
+    [
+        (b"<html lang='ru'><body><p>all of it</p></body></html>", None),  # nothing marked: the page as it is
+        (b"<html><body><main data-pagefind-body><div><p>x</div></p>", None),  # unclosed: the page as it is
+        (
+            b"<html lang=ru><head><meta data-pagefind-meta='image' content='a.png'></head><body><nav>menu</nav>"
+            b"<article data-pagefind-body><article>inner</article><p>text</p></article><aside>"
+            b"<span data-pagefind-filter='topic'>Belarus</span></aside><footer>f</footer></body></html>",
+            b'<html lang=ru><head><meta charset="utf-8"></head><body><article data-pagefind-body><article>inner'
+            b"</article><p>text</p></article>\n<meta data-pagefind-meta='image' content='a.png'>\n"
+            b"<span data-pagefind-filter='topic'>Belarus</span></body></html>",
+        ),
+    ],
+)
+def test_search_text_keeps_the_marked_elements(html: bytes, kept: bytes | None) -> None:
+    assert search.search_text(html) == (html if kept is None else kept)
+
+
+def test_a_killed_runs_scratch_folder_is_removed_by_the_next(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    dead = scratch / f"{search.SCRATCH_PREFIX}999999999-x1"  # no process has this id
+    (dead / "pages").mkdir(parents=True)
+    alive = scratch / f"{search.SCRATCH_PREFIX}{os.getpid()}-x2"
+    alive.mkdir()
+    monkeypatch.setenv("DIGEST_SCRATCH", str(scratch))
+    assert build(site).index_parts == (2, 2)
+    assert sorted(p.name for p in scratch.iterdir()) == [alive.name]  # its own is gone too

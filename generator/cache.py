@@ -332,7 +332,8 @@ class BuildCache:
                     path.unlink(missing_ok=True)
 
     def load_search(self) -> dict[str, dict[str, Any]]:
-        """The search index's parts as the last build made them: {"key", "files": {path: key}} by name."""
+        """The search index's parts as the last build made them, by name: {"key", "files": {path: key},
+        "pages": {path: key}, "texts": {path: hash}, "hidden": {path: id}} (see `search.Part`)."""
         try:
             stored = json.loads(self.read(_SEARCH) or b"null")
         except ValueError:
@@ -344,7 +345,7 @@ class BuildCache:
             for name, part in stored.items()
             if isinstance(part, dict)
             and isinstance(part.get("key"), str)
-            and isinstance(part.get("files"), dict)
+            and all(isinstance(part.get(field, {}), dict) for field in ("files", "pages", "texts", "hidden"))
         }
 
     def save_search(self, parts: Mapping[str, Mapping[str, Any]]) -> None:

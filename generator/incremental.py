@@ -160,11 +160,33 @@ def last_search(cache: BuildCache) -> dict[str, search.Part]:
     """The search index's parts as the last build left them."""
     from .search import Part
 
-    return {name: Part(part["key"], part["files"]) for name, part in cache.load_search().items()}
+    return {
+        name: Part(
+            part["key"],
+            part["files"],
+            part.get("pages", {}),
+            part.get("texts", {}),
+            part.get("hidden", {}),
+            str(part.get("tool", "")),
+        )
+        for name, part in cache.load_search().items()
+    }
 
 
 def save_search(cache: BuildCache, parts: Mapping[str, search.Part]) -> None:
-    cache.save_search({name: {"key": part.key, "files": dict(part.files)} for name, part in parts.items()})
+    cache.save_search(
+        {
+            name: {
+                "key": p.key,
+                "files": dict(p.files),
+                "pages": dict(p.pages),
+                "texts": dict(p.texts),
+                "hidden": dict(p.hidden),
+                "tool": p.tool,
+            }
+            for name, p in parts.items()
+        }
+    )
 
 
 def save(cache: BuildCache, inputs: Inputs, plan: Plan, plan_keys: Keys) -> None:

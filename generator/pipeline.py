@@ -263,7 +263,7 @@ def _index_search(
     files[str(listing.path)] = stable_hash(listing.content)
     transaction.write([listing] if changed(str(listing.path), files[str(listing.path)]) else [])
     counts: collections.Counter[str] = collections.Counter()
-    for name in done.parts:
+    for name in done.parts.keys() & parts.keys():  # the base parts with text (a part of edits repeats pages)
         counts[name.split("/")[0]] += len(parts[name])
     index = done.index
     report = search.Report(

@@ -20,6 +20,9 @@ Inside a page, the theme marks what counts with `data-pagefind-body`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import gzip
+import hashlib
 import json
 import math
 import os
@@ -72,10 +75,17 @@ class Index:
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """A part of the index as a build made it: its key, and its files' keys by output path."""
+    """A part of the index as a build made it: its key; its files' keys by output path; each of
+    its pages' search key and the hash of the text Pagefind read of it (`search_text`), by path;
+    and, for a part of recent edits, the Pagefind id of each outdated copy of a page in its base
+    part, which readers are not shown."""
 
     key: str
     files: Mapping[str, str]
+    pages: Mapping[str, str] = field(default_factory=dict)
+    texts: Mapping[str, str] = field(default_factory=dict)
+    hidden: Mapping[str, str] = field(default_factory=dict)
+    tool: str = ""  # the Pagefind that made it: bundles of another are never mixed with its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,31 +113,171 @@ def refresh(
     is_current: Callable[[Part], bool] = lambda part: True,
     background: bool = False,
 ) -> Refresh:
-    """Index the parts of `found` whose key changed since `last` (or that `is_current` doubts).
+    """Bring the index of the parts `found` up to date with the pages' keys.
 
     Shared by `digest build` (parts on disk) and `digest serve` (in memory);
-    `page_keys` are the search keys of the article pages, `read` gives a page's
-    HTML. Each part's files are handed to `deliver` (with their keys) as soon as
-    Pagefind made them, and are gone when it returns. Changes nothing it is given.
+    `page_keys` are the search keys of the article pages, `read` gives the
+    bytes of a page or of a file of the last index. Each part's files are
+    handed to `deliver` (with their keys) as soon as Pagefind made them, and
+    are gone when it returns. Changes nothing it is given.
+
+    A part is kept when its pages' keys are as they were indexed, or when the
+    pages whose key changed still give Pagefind the same text (a page's key
+    also covers what surrounds its text). When only a few pages' text changed
+    (at most `RECENT_PAGES` a language, new pages included) in parts indexed
+    before, those pages alone are indexed, into the language's part of recent
+    edits (`en/recent`), which lists the Pagefind ids of their outdated copies in
+    the base parts (`hidden.json`) for the search script to leave out. Otherwise
+    the changed parts are indexed again, which folds the recent edits back in.
     """
     wanted = part_keys(found, page_keys)
-    kept = {
-        name: last[name]
-        for name in found
-        if name in last and last[name].key == wanted[name] and is_current(last[name])
-    }
-    todo = {name: paths for name, paths in found.items() if name not in kept}
+    tool = _tool()
+    texts: dict[str, str] = {}
+
+    def text(path: str) -> bytes:
+        data = search_text(read(path))
+        texts[path] = hashlib.blake2b(data, digest_size=8).hexdigest()
+        return data
+
+    parts: dict[str, Part] = {}
+    todo: dict[str, list[str]] = {}
+    changes: dict[str, _Change] = {}
+    for name, paths in found.items():
+        before = last.get(name)
+        if before is not None and before.key == wanted[name] and is_current(before):
+            parts[name] = before
+        elif before is not None and before.pages and before.tool == tool and is_current(before):
+            change = _changes(paths, page_keys, before, text, texts)
+            if change.pages or change.stale:
+                changes[name] = change
+            same_texts = {p: texts[p] for p in change.same}
+            parts[name] = dataclasses.replace(  # the pages whose text is as indexed are current
+                before, key=wanted[name] if not (change.pages or change.stale) else before.key,
+                pages={**before.pages, **change.same}, texts={**before.texts, **same_texts},
+            )  # fmt: skip
+        else:
+            todo[name] = list(paths)
+    planned = {n: Part(wanted[n], {}, {p: page_keys.get(p, "") for p in todo[n]}, tool=tool) for n in todo}
+    recent = _recent(changes) if not todo else None
+    if changes and recent is None:  # too many, or other parts are indexed anyway: fold them back
+        for name in changes:
+            todo[name] = list(found[name])
+            planned[name] = Part(wanted[name], {}, {p: page_keys.get(p, "") for p in found[name]}, tool=tool)
+    for lang, (pages, stale) in sorted((recent or {}).items()):
+        name = f"{lang}/{RECENT}"
+        before = last.get(name)
+        bases = {n: p for n, p in parts.items() if n.startswith(f"{lang}/")}
+        hidden = _hidden_ids(stale, bases, before, read)
+        key = stable_hash(
+            _tool(), name, *(f"{p}|{t}" for p, t in sorted(pages.items())), *sorted(hidden.values())
+        )
+        if before is not None and before.key == key and is_current(before):
+            parts[name] = before
+            continue
+        todo[name] = sorted(pages)
+        planned[name] = Part(key, {}, {p: page_keys.get(p, "") for p in pages}, dict(pages), hidden, tool)
     if not todo:
-        return Refresh(kept, None)
+        return Refresh(parts, None)
     made: dict[str, Part] = {}
 
     def take(name: str, files: Sequence[StaticFile]) -> None:
         keys = {str(f.path): file_hash(f.source) for f in files}
         deliver(files, keys)
-        made[name] = Part(wanted[name], keys)
+        part = planned[name]
+        made[name] = dataclasses.replace(
+            part, files=keys, texts={p: texts[p] for p in part.pages if p in texts}
+        )
 
-    index = index_parts(todo, read, take, work_dir, background)
-    return Refresh({**kept, **made}, index, tuple(sorted(todo)))
+    def extra(name: str, made_files: Sequence[str]) -> dict[str, bytes]:
+        """A part of recent edits lists the ids to hide (none of its own, which a page whose text
+        was made again as it was would share)."""
+        if not name.endswith(f"/{RECENT}"):
+            return {}
+        own = {rel.removeprefix("fragment/").removesuffix(".pf_fragment") for rel in made_files}
+        hidden = {p: i for p, i in planned[name].hidden.items() if i not in own}
+        planned[name] = dataclasses.replace(planned[name], hidden=hidden)
+        return {HIDDEN_FILE: json.dumps(sorted(hidden.values())).encode("utf-8") + b"\n"}
+
+    index = index_parts(todo, text, take, work_dir, background, extra)
+    return Refresh({**parts, **made}, index, tuple(sorted(todo)))
+
+
+RECENT = "recent"  # the name of a language's part of recent edits
+RECENT_PAGES = 100  # more changed pages than this in a language, and their parts are indexed again
+HIDDEN_FILE = "hidden.json"
+
+
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """How a part's pages differ from what it holds: pages to index (path -> text hash), pages
+    whose copy in it is outdated or gone, and pages whose key changed but not their text (path -> key)."""
+
+    pages: Mapping[str, str]
+    stale: frozenset[str]
+    same: Mapping[str, str]
+
+
+def _changes(
+    paths: Sequence[str],
+    page_keys: Mapping[str, str],
+    before: Part,
+    text: Callable[[str], bytes],
+    texts: Mapping[str, str],
+) -> _Change:
+    pages: dict[str, str] = {}
+    same: dict[str, str] = {}
+    for path in paths:
+        key = page_keys.get(path, "")
+        if before.pages.get(path) == key:
+            continue
+        text(path)  # its hash, in `texts`
+        if path in before.pages and before.texts.get(path) == texts[path]:
+            same[path] = key
+        else:
+            pages[path] = texts[path]
+    listed = set(paths)
+    stale = frozenset(p for p in before.pages if p not in listed or p in pages)
+    return _Change(pages, stale, same)
+
+
+def _recent(changes: Mapping[str, _Change]) -> dict[str, tuple[dict[str, str], set[str]]] | None:
+    """By language, the pages to index as recent edits and the stale copies to hide; None when a
+    language has none to index (only pages gone) or more than `RECENT_PAGES`."""
+    recent: dict[str, tuple[dict[str, str], set[str]]] = {}
+    for name, change in changes.items():
+        pages, stale = recent.setdefault(name.split("/")[0], ({}, set()))
+        pages.update(change.pages)
+        stale.update(change.stale)
+    if any(not pages or len(pages) > RECENT_PAGES for pages, _ in recent.values()):
+        return None
+    return recent
+
+
+def _hidden_ids(
+    stale: set[str], bases: Mapping[str, Part], before: Part | None, read: Callable[[str], bytes]
+) -> dict[str, str]:
+    """The Pagefind id of each stale page's copy in its base part, by page path; the ids that the
+    last part of recent edits found are taken from it, the others read from the parts' fragments."""
+    known = dict(before.hidden) if before else {}
+    hidden = {p: known[p] for p in stale if p in known}
+    wanted = {_url_of(p): p for p in stale if p not in hidden}
+    for part in bases.values():
+        if not wanted:
+            break
+        if not any(p in part.pages for p in wanted.values()):
+            continue
+        for path in part.files:
+            if path.endswith(".pf_fragment"):
+                data = json.loads(gzip.decompress(read(path)).removeprefix(b"pagefind_dcd"))
+                page = wanted.pop(data.get("url"), None)
+                if page is not None:
+                    hidden[page] = path.rsplit("/", 1)[1].removesuffix(".pf_fragment")
+    return hidden
+
+
+def _url_of(path: str) -> str:
+    """The URL Pagefind gives the page at output `path` (relative to the site's root)."""
+    return "/" + path.removesuffix("index.html")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,13 +310,18 @@ def pages_of(site: Site) -> list[Page]:
 
 def part_keys(parts: Mapping[str, Sequence[str]], page_keys: Mapping[str, str]) -> dict[str, str]:
     """A key for each part: it changes when Pagefind or anything indexed of the part's pages does."""
-    executable = find_pagefind()
-    stat = executable.stat()
-    tool = f"{executable}|{stat.st_size}|{stat.st_mtime_ns}"
+    tool = _tool()
     return {
         name: stable_hash(tool, name, *(f"{p}|{page_keys.get(p, '')}" for p in paths))
         for name, paths in parts.items()
     }
+
+
+def _tool() -> str:
+    """The Pagefind program, as a part's key knows it."""
+    executable = find_pagefind()
+    stat = executable.stat()
+    return f"{executable}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
 def parts(pages: Sequence[Page]) -> dict[str, list[str]]:
@@ -222,18 +377,20 @@ def find_pagefind() -> Path:
 
 def index_parts(
     todo: Mapping[str, Sequence[str]],
-    read: Callable[[str], bytes],
+    text: Callable[[str], bytes],
     deliver: Callable[[str, Sequence[StaticFile]], None],
     work_dir: Path,
     background: bool = False,
+    extra: Callable[[str, Sequence[str]], Mapping[str, bytes]] | None = None,
 ) -> Index:
     """Index each part of `todo` (name -> output paths of its pages) into its own Pagefind bundle,
-    and hand each bundle's files to `deliver` as soon as it is made.
+    and hand each bundle's files to `deliver` as soon as it is made, with the files that `extra`
+    adds (given the part's name and files).
 
     Pagefind reads and writes in a scratch folder on a memory file system where
     there is one (see `scratch_root`; else in `work_dir`): on this kind of disk,
     its threads creating thousands of files at once in one folder cost more than
-    the indexing. It reads, for each page, only what it indexes (`search_text`).
+    the indexing. `text(path)` gives what it reads of a page (see `search_text`).
     A part's pages are written there just before its turn, and its folders are
     removed once `deliver` returns, so the scratch space holds a few parts at a
     time. `background` runs Pagefind at a low priority, so that it leaves the
@@ -250,7 +407,7 @@ def index_parts(
             for path in todo[name]:
                 target = source / path
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(search_text(read(path)))
+                target.write_bytes(text(path))
             lang = name.split("/")[0]
             command = [str(executable), "--site", str(source), "--output-path", str(work / "out" / name)]
             return [*command, "--force-language", lang, "--silent"]
@@ -259,6 +416,8 @@ def index_parts(
         for name, ok in _run_all(sorted(todo), prepare, executable, background):
             out = work / "out" / name
             if ok:
+                for rel, data in (extra(name, _bundle_files(out)) if extra else {}).items():
+                    (out / rel).write_bytes(data)
                 files = [
                     StaticFile(PurePosixPath(BUNDLE_DIR, name, rel), out / rel) for rel in _bundle_files(out)
                 ]
@@ -386,8 +545,8 @@ class MemoryIndex:
         """The bundle files for the site whose `parts` are `found` and whose pages are `files`
         (bytes, or a file to read)."""
 
-        def read(path: str) -> bytes:
-            item = files[path]
+        def read(path: str) -> bytes:  # a page, or a file of the index made before
+            item = files[path] if path in files else self._data[path]
             return item if isinstance(item, bytes) else item.read_bytes()
 
         def deliver(made: Sequence[StaticFile], keys: Mapping[str, str]) -> None:

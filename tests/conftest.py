@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import textwrap
@@ -83,6 +84,31 @@ def tree(folder: Path, skip: str = "") -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file() and skip not in p.relative_to(folder).parts and p != folder / ".newsdigest"
     }
+
+
+def searchable(folder: Path) -> dict[tuple[str, str], dict[str, object]]:
+    """What a reader can find in a built site's search index: each page's record (its text,
+    metadata and filters) by language and URL, from every bundle, without the outdated copies that
+    a part of recent edits hides. A page found twice fails."""
+    root = folder / "pagefind"
+    hidden = {i for p in root.glob("*/recent/hidden.json") for i in json.loads(p.read_text(encoding="utf-8"))}
+    found: dict[tuple[str, str], dict[str, object]] = {}
+    for fragment in sorted(root.glob("*/*/fragment/*.pf_fragment")):
+        if fragment.stem in hidden:
+            continue
+        data = json.loads(gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd"))
+        key = (fragment.parts[-4], data["url"])
+        assert key not in found, f"{key} is in the index twice"
+        found[key] = {k: data[k] for k in ("content", "meta", "filters", "word_count")}
+    return found
+
+
+def assert_same_site(folder: Path, clean: Path, message: str = "") -> None:
+    """`folder` holds what the clean build `clean` holds: the same files, byte for byte, but the
+    search index, where a reader finds the same pages with the same text (the index itself may
+    hold recent edits beside the parts they outdate)."""
+    assert tree(folder, skip="pagefind") == tree(clean, skip="pagefind"), message
+    assert searchable(folder) == searchable(clean), message
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:

@@ -344,3 +344,48 @@ def test_the_newsletter_reads_at_600_and_375_px_and_asks_no_host(browser: Any, w
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / f"newsletter-{width}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture(scope="module")
+def edited_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The searchable site built, then one article edited and built again: the edit is indexed as
+    a recent edit, beside the base parts that still hold its old text."""
+    import shutil
+
+    from generator import search
+    from generator.pipeline import build
+
+    root = tmp_path_factory.mktemp("edited")
+    shutil.copy(REPO / "config.yaml", root / "config.yaml")
+    shutil.copytree(REPO / "content", root / "content")
+    for article in (TESTS / "data" / "search").glob("*.md"):
+        shutil.copy(article, root / "content" / article.name)
+    part_pages, search.PART_PAGES = search.PART_PAGES, 3
+    try:
+        build(root)
+        bees = root / "content" / "beekeepers.md"
+        text = bees.read_text(encoding="utf-8").replace("honey harvest", "buckwheat zeppelins")
+        bees.write_text(text, encoding="utf-8")
+        assert build(root).index_parts == (1, 3)  # the recent edits only
+    finally:
+        search.PART_PAGES = part_pages
+    listing = json.loads((root / "site/pagefind/bundles.json").read_text(encoding="utf-8"))
+    assert listing["en"] == ["en/2020-08/", "en/2020-09/", "en/recent/"]
+    axe = require(TOOLS / "axe-core" / "axe.min.js", "axe-core (npm)")
+    handler = type("Handler", (_Handler,), {"axe": axe})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root / "site")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_edited_article_is_found_by_its_new_words_only(browser: Any, edited_origin: str) -> None:
+    tab = Visit(browser, edited_origin)
+    tab.goto("")
+    assert search_box(tab, "zeppelins") == [BEEKEEPERS]  # its new words, from the recent edits
+    assert search_box(tab, "harvest") == []  # its old words: the base part's copy is hidden
+    assert search_box(tab, "beekeepers").count(BEEKEEPERS) == 1  # once, not twice
+    assert PROTEST_WAVE in search_box(tab, "протестов")  # the other parts as before
+    assert tab.problems == [] and tab.foreign == []
+    tab.close()

@@ -79,22 +79,39 @@ def test_the_index_is_kept_while_the_articles_are_unchanged(site: Path) -> None:
     assert {p: (out / p).stat().st_mtime_ns for p in stamps} == stamps
 
 
-def test_an_edit_reindexes_and_removes_the_stale_parts(site: Path) -> None:
+def test_an_edit_is_indexed_as_a_recent_edit_and_folded_back_later(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     build(site)
     out = site / "site"
-    before = set(tree(out))
-    russian = {p: (out / p).stat().st_mtime_ns for p in before if p.startswith("pagefind/ru/")}
+    before = tree(out)
     with (site / "content/world/one.md").open("a", encoding="utf-8") as handle:
         handle.write("\nA lighthouse keeper waves.\n")
     summary = build(site)
-    assert summary.index_seconds is not None
-    after = set(tree(out))
-    assert {p for p in before - after if p.startswith("pagefind/")}  # the old English fragments are gone
-    assert {p for p in after - before if p.startswith("pagefind/en/")}  # replaced by new ones
-    assert {p: (out / p).stat().st_mtime_ns for p in russian} == russian  # same bytes: not rewritten
+    assert summary.index_parts == (1, 2) and summary.indexed == {"en": 2, "ru": 1}
+    after = tree(out)
+    base = [p for p in before if p.startswith("pagefind/") and p != "pagefind/bundles.json"]
+    assert {p: after.get(p) for p in base} == {p: before[p] for p in base}  # the base parts as they were
+    recent = {p for p in after.keys() - before.keys()}
+    assert recent and all(p.startswith("pagefind/en/recent/") for p in recent)
+    listing = json.loads(after["pagefind/bundles.json"])
+    assert listing == {"en": ["en/2020-09/", "en/recent/"], "ru": ["ru/2020-09/"]}
+    (old,) = json.loads(after["pagefind/en/recent/hidden.json"])  # the outdated copy of one.md
+    assert f"pagefind/en/2020-09/fragment/{old}.pf_fragment" in before
+    recent_text = [gzip.decompress(after[p]) for p in recent if p.endswith(".pf_fragment")]
+    assert len(recent_text) == 1 and b"lighthouse keeper" in recent_text[0]
+
+    monkeypatch.setattr("generator.search.RECENT_PAGES", 0)  # the next change folds them back
+    with (site / "content/world/two.md").open("a", encoding="utf-8") as handle:
+        handle.write("\nA ferry leaves.\n")
+    assert build(site).index_parts == (1, 2)
+    folded = tree(out)
+    assert not [p for p in folded if "/recent/" in p]
+    assert f"pagefind/en/2020-09/fragment/{old}.pf_fragment" not in folded
+    assert json.loads(folded["pagefind/bundles.json"]) == {"en": ["en/2020-09/"], "ru": ["ru/2020-09/"]}
     manifest = BuildCache(site / ".digest-cache").load_manifest(out)
     assert {p for p in manifest if p.startswith("pagefind/")} == {
-        p for p in after if p.startswith("pagefind/")
+        p for p in folded if p.startswith("pagefind/")
     }
 
 

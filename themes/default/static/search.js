@@ -4,6 +4,8 @@
 // one for each run of months (pagefind/bundles.json lists them). A query goes to one Pagefind
 // instance per language (the pagefind.js of its first bundle: separate modules, so separate
 // instances), which merges that language's other bundles; the results are merged by score.
+// A bundle of recent edits (`<lang>/recent/`) holds the pages edited since their run of months
+// was indexed; its hidden.json lists the Pagefind ids of their outdated copies, left out here.
 // Without JavaScript, or until this runs, the search box is a plain link to the search page,
 // which says why search needs it.
 // Needs a Content-Security-Policy that allows script-src 'self' 'wasm-unsafe-eval' and
@@ -23,7 +25,12 @@ function load(index) {
         const pagefind = await import(new URL(`${first}pagefind.js`, index).href);
         await pagefind.init();
         await Promise.all(others.map((other) => pagefind.mergeIndex(new URL(other, index).href)));
-        return [lang, pagefind];
+        const hidden = new Set();
+        for (const bundle of others.filter((name) => name.endsWith("/recent/"))) {
+          const ids = await fetch(new URL(`${bundle}hidden.json`, index));
+          if (ids.ok) for (const id of await ids.json()) hidden.add(id);
+        }
+        return [lang, pagefind, hidden];
       }));
     }).catch((error) => {
       indexes.delete(index); // try again with the next query
@@ -34,9 +41,9 @@ function load(index) {
 }
 
 async function find(index, query) {
-  const found = await Promise.all((await load(index)).map(async ([lang, pagefind]) => {
+  const found = await Promise.all((await load(index)).map(async ([lang, pagefind, hidden]) => {
     const search = await pagefind.search(query);
-    return (search?.results ?? []).map((result) => ({ result, lang }));
+    return (search?.results ?? []).filter((result) => !hidden.has(result.id)).map((result) => ({ result, lang }));
   }));
   return found.flat().sort((a, b) => b.result.score - a.result.score);
 }

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from .indexer import BUNDLE_DIR
 from .markup import plain_text
 from .model import Article, Collection, Config, Edition, Site, Source, Tag
-from .search import BUNDLE_DIR
 from .urls import (
     CORRECTIONS_URL,
     SEARCH_URL,

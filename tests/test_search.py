@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import search
+from generator import indexer, search
 from generator.cache import BuildCache
 from generator.errors import BuildFailed
 from generator.pipeline import build
@@ -241,11 +241,11 @@ def test_pagefind_finds_in_the_search_text_what_it_finds_in_the_page(
     whole, short = tmp_path / "whole", tmp_path / "short"
     for page in pages:
         rel = page.relative_to(sample_output)
-        for folder, data in ((whole, page.read_bytes()), (short, search.search_text(page.read_bytes()))):
+        for folder, data in ((whole, page.read_bytes()), (short, indexer.search_text(page.read_bytes()))):
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             (folder / rel).write_bytes(data)
         assert len((short / rel).read_bytes()) < len(page.read_bytes()) / 2
-    executable = str(search.find_pagefind())
+    executable = str(indexer.find_pagefind())
     for folder in (whole, short):
         subprocess.run([executable, "--site", str(folder), "--output-path", str(folder / "out"),
                         "--force-language", "en", "--silent"], check=True)  # fmt: skip
@@ -268,7 +268,7 @@ def test_pagefind_finds_in_the_search_text_what_it_finds_in_the_page(
     ],
 )
 def test_search_text_keeps_the_marked_elements(html: bytes, kept: bytes | None) -> None:
-    assert search.search_text(html) == (html if kept is None else kept)
+    assert indexer.search_text(html) == (html if kept is None else kept)
 
 
 def test_a_killed_runs_scratch_folder_is_removed_by_the_next(
@@ -276,9 +276,9 @@ def test_a_killed_runs_scratch_folder_is_removed_by_the_next(
 ) -> None:
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    dead = scratch / f"{search.SCRATCH_PREFIX}999999999-x1"  # no process has this id
+    dead = scratch / f"{indexer.SCRATCH_PREFIX}999999999-x1"  # no process has this id
     (dead / "pages").mkdir(parents=True)
-    alive = scratch / f"{search.SCRATCH_PREFIX}{os.getpid()}-x2"
+    alive = scratch / f"{indexer.SCRATCH_PREFIX}{os.getpid()}-x2"
     alive.mkdir()
     monkeypatch.setenv("DIGEST_SCRATCH", str(scratch))
     assert build(site).index_parts == (2, 2)

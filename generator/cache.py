@@ -27,7 +27,7 @@ import generator
 from . import content, reading, seal
 from .errors import SiteError
 from .hashing import stable_hash
-from .model import Article, Config, Progress, no_progress
+from .model import Article, Config, Progress, Showing, no_progress
 
 _SHARDS = "0123456789abcdef"
 _FILE_STATS = "files.json"
@@ -80,11 +80,13 @@ def read_through(
     paths: Sequence[str],
     stats: Mapping[str, FileStat],
     progress: Progress = no_progress,
+    showing: Showing | None = None,
 ) -> tuple[tuple[Article, ...], list[SiteError]]:
     """`content.read_articles` for the article files `paths` (with their `stats`), through the cache.
 
     A file whose time stamp and size are what the last build saw is not read; one
-    whose text is (a checkout, `cp -p`) is not parsed. The articles are kept
+    whose text is (a checkout, `cp -p`) is not parsed. An article kept while it
+    was not shown whose turn has come is converted now. The articles are kept
     for the next build.
     """
     fingerprint = parse_fingerprint(config)
@@ -109,11 +111,14 @@ def read_through(
             seen[path] = (*stats[path], source_hash)
         else:
             to_parse.append(path)
-    parsed, errors = content.read_articles(to_parse, config, progress)
+    parsed, errors = content.read_articles(to_parse, config, progress, showing)
     for article in parsed:
         stat = stats.get(str(article.source_location.path))
         if stat:
             seen[str(article.source_location.path)] = (*stat, article.source_hash)
+    if showing is not None:
+        found, problems, _ = content.finish_shown(found, showing)
+        errors += problems
     articles = content.sort_newest_first([*found, *parsed])
     cache.save_articles(fingerprint, articles, stored)
     if seen != known:

@@ -8,6 +8,7 @@ takes a file's text and gives an `Article`, so it can run in any process.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timezone
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from . import frontmatter, parallel, yamlutil
 from .config import LANG_PATTERN
 from .errors import BuildFailed, FrontMatterError, SiteError, SiteWarning, SourceLocation
-from .model import Article, Config, Correction, Progress, Source, no_progress
+from .model import Article, Config, Correction, Progress, Showing, Source, no_progress
 from .reading import RawArticle, ReadRules, find_articles, load_files
 from .urls import output_file_for, permalink_problem, slugify
 
@@ -47,26 +48,28 @@ def _is_jekyll(article_id: str) -> bool:
 
 
 def read_content(
-    config: Config, progress: Progress = no_progress
+    config: Config, progress: Progress = no_progress, showing: Showing | None = None
 ) -> tuple[tuple[Article, ...], list[SiteError]]:
     """Find, read and parse every article below the config's content folder (see `read_articles`)."""
-    return read_articles(find_articles(config), config, progress)
+    return read_articles(find_articles(config), config, progress, showing)
 
 
 def read_articles(
-    paths: Sequence[str], config: Config, progress: Progress = no_progress
+    paths: Sequence[str], config: Config, progress: Progress = no_progress, showing: Showing | None = None
 ) -> tuple[tuple[Article, ...], list[SiteError]]:
     """Read and parse the article files `paths` (on all cores for many).
 
     Returns the good articles newest first, and an error for each broken file
     (so that later stages can still report their own problems in the same run).
+    The text of an article that `showing` does not show is checked but not
+    converted (see `finish`); without `showing`, every article's is.
     """
-    articles, errors = parse_files([Path(p) for p in paths], config, progress)
+    articles, errors = parse_files([Path(p) for p in paths], config, progress, showing)
     return sort_newest_first(articles), errors
 
 
 def parse_files(
-    paths: list[Path], config: Config, progress: Progress = no_progress
+    paths: list[Path], config: Config, progress: Progress = no_progress, showing: Showing | None = None
 ) -> tuple[list[Article], list[SiteError]]:
     """Read and parse the files (on all cores for many); collect the errors of all of them.
 
@@ -77,7 +80,7 @@ def parse_files(
     errors: list[SiteError] = []
     done = 0
     progress("Reading articles", 0, len(paths))
-    state = (ReadRules.of(config), ZoneInfo(config.timezone))
+    state = (ReadRules.of(config), ZoneInfo(config.timezone), showing)
     for parsed, problems in parallel.map_chunks(_parse_chunk, paths, PARSE_CHUNK, state):
         articles += parsed
         errors += problems
@@ -90,17 +93,47 @@ PARSE_CHUNK = 40
 
 
 def _parse_chunk(
-    state: tuple[ReadRules, ZoneInfo], paths: Sequence[Path]
+    state: tuple[ReadRules, ZoneInfo, Showing | None], paths: Sequence[Path]
 ) -> tuple[list[Article], list[SiteError]]:
-    rules, tz = state
+    rules, tz, showing = state
     raws, errors = load_files(rules, paths)
     articles: list[Article] = []
     for raw in raws:
         try:
-            articles.append(parse_article(raw, tz))
+            articles.append(parse_article(raw, tz, showing))
         except BuildFailed as failed:
             errors += failed.errors
     return articles, errors
+
+
+def finish_shown(
+    articles: Sequence[Article], showing: Showing
+) -> tuple[list[Article], list[SiteError], list[Article]]:
+    """`articles` with the text of each one that `showing` shows converted (those read while they
+    were not shown: a draft since published, an article fallen due); the errors of those that
+    fail; and the articles converted now (for the cache to keep)."""
+    pending = [a for a in articles if a.markdown and shows(a, showing)]
+    if not pending:
+        return list(articles), [], []
+    done: dict[str, Article] = {}
+    errors: list[SiteError] = []
+    for finished, problems in parallel.map_chunks(_finish_chunk, pending, PARSE_CHUNK, None):
+        done.update((a.id, a) for a in finished)
+        errors += problems
+    failed = {a.id for a in pending} - done.keys()
+    kept = [done.get(a.id, a) for a in articles if a.id not in failed]
+    return kept, errors, list(done.values())
+
+
+def _finish_chunk(_: None, articles: Sequence[Article]) -> tuple[list[Article], list[SiteError]]:
+    finished: list[Article] = []
+    errors: list[SiteError] = []
+    for article in articles:
+        try:
+            finished.append(finish(article))
+        except BuildFailed as failed:
+            errors += failed.errors
+    return finished, errors
 
 
 def sort_newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
@@ -109,8 +142,9 @@ def sort_newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
     return tuple(sorted(by_id, key=lambda a: a.date, reverse=True))
 
 
-def parse_article(raw: RawArticle, tz: ZoneInfo) -> Article:
-    """Parse one article file; raise `BuildFailed` with every problem in it."""
+def parse_article(raw: RawArticle, tz: ZoneInfo, showing: Showing | None = None) -> Article:
+    """Parse one article file; raise `BuildFailed` with every problem in it. Its text is converted
+    unless `showing` is given and does not show it (see `finish`)."""
     path = raw.path
     bad = yamlutil.find_forbidden(raw.text)
     if bad:
@@ -126,7 +160,8 @@ def parse_article(raw: RawArticle, tz: ZoneInfo) -> Article:
         key, message = held
         reader.error(key[0] if key else "", message, "remove it")
         raise BuildFailed(reader.errors)
-    return reader.article(found.body, found.body_line)
+    article = reader.article(found.body, found.body_line)
+    return finish(article) if showing is None or shows(article, showing) else article
 
 
 class _FieldReader:
@@ -274,8 +309,6 @@ class _FieldReader:
         return Source(name, fields["url"], fields["author"], published, fields["archived"])
 
     def article(self, body: str, body_line: int = 1) -> Article:
-        from . import markup  # Markdown is loaded only when an article is parsed
-
         raw = self.raw
         title = self.text("title", required=True)
         prefix = _DATE_PREFIX.match(raw.path.name)
@@ -318,17 +351,16 @@ class _FieldReader:
         assert when is not None
         if corrections and (updated is None or corrections[-1].date > updated):
             updated = corrections[-1].date  # a correction is a change readers are told of
-        body_html = self.markdown(body, body_line)
+        _check_brackets(body, raw.path, body_line)
         excerpt = self.excerpt(body)
-        summary = summary_given or excerpt or markup.first_paragraph(body_html)
         return Article(
             source_hash=raw.source_hash,
             id=raw.id,
             slug=slug,
             title=title,
             date=when,
-            body_html=body_html,
-            summary=summary,
+            body_html="",
+            summary=summary_given or excerpt,
             source_location=SourceLocation(raw.path),
             collections=tuple(dict.fromkeys(collections)),
             tags=tags,
@@ -348,8 +380,9 @@ class _FieldReader:
             summary_from_text=not (summary_given or excerpt),
             kind=kind,
             notes=self.unsupported(body, body_line),
-            word_count=markup.word_count(body_html),
             extra=MappingProxyType({k: v for k, v in self.meta.items() if k not in _KNOWN}),
+            markdown=body,
+            markdown_line=body_line,
         )
 
     def kind(self) -> str:
@@ -436,36 +469,54 @@ class _FieldReader:
                     found.append(url)
         return tuple(found)
 
-    def markdown(self, body: str, body_line: int) -> str:
-        """The body as HTML; a paragraph Python-Markdown would take minutes over, or a conversion
-        that takes longer than `markup.TIME_LIMIT` anyway, is an error at its line."""
-        from . import markup
 
-        path = self.raw.path
-        slow = markup.slow_paragraph(body)
-        if slow is not None:
-            line, count = slow
-            raise BuildFailed(
-                [
-                    FrontMatterError(
-                        f"a paragraph with {count:,} '[' (Python-Markdown needs minutes for it)",
-                        SourceLocation(path, body_line + line - 1),
-                        f"split it (at most {markup.MAX_BRACKETS:,} a paragraph), or write '\\['",
-                    )
-                ]
-            )
-        try:
-            return markup.to_html_within(body, markup.TIME_LIMIT)
-        except markup.TooSlow:
-            raise BuildFailed(
-                [
-                    FrontMatterError(
-                        f"converting the text took more than {markup.TIME_LIMIT:g} s",
-                        SourceLocation(path, body_line),
-                        "look for a very long run of brackets, asterisks or HTML tags, and split it",
-                    )
-                ]
-            ) from None
+def finish(article: Article) -> Article:
+    """The article with its text converted: `body_html`, the summary from its first paragraph
+    when it has none of its own, and the word count. A conversion that takes longer than
+    `markup.TIME_LIMIT` is an error at the text's first line."""
+    from . import markup
+
+    if not article.markdown:
+        return article
+    try:
+        body_html = markup.to_html_within(article.markdown, markup.TIME_LIMIT)
+    except markup.TooSlow:
+        raise BuildFailed(
+            [
+                FrontMatterError(
+                    f"converting the text took more than {markup.TIME_LIMIT:g} s",
+                    SourceLocation(article.source_location.path, article.markdown_line),
+                    "look for a very long run of brackets, asterisks or HTML tags, and split it",
+                )
+            ]
+        ) from None
+    return dataclasses.replace(
+        article,
+        body_html=body_html,
+        summary=article.summary or markup.first_paragraph(body_html),
+        word_count=markup.word_count(body_html),
+        markdown="",
+        markdown_line=0,
+    )
+
+
+def _check_brackets(body: str, path: Path, body_line: int) -> None:
+    """A paragraph that Python-Markdown would take minutes over is an error at its line, whether
+    the article is shown now or later."""
+    from . import markup
+
+    slow = markup.slow_paragraph(body)
+    if slow is not None:
+        line, count = slow
+        raise BuildFailed(
+            [
+                FrontMatterError(
+                    f"a paragraph with {count:,} '[' (Python-Markdown needs minutes for it)",
+                    SourceLocation(path, body_line + line - 1),
+                    f"split it (at most {markup.MAX_BRACKETS:,} a paragraph), or write '\\['",
+                )
+            ]
+        )
 
 
 def file_slug(path: Path) -> str:
@@ -501,12 +552,16 @@ def published(
     """The articles a build shows: drafts (`draft: true`, Jekyll's `published: false` and `_drafts/`,
     Pelican's `Status: draft`) and future ones (by `date` or Hugo's `publishDate`) only when asked
     for; expired ones (Hugo's `expiryDate`) never."""
-    return tuple(
-        a
-        for a in articles
-        if (include_drafts or not a.is_draft)
-        and (include_future or _goes_live(a) <= now)
-        and (a.expiry_date is None or a.expiry_date > now)
+    showing = Showing(now, include_drafts, include_future)
+    return tuple(a for a in articles if shows(a, showing))
+
+
+def shows(article: Article, showing: Showing) -> bool:
+    """Whether a build that shows `showing` shows `article` (see `published`)."""
+    return (
+        (showing.include_drafts or not article.is_draft)
+        and (showing.include_future or _goes_live(article) <= showing.now)
+        and (article.expiry_date is None or article.expiry_date > showing.now)
     )
 
 

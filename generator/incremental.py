@@ -26,7 +26,7 @@ from .cache import BuildCache, FileStat, file_stat, parse_fingerprint, read_thro
 from .config import load_config
 from .errors import BuildFailed
 from .hashing import stable_hash
-from .model import CACHE_DIR, Article, Config, Progress
+from .model import CACHE_DIR, Article, Config, Progress, Showing
 
 if TYPE_CHECKING:
     from . import search
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 # The layer's plan and keys pull in Jinja and the grouping stages: they are imported where they are
 # used, so that a build with nothing to do answers from a few thousand stats.
 
-Reader = Callable[[Config, Progress], tuple[tuple[Article, ...], list[Any]]]
+Reader = Callable[[Config, Progress, Showing], tuple[tuple[Article, ...], list[Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +88,13 @@ def look(root: Path, options: Mapping[str, Any]) -> Inputs | None:
 def reader(cache: BuildCache, inputs: Inputs | None = None) -> Reader:
     """The content stage through `cache`, over the article files `inputs` found (or a new look)."""
 
-    def read(config: Config, progress: Progress) -> tuple[tuple[Article, ...], list[Any]]:
+    def read(config: Config, progress: Progress, showing: Showing) -> tuple[tuple[Article, ...], list[Any]]:
         if inputs is not None:
             paths, stats = inputs.paths, inputs.stats
         else:
             paths = reading.find_articles(config)
             stats = stat_files(paths)
-        return read_through(cache, config, paths, stats, progress)
+        return read_through(cache, config, paths, stats, progress, showing)
 
     return read
 

@@ -39,7 +39,18 @@ ARTICLE_LAYOUT = frozenset(
     }
 )  # fmt: skip
 # TEXT: only what the pages showing the article show (and its page's description): `with_new_text`.
-ARTICLE_TEXT = frozenset({"body_html", "summary", "word_count", "source_hash", "summary_from_text", "notes"})
+ARTICLE_TEXT = frozenset(
+    {
+        "body_html",
+        "summary",
+        "word_count",
+        "source_hash",
+        "summary_from_text",
+        "notes",
+        "markdown",
+        "markdown_line",
+    }
+)
 
 # PageSpec fields. KEYED: hashed as they are into the page's key.
 SPEC_KEYED = (

@@ -55,6 +55,16 @@ class CollectionSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Showing:
+    """Which articles a build shows: those published at `now`, and drafts or future ones when asked
+    for (never expired ones); see `content.published`."""
+
+    now: datetime
+    include_drafts: bool = False
+    include_future: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ImportSettings:
     """`import:` in config.yaml: how `digest import` fetches and what it calls a duplicate."""
 
@@ -168,6 +178,11 @@ class Article:
     word_count: int = 0
     extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     source_hash: str = ""  # of the file's text: the build cache's key for this article
+    # The Markdown of an article that was not shown when it was read (a draft, a future or expired
+    # one), and its first line in the file: `body_html`, the summary from the text and the word
+    # count are made from it when it is shown (`content.finish`).
+    markdown: str = ""
+    markdown_line: int = 0
 
     @property
     def collection(self) -> str:
@@ -177,11 +192,12 @@ class Article:
     def __reduce__(self) -> tuple[Any, ...]:
         # MappingProxyType cannot be pickled; worker processes and the build cache need to.
         values = [getattr(self, name) for name in _ARTICLE_FIELDS]
-        values[-2] = dict(self.extra)
+        values[_EXTRA] = dict(self.extra)
         return (_article, tuple(values))
 
 
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
+_EXTRA = _ARTICLE_FIELDS.index("extra")
 
 
 def _article(*values: Any) -> Article:

@@ -23,7 +23,7 @@ from .config import load_config
 from .errors import BuildFailed, LinkError, SiteError, SiteWarning, SourceLocation
 from .hashing import stable_hash
 from .lock import site_lock
-from .model import Article, Config, Progress, Site, StaticFile, no_progress
+from .model import Article, Config, Progress, Showing, Site, StaticFile, no_progress
 
 if TYPE_CHECKING:
     from . import search
@@ -83,8 +83,8 @@ def prepare(
 
     config = load_config(root, **overrides)
     chosen_theme, warnings = theme.find_theme(config)
-    articles, errors = read(config, progress)
     moment = now or datetime.now(timezone.utc)
+    articles, errors = read(config, progress, Showing(moment, include_drafts, include_future))
     notes = tuple(note for a in articles for note in a.notes)
     due = content.next_change(articles, moment, include_drafts)
     articles = content.published(articles, moment, include_drafts, include_future)

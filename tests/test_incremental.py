@@ -171,8 +171,12 @@ def test_an_article_falling_due_is_published_without_any_edit(site: Path, tmp_pa
     assert not later.exists()
     build(site, output_dir=out, now=FIXED_NOW)  # nothing changed: the quick answer
     assert not later.exists()
-    build(site, output_dir=out, now=datetime(2030, 1, 2, tzinfo=timezone.utc))
-    assert (later / "index.html").is_file()
+    due = datetime(2030, 1, 2, tzinfo=timezone.utc)
+    build(site, output_dir=out, now=due)  # its text, kept unconverted while it was not shown, now is
+    assert "<p>First paragraph.</p>" in (later / "index.html").read_text(encoding="utf-8")
+    clean = tmp_path / "clean"
+    build(site, output_dir=clean, now=due, use_cache=False)
+    assert_same_site(out, clean)
 
 
 def test_options_are_part_of_the_quick_answer(site: Path, tmp_path: Path) -> None:

@@ -11,13 +11,14 @@ import pytest
 
 from generator import frontmatter
 from generator.content import (
+    finish,
     parse_article,
     parse_date,
     published,
     read_content,
 )
 from generator.errors import BuildFailed
-from generator.model import Config
+from generator.model import Config, Showing
 from generator.reading import RawArticle, ReadRules, find_articles, load_files
 from tests.conftest import article_text, make_article, make_config
 
@@ -305,3 +306,48 @@ DEEP = 50_000
 )
 def test_toml_and_json_front_matter_are_bounded_too(text: str, message: str) -> None:
     assert any(message in e for e in errors_of(text)), errors_of(text)
+
+
+FUTURE = "---\ntitle: Later\ndate: 2030-01-01\n---\n\nThe *first* paragraph.\n\nThe second, with [a link](https://e.org/).\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "showing"),
+    [
+        (FUTURE, Showing(datetime(2026, 1, 1, tzinfo=timezone.utc))),  # not yet due
+        (
+            FUTURE.replace("date:", "draft: true\ndate:").replace("2030", "2020"),
+            Showing(datetime(2026, 1, 1, tzinfo=timezone.utc)),
+        ),
+        (
+            FUTURE.replace("date:", "expiryDate: 2021-01-01\ndate:").replace("2030", "2020"),
+            Showing(datetime(2026, 1, 1, tzinfo=timezone.utc)),
+        ),
+    ],
+)
+def test_the_text_of_an_article_not_shown_is_converted_only_when_it_is(text: str, showing: Showing) -> None:
+    """Markdown costs most of a build; a draft, future or expired article is not shown, so its text
+    waits, and is converted to exactly what it would have been once the article is shown."""
+    name = "world/later.md"
+    deferred = parse_article(RawArticle(name, Path("/site/content") / name, text), TZ, showing)
+    assert deferred.body_html == "" and deferred.markdown.startswith("\nThe *first* paragraph.")
+    assert deferred.word_count == 0 and deferred.summary == ""
+    assert finish(deferred) == parse(text, name)
+    assert finish(deferred).summary == "The first paragraph." and finish(deferred).word_count == 8
+    shown = dataclasses.replace(
+        showing, include_drafts=True, include_future=True, now=datetime(2030, 6, 1, tzinfo=timezone.utc)
+    )
+    if deferred.expiry_date is None:
+        assert parse_article(RawArticle(name, Path("/site/content") / name, text), TZ, shown) == parse(
+            text, name
+        )
+
+
+def test_a_paragraph_markdown_would_take_minutes_over_is_an_error_in_a_future_article_too() -> None:
+    text = FUTURE + "[" * 2000 + "\n"
+    with pytest.raises(BuildFailed, match="a paragraph with 2,001"):
+        parse_article(
+            RawArticle("a.md", Path("/site/content/a.md"), text),
+            TZ,
+            Showing(datetime(2026, 1, 1, tzinfo=timezone.utc)),
+        )

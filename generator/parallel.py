@@ -88,3 +88,20 @@ def _remember(state: Any) -> None:
 def _call(job: tuple[Callable[[Any, Sequence[Any]], Any], Sequence[Any]]) -> Any:
     function, chunk = job
     return function(_STATE, chunk)
+
+
+def release_memory() -> None:
+    """Give the memory that freed objects left in the heap back to the system, before workers are
+    forked: a forked worker's resident size counts every page of its parent's that it maps."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        if libc is not None and hasattr(libc, "malloc_trim"):
+            libc.malloc_trim(0)
+    except OSError:
+        pass

@@ -11,6 +11,7 @@ wraps `prepare`. Each stage raises `BuildFailed` with all its errors.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import content, incremental, theme, writer
+from . import content, incremental, parallel, theme, writer
 from .config import load_config
 from .errors import BuildFailed, LinkError, SiteError, SiteWarning, SourceLocation
 from .hashing import stable_hash
@@ -103,17 +104,35 @@ def write_changes(
 ) -> int:
     """Render and write into `output` every file whose key is not what `previous` (the last build's
     keys) says, or that `output` lacks; return how many pages were rendered."""
+    write_made(plan, plan_keys, previous, output)
+    return render_changes(plan, plan_keys, previous, output, progress, compiled_templates)
+
+
+def write_made(plan: Plan, plan_keys: Keys, previous: Mapping[str, str], output: writer.Output) -> None:
+    """Write the feeds and static files of `plan` that changed (see `write_changes`)."""
+    output.write(o for o in plan.feeds if _changed(str(o.path), plan_keys, previous, output))
+    output.copy(s for s in plan.static if _changed(str(s.path), plan_keys, previous, output))
+
+
+def render_changes(
+    plan: Plan,
+    plan_keys: Keys,
+    previous: Mapping[str, str],
+    output: writer.Output,
+    progress: Progress = no_progress,
+    compiled_templates: Path | None = None,
+) -> int:
+    """Render and write the pages of `plan` that changed; return how many (see `write_changes`)."""
     from . import render
 
-    def changed(path: str) -> bool:
-        return previous.get(path) != plan_keys.files[path] or not output.holds(path)
-
-    todo = [plan.specs[path] for path in plan.specs if changed(path)]
+    todo = [plan.specs[path] for path in plan.specs if _changed(path, plan_keys, previous, output)]
     renderer = render.Renderer(plan.site, plan.theme, plan.links, compiled_templates)
     output.add(render.render_into(renderer, todo, output.sink, progress))
-    output.write(o for o in plan.feeds if changed(str(o.path)))
-    output.copy(s for s in plan.static if changed(str(s.path)))
     return len(todo)
+
+
+def _changed(path: str, plan_keys: Keys, previous: Mapping[str, str], output: writer.Output) -> bool:
+    return previous.get(path) != plan_keys.files[path] or not output.holds(path)
 
 
 def render_site(
@@ -175,6 +194,7 @@ def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, A
         plan = prepare(root, read=read, progress=progress, **options)
         found = plan, keys_of(plan)
     plan, plan_keys = found
+    del found
     config = plan.site.config
     inputs_dir, output_dir = output_dir, config.output_dir
     try:
@@ -190,7 +210,14 @@ def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, A
         present = {path for path, key in previous.items() if key}  # as the last build left them
         with writer.Transaction(output_dir, bool(previous), marker, present) as transaction:
             compiled = cache.folder / "jinja" if cache else None
-            rendered = write_changes(plan, plan_keys, previous, transaction, progress, compiled)
+            # Feeds first: then the plan is kept without their bytes (as it is saved), and their memory
+            # is given back before the render workers are forked (each maps its parent's pages).
+            write_made(plan, plan_keys, previous, transaction)
+            plan = dataclasses.replace(
+                plan, feeds=tuple(dataclasses.replace(o, content=b"") for o in plan.feeds)
+            )
+            parallel.release_memory()
+            rendered = render_changes(plan, plan_keys, previous, transaction, progress, compiled)
             searched = _index_search(plan, plan_keys, previous, transaction, last_search)
             manifest = {**plan_keys.files, **searched.files}
             if cache:

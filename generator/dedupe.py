@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -48,23 +49,38 @@ def words(text: str) -> list[str]:
 def signature(text: str) -> Any | None:
     """The MinHash signature of a text's shingles; None for a text too short to compare.
 
-    A shingle's hash is Python's own hash of its words (32 bits of it): signatures are compared
-    within one run only, never kept, so that its seed changing between runs does no harm.
+    Each word is hashed once (CRC-32, the same in every run, so that a pair is a near duplicate in
+    every run or in none), and a shingle's hash is made from its words' hashes with NumPy.
     """
+    import numpy as np
     from datasketch import MinHash
 
     found = words(text)
     if len(found) < MIN_WORDS:
         return None
-    shingles = {hash(run) & 0xFFFFFFFF for run in zip(*(found[i:] for i in range(SHINGLE)), strict=False)}
+    codes = np.fromiter((_code(word) for word in found), dtype=np.uint64, count=len(found))
+    runs = len(found) - SHINGLE + 1
+    hashes = np.zeros(runs, dtype=np.uint64)
+    for offset in range(SHINGLE):  # wraps around at 2**64, as intended
+        hashes = hashes * np.uint64(1_000_003) + codes[offset : offset + runs]
     minhash = MinHash(num_perm=PERMUTATIONS, hashfunc=int, permutations=_permutations(), scheme=SCHEME)
-    minhash.update_batch(shingles)
+    minhash.update_batch(np.unique(hashes >> np.uint64(32)))
     return minhash
+
+
+_CODES: dict[str, int] = {}
+
+
+def _code(word: str) -> int:
+    code = _CODES.get(word)
+    if code is None:
+        code = _CODES[word] = zlib.crc32(word.encode())
+    return code
 
 
 @functools.cache
 def _permutations() -> Any:
-    """The random permutations every signature of a run shares (made once: they cost 0.1 ms each)."""
+    """The random permutations every signature shares (made once: they cost 0.1 ms each)."""
     from datasketch import MinHash
 
     return MinHash(num_perm=PERMUTATIONS, hashfunc=int, scheme=SCHEME).permutations
@@ -88,7 +104,9 @@ class Index:
         self.threshold = threshold
         self.urls: dict[str, str] = {}
         self.signatures: dict[str, Any] = {}
-        self.lsh = MinHashLSH(threshold=threshold, num_perm=PERMUTATIONS)
+        # Candidates from a lower threshold, then each one's estimate checked: banding alone misses
+        # some pairs just above the threshold (about 7% of pairs at 0.9 for a threshold of 0.8).
+        self.lsh = MinHashLSH(threshold=max(0.3, threshold - 0.3), num_perm=PERMUTATIONS)
 
     def add(self, key: str, text: str, urls: Iterable[str] = ()) -> None:
         for url in urls:

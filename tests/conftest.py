@@ -86,10 +86,10 @@ def tree(folder: Path, skip: str = "") -> dict[str, bytes]:
     }
 
 
-def searchable(folder: Path) -> dict[tuple[str, str], dict[str, object]]:
+def searchable(folder: Path, strict: bool = True) -> dict[tuple[str, str], dict[str, object]]:
     """What a reader can find in a built site's search index: each page's record (its text,
     metadata and filters) by language and URL, from every bundle, without the outdated copies that
-    a part of recent edits hides. A page found twice fails."""
+    a part of recent edits hides. A page found twice fails (or, not `strict`, is marked so)."""
     root = folder / "pagefind"
     hidden = {i for p in root.glob("*/recent/hidden.json") for i in json.loads(p.read_text(encoding="utf-8"))}
     found: dict[tuple[str, str], dict[str, object]] = {}
@@ -98,9 +98,22 @@ def searchable(folder: Path) -> dict[tuple[str, str], dict[str, object]]:
             continue
         data = json.loads(gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd"))
         key = (fragment.parts[-4], data["url"])
-        assert key not in found, f"{key} is in the index twice"
-        found[key] = {k: data[k] for k in ("content", "meta", "filters", "word_count")}
+        assert key not in found or not strict, f"{key} is in the index twice"
+        found[key] = (
+            {"twice": True}
+            if key in found
+            else {k: data[k] for k in ("content", "meta", "filters", "word_count")}
+        )
     return found
+
+
+SiteState = tuple[dict[str, bytes], dict[tuple[str, str], dict[str, object]]]
+
+
+def site_state(folder: Path) -> SiteState:
+    """A built site as `assert_same_site` compares it: its files but the search index, byte for
+    byte, and what a reader finds in the index."""
+    return tree(folder, skip="pagefind"), searchable(folder, strict=False)
 
 
 def assert_same_site(folder: Path, clean: Path, message: str = "") -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import SiteError, SourceLocation
+from .lock import process_alive
 from .model import StaticFile
 
 BUNDLE_DIR = "pagefind"
@@ -149,23 +150,13 @@ def remove_stale(root: Path) -> None:
     with contextlib.suppress(OSError):
         for entry in os.scandir(root):
             pid = entry.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
-            if not entry.name.startswith(SCRATCH_PREFIX) or not pid.isdigit() or _alive(int(pid)):
+            if not entry.name.startswith(SCRATCH_PREFIX) or not pid.isdigit() or process_alive(int(pid)):
                 continue
             with contextlib.suppress(OSError):
                 if entry.stat(follow_symlinks=False).st_uid == os.getuid() and entry.is_dir(
                     follow_symlinks=False
                 ):
                     shutil.rmtree(entry.path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 _BODY = re.compile(rb"<([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*\bdata-pagefind-body\b[^>]*>")

@@ -48,3 +48,14 @@ def site_lock(root: Path, waiting: Callable[[str], None] = lambda _: None) -> It
             handle.write(str(os.getpid()))
             handle.flush()
         yield
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs (one of another user's counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -18,6 +18,7 @@ import yaml
 from . import frontmatter, reading
 from .config import CONFIG_NAME
 from .errors import BuildFailed, OutputError, SiteError, SourceLocation
+from .lock import process_alive
 from .model import CACHE_DIR, Config
 from .topics import require_collection
 from .urls import slugify
@@ -180,18 +181,8 @@ def _remove_stale_temporaries(folder: Path) -> None:
     """Remove the temporary files of `create_article` runs that died before they were done."""
     for path in folder.glob(f"{TEMPORARY_PREFIX}*.tmp"):
         pid = path.name.removeprefix(TEMPORARY_PREFIX).split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _folder_for(config: Config, key: str) -> Path:

@@ -192,20 +192,26 @@ def bundled_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
-def searchable_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled site plus the Russian and English articles of tests/data/search, built once,
-    with the English index in two parts (August and September 2020), as a large site has."""
+def searchable_sources(root: Path) -> Path:
+    """The bundled site's config and content, plus the articles of tests/data/search, in `root`."""
     import shutil
 
-    from generator import search
-    from generator.pipeline import build
-
-    root = tmp_path_factory.mktemp("searchable")
     shutil.copy(REPO / "config.yaml", root / "config.yaml")
     shutil.copytree(REPO / "content", root / "content")
     for article in (TESTS / "data" / "search").glob("*.md"):
         shutil.copy(article, root / "content" / article.name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def searchable_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled site plus the Russian and English articles of tests/data/search, built once,
+    with the English index in two parts (August and September 2020), as a large site has."""
+
+    from generator import search
+    from generator.pipeline import build
+
+    root = searchable_sources(tmp_path_factory.mktemp("searchable"))
     part_pages, search.PART_PAGES = search.PART_PAGES, 3
     try:
         build(root, output_dir=root / "site", use_cache=False)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, TESTS, TOOLS, require
+from tests.conftest import REPO, TESTS, TOOLS, require, searchable_sources
 
 pytestmark = pytest.mark.slow
 
@@ -350,16 +350,10 @@ def test_the_newsletter_reads_at_600_and_375_px_and_asks_no_host(browser: Any, w
 def edited_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The searchable site built, then one article edited and built again: the edit is indexed as
     a recent edit, beside the base parts that still hold its old text."""
-    import shutil
-
     from generator import search
     from generator.pipeline import build
 
-    root = tmp_path_factory.mktemp("edited")
-    shutil.copy(REPO / "config.yaml", root / "config.yaml")
-    shutil.copytree(REPO / "content", root / "content")
-    for article in (TESTS / "data" / "search").glob("*.md"):
-        shutil.copy(article, root / "content" / article.name)
+    root = searchable_sources(tmp_path_factory.mktemp("edited"))
     part_pages, search.PART_PAGES = search.PART_PAGES, 3
     try:
         build(root)

@@ -104,7 +104,8 @@ def index_parts(
             return [*command, "--force-language", lang, "--silent"]
 
         empty = []
-        for name, ok in _run_all(sorted(todo), prepare, executable, background):
+        largest_first = sorted(todo, key=lambda name: (-len(todo[name]), name))  # no core idle at the end
+        for name, ok in _run_all(largest_first, prepare, executable, background):
             out = work / "out" / name
             if ok:
                 for rel, data in (extra(name, _bundle_files(out)) if extra else {}).items():
@@ -159,8 +160,9 @@ def remove_stale(root: Path) -> None:
                     shutil.rmtree(entry.path, ignore_errors=True)
 
 
-_BODY = re.compile(rb"<([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*\bdata-pagefind-body\b[^>]*>")
-_MARKED = re.compile(rb"<([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*\bdata-pagefind-(?:meta|filter|sort)\b[^>]*>")
+_ATTRIBUTE = b"data-pagefind-"
+_MARKS = (b"meta", b"filter", b"sort")  # what an element outside the body elements may give
+_TAG_NAME = re.compile(rb"[a-zA-Z][a-zA-Z0-9-]*")
 _HTML_TAG = re.compile(rb"<html\b[^>]*>", re.I)
 _VOID = frozenset(
     {b"meta", b"link", b"img", b"input", b"br", b"hr", b"source", b"area", b"base", b"col", b"embed", b"wbr"}
@@ -172,32 +174,44 @@ def search_text(html: bytes) -> bytes:
     outside them that gives metadata, a filter or a sort key, in a page of their own under the
     page's `<html>` tag (its language). A page with no `data-pagefind-body`, or one whose marked
     element does not close, is given whole: Pagefind then reads all of it, as it would have."""
+    marked = list(_marked(html))
     pieces: list[bytes] = []
     inside: list[tuple[int, int]] = []
-    for found in _BODY.finditer(html):
-        if any(start <= found.start() < end for start, end in inside):
+    for start, opened, tag, kind in marked:
+        if kind != b"body" or any(a <= start < b for a, b in inside):
             continue
-        end = _element_end(html, found.group(1), found.end())
+        end = _element_end(html, tag, opened)
         if end is None:
             return html
-        inside.append((found.start(), end))
-        pieces.append(html[found.start() : end])
+        inside.append((start, end))
+        pieces.append(html[start:end])
     if not pieces:
         return html
-    for found in _MARKED.finditer(html):
-        if any(start <= found.start() < end for start, end in inside):
+    for start, opened, tag, kind in marked:
+        if kind not in _MARKS or any(a <= start < b for a, b in inside):
             continue
-        end = (
-            found.end()
-            if found.group(1).lower() in _VOID
-            else _element_end(html, found.group(1), found.end())
-        )
+        end = opened if tag.lower() in _VOID else _element_end(html, tag, opened)
         if end is not None:
-            inside.append((found.start(), end))
-            pieces.append(html[found.start() : end])
+            inside.append((start, end))
+            pieces.append(html[start:end])
     opening = _HTML_TAG.search(html)
     head = b'<head><meta charset="utf-8"></head><body>'
     return (opening.group(0) if opening else b"<html>") + head + b"\n".join(pieces) + b"</body></html>"
+
+
+def _marked(html: bytes) -> Iterator[tuple[int, int, bytes, bytes]]:
+    """Each opening tag with a `data-pagefind-*` attribute, in order: where it starts and ends, its
+    name, and the attribute's kind (`body`, `meta` ...). Found with `bytes.find`, which is many
+    times faster than a regular expression tried at every `<` of the page."""
+    at = html.find(_ATTRIBUTE)
+    while at != -1:
+        start = html.rfind(b"<", 0, at)
+        close = html.find(b">", at)
+        name = _TAG_NAME.match(html, start + 1) if start != -1 else None
+        if name and close != -1 and html.find(b">", start, at) == -1 and html[at - 1 : at].isspace():
+            kind = _TAG_NAME.match(html, at + len(_ATTRIBUTE))
+            yield start, close + 1, name.group(0), kind.group(0) if kind else b""
+        at = html.find(_ATTRIBUTE, at + len(_ATTRIBUTE))
 
 
 def _element_end(html: bytes, tag: bytes, start: int) -> int | None:

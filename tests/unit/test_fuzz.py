@@ -111,3 +111,20 @@ def test_any_html_becomes_markdown_that_renders_no_markup_of_its_own(html: str) 
 
 ALLOWED_TAGS = {"p", "blockquote", "ul", "ol", "li", "a", "strong", "em", "h2", "h3", "h4", "h5", "h6",
                 "table", "thead", "tbody", "tr", "th", "td", "br", "pre", "code", "hr", "sup", "div"}  # fmt: skip
+
+
+PIECES = st.sampled_from(
+    [b"<", b">", b"</", b"article", b"div", b" data-pagefind-body", b" data-pagefind-meta='x'", b"data-pagefind-",
+     b"<html lang=ru>", b"text", b" ", b"\"", b"<meta data-pagefind-filter='f' content=1>"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=40).map(b"".join))
+def test_search_text_takes_any_page(html: bytes) -> None:
+    """Whatever a theme writes, what Pagefind is given is the page itself or a part of it."""
+    from generator.indexer import search_text
+
+    text = search_text(html)
+    if text != html:
+        assert text.startswith(b"<html") and text.endswith(b"</body></html>")

@@ -129,7 +129,7 @@ SCRATCH_PAGE_BYTES = 64 * 1024  # room a page takes in the scratch folder, with 
 
 def scratch_root(fallback: Path, pages: int) -> Path:
     """Where indexing's scratch folders go: `DIGEST_SCRATCH` if set; else a memory file system
-    (`$XDG_RUNTIME_DIR`, `/dev/shm`) that is writable and has room for two parts of `pages` pages;
+    (`$XDG_RUNTIME_DIR`, `/dev/shm`) that is writable and has room for four parts of `pages` pages;
     else `fallback` (beside the output). Scratch folders that runs which died left there are
     removed first."""
     override = os.environ.get("DIGEST_SCRATCH")
@@ -140,7 +140,7 @@ def scratch_root(fallback: Path, pages: int) -> Path:
             continue
         with contextlib.suppress(OSError):
             room = os.statvfs(candidate)
-            if room.f_bavail * room.f_frsize > 2 * pages * SCRATCH_PAGE_BYTES:
+            if room.f_bavail * room.f_frsize > 4 * pages * SCRATCH_PAGE_BYTES:  # parts in flight
                 remove_stale(Path(candidate))
                 return Path(candidate)
     return fallback
@@ -230,31 +230,33 @@ def _run_all(
     names: Sequence[str], prepare: Callable[[str], list[str]], executable: Path, background: bool
 ) -> Iterator[tuple[str, bool]]:
     """Run Pagefind for each part (`prepare` writes its pages and gives the command), as many at a
-    time as there are cores; say of each part, in turn, if it had text."""
+    time as there are cores; say of each part, in turn, if it had text. The next part is started
+    before a finished one is handed over, so that the cores index while the caller takes it."""
     pending = list(names)
     active: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start_more() -> None:
+        while pending and len(active) < (os.cpu_count() or 1):
+            name = pending.pop(0)
+            process = subprocess.Popen(prepare(name), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+            if background and hasattr(os, "setpriority"):
+                with contextlib.suppress(OSError):
+                    os.setpriority(os.PRIO_PROCESS, process.pid, 10)
+            active.append((name, process))
+
     try:
-        while pending or active:
-            while pending and len(active) < (os.cpu_count() or 1):
-                name = pending.pop(0)
-                command = prepare(name)
-                process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
-                if background and hasattr(os, "setpriority"):
-                    with contextlib.suppress(OSError):
-                        os.setpriority(os.PRIO_PROCESS, process.pid, 10)
-                active.append((name, process))
+        start_more()
+        while active:
             name, process = active.pop(0)
             output = process.communicate()[0].decode("utf-8", "replace").strip()
-            if process.returncode and "not able to build an index" in output:
-                yield name, False  # no text in the pages: the theme's article.html lacks it
-            elif process.returncode:
+            if process.returncode and "not able to build an index" not in output:
                 raise SearchError(
                     f"Pagefind failed to index {name} (exit {process.returncode}): {output[-500:]}",
                     SourceLocation(executable),
                     "set 'search: false' in config.yaml to build without search",
                 )
-            else:
-                yield name, True
+            start_more()
+            yield name, not process.returncode  # no text in the pages: the theme's article.html lacks it
     finally:
         for _, other in active:
             other.kill()

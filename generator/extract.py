@@ -46,6 +46,7 @@ def read_page(html: str, url: str, tz: ZoneInfo) -> Draft:
     except (ValueError, lxml.etree.ParserError) as error:
         raise NotAnArticle(f"it is not an HTML page ({error})") from None
     facts = _Facts(tree, url)
+    image_alt = facts.image_alt()  # before trafilatura, which prunes the tree
     found: Any = trafilatura.bare_extraction(
         tree, url=url or None, with_metadata=True, include_links=True, include_formatting=True,
         include_comments=False, include_tables=True, include_images=True,
@@ -71,7 +72,7 @@ def read_page(html: str, url: str, tz: ZoneInfo) -> Draft:
         notes.append(f"kept the text of {len(converted.links_dropped)} link(s) to non-web addresses")
     draft = Draft(
         title=title, body=body, summary=summary, date=published, lang=facts.lang(), source=source,
-        image=facts.first("image") or (found.image or ""), image_alt=facts.image_alt(),
+        image=facts.first("image") or (found.image or ""), image_alt=image_alt,
         notes=tuple(notes),
     )  # fmt: skip
     return _with_missing(draft)

@@ -111,8 +111,8 @@ def refresh(
     the base parts (`hidden.json`) for the search script to leave out. Otherwise
     the changed parts are indexed again, which folds the recent edits back in.
     """
-    wanted = part_keys(found, page_keys)
     tool = tool_key()
+    wanted = part_keys(found, page_keys, tool)
     texts: dict[str, str] = {}
 
     def text(path: str) -> bytes:
@@ -150,7 +150,7 @@ def refresh(
         bases = {n: p for n, p in parts.items() if n.startswith(f"{lang}/")}
         hidden = _hidden_ids(stale, bases, before, read)
         key = stable_hash(
-            tool_key(), name, *(f"{p}|{t}" for p, t in sorted(pages.items())), *sorted(hidden.values())
+            tool, name, *(f"{p}|{t}" for p, t in sorted(pages.items())), *sorted(hidden.values())
         )
         if before is not None and before.key == key and is_current(before):
             parts[name] = before
@@ -289,9 +289,12 @@ def pages_of(site: Site) -> list[Page]:
     ]
 
 
-def part_keys(parts: Mapping[str, Sequence[str]], page_keys: Mapping[str, str]) -> dict[str, str]:
-    """A key for each part: it changes when Pagefind or anything indexed of the part's pages does."""
-    tool = tool_key()
+def part_keys(
+    parts: Mapping[str, Sequence[str]], page_keys: Mapping[str, str], tool: str | None = None
+) -> dict[str, str]:
+    """A key for each part: it changes when Pagefind (`tool`, see `tool_key`) or anything indexed of
+    the part's pages does."""
+    tool = tool or tool_key()
     return {
         name: stable_hash(tool, name, *(f"{p}|{page_keys.get(p, '')}" for p in paths))
         for name, paths in parts.items()

@@ -51,8 +51,10 @@ def to_markdown(element: Any, base_url: str = "") -> Converted:
 
 
 def escape(text: str) -> str:
-    """Plain text as Markdown that shows it as it is."""
-    return _LONE_UNDERSCORE.sub(r"\\_", text.translate(_TEXT_ESCAPES))
+    """Plain text as Markdown that shows it as it is. A `!` that ends it is escaped too: followed by
+    a link, it would make the link an image."""
+    escaped = _LONE_UNDERSCORE.sub(r"\\_", text.translate(_TEXT_ESCAPES))
+    return escaped[:-1] + "\\!" if escaped.endswith("!") else escaped
 
 
 def escape_block_start(paragraph: str) -> str:
@@ -90,7 +92,7 @@ class _Walk:
     def block(self, element: Any, tag: str) -> list[str]:
         if tag in _HEADINGS or tag == "head":
             level = _HEADINGS.get(tag) or _HEADINGS.get(element.get("rend", ""), 2)
-            text = _collapse(self.inline_content(element))
+            text = _one_line(self.inline_content(element))
             return [f"{'#' * max(2, level)} {text}"] if text else []
         if tag in _QUOTES:
             inner = "\n\n".join(self.blocks(element))
@@ -99,26 +101,27 @@ class _Walk:
             return self.items(element, tag == "ol" or element.get("rend") == "ol")
         if tag == "table":
             return self.table(element)
-        if tag == "pre":
-            code = "".join(element.itertext()).strip("\n")
-            fence = "~~~~" if "```" in code else "```"
-            return [f"{fence}\n{code}\n{fence}"] if code.strip() else []
+        if tag == "pre":  # its lines, as text: code is rare in news, and text is safe in any block
+            lines = [" ".join(line.split()) for line in _text_of(element).splitlines()]
+            text = "  \n".join(escape_block_start(escape(line)) for line in lines if line)
+            return [text] if text else []
         if tag == "hr":
             return []
         return self.blocks(element)
 
     def items(self, element: Any, ordered: bool) -> list[str]:
         lines = []
-        for number, item in enumerate((c for c in element if _tag(c) in ("item", "li")), 1):
-            marker = f"{number}. " if ordered else "- "
+        number = 0
+        for item in (c for c in element if _tag(c) in ("item", "li")):
             inner = ""
             for block in self.blocks(item):  # a list inside an item follows its line directly
                 joint = "\n" if _LIST_START.match(block) else "\n\n"
                 inner = f"{inner}{joint}{block}" if inner else block
             if not inner:
                 continue
+            number += 1
             first, *rest = inner.splitlines()
-            lines.append(marker + first)
+            lines.append((f"{number}. " if ordered else "- ") + first)
             lines += [f"    {line}" if line else "" for line in rest]
         return ["\n".join(lines)] if lines else []
 
@@ -128,7 +131,7 @@ class _Walk:
             if _tag(row) not in ("row", "tr"):
                 continue
             cells = [c for c in row if _tag(c) in ("cell", "td", "th")]
-            rows.append([_collapse(self.inline_content(c)).replace("|", "\\|") for c in cells])
+            rows.append([_one_line(self.inline_content(c)).replace("|", "\\|") for c in cells])
         rows = [r for r in rows if any(r)]
         if not rows:
             return []
@@ -176,6 +179,16 @@ class _Walk:
         return f"[{text.strip()}]({quote(url, safe=_URL_SAFE)})"
 
 
+def _text_of(element: Any) -> str:
+    """The text of an element, without that of scripts, styles and the like."""
+    parts = [element.text or ""]
+    for child in element:
+        if _tag(child) and _tag(child) not in _DROPPED:
+            parts.append(_text_of(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
 def _emphasis(tag: str, rend: str) -> str:
     if tag in ("strong", "b") or rend == "#b":
         return "**"
@@ -194,6 +207,11 @@ def _collapse(text: str) -> str:
     text = " ".join(text.split())
     text = re.sub(f" ?{_BREAK}+ ?", _BREAK, text).strip(_BREAK + " ")
     return text.replace(_BREAK, "  \n")
+
+
+def _one_line(text: str) -> str:
+    """Text for a heading or a table cell, which cannot hold a line break."""
+    return " ".join(text.replace(_BREAK, " ").split())
 
 
 def _tag(element: Any) -> str:

@@ -150,6 +150,11 @@ def markdown_of(html: str, base: str = "https://outlet.example/news/") -> str:
     return to_markdown(lxml.html.fragment_fromstring(html, create_parent="div"), base).markdown
 
 
+def test_an_exclamation_mark_before_a_link_never_makes_it_an_image() -> None:
+    markdown = markdown_of('<p>Wow!<a href="/x.png">see</a></p>')
+    assert to_html(markdown) == '<p>Wow!<a href="https://outlet.example/x.png">see</a></p>'
+
+
 def test_links_are_absolute_and_only_to_the_web() -> None:
     markdown = markdown_of(
         '<p>See <a href="../report.pdf">the report</a>, <a href="javascript:alert(1)">this</a> and '
@@ -166,11 +171,11 @@ def test_nested_lists_quotes_tables_and_emphasis() -> None:
         "<h1>Big</h1><ol><li>one<ul><li>inner</li></ul></li><li><b>two</b></li></ol>"
         "<blockquote><p>first</p><p>second <i>line</i></p></blockquote>"
         "<table><tr><th>Name</th><th>Votes</th></tr><tr><td>A|B</td><td>80%</td></tr></table>"
-        "<p>one<br>two</p><pre>code  kept</pre>"
+        "<p>one<br>two</p><pre>code  kept<script>x()</script></pre>"
     )
     assert markdown == (
         "## Big\n\n1. one\n    - inner\n2. **two**\n\n> first\n>\n> second *line*\n\n"
-        "| Name | Votes |\n| --- | --- |\n| A\\|B | 80% |\n\none  \ntwo\n\n```\ncode  kept\n```"
+        "| Name | Votes |\n| --- | --- |\n| A\\|B | 80% |\n\none  \ntwo\n\ncode kept"
     )
     html = to_html(markdown)
     assert "<ol>" in html and "<ul>" in html and "<table>" in html and "<blockquote>" in html

@@ -81,7 +81,7 @@ def look(root: Path, options: Mapping[str, Any]) -> Inputs | None:
                     files.append(f"{path}|{file_stat(st)}")
     settings = {k: v for k, v in options.items() if k not in ("now", "progress")}
     frame = stable_hash(generator.__version__, repr(config), repr(sorted(settings.items())), *files)
-    signature = stable_hash(frame, *(f"{path}|{stats.get(path)}" for path in paths))
+    signature = stable_hash(frame, repr([(path, stats.get(path)) for path in paths]))  # one repr: fast
     return Inputs(signature, frame, paths, stats, bool(warnings), config.output_dir)
 
 

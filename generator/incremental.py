@@ -149,9 +149,8 @@ def last_summary(cache: BuildCache, inputs: Inputs, now: datetime) -> dict[str, 
     if done is None:
         return None
     output_dir = Path(done["output_dir"])
-    manifest = cache.load_manifest(output_dir) if writer.is_ours(output_dir) else {}
-    if not manifest or not all(manifest.values()):  # a file is gone or was changed by hand
-        return None
+    if not writer.is_ours(output_dir) or not cache.output_intact(output_dir):
+        return None  # a file is gone or was changed by hand
     os.utime(output_dir / writer.MARKER)  # checked against the sources: current
     return done
 

@@ -7,10 +7,13 @@ process, where starting workers would cost more than it saves.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import json
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -68,6 +71,47 @@ def map_chunks(
             yield from pool.imap(_call, [(function, chunk) for chunk in chunks])
     finally:
         gc.unfreeze()
+
+
+def beside(function: Callable[[], Result]) -> Callable[[], Result]:
+    """`function()` (whose result JSON can carry) computed in a forked child process while this one
+    goes on: call what this returns to wait for the result. Meant for a few hundred milliseconds of
+    system calls (thousands of stats) that would otherwise take turns with this process's own.
+
+    Where forking is not safe or pays nothing (one core, other threads running as in `digest serve`,
+    not Linux), or the child fails, the result is computed in this process when it is asked for.
+    """
+    done: list[Result] = []
+
+    def here() -> Result:
+        if not done:
+            done.append(function())
+        return done[0]
+
+    if worker_count() < 2 or threading.active_count() > 1 or not sys.platform.startswith("linux"):
+        return here
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the caller's code
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            os.close(read_end)
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(json.dumps(function()).encode("utf-8"))
+        finally:
+            os._exit(0)
+    os.close(write_end)
+
+    def result() -> Result:
+        if not done:
+            with os.fdopen(read_end, "rb") as pipe:
+                data = pipe.read()
+            os.waitpid(pid, 0)
+            with contextlib.suppress(ValueError):  # else the child failed: computed here
+                done.append(json.loads(data))
+        return here()
+
+    return result
 
 
 _STATE: Any = None  # set once in each worker process, never in the main one

@@ -171,6 +171,8 @@ def build(
 def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, Any]) -> BuildSummary:
     started = time.perf_counter()
     cache = incremental.open_cache(root) if use_cache else None
+    if cache:
+        cache.start_output_check()
     inputs = incremental.look(root, options) if cache else None
     output_dir = inputs.output_dir if inputs else _output_dir(root, options)
     if output_dir:

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import os
 import pickle
+import threading
 from pathlib import Path
 
 import pytest
 
 from generator import cache as cache_module
-from generator import seal
+from generator import parallel, seal
 from generator.cache import BuildCache, MemoryCache
 from tests.conftest import make_article
 
@@ -91,3 +93,47 @@ def test_a_damaged_article_reads_as_missing(tmp_path: Path) -> None:
     shard.write_bytes(seal.seal(pickle.dumps(data)))
     loaded = cache.load_articles("fp")
     assert loaded.get("abc") is None and loaded.get("abd") is None and loaded.get("abe") is None
+
+
+def test_beside_computes_in_a_child_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "worker_count", lambda: 2)
+    assert threading.active_count() == 1  # else the child would not be forked
+    assert parallel.beside(os.getpid)() != os.getpid()
+
+
+def test_beside_computes_here_when_the_child_fails_or_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "worker_count", lambda: 2)
+    parent = os.getpid()
+
+    def only_here() -> int:
+        if os.getpid() != parent:
+            raise OSError("the child fails")
+        return parent
+
+    assert parallel.beside(only_here)() == parent
+    stop = threading.Event()
+    running = threading.Thread(target=stop.wait)
+    running.start()
+    try:
+        assert parallel.beside(os.getpid)() == parent  # forking beside threads is not safe
+    finally:
+        stop.set()
+        running.join()
+
+
+def test_the_output_check_finds_files_gone_or_changed_by_hand(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    for name in ("a.html", "b.html", "c.html"):
+        (out / name).write_text(name, encoding="utf-8")
+    cache = BuildCache(tmp_path / "cache")
+    cache.save_manifest(out, {"a.html": "ka", "b.html": "kb", "c.html": "kc"})
+    cache.start_output_check()
+    assert cache.output_intact(out)
+    (out / "a.html").write_text("defaced", encoding="utf-8")
+    (out / "b.html").unlink()
+    cache.start_output_check()
+    assert not cache.output_intact(out)
+    cache.start_output_check()
+    assert cache.load_manifest(out) == {"a.html": "", "b.html": "", "c.html": "kc"}
+    assert cache.load_manifest(tmp_path / "elsewhere") == {}

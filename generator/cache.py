@@ -13,11 +13,9 @@ hashes of the articles it shows. Losing the cache only costs time.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
-import pickle
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,33 +23,21 @@ from typing import Any
 import generator
 
 from . import content, parallel, reading, seal
+from .articlestore import ArticleStore, StoredArticles
 from .errors import SiteError
 from .hashing import stable_hash
 from .model import Article, Config, Progress, Showing, no_progress
 
-_SHARDS = "0123456789abcdef"
 _FILE_STATS = "files.json"
 _STATE = "state.json"
 _MANIFEST = "manifest.json"
 _SEARCH = "search.json"
-# Of the article shards (2: articles pickled one by one), and the fields an article has.
-_FORMAT = (2, *(f.name for f in dataclasses.fields(Article)))
 # (modification time, size, inode, change time): a file unchanged since it was read. Time and size
 # alone miss a change that keeps both (`cp -p`, a checkout); the inode and change time catch it.
 FileStat = tuple[int, int, int, int]
 _Manifest = tuple[str, dict[str, str], dict[str, Any]]  # output folder, keys and stats by path
 _Check = tuple[str, int, list[str]]  # output folder, number of files, those not as the build left them
 KnownFile = tuple[int, int, int, int, str]  # the `FileStat` of an article file and its source hash
-DAMAGED = (
-    pickle.PickleError,
-    EOFError,
-    AttributeError,
-    TypeError,
-    ValueError,
-    IndexError,
-    ImportError,
-    KeyError,
-)
 
 
 def parse_fingerprint(config: Config) -> str:
@@ -122,7 +108,7 @@ def read_through(
         found, problems, _ = content.finish_shown(found, showing)
         errors += problems
     articles = content.sort_newest_first([*found, *parsed])
-    cache.save_articles(fingerprint, articles, stored)
+    cache.save_articles(fingerprint, articles)
     if seen != known:
         cache.save_file_stats(seen)
     return articles, errors
@@ -145,107 +131,32 @@ def _stored_text(stored: Mapping[str, Article], path: str) -> tuple[Article | No
     return stored.get(source_hash), source_hash
 
 
-class StoredArticles(Mapping[str, Article]):
-    """Parsed articles by source hash, as the cache keeps them: each unpickled when first asked for.
-
-    A build that renders a few pages of a large site touches a few hundred
-    articles; unpickling all of them would cost more than the rest of it.
-    """
-
-    def __init__(self, blobs: Mapping[str, bytes]) -> None:
-        self._blobs = blobs
-        self._loaded: dict[str, Article] = {}
-
-    def __getitem__(self, source_hash: str) -> Article:
-        article = self._loaded.get(source_hash)
-        if article is None:
-            try:
-                article = seal.loads(self._blobs[source_hash])
-            except DAMAGED as exc:
-                raise KeyError(source_hash) from exc  # parsed again, as if never cached
-            if not isinstance(article, Article) or article.source_hash != source_hash:
-                raise KeyError(source_hash)  # not what it is stored under: parsed again
-            self._loaded[source_hash] = article
-        return article
-
-    def __contains__(self, source_hash: object) -> bool:
-        return source_hash in self._blobs
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._blobs)
-
-    def __len__(self) -> int:
-        return len(self._blobs)
-
-    def blob(self, source_hash: str) -> bytes | None:
-        return self._blobs.get(source_hash)
-
-
-def _blob(source_hash: str, stored: Mapping[str, Article], article: Article | None = None) -> bytes:
-    """The pickled article: as `stored` keeps it if it does, else `article` (or the stored one) pickled."""
-    kept = stored.blob(source_hash) if isinstance(stored, StoredArticles) else None
-    return kept or pickle.dumps(article or stored[source_hash], protocol=pickle.HIGHEST_PROTOCOL)
-
-
 class BuildCache:
     """The cache folder of one site; every read tolerates a missing or damaged cache."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._store = ArticleStore(folder)
         self._loaded: tuple[str, StoredArticles] | None = None  # read once a build
         self._output_stats: dict[str, tuple[int, int]] = {}  # of the output files as the manifest knew them
         self._output_check: Callable[[], _Check | None] | None = None  # begun by `start_output_check`
 
     def load_articles(self, fingerprint: str) -> Mapping[str, Article]:
-        """Parsed articles by source hash, if they were parsed under the same fingerprint.
-
-        They are kept in shards by the first hex digit of the source hash, so
-        that an edit rewrites a sixteenth of the cache, not all of it.
-        """
-        if self._loaded and self._loaded[0] == fingerprint:
-            return self._loaded[1]
-        blobs: dict[str, bytes] = {}
-        for shard in _SHARDS:
-            data = self.read(f"articles-{shard}.pickle")
-            try:
-                stored = seal.loads(data) if data else None
-            except DAMAGED:
-                continue
-            if isinstance(stored, dict) and stored.get("fingerprint") == (_FORMAT, fingerprint):
-                found = stored.get("articles")
-                if isinstance(found, dict):
-                    blobs.update(found)
-        self._loaded = (fingerprint, StoredArticles(blobs))
+        """Parsed articles by source hash, if they were parsed under the same fingerprint."""
+        if self._loaded is None or self._loaded[0] != fingerprint:
+            self._loaded = (fingerprint, self._store.load(fingerprint))
         return self._loaded[1]
 
-    def save_articles(
-        self, fingerprint: str, articles: Iterable[Article], before: Mapping[str, Article]
-    ) -> None:
-        """Store `articles`, rewriting only the shards whose content differs from `before`."""
-        shards: dict[str, dict[str, Article]] = {shard: {} for shard in _SHARDS}
-        for article in articles:
-            shards[article.source_hash[0]][article.source_hash] = article
-        for shard, found in shards.items():
-            if found.keys() != {k for k in before if k[0] == shard}:
-                self._write_shard(fingerprint, shard, {h: _blob(h, before, a) for h, a in found.items()})
+    def save_articles(self, fingerprint: str, articles: Iterable[Article]) -> None:
+        """Keep exactly `articles`, a whole build's, writing only those not stored yet."""
+        self._loaded = None
+        self._store.save(fingerprint, articles)
 
     def remember(self, fingerprint: str, articles: Iterable[Article], replaced: Iterable[str] = ()) -> None:
-        """Add articles parsed outside a whole build (`incremental.refresh`) to the articles cached
+        """Add articles parsed outside a whole build (`incremental.refresh`) to the articles stored
         under `fingerprint`, in place of those whose source hashes are `replaced`."""
-        stored = self.load_articles(fingerprint)
-        added: dict[str, dict[str, bytes]] = {}
-        for article in articles:
-            source_hash = article.source_hash
-            added.setdefault(source_hash[0], {})[source_hash] = _blob(source_hash, {}, article)
-        gone = set(replaced)
-        for shard in {h[0] for h in gone} | set(added):
-            kept = {h: _blob(h, stored) for h in stored if h[0] == shard and h not in gone}
-            self._write_shard(fingerprint, shard, {**kept, **added.get(shard, {})})
-
-    def _write_shard(self, fingerprint: str, shard: str, blobs: Mapping[str, bytes]) -> None:
         self._loaded = None
-        data = {"fingerprint": (_FORMAT, fingerprint), "articles": dict(blobs)}
-        self.write(f"articles-{shard}.pickle", pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        self._store.add(fingerprint, articles, replaced)
 
     def load_file_stats(self) -> dict[str, KnownFile]:
         """What the last build knew of each article file: (mtime, size, source hash) by path."""
@@ -374,11 +285,14 @@ class BuildCache:
                 (self.folder / name).unlink()
 
     def clean(self) -> None:
-        """Remove temporary files that a killed run left in the cache folder."""
+        """Remove temporary files that a killed run left in the cache folder, and the article shards
+        that versions before the article store (`articlestore.py`) kept."""
         with contextlib.suppress(OSError):
             for path in (*self.folder.glob(".*.[0-9]*"), *self.folder.glob("jinja/.*.[0-9]*")):
                 if path.name.rsplit(".", 1)[-1].isdigit():
                     path.unlink(missing_ok=True)
+            for path in self.folder.glob("articles-?.pickle"):
+                path.unlink(missing_ok=True)
 
     def load_search(self) -> dict[str, dict[str, Any]]:
         """The search index's parts as the last build made them, by name: {"key", "files": {path: key},
@@ -433,15 +347,15 @@ class MemoryCache(BuildCache):
             self._articles, self._fingerprint = dict(super().load_articles(fingerprint)), fingerprint
         return self._articles
 
-    def save_articles(
-        self, fingerprint: str, articles: Iterable[Article], before: Mapping[str, Article]
-    ) -> None:
+    def save_articles(self, fingerprint: str, articles: Iterable[Article]) -> None:
         kept = {a.source_hash: a for a in articles}
-        super().save_articles(fingerprint, kept.values(), before)
+        super().save_articles(fingerprint, kept.values())
         self._articles, self._fingerprint = kept, fingerprint
 
     def remember(self, fingerprint: str, articles: Iterable[Article], replaced: Iterable[str] = ()) -> None:
-        """Keep articles parsed outside a whole build (`incremental.refresh`) for the next one, in memory."""
+        """Keep articles parsed outside a whole build (`incremental.refresh`) for the next one, in memory
+        and on disk."""
+        super().remember(fingerprint, articles, replaced)
         if self._articles is not None and self._fingerprint == fingerprint:
             for source_hash in replaced:
                 self._articles.pop(source_hash, None)

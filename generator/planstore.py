@@ -27,10 +27,11 @@ from types import MappingProxyType
 from typing import Any
 
 from . import seal
-from .cache import DAMAGED, BuildCache, FileStat, parse_fingerprint
+from .cache import BuildCache, FileStat, parse_fingerprint
 from .keys import Keys
 from .model import Article, Collection, Config, Site, Tag
 from .plan import Links, PageSpec, Plan
+from .seal import DAMAGED
 from .theme import Theme
 
 FILE = "plan.pickle"

@@ -26,6 +26,17 @@ from pathlib import Path
 from typing import Any
 
 TAG = 32  # bytes of the tag before the sealed data
+# What unpickling damaged (or foreign) data may raise: such data reads as missing.
+DAMAGED = (
+    pickle.PickleError,
+    EOFError,
+    AttributeError,
+    TypeError,
+    ValueError,
+    IndexError,
+    ImportError,
+    KeyError,
+)
 KEY_ENV = "DIGEST_CACHE_KEY"
 
 

@@ -305,8 +305,7 @@ def test_a_kept_plan_whose_articles_are_gone_from_the_cache_is_not_used(
 ) -> None:
     out = tmp_path / "out"
     build(site, output_dir=out, now=FIXED_NOW)
-    for shard in (site / ".digest-cache").glob("articles-*.pickle"):
-        shard.unlink()
+    (site / ".digest-cache" / "articles.sqlite").unlink()
     CHANGES["edit a body"](site)
     with pytest.raises(AssertionError, match="whole plan"):
         build_from_kept_plan(site, out, monkeypatch)

@@ -7,8 +7,10 @@ import pickle
 import resource
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import jinja2
@@ -39,7 +41,11 @@ def leftovers(root: Path) -> list[str]:
     ]
     found += [p.as_posix() for p in (root / "site").rglob("*") if ".new-" in p.name or ".digest" in p.name]
     cache = root / ".digest-cache"
-    found += [p.name for p in cache.iterdir() if p.name.startswith(".")] if cache.is_dir() else []
+    found += (
+        [p.name for p in cache.iterdir() if p.name.startswith(".") or p.name.endswith("-journal")]
+        if cache.is_dir()
+        else []
+    )
     return found
 
 
@@ -115,6 +121,45 @@ def test_a_build_killed_at_any_step_of_its_commit_leaves_the_old_or_the_new_site
     assert step > 5 and "old" in outcomes and "new" in outcomes, outcomes
 
 
+KILLED_WHILE_SEALING = """
+import os, signal, sys
+from generator import cli, seal
+real, calls, last = seal.seal, [], int(sys.argv[2])
+def dying(data):
+    calls.append(1)
+    if len(calls) == last:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(data)
+seal.seal = dying
+sys.argv = ["digest", "build", "-s", sys.argv[1]]
+cli.main()
+"""
+
+
+def test_a_build_killed_while_it_stores_articles_leaves_a_store_the_next_build_uses(
+    site: Path, tmp_path: Path
+) -> None:
+    assert digest(site).returncode == 0
+    expected = site_state(site / "site")
+    edit(site)
+    (site / "content" / "world" / "a1.md").write_text(article_text("Stored", "2020-09-01"), encoding="utf-8")
+    store = site / ".digest-cache" / "articles.sqlite"
+    command = [sys.executable, "-c", KILLED_WHILE_SEALING, str(site), "2"]  # the second new row
+    killed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert store.with_name("articles.sqlite-journal").is_file()  # the killed transaction's journal
+    assert site_state(site / "site") == expected
+    assert digest(site).returncode == 0
+    assert leftovers(site) == []  # the journal was rolled back and removed
+    clean = write_site(tmp_path / "clean")
+    edit(clean)
+    (clean / "content" / "world" / "a1.md").write_text(article_text("Stored", "2020-09-01"), encoding="utf-8")
+    assert digest(clean).returncode == 0
+    assert_same_site(site / "site", clean / "site")
+    with closing(sqlite3.connect(store)) as db:
+        assert db.execute("select count(*) from articles").fetchone() == (len(list(site.rglob("*.md"))),)
+
+
 @pytest.mark.slow
 def test_a_whole_build_killed_while_it_swaps_folders_leaves_a_site(
     old_and_new: tuple[SiteState, SiteState], tmp_path: Path
@@ -170,6 +215,8 @@ def test_a_planted_cache_never_runs_code(site: Path, tmp_path: Path) -> None:
             path.write_bytes(planted)
         elif path.suffix == ".cache":  # compiled templates: Jinja unpickles a checksum first
             path.write_bytes(jinja2.bccache.bc_magic + planted)
+    with closing(sqlite3.connect(cache / "articles.sqlite")) as db, db:  # every stored article's row
+        assert db.execute("update articles set blob = ?", (planted,)).rowcount > 5
     edit(site)
     built = digest(site)
     assert built.returncode == 0, built.stderr

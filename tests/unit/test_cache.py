@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import os
 import pickle
+import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -13,86 +15,102 @@ from generator.cache import BuildCache, MemoryCache
 from tests.conftest import make_article
 
 
+def rows(folder: Path) -> dict[str, int]:
+    """The article store's rows: each source hash and its row id (a rewritten row gets a new one)."""
+    with closing(sqlite3.connect(folder / "articles.sqlite")) as db:
+        return dict(db.execute("select hash, rowid from articles"))
+
+
+def set_row(folder: Path, source_hash: str, blob: bytes) -> None:
+    with closing(sqlite3.connect(folder / "articles.sqlite")) as db, db:
+        db.execute("insert or replace into articles values (?, ?)", (source_hash, blob))
+
+
 def test_articles_round_trip_and_a_new_fingerprint_forgets_them(tmp_path: Path) -> None:
     cache = BuildCache(tmp_path)
     articles = [make_article(id=f"a{i}", source_hash=f"{i:x}abc") for i in range(20)]
-    cache.save_articles("fp", articles, {})
+    cache.save_articles("fp", articles)
     loaded = cache.load_articles("fp")
     assert loaded == {a.source_hash: a for a in articles}
     assert cache.load_articles("other") == {}
+    cache.save_articles("other", articles[:2])
+    assert set(BuildCache(tmp_path).load_articles("other")) == {"0abc", "1abc"}
+    assert BuildCache(tmp_path).load_articles("fp") == {}
 
 
-def test_only_changed_shards_are_rewritten(tmp_path: Path) -> None:
+def test_only_new_articles_are_written(tmp_path: Path) -> None:
     cache = BuildCache(tmp_path)
     articles = [make_article(id=f"a{i}", source_hash=f"{i % 16:x}{i}") for i in range(32)]
-    cache.save_articles("fp", articles, {})
-    before = cache.load_articles("fp")
-    stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("articles-*.pickle")}
+    cache.save_articles("fp", articles)
+    before = rows(tmp_path)
     edited = [*articles[1:], make_article(id="a0", source_hash="0new")]
-    cache.save_articles("fp", edited, before)
-    changed = {p.name for p in tmp_path.glob("articles-*.pickle") if p.stat().st_mtime_ns != stamps[p.name]}
-    assert changed == {"articles-0.pickle"}
+    cache.save_articles("fp", edited)
+    after = rows(tmp_path)
+    assert set(after) == set(before) - {"00"} | {"0new"}
+    assert {h: after[h] for h in before if h != "00"} == {h: i for h, i in before.items() if h != "00"}
 
 
 def test_memory_cache_reads_the_disk_once(tmp_path: Path) -> None:
-    BuildCache(tmp_path).save_articles("fp", [make_article(source_hash="abc")], {})
+    BuildCache(tmp_path).save_articles("fp", [make_article(source_hash="abc")])
     cache = MemoryCache(tmp_path)
     assert set(cache.load_articles("fp")) == {"abc"}
-    for shard in tmp_path.glob("articles-*.pickle"):
-        shard.unlink()
+    set_row(tmp_path, "abc", b"gone")
     assert set(cache.load_articles("fp")) == {"abc"}  # from memory
-    cache.save_articles("fp", [make_article(source_hash="def")], cache.load_articles("fp"))
+    cache.save_articles("fp", [make_article(source_hash="def")])
     assert set(cache.load_articles("fp")) == {"def"}
     assert set(BuildCache(tmp_path).load_articles("fp")) == {"def"}  # and written for later builds
 
 
-def test_a_damaged_cache_reads_as_empty(tmp_path: Path) -> None:
-    (tmp_path / "articles-0.pickle").write_bytes(b"not a pickle")
+def test_a_damaged_cache_reads_as_empty_and_is_made_again(tmp_path: Path) -> None:
+    (tmp_path / "articles.sqlite").write_bytes(b"not a database, " * 512)
     (tmp_path / "manifest.json").write_text("{", encoding="utf-8")
     cache = BuildCache(tmp_path)
     assert cache.load_articles("fp") == {}
     assert cache.load_manifest(tmp_path / "site") == {}
     assert cache.load_file_stats() == {}
+    cache.save_articles("fp", [make_article(source_hash="abc")])
+    assert set(BuildCache(tmp_path).load_articles("fp")) == {"abc"}
 
 
-def test_articles_are_unpickled_only_when_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_articles_are_read_only_when_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     articles = [make_article(id=f"a{i}", source_hash=f"{i:x}abc") for i in range(8)]
-    BuildCache(tmp_path).save_articles("fp", articles, {})
+    BuildCache(tmp_path).save_articles("fp", articles)
     loaded = cache_module.BuildCache(tmp_path).load_articles("fp")
     calls = []
-    real = seal.loads
-    monkeypatch.setattr(seal, "loads", lambda data: calls.append(1) or real(data))
+    real = seal.unseal
+    monkeypatch.setattr(seal, "unseal", lambda data: calls.append(1) or real(data))
     assert "3abc" in loaded and "zzz" not in loaded and len(loaded) == 8
     assert calls == []
     assert loaded["3abc"] == articles[3] and loaded.get("3abc") is loaded["3abc"]
     assert calls == [1]
 
 
-def test_remember_replaces_articles_in_their_shards_only(tmp_path: Path) -> None:
+def test_remember_writes_only_its_own_rows(tmp_path: Path) -> None:
     cache = BuildCache(tmp_path)
     articles = [make_article(id=f"a{i}", source_hash=f"{i % 16:x}{i}") for i in range(32)]
-    cache.save_articles("fp", articles, {})
-    stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("articles-*.pickle")}
+    cache.save_articles("fp", articles)
+    before = rows(tmp_path)
     edited = make_article(id="a0", title="Edited", source_hash="1new")
     cache.remember("fp", [edited], replaced=["00"])
-    changed = {p.name for p in tmp_path.glob("articles-*.pickle") if p.stat().st_mtime_ns != stamps[p.name]}
-    assert changed == {"articles-0.pickle", "articles-1.pickle"}
+    after = rows(tmp_path)
+    assert {h: after[h] for h in after if h != "1new"} == {h: i for h, i in before.items() if h != "00"}
     loaded = cache.load_articles("fp")
     assert "00" not in loaded and loaded["1new"] == edited
     assert {h: loaded[h] for h in loaded if h != "1new"} == {a.source_hash: a for a in articles[1:]}
+    cache.remember("another", [make_article(source_hash="2new")])
+    assert rows(tmp_path) == after  # rows of another fingerprint are never mixed in
 
 
 def test_a_damaged_article_reads_as_missing(tmp_path: Path) -> None:
     cache = BuildCache(tmp_path)
-    cache.save_articles("fp", [make_article(source_hash="abc"), make_article(id="b", source_hash="abd")], {})
-    shard = tmp_path / "articles-a.pickle"
-    data = seal.loads(seal.unseal(shard.read_bytes()) or b"")
-    data["articles"]["abc"] = b"garbage"
-    data["articles"]["abd"] = pickle.dumps("not an article")
-    data["articles"]["abe"] = pickle.dumps(make_article(source_hash="a-different-text"))
-    shard.write_bytes(seal.seal(pickle.dumps(data)))
+    cache.save_articles("fp", [make_article(source_hash="abc"), make_article(id="b", source_hash="abd")])
+    set_row(tmp_path, "abc", seal.seal(b"garbage"))
+    set_row(tmp_path, "abd", seal.seal(pickle.dumps("not an article")))
+    set_row(tmp_path, "abe", seal.seal(pickle.dumps(make_article(source_hash="a-different-text"))))
+    set_row(tmp_path, "abf", pickle.dumps(make_article(source_hash="abf")))  # not sealed
     loaded = cache.load_articles("fp")
-    assert loaded.get("abc") is None and loaded.get("abd") is None and loaded.get("abe") is None
+    assert {"abc", "abd", "abe", "abf"} <= set(loaded)
+    assert not [h for h in ("abc", "abd", "abe", "abf") if loaded.get(h) is not None]
 
 
 def test_beside_computes_in_a_child_process(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ hashes of the articles it shows. Losing the cache only costs time.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,12 +27,15 @@ from . import content, parallel, reading, seal
 from .articlestore import ArticleStore, StoredArticles
 from .errors import SiteError
 from .hashing import stable_hash
-from .model import Article, Config, Progress, Showing, no_progress
+from .media import Facts
+from .model import Article, Config, Picture, Progress, Showing, no_progress
 
 _FILE_STATS = "files.json"
 _STATE = "state.json"
 _MANIFEST = "manifest.json"
 _SEARCH = "search.json"
+_MEDIA = "media.json"  # what the media stage found of each file, and its stat then
+_VARIANTS = "images"  # the variants made of each image, by its key
 # (modification time, size, inode, change time): a file unchanged since it was read. Time and size
 # alone miss a change that keeps both (`cp -p`, a checkout); the inode and change time catch it.
 FileStat = tuple[int, int, int, int]
@@ -157,6 +161,66 @@ class BuildCache:
         under `fingerprint`, in place of those whose source hashes are `replaced`."""
         self._loaded = None
         self._store.add(fingerprint, articles, replaced)
+
+    def probe_through(
+        self, paths: Sequence[Path], probe: Callable[[Sequence[Path]], Mapping[Path, Facts]]
+    ) -> dict[Path, Facts]:
+        """`probe(paths)` for the files whose time stamp and size are not what the last build saw;
+        the facts the last build found for the others."""
+        try:
+            known = json.loads(self.read(_MEDIA) or b"{}")
+        except ValueError:
+            known = {}
+        known = known if isinstance(known, dict) else {}
+        found: dict[Path, Facts] = {}
+        stats: dict[Path, FileStat] = {}
+        for path in paths:
+            with contextlib.suppress(OSError):
+                stats[path] = file_stat(os.stat(path))
+            last = known.get(str(path))
+            if isinstance(last, list) and len(last) == 2 and path in stats and last[0] == list(stats[path]):
+                with contextlib.suppress(TypeError, ValueError):
+                    found[path] = Facts(*last[1])
+        found.update(probe([p for p in paths if p not in found]))
+        kept = {str(p): [list(stats[p]), list(dataclasses.astuple(found[p]))] for p in paths if p in stats}
+        if kept != known:
+            self.write(_MEDIA, json.dumps(kept, separators=(",", ":")).encode("utf-8"))
+        return found
+
+    def load_variants(self, picture: Picture) -> dict[str, bytes] | None:
+        """The variants of `picture` made by an earlier build, by output path, if all are kept."""
+        data = self.read(f"{_VARIANTS}/{picture.key}")
+        if not data:
+            return None
+        header, _, blobs = data.partition(b"\n")
+        try:
+            parts = json.loads(header)
+        except ValueError:
+            return None
+        made, start = {}, 0
+        for width, fmt, size in parts if isinstance(parts, list) else ():
+            made[picture.variant(int(width), str(fmt))] = blobs[start : start + int(size)]
+            start += int(size)
+        wanted = {path for path, _, _ in picture.variants()}
+        return made if set(made) == wanted and start == len(blobs) else None
+
+    def save_variants(self, picture: Picture, made: Mapping[str, bytes]) -> None:
+        """Keep the variants of `picture` for later builds (under its key: the same image with the
+        same settings, used by any article)."""
+        parts = [(w, f, len(made[path])) for path, w, f in picture.variants()]
+        header = json.dumps(parts, separators=(",", ":")).encode("utf-8")
+        self.write(
+            f"{_VARIANTS}/{picture.key}",
+            b"\n".join([header, b"".join(made[p] for p, _, _ in picture.variants())]),
+        )
+
+    def prune_variants(self, keep: Iterable[str]) -> None:
+        """Remove the kept variants of images that no longer are, or are no longer made so."""
+        wanted = set(keep)
+        with contextlib.suppress(OSError):
+            for path in (self.folder / _VARIANTS).iterdir():
+                if path.name not in wanted and not path.name.startswith("."):
+                    path.unlink(missing_ok=True)
 
     def load_file_stats(self) -> dict[str, KnownFile]:
         """What the last build knew of each article file: (mtime, size, source hash) by path."""
@@ -288,7 +352,7 @@ class BuildCache:
         """Remove temporary files that a killed run left in the cache folder, and the article shards
         that versions before the article store (`articlestore.py`) kept."""
         with contextlib.suppress(OSError):
-            for path in (*self.folder.glob(".*.[0-9]*"), *self.folder.glob("jinja/.*.[0-9]*")):
+            for path in (*self.folder.glob(".*.[0-9]*"), *self.folder.glob("*/.*.[0-9]*")):
                 if path.name.rsplit(".", 1)[-1].isdigit():
                     path.unlink(missing_ok=True)
             for path in self.folder.glob("articles-?.pickle"):
@@ -323,11 +387,12 @@ class BuildCache:
 
     def write(self, name: str, data: bytes) -> None:
         """Keep `data` as the cache file `name`, sealed, replacing it in one step."""
+        target = self.folder / name
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            temporary = self.folder / f".{name}.{os.getpid()}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{target.name}.{os.getpid()}")
             temporary.write_bytes(seal.seal(data))
-            os.replace(temporary, self.folder / name)
+            os.replace(temporary, target)
         except OSError:
             pass  # a read-only site folder still builds, only without a cache
 

@@ -18,7 +18,7 @@ import yaml
 
 from . import yamlutil
 from .errors import BuildFailed, ConfigError, SiteError, SourceLocation
-from .model import AuthorSpec, CollectionSpec, Config, ImportSettings
+from .model import AuthorSpec, CollectionSpec, Config, ImageSettings, ImportSettings
 from .urls import PERMALINK_TOKENS, permalink_problem
 
 CONFIG_NAME = "config.yaml"
@@ -55,7 +55,16 @@ PERMALINK_HINT = (
     + ", ".join(f":{t}" for t in PERMALINK_TOKENS)
     + ")"
 )
-_KNOWN = frozenset(_SCALARS) | {"collections", "deploy", "menu", "newsletter", "stories", "authors", "import"}
+_KNOWN = frozenset(_SCALARS) | {
+    "collections",
+    "deploy",
+    "menu",
+    "newsletter",
+    "stories",
+    "authors",
+    "import",
+    "images",
+}
 _ACCEPTS: dict[type[Any], tuple[type[Any], ...]] = {str: (str,), int: (int,), float: (int, float)}
 # `import:`: each key's type, the test its value must pass, and what the test asks for.
 _IMPORT_KEYS: dict[str, tuple[type[Any], Any, str]] = {
@@ -164,6 +173,8 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
                 )
         elif key == "import":
             values["imports"] = _imports(value, error)
+        elif key == "images":
+            values["images"] = _images(value, error)
         elif key == "deploy":
             if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
                 error(
@@ -255,6 +266,57 @@ def _imports(value: Any, error: Any) -> ImportSettings:
         else:
             error(f"'import: {key}' must be {want}, not {item!r}", ("import", str(key)))
     return ImportSettings(**found)
+
+
+IMAGE_FORMATS = ("webp", "avif")
+
+
+def _images(value: Any, error: Any) -> ImageSettings:
+    """`images:`: the variants made of local raster images (see `ImageSettings`)."""
+    example = "images: {widths: [480, 800, 1200, 1600], formats: [webp], quality: 80}"
+    if not isinstance(value, dict):
+        error("'images' must be a mapping", ("images",), example)
+        return ImageSettings()
+    found: dict[str, Any] = {}
+    for key, item in value.items():
+        where = ("images", str(key))
+        if key == "widths":
+            if (
+                isinstance(item, list)
+                and item
+                and all(isinstance(w, int) and not isinstance(w, bool) and 16 <= w <= 10000 for w in item)
+            ):
+                found[key] = tuple(sorted(set(item)))
+            else:
+                error(
+                    f"'images: widths' must list widths in pixels (16 to 10000), not {item!r}", where, example
+                )
+        elif key == "formats":
+            if isinstance(item, list) and all(f in IMAGE_FORMATS for f in item):
+                found[key] = tuple(dict.fromkeys(item))
+            else:
+                error(
+                    f"'images: formats' lists formats made beside an image's own: {', '.join(IMAGE_FORMATS)}",
+                    where,
+                    "formats: [webp]",
+                )
+        elif key == "quality":
+            if isinstance(item, int) and not isinstance(item, bool) and 1 <= item <= 100:
+                found[key] = item
+            else:
+                error(f"'images: quality' must be a whole number from 1 to 100, not {item!r}", where)
+        elif key == "sizes":
+            if isinstance(item, str) and item.strip() and "<" not in item and '"' not in item:
+                found[key] = item.strip()
+            else:
+                error(
+                    f"'images: sizes' must be a sizes attribute, not {item!r}",
+                    where,
+                    'sizes: "(min-width: 42rem) 40rem, 100vw"',
+                )
+        else:
+            error(f"unknown key '{key}' in 'images'", where, "known keys: widths, formats, quality, sizes")
+    return ImageSettings(**found)
 
 
 def _authors(value: Any, error: Any) -> tuple[AuthorSpec, ...]:

@@ -100,6 +100,10 @@ class LinkError(SiteError):
     """A page links to something the site does not have."""
 
 
+class MediaError(SiteError):
+    """A file an article uses (an image, a document) is missing or cannot be read."""
+
+
 class OutputError(SiteError):
     """The output folder cannot be written safely."""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import generator
 
-from . import content, reading, theme, writer
+from . import content, media, reading, theme, writer
 from .cache import BuildCache, FileStat, file_stat, parse_fingerprint, read_through, stat_files
 from .config import load_config
 from .errors import BuildFailed
 from .hashing import stable_hash
-from .model import CACHE_DIR, Article, Config, Progress, Showing
+from .model import CACHE_DIR, Article, Config, Picture, Progress, Showing
 
 if TYPE_CHECKING:
     from . import search
@@ -97,6 +97,35 @@ def reader(cache: BuildCache, inputs: Inputs | None = None) -> Reader:
         return read_through(cache, config, paths, stats, progress, showing)
 
     return read
+
+
+def prober(cache: BuildCache) -> media.Prober:
+    """The media stage's look at files through `cache`: a file whose time stamp and size are what
+    the last build saw is not read again."""
+
+    def probe(paths: Sequence[Path]) -> Mapping[Path, media.Facts]:
+        return cache.probe_through(paths, media.probe_files)
+
+    return probe
+
+
+def picture_maker(cache: BuildCache) -> media.Maker:
+    """`media.make_all` through `cache`: the variants of an image made before with the same bytes
+    and settings are read from the cache, never made again; those made now are kept."""
+
+    def make(pictures: Sequence[Picture], quality: int) -> Iterator[dict[str, bytes]]:
+        todo = []
+        for picture in pictures:
+            kept = cache.load_variants(picture)
+            if kept is None:
+                todo.append(picture)
+            else:
+                yield kept
+        for picture, made in zip(todo, media.make_all(todo, quality), strict=True):
+            cache.save_variants(picture, made)
+            yield made
+
+    return make
 
 
 def refresh(

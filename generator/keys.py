@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import generator
 
-from . import feeds
+from . import feeds, media
 from .hashing import file_hash, stable_hash
 from .model import Article, Site
 from .plan import PageSpec, Plan, replaced
@@ -84,6 +84,8 @@ def keys_of(plan: Plan) -> Keys:
     files = {path: page_key(spec, articles, site_key, templates) for path, spec in plan.specs.items()}
     files.update((str(o.path), stable_hash(o.content)) for o in plan.feeds)
     files.update((str(s.path), file_hash(s.source)) for s in plan.static)
+    for picture in plan.pictures:
+        files.update(media.variant_keys(picture))
     search = {
         path: _search_key(spec, site_key, templates, articles)
         for path, spec in plan.specs.items()
@@ -108,6 +110,8 @@ def with_new_text(plan: Plan, keys: Keys, fresh: Mapping[str, Article]) -> tuple
         old = site.articles.get(article_id)
         if old is None or _layout(article) != _layout(old):
             return None
+        if media.references(article) != media.references(old):
+            return None  # another image or file: the media stage must look at it
     config = site.config
     site = dataclasses.replace(site, articles=replaced(site.articles, fresh))
     articles = {**keys.articles, **article_keys(site, fresh)}
@@ -155,7 +159,11 @@ def _search_key(
 
 def article_keys(site: Site, chosen: Mapping[str, Article]) -> dict[str, str]:
     """For each of the `chosen` articles of `site`, a hash of everything of it a page can show."""
-    return {i: stable_hash(a.source_hash, site.urls[i], *a.collections) for i, a in chosen.items()}
+    found = site.media
+    return {
+        i: stable_hash(a.source_hash, site.urls[i], *a.collections, repr(found.get(i, "")))
+        for i, a in chosen.items()
+    }
 
 
 def _site_key(site: Site, chosen_theme: Theme) -> str:

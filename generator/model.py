@@ -76,6 +76,54 @@ class ImportSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageSettings:
+    """`images:` in config.yaml: the variants made of every local raster image (see `media.py`)."""
+
+    widths: tuple[int, ...] = (480, 800, 1200, 1600)  # pixels; an image is never enlarged
+    formats: tuple[str, ...] = ("webp",)  # made beside the image's own format: webp, avif
+    quality: int = 80  # of JPEG, WebP and AVIF
+    sizes: str = "(min-width: 42rem) 40rem, 100vw"  # the width an image takes on the page, for `sizes`
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """A local raster image as the site publishes it: variants beside the page of the article that
+    uses it, turned as its EXIF orientation says and without its metadata."""
+
+    path: str  # output path of the largest variant in the image's own format (its name as written)
+    width: int  # of the largest variant
+    height: int
+    widths: tuple[int, ...]  # of every variant, smallest first, the largest last
+    formats: tuple[str, ...]  # the image's own format first ("jpeg", "png", "webp"), then the others
+    source: Path  # the content file
+    key: str  # a hash of the source's bytes and the settings it is made with
+
+    def variant(self, width: int, fmt: str) -> str:
+        """The output path of the variant `width` pixels wide in format `fmt`."""
+        if width == self.widths[-1] and fmt == self.formats[0]:
+            return self.path
+        stem = self.path.rsplit(".", 1)[0]
+        return f"{stem}-{width}w.{FORMAT_SUFFIX[fmt]}"
+
+    def variants(self) -> list[tuple[str, int, str]]:
+        """(output path, width, format) of every variant."""
+        return [(self.variant(w, f), w, f) for f in self.formats for w in self.widths]
+
+
+FORMAT_SUFFIX = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif"}
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """The local files an article uses (see `media.py`), by the address its text gives them."""
+
+    pictures: Mapping[str, Picture] = field(default_factory=dict)  # raster images
+    files: Mapping[str, StaticFile] = field(default_factory=dict)  # published as they are
+    urls: Mapping[str, str] = field(default_factory=dict)  # each address as the page links it
+    folder: str = ""  # the output folder of the article's page, where they are published
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The validated contents of `config.yaml`, with CLI overrides applied."""
 
@@ -106,6 +154,7 @@ class Config:
     collections: tuple[CollectionSpec, ...] = ()
     source: Path | None = None
     imports: ImportSettings = field(default_factory=ImportSettings, repr=False, compare=False)
+    images: ImageSettings = field(default_factory=ImageSettings)
     # Deploy targets by name; not part of what pages depend on.
     deploy: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -259,6 +308,7 @@ class Site:
     stories: tuple[Collection, ...] = ()  # each running story and its articles, oldest first
     corrected: tuple[str, ...] = ()  # the articles with corrections, the latest correction first
     bylines: tuple[Tag, ...] = ()  # each configured author (key, name) with their articles, newest first
+    media: Mapping[str, Media] = field(default_factory=dict)  # the local files each article uses, by id
 
     def collection(self, key: str) -> Collection | None:
         """The collection with this key, if any."""

@@ -46,6 +46,7 @@ def map_chunks(
     items: Sequence[Item],
     chunk_size: int,
     state: Any = None,
+    min_items: int = MIN_ITEMS,
 ) -> Iterator[Result]:
     """`function(state, chunk)` for each chunk of `items`, in worker processes when that pays.
 
@@ -55,7 +56,7 @@ def map_chunks(
     """
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     workers = min(worker_count(), len(chunks))
-    if workers < 2 or len(items) < MIN_ITEMS or not can_fork():
+    if workers < 2 or len(items) < min_items or not can_fork():
         for chunk in chunks:
             yield function(state, chunk)
         return

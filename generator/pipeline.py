@@ -16,21 +16,21 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from . import content, incremental, parallel, theme, writer
+from . import content, incremental, media, parallel, theme, writer
 from .config import load_config
 from .errors import BuildFailed, LinkError, SiteError, SiteWarning, SourceLocation
 from .hashing import stable_hash
 from .lock import site_lock
-from .model import Article, Config, Progress, Showing, Site, StaticFile, no_progress
+from .model import Article, Config, OutputFile, Progress, Showing, Site, StaticFile, no_progress
 
 if TYPE_CHECKING:
-    from . import search
+    from . import links, search
     from .cache import BuildCache
     from .keys import Keys
-    from .plan import Plan
+    from .plan import PageSpec, Plan
 
 # Planning, keys, rendering and links pull in Jinja, Babel and Markdown: they are imported where they
 # are used, so that `digest --help` and a build with nothing to do start fast.
@@ -67,6 +67,8 @@ def prepare(
     root: Path,
     *,
     read: incremental.Reader = content.read_content,
+    probe: media.Prober = media.probe_files,
+    keep_problems: bool = False,
     include_drafts: bool = False,
     include_future: bool = False,
     now: datetime | None = None,
@@ -77,7 +79,10 @@ def prepare(
 
     `overrides` replace config values (e.g. `output_dir`, `base_url`); `now`
     decides which articles are in the future (default: the current time);
-    `read` is the content stage (the build cache wraps it).
+    `read` is the content stage and `probe` the media stage's look at files (the build cache wraps
+    both). A missing image is an error, raised with the others of its stage; with `keep_problems`
+    they are kept in the plan's `problems` instead (for `check`, which reports them with the
+    broken links).
     """
     from . import topics
     from .plan import make_plan
@@ -90,8 +95,12 @@ def prepare(
     due = content.next_change(articles, moment, include_drafts)
     articles = content.published(articles, moment, include_drafts, include_future)
     site = topics.assemble_site(articles, config, errors)
+    site, media_errors, media_warnings = media.collect(site, probe)
+    if media_errors and not keep_problems:
+        raise BuildFailed(media_errors)
     next_change = None if include_future and not any(a.expiry_date for a in articles) else due
-    return make_plan(site, chosen_theme, (*warnings, *notes), next_change)
+    plan = make_plan(site, chosen_theme, (*warnings, *notes, *media_warnings), next_change)
+    return dataclasses.replace(plan, problems=tuple(media_errors)) if media_errors else plan
 
 
 def write_changes(
@@ -101,17 +110,36 @@ def write_changes(
     output: writer.Output,
     progress: Progress = no_progress,
     compiled_templates: Path | None = None,
+    make: media.Maker = media.make_all,
 ) -> int:
     """Render and write into `output` every file whose key is not what `previous` (the last build's
-    keys) says, or that `output` lacks; return how many pages were rendered."""
-    write_made(plan, plan_keys, previous, output)
+    keys) says, or that `output` lacks; return how many pages were rendered. `make` makes the
+    variants of images (the build cache wraps it)."""
+    write_made(plan, plan_keys, previous, output, make)
     return render_changes(plan, plan_keys, previous, output, progress, compiled_templates)
 
 
-def write_made(plan: Plan, plan_keys: Keys, previous: Mapping[str, str], output: writer.Output) -> None:
-    """Write the feeds and static files of `plan` that changed (see `write_changes`)."""
+def write_made(
+    plan: Plan,
+    plan_keys: Keys,
+    previous: Mapping[str, str],
+    output: writer.Output,
+    make: media.Maker = media.make_all,
+) -> None:
+    """Write the feeds, static files and image variants of `plan` that changed (see `write_changes`)."""
     output.write(o for o in plan.feeds if _changed(str(o.path), plan_keys, previous, output))
     output.copy(s for s in plan.static if _changed(str(s.path), plan_keys, previous, output))
+    due = [
+        p
+        for p in plan.pictures
+        if any(_changed(path, plan_keys, previous, output) for path, _, _ in p.variants())
+    ]
+    for made in make(due, plan.site.config.images.quality):
+        output.write(
+            OutputFile(PurePosixPath(path), data)
+            for path, data in made.items()
+            if _changed(path, plan_keys, previous, output)
+        )
 
 
 def render_changes(
@@ -193,7 +221,8 @@ def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, A
         found = None  # a feed the output lacks was kept without its bytes: make the whole plan
     if found is None:
         read = incremental.reader(cache, inputs) if cache else content.read_content
-        plan = prepare(root, read=read, progress=progress, **options)
+        probe = incremental.prober(cache) if cache else media.probe_files
+        plan = prepare(root, read=read, probe=probe, progress=progress, **options)
         found = plan, keys_of(plan)
     plan, plan_keys = found
     del found
@@ -214,7 +243,8 @@ def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, A
             compiled = cache.folder / "jinja" if cache else None
             # Feeds first: then the plan is kept without their bytes (as it is saved), and their memory
             # is given back before the render workers are forked (each maps its parent's pages).
-            write_made(plan, plan_keys, previous, transaction)
+            make = incremental.picture_maker(cache) if cache else media.make_all
+            write_made(plan, plan_keys, previous, transaction, make)
             plan = dataclasses.replace(
                 plan, feeds=tuple(dataclasses.replace(o, content=b"") for o in plan.feeds)
             )
@@ -313,19 +343,17 @@ def check(root: Path, **options: Any) -> BuildSummary:
     from . import links
 
     started = time.perf_counter()
-    result = render_site(root, **options)
+    result = render_site(root, keep_problems=True, **options)
     site = result.plan.site
+    problems = result.plan.problems
     broken = links.find_broken_links(result.files, site.config.base_path)
-    if broken:
+    reported = {p.message.split("' ", 1)[0][1:] for p in problems}  # a missing image is not a broken link too
+    if broken or problems:
         specs = result.plan.specs
         raise BuildFailed(
             [
-                LinkError(
-                    f"broken link '{b.link}' on /{b.page.removesuffix('index.html')}: {b.reason}",
-                    specs[b.page].origin if b.page in specs else None,
-                    "links between articles can be relative ('../other-slug/') or start with the base path",
-                )
-                for b in broken
+                *problems,
+                *(_link_error(b, specs) for b in broken if b.link not in reported),
             ]
         )
     pages = sum(1 for path in result.keys.files if path.endswith(".html"))
@@ -337,6 +365,14 @@ def check(root: Path, **options: Any) -> BuildSummary:
         len(site.article_ids), _collections(site), warnings, pages, 0,
         time.perf_counter() - started, site.config.output_dir, pages,
     )  # fmt: skip
+
+
+def _link_error(broken: links.BrokenLink, specs: Mapping[str, PageSpec]) -> LinkError:
+    return LinkError(
+        f"broken link '{broken.link}' on /{broken.page.removesuffix('index.html')}: {broken.reason}",
+        specs[broken.page].origin if broken.page in specs else None,
+        "links between articles can be relative ('../other-slug/') or start with the base path",
+    )
 
 
 def _near_duplicates(site: Site) -> list[SiteError]:

@@ -16,11 +16,11 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from . import feeds, search, theme
+from . import feeds, media, search, theme
 from .editions import edition_url, with_titles
 from .errors import BuildFailed, OutputConflictError, SiteError, SourceLocation
 from .hashing import stable_hash
-from .model import OutputFile, Site, StaticFile
+from .model import OutputFile, Picture, Site, StaticFile
 from .redirects import render_redirects
 from .topics import collection_neighbours, related_articles, story_neighbours
 from .urls import (
@@ -259,6 +259,8 @@ class Plan:
     search_parts: Mapping[str, Sequence[str]]  # article pages by search index part (see `search.parts`)
     warnings: tuple[SiteError, ...] = ()
     next_change: datetime | None = None  # when the next future-dated article falls due
+    pictures: tuple[Picture, ...] = ()  # the articles' raster images, whose variants are made (media.py)
+    problems: tuple[SiteError, ...] = ()  # errors kept for `check` to report with its own (see `prepare`)
 
 
 def make_plan(
@@ -285,10 +287,11 @@ def make_plan(
         *feeds.render_feeds(site), *feeds.render_sitemap(site, specs), feeds.render_robots(site),
         *render_redirects(site),
     )  # fmt: skip
-    static = theme.static_files(chosen_theme)
-    _check_conflicts(pages, small, static)
+    static = (*theme.static_files(chosen_theme), *media.files_of(site))
+    pictures = tuple(media.pictures_of(site))
+    _check_conflicts(pages, small, static, pictures)
     parts = search.parts(search.pages_of(site)) if site.config.search else {}
-    return Plan(site, chosen_theme, links, specs, small, static, parts, warnings, next_change)
+    return Plan(site, chosen_theme, links, specs, small, static, parts, warnings, next_change, pictures)
 
 
 def _babel_locale(language: str) -> str:
@@ -301,13 +304,17 @@ def _babel_locale(language: str) -> str:
 
 
 def _check_conflicts(
-    specs: Sequence[PageSpec], small: Sequence[OutputFile], static: Sequence[StaticFile]
+    specs: Sequence[PageSpec],
+    small: Sequence[OutputFile],
+    static: Sequence[StaticFile],
+    pictures: Sequence[Picture] = (),
 ) -> None:
     """Two outputs at one path would silently overwrite each other: report each such pair."""
     seen: dict[str, Any] = {}
     errors: list[SiteError] = []
     items: list[tuple[str, Any]] = [(output_file_for(s.url), s.origin) for s in specs]
     items += [(str(o.path), o.origin) for o in small] + [(str(s.path), None) for s in static]
+    items += [(path, SourceLocation(p.source)) for p in pictures for path, _, _ in p.variants()]
     for path, origin in items:
         if path in seen:
             first = seen[path]

@@ -200,7 +200,12 @@ class Renderer:
         if view is None:
             site = self.site
             view = views.article_view(
-                site.articles[article_id], site.urls[article_id], self._titles, site.config, self._tz
+                site.articles[article_id],
+                site.urls[article_id],
+                self._titles,
+                site.config,
+                self._tz,
+                site.media.get(article_id),
             )
             self._views[article_id] = view
         return view
@@ -226,12 +231,18 @@ class Renderer:
             ]
             return {"lead": newest[0] if newest else None, "articles": newest[1:], "sections": sections}
         if spec.kind == "page":
-            return {"article": views.with_body(view(spec.article), site.articles[spec.article])}
+            return {
+                "article": views.with_body(
+                    view(spec.article), site.articles[spec.article], site.media.get(spec.article)
+                )
+            }
         if spec.kind == "article":
             newer, older = self.links.neighbours.get(spec.article, (None, None))
             story = self._story_links(spec.article)
             return {
-                "article": views.with_body(view(spec.article), site.articles[spec.article]),
+                "article": views.with_body(
+                    view(spec.article), site.articles[spec.article], site.media.get(spec.article)
+                ),
                 "related": [view(i) for i in self.links.related[spec.article]],
                 "newer": view(newer) if newer else None,
                 "older": view(older) if older else None,

@@ -79,14 +79,23 @@ class Preview:
             found = incremental.refresh(self.plan, self.keys, changed, self.cache, datetime.now(timezone.utc))
         if found is None:
             plan = pipeline.prepare(
-                self.root, read=incremental.reader(self.cache), base_url=self.url, **self.options
+                self.root,
+                read=incremental.reader(self.cache),
+                probe=incremental.prober(self.cache),
+                base_url=self.url,
+                **self.options,
             )
             found = plan, keys_of(plan)
         plan, plan_keys = found
         output = writer.MemoryOutput({p: f for p, f in self.files.items() if p in plan_keys.files})
         previous = self.keys.files if self.keys else {}
         pipeline.write_changes(
-            plan, plan_keys, previous, output, compiled_templates=self.cache.folder / "jinja"
+            plan,
+            plan_keys,
+            previous,
+            output,
+            compiled_templates=self.cache.folder / "jinja",
+            make=incremental.picture_maker(self.cache),
         )
         self.plan, self.keys, self.files, self.config = plan, plan_keys, output.files, plan.site.config
         if self.config.search:

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from . import media
 from .indexer import BUNDLE_DIR
 from .markup import plain_text
-from .model import Article, Collection, Config, Edition, Site, Source, Tag
+from .model import Article, Collection, Config, Edition, Media, Site, Source, Tag
 from .urls import (
     CORRECTIONS_URL,
     SEARCH_URL,
@@ -52,7 +53,15 @@ class ArticleView(TypedDict):
     collections: list[LinkView]
     tags: list[LinkView]
     authors: list[str]
-    image: str  # absolute URL, or ''
+    image: str  # absolute URL, or '' (for link previews and feeds)
+    image_path: str  # a local lead image's path from the site's root, or ''
+    picture: dict[str, Any] | None  # a local raster lead image's variants (see `media.picture_view`)
+    image_width: int  # of the variant `image` names, when known
+    image_height: int
+    image_alt: str
+    image_caption: str
+    image_credit: str
+    image_sizes: str  # the `sizes` of the article's images
     source: dict[str, str] | None  # the first of `sources`
     sources: list[dict[str, str]]  # name, url, author, published, archived, outlet_url
     corrections: list[dict[str, Any]]  # date and text (HTML) of each correction, newest first
@@ -143,7 +152,12 @@ def site_view(site: Site) -> SiteView:
 
 
 def article_view(
-    article: Article, url: str, titles: dict[str, str], config: Config, tz: ZoneInfo
+    article: Article,
+    url: str,
+    titles: dict[str, str],
+    config: Config,
+    tz: ZoneInfo,
+    found: Media | None = None,
 ) -> ArticleView:
     links = [{"title": titles[k], "url": collection_url(k)} for k in article.collections]
     date = article.date.astimezone(tz)
@@ -157,14 +171,14 @@ def article_view(
         "summary": article.summary,
         "standfirst": "" if article.summary_from_text else article.summary,
         "body": Markup(""),  # filled in on the article's own page only: see `with_body`
-        "collection": links[0] if links else None,  # type: ignore[typeddict-item]
-        "collections": links,  # type: ignore[typeddict-item]
+        "collection": links[0] if links else None,
+        "collections": links,
         "tags": [{"title": t, "url": tag_url(_tag_slug(t))} for t in article.tags if _tag_slug(t)],
         "authors": list(article.authors) or ([config.author] if config.author else []),
         "bylines": [
             _byline(name, config) for name in (article.authors or ((config.author,) if config.author else ()))
         ],
-        "image": absolute_url(config.base_url, article.image) if article.image else "",
+        **_lead_image(article, config, found or Media()),  # type: ignore[typeddict-item]
         "source": _source_view(article.sources[0]) if article.sources else None,
         "sources": [_source_view(s) for s in article.sources],
         "corrections": [
@@ -177,10 +191,49 @@ def article_view(
     }
 
 
-def with_body(view: ArticleView, article: Article) -> ArticleView:
+def _lead_image(article: Article, config: Config, found: Media) -> dict[str, Any]:
+    """The lead image: `image` its absolute URL (for link previews and feeds) and, for a local one,
+    `image_path` its path from the site's root and `picture` its variants (see `media.picture_view`)."""
+    text = {k: str(article.extra.get(f"image_{k}") or "").strip() for k in ("alt", "caption", "credit")}
+    view: dict[str, Any] = {
+        "image": "",
+        "image_path": "",
+        "picture": None,
+        "image_width": 0,
+        "image_height": 0,
+    }
+    view["image_sizes"] = config.images.sizes
+    view.update({f"image_{k}": v for k, v in text.items()})
+    address = article.image
+    if not address:
+        return view
+    picture = found.pictures.get(address)
+    published = found.files.get(address)
+    if picture is not None:
+        path, width, height = media.share_image(picture)
+        sizes = config.images.sizes
+        view["picture"] = media.picture_view(
+            picture, "", text["alt"], sizes, False, text["caption"], text["credit"]
+        )
+        view.update(image_path=picture.path, image_width=width, image_height=height)
+    elif published is not None:
+        path = view["image_path"] = str(published.path)
+    elif "://" in address:
+        path = address
+    else:
+        path = view["image_path"] = address.lstrip("/")
+    view["image"] = absolute_url(config.base_url, path)
+    return view
+
+
+def with_body(view: ArticleView, article: Article, found: Media | None = None) -> ArticleView:
     """The view with the article's HTML, for its own page. Views in lists leave it out, so that the
-    thousands of views a build keeps do not each hold a copy of an article."""
-    return {**view, "body": Markup(article.body_html)}  # noqa: S704 - rendered from the editor's Markdown
+    thousands of views a build keeps do not each hold a copy of an article. Its local images
+    become responsive pictures, and its local addresses those they are published at."""
+    body = article.body_html
+    if found is not None and found.urls:
+        body = media.responsive_body(body, found, view["image_sizes"])
+    return {**view, "body": Markup(body)}  # noqa: S704 - rendered from the editor's Markdown
 
 
 def absolute_url(base_url: str, link: str) -> str:
@@ -208,7 +261,18 @@ def news_article_data(article: ArticleView, site: SiteView, canonical: str) -> d
         data["articleSection"] = article["collection"]["title"]
     if article["tags"]:
         data["keywords"] = [tag["title"] for tag in article["tags"]]
-    if article["image"]:
+    if article["image"] and article["image_width"]:
+        data["image"] = [
+            {
+                "@type": "ImageObject",
+                "url": article["image"],
+                "width": article["image_width"],
+                "height": article["image_height"],
+                **({"caption": article["image_caption"]} if article["image_caption"] else {}),
+                **({"creditText": article["image_credit"]} if article["image_credit"] else {}),
+            }
+        ]
+    elif article["image"]:
         data["image"] = [article["image"]]
     if article["sources"]:
         data["isBasedOn"] = [_based_on(s) for s in article["sources"]]

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
 import generator
 
 from .formats import bylines, escape, json_feed, quoteattr, rss, updated_of
+from .media import feed_html
 from .model import Article, Edition, OutputFile, Site
 from .urls import CORRECTIONS_URL, SEARCH_URL, absolute, author_url, story_url, tag_url
 
@@ -160,6 +162,8 @@ def _feed(
     for article in articles:
         link = absolute(base, site.urls[article.id])
         full = config.feed_content == "full"
+        if full:  # the text's images and files at their absolute addresses
+            article = replace(article, body_html=feed_html(site, article))
         lines.append(_entry(article, link, entry_id(article, base), titles, full, bylines(article, config)))
     lines.append("</feed>\n")
     return OutputFile(PurePosixPath(path), "\n".join(lines).encode("utf-8"))

@@ -14,6 +14,7 @@ from email.utils import format_datetime
 from html import escape as html_escape
 from pathlib import PurePosixPath
 
+from .media import feed_html
 from .model import Article, Config, OutputFile, Site
 from .urls import absolute
 
@@ -65,7 +66,9 @@ def rss(
             ),
         ]
         if full:
-            lines.append(f"<content:encoded>{html_escape(article.body_html, quote=False)}</content:encoded>")
+            lines.append(
+                f"<content:encoded>{html_escape(feed_html(site, article), quote=False)}</content:encoded>"
+            )
         lines.append("</item>")
     lines += ["</channel>", "</rss>\n"]
     return OutputFile(PurePosixPath(page_url + RSS_NAME), "\n".join(lines).encode("utf-8"))
@@ -110,7 +113,7 @@ def _item(site: Site, article: Article, identity: str, full: bool) -> dict[str, 
         "date_modified": updated_of(article).isoformat(timespec="seconds"),
     }
     if full:
-        item["content_html"] = article.body_html
+        item["content_html"] = feed_html(site, article)
     else:
         item["content_text"] = article.summary
     if article.authors:

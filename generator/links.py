@@ -35,12 +35,14 @@ class _Scanner(HTMLParser):
                 continue
             if name in ("href", "src") and not (tag == "link" and ("rel", "canonical") in attrs):
                 self.links.append(value)
+            elif name == "srcset":  # each candidate: "url 480w" (URLs of ours never hold a comma)
+                self.links += [c.split()[0] for c in value.split(",") if c.strip()]
             elif name == "id":
                 self.ids.add(value)
 
 
 def scan(html: str) -> tuple[list[str], set[str]]:
-    """The href and src values of a page, and its element ids."""
+    """The href, src and srcset addresses of a page, and its element ids."""
     scanner = _Scanner()
     scanner.feed(html)
     return scanner.links, scanner.ids

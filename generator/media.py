@@ -28,13 +28,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urljoin
 
 from .errors import MediaError, SiteError, SiteWarning, SourceLocation
 from .hashing import stable_hash
 from .model import Article, ImageSettings, Media, Picture, Site, StaticFile
 from .reading import ARTICLE_SUFFIXES
-from .urls import is_safe_text_path, output_file_for
+from .urls import absolute, is_safe_text_path, output_file_for
 
 RASTER = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp"}
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
@@ -45,6 +45,7 @@ _IMG = re.compile(r"<img\b[^>]*>")
 _IMAGE = re.compile(r"<p>(<img\b[^>]*>)</p>|<img\b[^>]*>")  # alone in its paragraph, or not
 _ATTR = re.compile(r'([a-zA-Z-]+)="([^"]*)"')
 _LINK = re.compile(r'(<a\b[^>]*\bhref=")([^"]*)(")')
+_ADDRESS = re.compile(r'(<(?:a|img)\b[^>]*\b(?:href|src)=")([^"]*)(")')
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +311,32 @@ def responsive_body(body_html: str, media: Media, sizes: str) -> str:
         return f"{match.group(1)}{html.escape(url)}{match.group(3)}" if url else match.group(0)
 
     return _LINK.sub(link, _IMAGE.sub(image, body_html))
+
+
+def absolute_media(body_html: str, media: Media, page_url: str) -> str:
+    """The article's HTML with each local address (of an image or file) absolute, from the address
+    of its page: for feeds, which readers show away from the site."""
+    if not media.urls:
+        return body_html
+
+    def absolute(match: re.Match[str]) -> str:
+        address = html.unescape(match.group(2))
+        url = media.urls.get(address)
+        return (
+            f"{match.group(1)}{html.escape(urljoin(page_url, url))}{match.group(3)}"
+            if url
+            else match.group(0)
+        )
+
+    return _ADDRESS.sub(absolute, body_html)
+
+
+def feed_html(site: Site, article: Article) -> str:
+    """The article's HTML for feeds: its images and files at their absolute addresses."""
+    found = site.media.get(article.id)
+    if found is None or not found.urls:
+        return article.body_html
+    return absolute_media(article.body_html, found, absolute(site.config.base_url, site.urls[article.id]))
 
 
 def picture_view(

@@ -220,8 +220,10 @@ def _lead_image(article: Article, config: Config, found: Media) -> dict[str, Any
         path = view["image_path"] = str(published.path)
     elif "://" in address:
         path = address
-    else:
+    elif media.local_path(address) is None:  # a path from the site's root
         path = view["image_path"] = address.lstrip("/")
+    else:
+        return view  # a file the article's folder lacks: an error of the build (`media.collect`)
     view["image"] = absolute_url(config.base_url, path)
     return view
 

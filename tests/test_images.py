@@ -1,0 +1,278 @@
+"""Images and files next to an article: published beside its page, in every width and without
+metadata, shown responsively, checked, and never made twice.
+
+The images are real files made here with Pillow: a JPEG photo with an EXIF orientation and a GPS
+position, a PNG with transparency, a WebP; and a PDF beside them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+from PIL import Image
+
+from generator import media
+from generator.pipeline import build
+from tests.conftest import assert_same_site, run_cli, tree
+from tests.linkcheck import broken_links
+
+CONFIG = "title: Pictures\nbase_url: https://example.org/\nsearch: false\ncollections: [{key: news, title: News}]\n"
+PAGE = "news/2020/09/03/trip/"
+GPS = {1: "N", 2: (53.0, 54.0, 12.5), 3: "E", 4: (27.0, 33.0, 40.2)}
+ARTICLE = """\
+---
+title: A trip to the border
+date: 2020-09-03T10:00:00Z
+collection: news
+image: photo.jpg
+image_alt: A crowd at the crossing
+image_caption: The crossing at noon.
+image_credit: Jane Roe
+---
+
+We drove along the border.
+
+![Map of the route](map.png "The route we took")
+
+Seen ![A road sign](sign.webp) on the way, and [the report](report.pdf).
+
+![A chart shared by two stories](../common/chart.png)
+"""
+OTHER = """\
+---
+title: Prices at the market
+date: 2020-09-02T10:00:00Z
+collection: news
+---
+
+![A chart shared by two stories](common/chart.png)
+"""
+
+
+def photo(size: tuple[int, int], orientation: int = 1, gps: bool = True, color: int = 0) -> Image.Image:
+    """A picture with detail (so that encoders work), and its EXIF data."""
+    image = Image.merge(
+        "RGB",
+        (
+            Image.linear_gradient("L").resize(size),
+            Image.radial_gradient("L").resize(size),
+            Image.new("L", size, color),
+        ),
+    )
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "Camera Maker"
+    if gps:
+        exif[0x8825] = GPS
+    image.info["exif"] = exif.tobytes()
+    return image
+
+
+def write_images(root: Path, color: int = 0) -> None:
+    trip = root / "content" / "news" / "trip"
+    trip.mkdir(parents=True, exist_ok=True)
+    shot = photo((2000, 1333), orientation=6, color=color)  # shown turned: 1333 x 2000
+    shot.save(trip / "photo.jpg", "JPEG", quality=90, exif=shot.info["exif"])
+    Image.new("RGBA", (900, 600), (20, 90, color, 120)).save(trip / "map.png")
+    sign = photo((640, 480), color=color)
+    sign.save(trip / "sign.webp", "WEBP", exif=sign.info["exif"])
+    (trip / "report.pdf").write_bytes(b"%PDF-1.4\n% a report\n")
+    (trip / ".DS_Store").write_bytes(b"hidden")
+    common = root / "content" / "news" / "common"
+    common.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (300, 200), (200, 200, color)).save(common / "chart.png")
+
+
+def write_site(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    write_images(root)
+    (root / "content" / "news" / "trip" / "index.md").write_text(ARTICLE, encoding="utf-8")
+    (root / "content" / "news" / "prices.md").write_text(OTHER, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = write_site(tmp_path_factory.mktemp("pictures") / "src")
+    build(root, use_cache=False)
+    return root / "site"
+
+
+def sizes(path: Path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        return image.size
+
+
+def test_variants_are_upright_in_every_width_and_never_enlarged(built: Path) -> None:
+    trip = built / PAGE
+    assert {p.name for p in trip.glob("photo*")} == {
+        "photo.jpg", "photo-480w.jpg", "photo-800w.jpg", "photo-1200w.jpg",
+        "photo-480w.webp", "photo-800w.webp", "photo-1200w.webp", "photo-1333w.webp",
+    }  # fmt: skip
+    assert sizes(trip / "photo.jpg") == (1333, 2000)  # turned as the camera said; 1600 would enlarge it
+    assert sizes(trip / "photo-1333w.webp") == (1333, 2000)
+    assert sizes(trip / "photo-480w.jpg") == (480, 720)
+    assert {p.name for p in trip.glob("map*")} == {"map.png", "map-480w.png", "map-800w.png", *(
+        f"map-{w}w.webp" for w in (480, 800, 900))}  # fmt: skip
+    assert sizes(trip / "map-800w.png") == (800, 533)
+    with Image.open(trip / "map-480w.webp") as image:
+        assert image.mode == "RGBA"  # transparency kept
+    assert {p.name for p in trip.glob("sign*")} == {"sign.webp", "sign-480w.webp"}  # a WebP has no twin
+    assert (trip / "report.pdf").read_bytes() == b"%PDF-1.4\n% a report\n"  # other files as they are
+    assert not (trip / ".DS_Store").exists()
+    assert (trip / "_files/news/common/chart.png").is_file()  # from outside the article's folder
+    assert (built / "news/2020/09/02/prices/common/chart.png").is_file()
+
+
+def test_no_published_image_keeps_its_metadata(built: Path) -> None:
+    images = [p for p in built.rglob("*") if p.suffix in (".jpg", ".png", ".webp")]
+    assert len(images) >= 20
+    for path in images:
+        data = path.read_bytes()
+        assert b"Camera Maker" not in data and b"Exif" not in data and b"eXIf" not in data, path
+        with Image.open(io.BytesIO(data)) as image:
+            assert not image.getexif() and not image.getexif().get_ifd(0x8825), path
+
+
+def test_pages_show_every_width_with_sizes_and_dimensions(built: Path) -> None:
+    page = (built / PAGE / "index.html").read_text(encoding="utf-8")
+    lead = re.search(r'<figure class="story-image-figure"><picture>(.*?)</picture>(.*?)</figure>', page, re.S)
+    assert lead, page
+    assert 'type="image/webp"' in lead.group(1) and "photo-480w.webp 480w" in lead.group(1)
+    img = re.search(r"<img [^>]*>", lead.group(1)).group(0)  # type: ignore[union-attr]
+    assert 'width="1333" height="2000"' in img and 'alt="A crowd at the crossing"' in img
+    assert "photo.jpg 1333w" in img and 'sizes="(min-width: 42rem) 40rem, 100vw"' in img
+    assert 'loading="lazy"' not in img and 'decoding="async"' in img  # the lead image is above the fold
+    assert "The crossing at noon." in lead.group(2) and "Jane Roe" in lead.group(2)
+    body = page[page.index('<div class="body">') :]
+    figure = re.search(r"<figure><picture>.*?</figure>", body, re.S)
+    assert figure and "<figcaption>The route we took</figcaption>" in figure.group(0)
+    assert 'width="900" height="600"' in figure.group(0) and 'loading="lazy"' in figure.group(0)
+    assert re.search(
+        r'<p>Seen <picture><img src="sign\.webp" srcset="sign-480w\.webp 480w, sign\.webp 640w"[^>]*width="640" height="480"',
+        body,
+    )
+    assert '<a href="report.pdf">the report</a>' in body
+    assert 'src="_files/news/common/chart.png"' in body
+    meta = dict(re.findall(r'<meta property="(og:image[^"]*)" content="([^"]*)">', page))
+    assert meta == {
+        "og:image": f"https://example.org/{PAGE}photo-1200w.jpg",
+        "og:image:width": "1200",
+        "og:image:height": "1800",
+        "og:image:alt": "A crowd at the crossing",
+    }
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page).group(1))  # type: ignore[union-attr]
+    assert data["image"] == [
+        {
+            "@type": "ImageObject",
+            "url": f"https://example.org/{PAGE}photo-1200w.jpg",
+            "width": 1200,
+            "height": 1800,
+            "caption": "The crossing at noon.",
+            "creditText": "Jane Roe",
+        }
+    ]
+    home = (built / "index.html").read_text(encoding="utf-8")
+    assert f'src="./{PAGE}photo-800w.jpg"' in home  # the lead story's picture, from the home page
+
+
+def test_links_resolve_and_feeds_use_absolute_addresses(built: Path) -> None:
+    assert broken_links(built) == []  # srcset candidates included
+    for name in ("feed.xml", "rss.xml", "feed.json"):
+        text = (built / name).read_text(encoding="utf-8")
+        assert f"https://example.org/{PAGE}map.png" in text.replace("\\/", "/"), name
+        assert f"https://example.org/{PAGE}report.pdf" in text.replace("\\/", "/"), name
+    assert not feedparser.parse((built / "feed.xml").read_bytes()).bozo
+
+
+def test_missing_images_are_errors_at_their_lines_in_build_and_check(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "src")
+    assert run_cli("build", "-s", str(root))[0] == 0
+    before = tree(root / "site")
+    article = root / "content" / "news" / "trip" / "index.md"
+    article.write_text(
+        ARTICLE.replace("image: photo.jpg", "image: gone.jpg").replace("sign.webp", "signs/none.webp"),
+        encoding="utf-8",
+    )
+    for command in ("build", "check"):
+        code, _, err = run_cli(command, "-s", str(root))
+        assert code == 1 and "Traceback" not in err, err
+        assert "trip/index.md:5: error: 'gone.jpg' is missing" in err
+        assert "trip/index.md:15: error: 'signs/none.webp' is missing" in err
+        assert "Failed: 2 errors" in err and "broken link" not in err
+    assert tree(root / "site") == before
+
+
+def test_a_local_image_without_alt_text_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "src")
+    (root / "content" / "news" / "prices.md").write_text(
+        OTHER.replace("![A chart shared by two stories]", "Text.\n\n![]"), encoding="utf-8"
+    )
+    code, out, err = run_cli("build", "-s", str(root))
+    assert code == 0, err
+    assert "prices.md:9: warning: the image 'common/chart.png' has no alt text" in out + err
+
+
+def test_an_image_is_made_once_and_a_build_without_image_changes_makes_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGEST_WORKERS", "1")  # made in this process, where they can be counted
+    made: list[str] = []
+    real = media.make_variants
+
+    def counted(picture: Any, quality: int) -> dict[str, bytes]:
+        made.append(picture.path)
+        return real(picture, quality)
+
+    monkeypatch.setattr(media, "make_variants", counted)
+    root = write_site(tmp_path / "src")
+    build(root)
+    assert len(made) == 5  # photo, map, sign, and the chart beside each of the two pages
+    made.clear()
+    article = root / "content" / "news" / "trip" / "index.md"
+    article.write_text(ARTICLE.replace("We drove", "We walked"), encoding="utf-8")
+    build(root)
+    assert made == []  # an edit of the text
+    shutil.rmtree(root / "site")
+    build(root)
+    assert made == []  # a lost output folder: the variants come from the cache
+    write_images(root, color=200)  # new bytes for every image
+    build(root)
+    assert len(made) == 5
+    clean = write_site(tmp_path / "clean")
+    write_images(clean, color=200)
+    (clean / "content" / "news" / "trip" / "index.md").write_text(article.read_text(encoding="utf-8"))
+    build(clean, use_cache=False)
+    assert_same_site(root / "site", clean / "site")
+
+
+def test_config_images_are_checked(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "src")
+    (root / "config.yaml").write_text(
+        CONFIG + "images: {widths: [0, 800], formats: [gif], quality: 101, colour: red}\n", encoding="utf-8"
+    )
+    code, _, err = run_cli("build", "-s", str(root))
+    assert code == 1 and "Traceback" not in err
+    for text in ("'images: widths'", "'images: formats'", "'images: quality'", "unknown key 'colour'"):
+        assert text in err
+
+
+def test_image_settings_decide_the_variants(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "src")
+    (root / "config.yaml").write_text(
+        CONFIG + "images: {widths: [300, 600], formats: [], quality: 60}\n", encoding="utf-8"
+    )
+    build(root, use_cache=False)
+    trip = root / "site" / PAGE
+    assert {p.name for p in trip.glob("photo*")} == {"photo.jpg", "photo-300w.jpg"}
+    assert sizes(trip / "photo.jpg") == (600, 900)
+    page = (trip / "index.html").read_text(encoding="utf-8")
+    assert "<source" not in page and f"{PAGE}photo-300w.jpg 300w, ../../../../../{PAGE}photo.jpg 600w" in page

@@ -6,7 +6,7 @@ import gzip
 import json
 import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,16 @@ GOLDEN = TESTS / "golden"
 REPO = TESTS.parent
 FIXED_NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 MINIMAL_CONFIG = """\
 title: Test Digest
 base_url: https://example.org/
@@ -240,3 +250,14 @@ def sample_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sample") / "site"
     build(SAMPLE_SITE, output_dir=out, now=FIXED_NOW, use_cache=False)
     return out
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (the Debian package), driven by Playwright."""
+    require(CHROMIUM, "Chromium (Debian package chromium)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield chromium
+        chromium.close()

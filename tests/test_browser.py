@@ -22,16 +22,6 @@ from tests.conftest import REPO, TESTS, TOOLS, require, searchable_sources
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BASE = "/digest/"  # the bundled config's base_url path: the site is served as it would be deployed
 # As strict as a host can be; search needs WebAssembly ('wasm-unsafe-eval') and to fetch its index.
 CSP = (
@@ -99,16 +89,6 @@ def origin(searchable_site: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require(CHROMIUM, "Chromium (Debian package chromium)")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 class Visit:

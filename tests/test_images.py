@@ -7,10 +7,14 @@ position, a PNG with transparency, a WebP; and a PDF beside them.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
 import shutil
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +280,82 @@ def test_image_settings_decide_the_variants(tmp_path: Path) -> None:
     assert sizes(trip / "photo.jpg") == (600, 900)
     page = (trip / "index.html").read_text(encoding="utf-8")
     assert "<source" not in page and f"{PAGE}photo-300w.jpg 300w, ../../../../../{PAGE}photo.jpg 600w" in page
+
+
+# In real tools: the Nu HTML checker, and Chromium with axe-core ---------------------------------
+
+CLS = """
+window.__shifts = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) { if (!entry.hadRecentInput) window.__shifts += entry.value; }
+}).observe({type: "layout-shift", buffered: true});
+"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The pictures site built for /digest/ and served as test_browser serves the bundled one."""
+    from tests.conftest import TOOLS, require
+    from tests.test_browser import BASE, _Handler
+
+    root = write_site(tmp_path_factory.mktemp("served") / "src")
+    build(root, use_cache=False, base_url=f"https://example.org{BASE}")
+    axe = require(TOOLS / "axe-core" / "axe.min.js", "axe-core (npm)")
+    handler = type("Handler", (_Handler,), {"axe": axe})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root / "site")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.slow
+def test_pages_with_pictures_pass_the_nu_html_checker(built: Path) -> None:
+    from tests.test_validity import nu_check
+
+    assert nu_check(*built.rglob("*.html")) == ""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("width", "chosen"), [(375, 480), (1280, 800)])
+def test_a_browser_loads_the_width_its_screen_needs_and_nothing_moves(
+    browser: Any, served: str, width: int, chosen: int
+) -> None:
+    from tests.test_browser import Visit
+
+    tab = Visit(browser, served, viewport={"width": width, "height": 900})
+    tab.page.add_init_script(CLS)
+    tab.goto(PAGE)
+    tab.page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # the lazy ones load
+    tab.page.wait_for_load_state("networkidle")
+    tab.page.wait_for_function("[...document.images].every((i) => i.complete)")
+    loaded = tab.page.evaluate("[...document.images].map((i) => [i.alt, i.currentSrc, i.naturalWidth])")
+    by_alt = {alt: (src, natural) for alt, src, natural in loaded}
+    assert by_alt["A crowd at the crossing"][0].endswith(f"/{PAGE}photo-{chosen}w.webp")
+    assert by_alt["Map of the route"][0].endswith(f"/{PAGE}map-{chosen}w.webp")
+    assert all(natural > 0 for _, natural in by_alt.values()), loaded
+    assert tab.page.evaluate("window.__shifts") == 0
+    tab.screenshot(f"pictures-{width}")
+    assert tab.axe() == []
+    assert tab.problems == [] and tab.foreign == []
+    tab.close()
+
+
+@pytest.mark.slow
+def test_the_shift_measure_does_see_an_image_without_dimensions(browser: Any, served: str) -> None:
+    from tests.test_browser import BASE, Visit
+
+    tab = Visit(browser, served, viewport={"width": 375, "height": 900})
+    tab.page.add_init_script(CLS)
+    tab.goto(PAGE)
+    tab.page.evaluate(
+        f"""() => new Promise((done) => {{
+            const image = new Image();
+            image.onload = done;
+            image.src = "{BASE}{PAGE}map-480w.png?again";
+            document.querySelector("h1").before(image);
+        }})"""
+    )
+    tab.page.wait_for_timeout(200)
+    assert tab.page.evaluate("window.__shifts") > 0
+    tab.close()

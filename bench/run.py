@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Benchmark newsdigest against Pelican and Hugo on a synthetic corpus (bench/make_corpus.py).
 
-    python bench/run.py [--sizes 1000 5000] [--huge] [--runs 3] [--peers] [--install-peers]
+    python bench/run.py [--sizes 1000 5000] [--huge] [--runs 3] [--peers] [--install-peers] [--photos 1000]
 
 For each size (and 50,000 with --huge) it writes the corpus with bench/make_corpus.py (the same
 articles for every tool), then times newsdigest without and with search: a cold build (no cache,
 no output folder), a rebuild with nothing changed, and a rebuild after editing one article (with
 search, the edit is searchable when the build returns: the index is part of the build); then
-`digest serve`'s time from saving an edit to the page reload. With --peers (or --install-peers,
+`digest serve`'s time from saving an edit to the page reload. With --photos N it also builds N
+articles before and after each got a 2000x1333 lead photo (cold, nothing changed, one edit, and the
+output folder removed with the cache kept), and prints what the images cost. With --peers (or --install-peers,
 which installs them into bench/.venv) it times Pelican's and Hugo's cold builds in the same run.
 
 Every figure is the median of --runs runs with the spread (min-max); memory is the peak resident
@@ -157,6 +159,65 @@ def bench_digest(work: Path, size: int, runs: int) -> dict[str, dict[str, float]
     return found
 
 
+def add_photos(site: Path) -> int:
+    """A 2000 x 1333 JPEG lead photo for every article of the corpus at `site` (each different), in
+    content/img/, named by the article's `image:`. Returns how many."""
+    from PIL import Image
+
+    size = (2000, 1333)
+    base = Image.merge(
+        "RGB",
+        (
+            Image.linear_gradient("L").resize(size),
+            Image.radial_gradient("L").resize(size),
+            Image.effect_noise(size, 40),
+        ),
+    )
+    folder = site / "content" / "img"
+    folder.mkdir(exist_ok=True)
+    articles = sorted((site / "content").glob("*.md"))
+    for number, article in enumerate(articles):
+        photo = base.copy()
+        photo.paste(
+            (number * 37 % 256, number * 91 % 256, number % 256),
+            (number % 1800, number % 1100, number % 1800 + 200, number % 1100 + 200),
+        )
+        photo.save(folder / f"{article.stem}.jpg", quality=85)
+        text = article.read_text(encoding="utf-8")
+        lead = f"image: img/{article.stem}.jpg\nimage_alt: Photo {number}\n---\n"
+        article.write_text(text.replace("\n---\n", "\n" + lead, 1), encoding="utf-8")
+    return len(articles)
+
+
+def bench_photos(work: Path, size: int, runs: int) -> dict[str, dict[str, float]]:
+    """Builds without search of `size` articles before and after each got a lead photo: the cost of
+    the images cold, and that a build with no image change adds none."""
+    site = work / f"photos-{size}"
+    make_corpus(site, size, "yaml", "content")
+    (site / "config.yaml").write_text(
+        "title: Bench\nbase_url: https://bench.example/\nsearch: false\n", encoding="utf-8"
+    )
+    command = [*digest_command(), "build"]
+    results: dict[str, list[tuple[float, float, float]]] = {}
+    for photos in (False, True):
+        suffix = ", with photos" if photos else ", no photos"
+        if photos:
+            add_photos(site)
+        target = sorted((site / "content").glob("*.md"))[size // 2]
+        original = target.read_text(encoding="utf-8")
+        for run in range(runs):
+            remove_and_settle(site / "site", site / ".digest-cache")
+            results.setdefault("cold" + suffix, []).append(measure(command, site))
+            results.setdefault("unchanged" + suffix, []).append(measure(command, site))
+            target.write_text(original + f"\nEdit number {run}.\n", encoding="utf-8")
+            results.setdefault("one edit" + suffix, []).append(measure(command, site))
+            if photos:
+                remove_and_settle(site / "site")
+                results.setdefault("output removed, cache kept" + suffix, []).append(measure(command, site))
+        target.write_text(original, encoding="utf-8")
+    return {name: summary(samples) for name, samples in results.items()}
+
+
 def bench_serve(site: Path, runs: int) -> dict[str, float]:
     """`digest serve` on the site: seconds from saving an edited article to the reload event."""
     import http.client
@@ -281,6 +342,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--peers", action="store_true", help="also time Pelican and Hugo where installed")
     parser.add_argument(
+        "--photos", type=int, default=0, metavar="N", help="also N articles with a 2000x1333 lead photo each"
+    )
+    parser.add_argument(
         "--install-peers", action="store_true", help="install Pelican and Hugo into bench/.venv"
     )
     args = parser.parse_args()
@@ -312,6 +376,18 @@ def main() -> None:
             for line in verdicts(size, ours, hugo):
                 print(f"- {line}")
             print(flush=True)
+        if args.photos:
+            print(f"### {args.photos:,} articles with a lead photo each, no search\n")
+            print("| build | time | peak memory | load before |\n|---|---|---|---|")
+            photos = bench_photos(work, args.photos, args.runs)
+            for name, stats in photos.items():
+                print(row(f"newsdigest, {name}", stats))
+            cost = photos["cold, with photos"]["median"] - photos["cold, no photos"]["median"]
+            added = photos["unchanged, with photos"]["median"] - photos["unchanged, no photos"]["median"]
+            print(
+                f"\n- images, cold: {cost:.1f} s for {args.photos:,} photos ({cost / args.photos * 1000:.0f} ms each)"
+            )
+            print(f"- images, nothing changed: {added:+.2f} s (target: no image time)\n", flush=True)
     waits = sorted(SETTLED)
     if waits:
         print(

@@ -359,3 +359,25 @@ def test_the_shift_measure_does_see_an_image_without_dimensions(browser: Any, se
     tab.page.wait_for_timeout(200)
     assert tab.page.evaluate("window.__shifts") > 0
     tab.close()
+
+
+def test_images_added_to_and_removed_from_a_text_build_as_a_clean_build_does(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "src")
+    build(root)
+    prices = root / "content" / "news" / "prices.md"
+    trip = root / "content" / "news" / "trip" / "index.md"
+    steps = [
+        (prices, OTHER + "\n![The map again](trip/map.png)\n"),  # a new image in a text: a whole plan
+        (trip, ARTICLE.replace("![Map of the route](map.png \"The route we took\")", "No map.")),
+        (trip, ARTICLE.replace("We drove", "We rode")),  # text only: the kept plan
+    ]
+    for number, (path, text) in enumerate(steps):
+        path.write_text(text, encoding="utf-8")
+        build(root)
+        clean = write_site(tmp_path / f"clean{number}")
+        for source in (prices, trip):
+            (clean / source.relative_to(root)).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+        build(clean, use_cache=False)
+        assert_same_site(root / "site", clean / "site", f"step {number}")
+    assert (root / "site" / "news/2020/09/02/prices/trip/map-480w.webp").is_file()  # beside the new user
+    assert (root / "site" / PAGE / "map-480w.webp").is_file()  # a bundle publishes all its files

@@ -145,7 +145,15 @@ def collect(site: Site, probe: Prober = probe_files) -> tuple[Site, list[SiteErr
             if not address.endswith(ARTICLE_SUFFIXES) and _inside(target, content_dir) and target.is_file():
                 found.append((address, target))
         if article.source_location.path.stem == "index":
-            found += [(f, folder / f) for f in bundle_files(folder) if f not in dict(found)]
+            named = dict(found)
+            for name in bundle_files(folder):
+                if name in named:
+                    continue
+                if _inside(folder / name, content_dir):
+                    found.append((name, folder / name))
+                else:
+                    hint = "a link that leads outside the content folder is never published"
+                    warnings.append(SiteWarning(f"'{name}' is left out", SourceLocation(folder / name), hint))
         warnings += _missing_alt(article)
     facts = probe(sorted({target for found in uses.values() for _, target in found}))
     media: dict[str, Media] = {}

@@ -12,6 +12,7 @@ import io
 import json
 import re
 import shutil
+import signal
 import threading
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
@@ -368,7 +369,7 @@ def test_images_added_to_and_removed_from_a_text_build_as_a_clean_build_does(tmp
     trip = root / "content" / "news" / "trip" / "index.md"
     steps = [
         (prices, OTHER + "\n![The map again](trip/map.png)\n"),  # a new image in a text: a whole plan
-        (trip, ARTICLE.replace("![Map of the route](map.png \"The route we took\")", "No map.")),
+        (trip, ARTICLE.replace('![Map of the route](map.png "The route we took")', "No map.")),
         (trip, ARTICLE.replace("We drove", "We rode")),  # text only: the kept plan
     ]
     for number, (path, text) in enumerate(steps):
@@ -376,8 +377,47 @@ def test_images_added_to_and_removed_from_a_text_build_as_a_clean_build_does(tmp
         build(root)
         clean = write_site(tmp_path / f"clean{number}")
         for source in (prices, trip):
-            (clean / source.relative_to(root)).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+            (clean / source.relative_to(root)).write_text(
+                source.read_text(encoding="utf-8"), encoding="utf-8"
+            )
         build(clean, use_cache=False)
         assert_same_site(root / "site", clean / "site", f"step {number}")
     assert (root / "site" / "news/2020/09/02/prices/trip/map-480w.webp").is_file()  # beside the new user
     assert (root / "site" / PAGE / "map-480w.webp").is_file()  # a bundle publishes all its files
+
+
+def test_the_preview_serves_the_variants_and_follows_a_new_image(tmp_path: Path) -> None:
+    from tests.test_serve import Served, start
+
+    root = write_site(tmp_path / "src")
+    process, url = start(root)
+    server = Served(process, url)
+    try:
+        server.wait_for(f"/{PAGE}", "photo-480w.webp", seconds=20)
+        status, headers, _ = server.get(f"/{PAGE}photo-480w.webp")
+        assert status == 200 and headers["content-type"] == "image/webp"
+        status, headers, _ = server.get(f"/{PAGE}photo-1200w.jpg")
+        assert status == 200 and headers["content-type"] == "image/jpeg"
+        Image.new("RGB", (700, 500), (1, 2, 3)).save(root / "content" / "news" / "trip" / "extra.jpg")
+        article = root / "content" / "news" / "trip" / "index.md"
+        article.write_text(ARTICLE + "\n![One more](extra.jpg)\n", encoding="utf-8")
+        server.wait_for(f"/{PAGE}", "extra-480w.webp 480w, extra-700w.webp 700w", seconds=20)
+        assert server.get(f"/{PAGE}extra-700w.webp")[0] == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(10)
+
+
+def test_a_link_to_a_file_outside_the_content_folder_is_never_published(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "src")
+    secret = tmp_path / "secret.png"
+    Image.new("RGB", (64, 64), (9, 9, 9)).save(secret)
+    trip = root / "content" / "news" / "trip"
+    (trip / "leak.png").symlink_to(secret)  # in a bundle: left out, with a warning
+    code, out, err = run_cli("build", "-s", str(root))
+    assert code == 0 and "trip/leak.png: warning: 'leak.png' is left out" in out + err
+    assert not list((root / "site").rglob("leak*"))
+    (trip / "index.md").write_text(ARTICLE + "\n![A leak](leak.png)\n", encoding="utf-8")  # named: an error
+    code, _, err = run_cli("build", "-s", str(root))
+    assert code == 1 and "error: 'leak.png' is outside the content folder" in err
+    assert not list((root / "site").rglob("leak*"))

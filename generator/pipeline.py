@@ -164,15 +164,21 @@ def _changed(path: str, plan_keys: Keys, previous: Mapping[str, str], output: wr
 
 
 def render_site(
-    root: Path, *, previous: Mapping[str, str] | None = None, progress: Progress = no_progress, **options: Any
+    root: Path,
+    *,
+    previous: Mapping[str, str] | None = None,
+    progress: Progress = no_progress,
+    make: media.Maker = media.make_all,
+    **options: Any,
 ) -> BuildResult:
-    """Everything a build would write, in memory; files whose key is in `previous` unchanged are left out."""
+    """Everything a build would write, in memory; files whose key is in `previous` unchanged are left
+    out. `make` makes the variants of images (`media.unmade` names them without making them)."""
     from .keys import keys_of
 
     plan = prepare(root, progress=progress, **options)
     plan_keys = keys_of(plan)
     output = writer.MemoryOutput()
-    rendered = write_changes(plan, plan_keys, previous or {}, output, progress)
+    rendered = write_changes(plan, plan_keys, previous or {}, output, progress, make=make)
     return BuildResult(plan, plan_keys, output.files, rendered)
 
 
@@ -343,7 +349,7 @@ def check(root: Path, **options: Any) -> BuildSummary:
     from . import links
 
     started = time.perf_counter()
-    result = render_site(root, keep_problems=True, **options)
+    result = render_site(root, keep_problems=True, make=media.unmade, **options)  # links need only names
     site = result.plan.site
     problems = result.plan.problems
     broken = links.find_broken_links(result.files, site.config.base_path)

@@ -7,6 +7,7 @@ Screenshots at 375 and 1280 px are written to tests/artifacts/screens/ for peopl
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -79,16 +80,24 @@ class _Handler(SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
 
-@pytest.fixture(scope="module")
-def origin(searchable_site: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(site: Path) -> Iterator[str]:
+    """The built `site` served under BASE from 127.0.0.1 with a strict CSP (see `_Handler`); its origin."""
     axe = require(TOOLS / "axe-core" / "axe.min.js", "axe-core (npm)")
     handler = type("Handler", (_Handler,), {"axe": axe})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(searchable_site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def origin(searchable_site: Path) -> Iterator[str]:
+    with serving(searchable_site) as found:
+        yield found
 
 
 class Visit:
@@ -345,13 +354,8 @@ def edited_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         search.PART_PAGES = part_pages
     listing = json.loads((root / "site/pagefind/bundles.json").read_text(encoding="utf-8"))
     assert listing["en"] == ["en/2020-08/", "en/2020-09/", "en/recent/"]
-    axe = require(TOOLS / "axe-core" / "axe.min.js", "axe-core (npm)")
-    handler = type("Handler", (_Handler,), {"axe": axe})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root / "site")))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(root / "site") as found:
+        yield found
 
 
 def test_an_edited_article_is_found_by_its_new_words_only(browser: Any, edited_origin: str) -> None:

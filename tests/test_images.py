@@ -7,15 +7,12 @@ position, a PNG with transparency, a WebP; and a PDF beside them.
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import re
 import shutil
 import signal
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -296,18 +293,12 @@ new PerformanceObserver((list) => {
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The pictures site built for /digest/ and served as test_browser serves the bundled one."""
-    from tests.conftest import TOOLS, require
-    from tests.test_browser import BASE, _Handler
+    from tests.test_browser import BASE, serving
 
     root = write_site(tmp_path_factory.mktemp("served") / "src")
     build(root, use_cache=False, base_url=f"https://example.org{BASE}")
-    axe = require(TOOLS / "axe-core" / "axe.min.js", "axe-core (npm)")
-    handler = type("Handler", (_Handler,), {"axe": axe})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root / "site")))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(root / "site") as found:
+        yield found
 
 
 @pytest.mark.slow

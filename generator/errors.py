@@ -114,6 +114,21 @@ class SiteWarning(SiteError):
     kind = "warning"
 
 
+def warning_record(warning: SiteError) -> list[object]:
+    """`warning` as JSON can keep it (the build cache says the last build's warnings again)."""
+    where = warning.location
+    return [warning.message, str(where.path) if where else None, where.line if where else 0, warning.hint]
+
+
+def warning_from(record: object) -> SiteWarning:
+    """The warning a `warning_record` was made of (a damaged record reads as its text)."""
+    if isinstance(record, list) and len(record) == 4:
+        message, path, line, hint = record
+        where = SourceLocation(Path(path), int(line)) if isinstance(path, str) else None
+        return SiteWarning(str(message), where, str(hint) if hint else None)
+    return SiteWarning(str(record))
+
+
 class BuildFailed(Exception):
     """One or more `SiteError`s stopped the build; `errors` lists all of them."""
 

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from . import content, incremental, media, parallel, theme, writer
 from .config import load_config
-from .errors import BuildFailed, LinkError, SiteError, SiteWarning, SourceLocation
+from .errors import (
+    BuildFailed,
+    LinkError,
+    SiteError,
+    SiteWarning,
+    SourceLocation,
+    warning_from,
+    warning_record,
+)
 from .hashing import stable_hash
 from .lock import site_lock
 from .model import Article, Config, OutputFile, Progress, Showing, Site, StaticFile, no_progress
@@ -217,7 +225,8 @@ def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, A
     if cache and inputs:
         done = incremental.last_summary(cache, inputs, now)
         if done is not None:
-            return BuildSummary(**{**done, "warnings": (), "files": 0, "rendered": 0,
+            warned = tuple(warning_from(record) for record in done.get("warnings", ()))
+            return BuildSummary(**{**done, "warnings": warned, "files": 0, "rendered": 0,
                                    "seconds": time.perf_counter() - started})  # fmt: skip
     from .keys import keys_of
 
@@ -280,10 +289,12 @@ def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, A
     if cache:
         cache.save_manifest(output_dir, manifest, transaction.written)
         incremental.save_search(cache, searched.parts)
-        if inputs and not summary.warnings:
+        if inputs and not summary.warnings:  # a kept plan would not say an edited article's warnings
             incremental.save(cache, inputs, plan, plan_keys)
+        if inputs:  # the next build, if nothing changes, says this one's summary and warnings again
             counts = {k: getattr(summary, k) for k in ("articles", "collections", "pages", "indexed")}
-            counts["index_parts"] = (0, summary.index_parts[1])  # as the next build, if nothing changes
+            counts["index_parts"] = (0, summary.index_parts[1])
+            counts["warnings"] = [warning_record(w) for w in summary.warnings]
             cache.save_state(inputs.signature, plan.next_change, {**counts, "output_dir": str(output_dir)})
     return summary
 

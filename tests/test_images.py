@@ -221,6 +221,9 @@ def test_a_local_image_without_alt_text_is_a_warning_at_its_line(tmp_path: Path)
     code, out, err = run_cli("build", "-s", str(root))
     assert code == 0, err
     assert "prices.md:9: warning: the image 'common/chart.png' has no alt text" in out + err
+    code, out, err = run_cli("build", "-s", str(root))  # nothing changed: said again, nothing built
+    assert code == 0 and "(up to date)" in out, out
+    assert "prices.md:9: warning: the image 'common/chart.png' has no alt text" in out + err
 
 
 def test_an_image_is_made_once_and_a_build_without_image_changes_makes_none(

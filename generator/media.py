@@ -126,65 +126,83 @@ def collect(site: Site, probe: Prober = probe_files) -> tuple[Site, list[SiteErr
     warnings: list[SiteError] = []
     for article_id in site.urls:
         article = site.articles[article_id]
-        folder = article.source_location.path.parent
-        found = uses.setdefault(article_id, [])
-        images, links = references(article)
-        for address in images:
-            target = Path(os.path.normpath(folder / (local_path(address) or "")))
-            where = _location(article, address)
-            if not _inside(target, content_dir):
-                hint = "keep the files an article uses in the content folder"
-                errors.append(MediaError(f"'{address}' is outside the content folder", where, hint))
-            elif not target.is_file():
-                hint = "check the file's name and folder (it is read relative to the article's file)"
-                errors.append(MediaError(f"'{address}' is missing", where, hint))
-            else:
-                found.append((address, target))
-        for address in links:  # a link to a file (a document) publishes it; other links are checked as links
-            target = Path(os.path.normpath(folder / (local_path(address) or "")))
-            if not address.endswith(ARTICLE_SUFFIXES) and _inside(target, content_dir) and target.is_file():
-                found.append((address, target))
-        if article.source_location.path.stem == "index":
-            named = dict(found)
-            for name in bundle_files(folder):
-                if name in named:
-                    continue
-                if _inside(folder / name, content_dir):
-                    found.append((name, folder / name))
-                else:
-                    hint = "a link that leads outside the content folder is never published"
-                    warnings.append(SiteWarning(f"'{name}' is left out", SourceLocation(folder / name), hint))
+        uses[article_id] = _files_used(article, content_dir, errors, warnings)
         warnings += _missing_alt(article)
     facts = probe(sorted({target for found in uses.values() for _, target in found}))
-    media: dict[str, Media] = {}
+    media = {}
     for article_id, found in uses.items():
-        if not found:
-            continue
-        article = site.articles[article_id]
-        page_dir = PurePosixPath(output_file_for(site.urls[article_id])).parent
-        pictures: dict[str, Picture] = {}
-        files: dict[str, StaticFile] = {}
-        urls: dict[str, str] = {}
-        for address, target in found:
-            fact = facts[target]
-            if fact.problem:
-                errors.append(MediaError(f"'{address}' {fact.problem}", _location(article, address)))
-                continue
-            published = _published(target, article.source_location.path.parent, content_dir)
-            path = (page_dir / published).as_posix()
-            if not is_safe_text_path(path):
-                hint = "a file or folder name must not start with a dot"
-                errors.append(
-                    MediaError(f"'{address}' cannot be published", _location(article, address), hint)
-                )
-                continue
-            urls[address] = quote(published)
-            if fact.format:
-                pictures[address] = picture(path, fact, site.config.images, target)
-            else:
-                files[address] = StaticFile(PurePosixPath(path), target)
-        media[article_id] = Media(pictures, files, urls, page_dir.as_posix().removeprefix("."))
+        if found:
+            media[article_id] = _media(site, site.articles[article_id], found, facts, content_dir, errors)
     return replace(site, media=media), errors, warnings
+
+
+def _files_used(
+    article: Article, content_dir: Path, errors: list[SiteError], warnings: list[SiteError]
+) -> list[tuple[str, Path]]:
+    """The files `article` uses, each with the address it gives it: its images (an error where one is
+    missing), the files its links lead to, and the files of its page bundle."""
+    folder = article.source_location.path.parent
+    found: list[tuple[str, Path]] = []
+    images, links = references(article)
+    for address in images:
+        target = Path(os.path.normpath(folder / (local_path(address) or "")))
+        where = _location(article, address)
+        if not _inside(target, content_dir):
+            hint = "keep the files an article uses in the content folder"
+            errors.append(MediaError(f"'{address}' is outside the content folder", where, hint))
+        elif not target.is_file():
+            hint = "check the file's name and folder (it is read relative to the article's file)"
+            errors.append(MediaError(f"'{address}' is missing", where, hint))
+        else:
+            found.append((address, target))
+    for address in links:  # a link to a file (a document) publishes it; other links are checked as links
+        target = Path(os.path.normpath(folder / (local_path(address) or "")))
+        if not address.endswith(ARTICLE_SUFFIXES) and _inside(target, content_dir) and target.is_file():
+            found.append((address, target))
+    if article.source_location.path.stem == "index":
+        named = dict(found)
+        for name in bundle_files(folder):
+            if name in named:
+                continue
+            if _inside(folder / name, content_dir):
+                found.append((name, folder / name))
+            else:
+                hint = "a link that leads outside the content folder is never published"
+                warnings.append(SiteWarning(f"'{name}' is left out", SourceLocation(folder / name), hint))
+    return found
+
+
+def _media(
+    site: Site,
+    article: Article,
+    found: list[tuple[str, Path]],
+    facts: Mapping[Path, Facts],
+    content_dir: Path,
+    errors: list[SiteError],
+) -> Media:
+    """The `Media` of `article`: where each file it uses is published, beside its page."""
+    page_dir = PurePosixPath(output_file_for(site.urls[article.id])).parent
+    pictures: dict[str, Picture] = {}
+    files: dict[str, StaticFile] = {}
+    urls: dict[str, str] = {}
+    for address, target in found:
+        fact = facts[target]
+        if fact.problem:
+            errors.append(MediaError(f"'{address}' {fact.problem}", _location(article, address)))
+            continue
+        published = _published(target, article.source_location.path.parent, content_dir)
+        path = (page_dir / published).as_posix()
+        if not is_safe_text_path(path):
+            hint = "a file or folder name must not start with a dot"
+            errors.append(MediaError(f"'{address}' cannot be published", _location(article, address), hint))
+            continue
+        urls[address] = quote(published)
+        if fact.format:
+            pictures[address] = picture(path, fact, site.config.images, target)
+        else:
+            files[address] = StaticFile(PurePosixPath(path), target)
+    folder = "" if page_dir == PurePosixPath(".") else page_dir.as_posix()
+    return Media(pictures, files, urls, folder)
 
 
 def _inside(target: Path, content_dir: Path) -> bool:
@@ -194,13 +212,16 @@ def _inside(target: Path, content_dir: Path) -> bool:
 
 
 def bundle_files(folder: Path) -> list[str]:
-    """The files of a page bundle's folder (and its subfolders) other than articles and hidden files,
-    relative to it."""
+    """The files of the page bundle in `folder` (and its subfolders) other than hidden ones, relative
+    to it; none if the folder holds other articles than its `index.md` (it is a section then)."""
     found = []
     for base, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
         for name in sorted(names):
-            if not name.startswith((".", "_")) and not name.endswith(ARTICLE_SUFFIXES):
+            if name.endswith(ARTICLE_SUFFIXES):
+                if base != str(folder) or Path(name).stem != "index":
+                    return []
+            elif not name.startswith((".", "_")):
                 found.append(Path(base, name).relative_to(folder).as_posix())
     return found
 

@@ -115,7 +115,7 @@ def _editions_feed(site: Site, key: str, editions: Sequence[Edition]) -> OutputF
     host, _, path = base.split("://", 1)[-1].partition("/")
     for edition in editions:
         link = absolute(base, edition.url)
-        note = site.articles[edition.note].body_html if edition.note else ""
+        note = feed_html(site, site.articles[edition.note]) if edition.note else ""
         stories = [(absolute(base, site.urls[i]), site.articles[i]) for i in edition.article_ids]
         items = "".join(
             f'<li><a href="{html.escape(url)}">{html.escape(a.title)}</a><br>{html.escape(a.summary)}</li>'

@@ -23,6 +23,7 @@ from urllib.parse import urljoin
 import jinja2
 
 from .errors import BuildFailed, SiteError, SourceLocation
+from .media import feed_html
 from .model import Edition
 from .plan import Plan
 from .urls import absolute
@@ -81,7 +82,7 @@ def make_newsletter(plan: Plan, collection: str, edition_id: str | None = None) 
             "start": edition.start.isoformat(),
             "end": edition.end.isoformat(),
         },
-        "note": _absolute_links(note.body_html, web_url) if note else "",
+        "note": _absolute_links(feed_html(site, note), web_url) if note else "",  # its images' too
         "preheader": note.summary if note else " · ".join(s["title"] for s in stories[:3]),
         "web_url": web_url,
         "unsubscribe": unsubscribe,

@@ -325,7 +325,9 @@ class Renderer:
         newer, older = (next((e for e in editions if e.url == url), None) for url in spec.neighbours)
         return {
             "collection": collection,
-            "edition": views.edition_view(edition, note),
+            "edition": views.edition_view(
+                edition, note, site.media.get(edition.note), site.config.images.sizes
+            ),
             "articles": [self.view(i) for i in spec.cards],
             "newer": views.edition_view(newer, None) if newer else None,
             "older": views.edition_view(older, None) if older else None,

@@ -346,8 +346,14 @@ def collection_view(collection: Collection, config: Config) -> dict[str, Any]:
     }
 
 
-def edition_view(edition: Edition, note: Article | None) -> dict[str, Any]:
-    """An edition for templates: its period as ISO dates, its count, and the editor's note as HTML."""
+def edition_view(
+    edition: Edition, note: Article | None, found: Media | None = None, sizes: str = ""
+) -> dict[str, Any]:
+    """An edition for templates: its period as ISO dates, its count, and the editor's note as HTML
+    (its local images as pictures, see `with_body`)."""
+    body = note.body_html if note else ""
+    if found is not None and found.urls:
+        body = media.responsive_body(body, found, sizes)
     return {
         "id": edition.id,
         "title": edition.title,
@@ -357,7 +363,7 @@ def edition_view(edition: Edition, note: Article | None) -> dict[str, Any]:
         "start": edition.start.isoformat(),
         "end": edition.end.isoformat(),
         "count": len(edition.article_ids),
-        "note": Markup(note.body_html) if note else Markup(""),  # noqa: S704 - the editor's Markdown
+        "note": Markup(body),  # noqa: S704 - the editor's Markdown
     }
 
 

@@ -415,3 +415,30 @@ def test_a_link_to_a_file_outside_the_content_folder_is_never_published(tmp_path
     code, _, err = run_cli("build", "-s", str(root))
     assert code == 1 and "error: 'leak.png' is outside the content folder" in err
     assert not list((root / "site").rglob("leak*"))
+
+
+def test_an_edition_notes_images_show_on_its_page_in_its_feed_and_newsletter(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "src")
+    config = CONFIG.replace("title: News}", "title: News, edition: weekly}")
+    config += "newsletter: {from: 'Digest <news@example.org>', unsubscribe: https://example.org/stop}\n"
+    (root / "config.yaml").write_text(config, encoding="utf-8")
+    editions = root / "content" / "news" / "editions"
+    editions.mkdir()
+    Image.new("RGB", (1000, 600), (5, 50, 150)).save(editions / "cover.jpg")
+    (editions / "2020-w36.md").write_text(
+        "---\nedition: 2020-w36\ncollection: news\ntitle: The week\n---\n\n![The week's cover](cover.jpg)\n",
+        encoding="utf-8",
+    )
+    assert run_cli("build", "-s", str(root))[0] == 0
+    page = root / "site" / "news" / "editions" / "2020-w36"
+    assert (page / "cover-480w.webp").is_file() and (page / "cover.jpg").is_file()
+    html_page = (page / "index.html").read_text(encoding="utf-8")
+    assert 'srcset="cover-480w.jpg 480w, cover-800w.jpg 800w, cover.jpg 1000w"' in html_page
+    feed = (root / "site" / "news" / "editions" / "feed.xml").read_text(encoding="utf-8")
+    assert "https://example.org/news/editions/2020-w36/cover.jpg" in feed
+    code, _, err = run_cli(
+        "newsletter", "news", "--latest", "--out", str(tmp_path / "letter"), "-s", str(root)
+    )
+    assert code == 0, err
+    letter = next((tmp_path / "letter").glob("*.html")).read_text(encoding="utf-8")
+    assert 'src="https://example.org/news/editions/2020-w36/cover.jpg"' in letter

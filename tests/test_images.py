@@ -442,3 +442,20 @@ def test_an_edition_notes_images_show_on_its_page_in_its_feed_and_newsletter(tmp
     assert code == 0, err
     letter = next((tmp_path / "letter").glob("*.html")).read_text(encoding="utf-8")
     assert 'src="https://example.org/news/editions/2020-w36/cover.jpg"' in letter
+
+
+def test_avif_is_made_when_asked_for(tmp_path: Path) -> None:
+    pytest.importorskip("PIL.AvifImagePlugin")
+    root = tmp_path / "src"
+    (root / "content" / "news").mkdir(parents=True)
+    (root / "config.yaml").write_text(CONFIG + "images: {widths: [320, 640], formats: [avif, webp]}\n")
+    photo((900, 600), gps=True).save(root / "content" / "news" / "shot.jpg", "JPEG")
+    (root / "content" / "news" / "a.md").write_text(
+        "---\ntitle: A\ndate: 2020-09-03\ncollection: news\n---\n\n![A shot](shot.jpg)\n", encoding="utf-8"
+    )
+    build(root, use_cache=False)
+    page = root / "site" / "news" / "2020" / "09" / "03" / "a"
+    with Image.open(page / "shot-320w.avif") as image:
+        assert image.format == "AVIF" and image.size == (320, 213) and not image.getexif()
+    html_page = (page / "index.html").read_text(encoding="utf-8")
+    assert html_page.index('type="image/avif"') < html_page.index('type="image/webp"')  # the smaller first

@@ -378,6 +378,11 @@ class BuildCache:
     def save_search(self, parts: Mapping[str, Mapping[str, Any]]) -> None:
         self.write(_SEARCH, json.dumps(parts, sort_keys=True).encode("utf-8"))
 
+    def remove(self, name: str) -> None:
+        """Remove the cache file `name`, if it is there."""
+        with contextlib.suppress(OSError):
+            (self.folder / name).unlink()
+
     def read(self, name: str) -> bytes | None:
         """The data of the cache file `name`, if it is there and this machine sealed it (`seal.py`)."""
         try:

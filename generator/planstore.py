@@ -22,20 +22,24 @@ import copyreg
 import dataclasses
 import io
 import pickle
+import secrets
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from . import seal
 from .cache import BuildCache, FileStat, parse_fingerprint
 from .keys import Keys
-from .model import Article, Collection, Config, Site, Tag
+from .model import Article, Collection, Config, OutputFile, Site, Tag
 from .plan import Links, PageSpec, Plan
 from .seal import DAMAGED
 from .theme import Theme
 
 FILE = "plan.pickle"
-FORMAT = 2
+CHANGES = "plan-changes.pickle"  # what builds from the kept plan changed since it was written whole
+FORMAT = 3
+MAX_CHANGES = 5_000  # entries the changes may hold before the whole plan is written again
 
 
 Entry = tuple[str, tuple[str, ...]]  # an article's source hash and collection keys
@@ -83,14 +87,32 @@ class SiteArticles(Mapping[str, Article]):
         return SiteArticles(entries, self._stored, {**self._loaded, **fresh})
 
 
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """A kept plan as it was written whole: what its changes are a difference from."""
+
+    generation: str  # made anew each time the plan is written whole
+    frame: str
+    keys: Keys
+    entries: Mapping[str, Entry]
+    stats: Mapping[str, FileStat]
+    specs: Mapping[str, bytes]  # the pickled specs the changes already replace
+
+
 class StoredSpecs(Mapping[str, PageSpec]):
     """A plan's page specs by output path, each unpickled when first used; `changed` ones
-    (by `updated`) in place of what was stored."""
+    (by `updated`) in place of what was stored, which was `kept`."""
 
-    def __init__(self, blobs: Mapping[str, bytes], changed: Mapping[str, PageSpec] | None = None) -> None:
+    def __init__(
+        self,
+        blobs: Mapping[str, bytes],
+        changed: Mapping[str, PageSpec] | None = None,
+        kept: _Kept | None = None,
+    ) -> None:
         self._blobs = blobs
         self._changed = dict(changed or {})
         self._loaded: dict[str, PageSpec] = {}
+        self.kept = kept
 
     def __getitem__(self, path: str) -> PageSpec:
         spec = self._changed.get(path) or self._loaded.get(path)
@@ -109,7 +131,11 @@ class StoredSpecs(Mapping[str, PageSpec]):
 
     def updated(self, changes: Mapping[str, PageSpec]) -> StoredSpecs:
         """These specs with `changes` (by path, each path one of theirs) in place of the ones they had."""
-        return StoredSpecs(self._blobs, {**self._changed, **changes})
+        return StoredSpecs(self._blobs, {**self._changed, **changes}, self.kept)
+
+    def changed_blobs(self) -> dict[str, bytes]:
+        """The specs changed since they were stored, pickled."""
+        return {path: _pickled(spec) for path, spec in self._changed.items()}
 
     def blobs(self) -> dict[str, bytes]:
         """Each spec pickled: as stored, unless changed."""
@@ -131,20 +157,28 @@ def article_entries(articles: Mapping[str, Article]) -> dict[str, Entry]:
 
 
 def save(cache: BuildCache, frame: str, stats: Mapping[str, FileStat], plan: Plan, keys: Keys) -> None:
-    """Keep `plan` and its `keys`, made from the inputs `frame` and the article files as `stats` says."""
-    site = plan.site
+    """Keep `plan` and its `keys`, made from the inputs `frame` and the article files as `stats` says.
+
+    A plan brought up to date from a kept one (`keys.with_new_text`) is kept as what changed since
+    that one was written whole, in a small file beside it: an edit does not write 60 MB at 50,000
+    articles. When the changes grow past `MAX_CHANGES` entries, the whole plan is written again.
+    """
     specs = plan.specs
+    kept = specs.kept if isinstance(specs, StoredSpecs) else None
+    changes = _changes_since(kept, frame, stats, plan, keys) if kept else None
+    if changes is not None and sum(len(v) for v in changes.values() if isinstance(v, dict)) <= MAX_CHANGES:
+        cache.write(CHANGES, _dump(changes))
+        return
+    site = plan.site
     data = {
         "format": _format(),
+        "generation": secrets.token_hex(8),
         "frame": frame,
         "stats": dict(stats),
         "entries": article_entries(site.articles),
         # Feeds without their bytes: the keys say which changed, and the output folder holds the rest.
         "plan": dataclasses.replace(
-            plan,
-            site=dataclasses.replace(site, articles={}),
-            specs={},
-            feeds=tuple(dataclasses.replace(o, content=b"") for o in plan.feeds),
+            plan, site=dataclasses.replace(site, articles={}), specs={}, feeds=_bare(plan)
         ),
         "specs": (
             specs.blobs()
@@ -153,30 +187,88 @@ def save(cache: BuildCache, frame: str, stats: Mapping[str, FileStat], plan: Pla
         ),
         "keys": keys,
     }
-    out = io.BytesIO()
-    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = {**copyreg.dispatch_table, MappingProxyType: _reduce_proxy}
-    pickler.dump(data)
-    cache.write(FILE, out.getvalue())
+    cache.write(FILE, _dump(data))
+    cache.remove(CHANGES)  # made for the plan written before; never applied to this one (`generation`)
+
+
+def _changes_since(
+    kept: _Kept, frame: str, stats: Mapping[str, FileStat], plan: Plan, keys: Keys
+) -> dict[str, Any] | None:
+    """What differs between `plan` and `keys` (brought up to date from `kept`) and `kept`; None if
+    more than the text of some articles changed (then the whole plan is written)."""
+    base = kept.keys
+    same = keys.shown_on is base.shown_on and keys.templates is base.templates and keys.site == base.site
+    entries = article_entries(plan.site.articles)
+    mappings = ((keys.files, base.files), (keys.search, base.search), (keys.articles, base.articles))
+    mappings += ((entries, kept.entries), (stats, kept.stats))  # type: ignore[assignment]
+    if not same or kept.frame != frame or any(now.keys() != then.keys() for now, then in mappings):
+        return None
+    files, search, articles, entries_changed, stats_changed = (
+        {k: v for k, v in now.items() if then[k] != v} for now, then in mappings
+    )
+    assert isinstance(plan.specs, StoredSpecs)
+    return {
+        "base": kept.generation,
+        "specs": {**kept.specs, **plan.specs.changed_blobs()},
+        "files": files,
+        "search": search,
+        "articles": articles,
+        "entries": entries_changed,
+        "stats": stats_changed,
+        "feeds": _bare(plan),
+    }
 
 
 def load(cache: BuildCache, frame: str) -> tuple[Plan, Keys, Mapping[str, FileStat]] | None:
     """The plan and keys kept for `frame`, and the article files' stats they were made from; or None."""
-    blob = cache.read(FILE)
+    data = _read(cache, FILE)
+    if data is None or data.get("format") != _format() or data.get("frame") != frame:
+        return None
+    plan: Plan = data["plan"]
+    stored = cache.load_articles(parse_fingerprint(plan.site.config))
+    base: Keys = data["keys"]
+    kept = _Kept(data["generation"], frame, base, data["entries"], data["stats"], {})
+    keys, entries, stats, specs = base, dict(kept.entries), dict(kept.stats), data["specs"]
+    changes = _read(cache, CHANGES)
+    if changes is not None and changes.get("base") == kept.generation:
+        kept = dataclasses.replace(kept, specs=changes["specs"])
+        specs = {**specs, **changes["specs"]}
+        keys = dataclasses.replace(
+            base,
+            files={**base.files, **changes["files"]},
+            search={**base.search, **changes["search"]},
+            articles={**base.articles, **changes["articles"]},
+        )
+        entries.update(changes["entries"])
+        stats.update(changes["stats"])
+        plan = dataclasses.replace(plan, feeds=changes["feeds"])
+    if not all(h in stored for h, _ in entries.values()):
+        return None  # the article cache lost some of them: a whole plan is needed
+    site = dataclasses.replace(plan.site, articles=SiteArticles(entries, stored))
+    plan = dataclasses.replace(plan, site=site, specs=StoredSpecs(specs, kept=kept))
+    return plan, keys, stats
+
+
+def _read(cache: BuildCache, name: str) -> dict[str, Any] | None:
+    blob = cache.read(name)
     try:
         data = seal.loads(blob) if blob else None
     except DAMAGED:
         return None
-    if not isinstance(data, dict) or data.get("format") != _format() or data.get("frame") != frame:
-        return None
-    plan: Plan = data["plan"]
-    stored = cache.load_articles(parse_fingerprint(plan.site.config))
-    entries: dict[str, Entry] = data["entries"]
-    if not all(h in stored for h, _ in entries.values()):
-        return None  # the article cache lost some of them: a whole plan is needed
-    site = dataclasses.replace(plan.site, articles=SiteArticles(entries, stored))
-    plan = dataclasses.replace(plan, site=site, specs=StoredSpecs(data["specs"]))
-    return plan, data["keys"], data["stats"]
+    return data if isinstance(data, dict) else None
+
+
+def _dump(data: object) -> bytes:
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table, MappingProxyType: _reduce_proxy}
+    pickler.dump(data)
+    return out.getvalue()
+
+
+def _bare(plan: Plan) -> tuple[OutputFile, ...]:
+    """The plan's feeds without their bytes."""
+    return tuple(dataclasses.replace(o, content=b"") for o in plan.feeds)
 
 
 def has_feed_bytes(plan: Plan, paths: object) -> bool:

@@ -324,3 +324,37 @@ def test_a_plan_kept_by_another_version_is_not_used(
     monkeypatch.setattr(planstore, "FORMAT", planstore.FORMAT + 1)
     with pytest.raises(AssertionError, match="whole plan"):
         build_from_kept_plan(site, out, monkeypatch)
+
+
+def test_an_edit_keeps_what_it_changed_beside_the_whole_plan(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import planstore
+
+    out = tmp_path / "out"
+    build(site, output_dir=out, now=FIXED_NOW)
+    cache = site / ".digest-cache"
+    whole = (cache / planstore.FILE).read_bytes()
+    assert not (cache / planstore.CHANGES).exists()
+    for number in range(3):
+        edit(
+            site / "content/world/a13.md",
+            "Body of article 13." if number == 0 else f"Edit {number - 1}.",
+            f"Edit {number}.",
+        )
+        build_from_kept_plan(site, out, monkeypatch)
+        assert (cache / planstore.FILE).read_bytes() == whole  # not written again
+        assert 0 < (cache / planstore.CHANGES).stat().st_size < len(whole) / 10
+    assert_same_site(out, clean_build(site, tmp_path))
+    monkeypatch.setattr(planstore, "MAX_CHANGES", 0)  # the changes have grown: the whole plan again
+    edit(site / "content/world/a13.md", "Edit 2.", "Edit 3.")
+    build_from_kept_plan(site, out, monkeypatch)
+    assert (cache / planstore.FILE).read_bytes() != whole and not (cache / planstore.CHANGES).exists()
+    monkeypatch.setattr(planstore, "MAX_CHANGES", 5_000)
+    edit(site / "content/world/a13.md", "Edit 3.", "Edit 4.")
+    build_from_kept_plan(site, out, monkeypatch)
+    assert_same_site(out, clean_build(site, tmp_path))
+    (cache / planstore.CHANGES).write_bytes(b"damaged")  # read as missing: only time is lost
+    edit(site / "content/world/a13.md", "Edit 4.", "Edit 5.")
+    build(site, output_dir=out, now=FIXED_NOW)
+    assert_same_site(out, clean_build(site, tmp_path))

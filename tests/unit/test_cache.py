@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import sqlite3
@@ -155,3 +156,53 @@ def test_the_output_check_finds_files_gone_or_changed_by_hand(tmp_path: Path) ->
     cache.start_output_check()
     assert cache.load_manifest(out) == {"a.html": "", "b.html": "", "c.html": "kc"}
     assert cache.load_manifest(tmp_path / "elsewhere") == {}
+
+
+def test_the_manifest_keeps_its_changes_beside_it_and_a_build_in_progress_makes_it_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    for name in ("a", "b", "c"):
+        (out / name).write_text(name, encoding="utf-8")
+    folder = tmp_path / "cache"
+    BuildCache(folder).save_manifest(out, {"a": "1", "b": "1", "c": "1"})
+    whole = (folder / "manifest.json").read_bytes()
+    cache = BuildCache(folder)
+    assert cache.load_manifest(out) == {"a": "1", "b": "1", "c": "1"}
+    cache.forget_output()  # the build writes the folder
+    assert BuildCache(folder).load_manifest(out) == {}  # were it killed now: nothing is trusted
+    (out / "b").write_text("new b", encoding="utf-8")
+    (out / "d").write_text("d", encoding="utf-8")
+    (out / "c").unlink()
+    cache.save_manifest(out, {"a": "1", "b": "2", "d": "1"}, written=["b", "d"])
+    assert (folder / "manifest.json").read_bytes() == whole  # only the changes were written
+    assert (folder / "manifest-changes.json").stat().st_size < 200
+    assert BuildCache(folder).load_manifest(out) == {"a": "1", "b": "2", "d": "1"}
+    (out / "a").write_text("by hand", encoding="utf-8")
+    assert BuildCache(folder).load_manifest(out) == {"a": "", "b": "2", "d": "1"}
+    monkeypatch.setattr(cache_module, "MAX_MANIFEST_CHANGES", 0)
+    fresh = BuildCache(folder)
+    fresh.load_manifest(out)
+    fresh.save_manifest(out, {"a": "3", "b": "2", "d": "1"}, written=["a"])
+    assert (folder / "manifest.json").read_bytes() != whole and not (
+        folder / "manifest-changes.json"
+    ).exists()
+    assert BuildCache(folder).load_manifest(out) == {"a": "3", "b": "2", "d": "1"}
+
+
+def test_a_manifest_of_an_earlier_version_is_written_whole_again(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "a").write_text("a", encoding="utf-8")
+    folder = tmp_path / "cache"
+    stat = (out / "a").stat()
+    legacy = {"output_dir": str(out), "keys": {"a": "1"}, "stats": {"a": [stat.st_size, stat.st_mtime_ns]}}
+    BuildCache(folder).write("manifest.json", json.dumps(legacy).encode("utf-8"))  # no generation
+    cache = BuildCache(folder)
+    assert cache.load_manifest(out) == {"a": "1"}
+    cache.save_manifest(out, {"a": "2"}, written=["a"])
+    assert not (folder / "manifest-changes.json").exists()
+    again = BuildCache(folder)
+    again.start_output_check()
+    assert again.output_intact(out) and again.load_manifest(out) == {"a": "2"}

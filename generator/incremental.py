@@ -114,16 +114,18 @@ def picture_maker(cache: BuildCache) -> media.Maker:
     and settings are read from the cache, never made again; those made now are kept."""
 
     def make(pictures: Sequence[Picture], quality: int) -> Iterator[dict[str, bytes]]:
-        todo = []
+        todo: dict[str, list[Picture]] = {}  # by key: one image used by several articles is made once
         for picture in pictures:
             kept = cache.load_variants(picture)
             if kept is None:
-                todo.append(picture)
+                todo.setdefault(picture.key, []).append(picture)
             else:
                 yield kept
-        for picture, made in zip(todo, media.make_all(todo, quality), strict=True):
+        first = [same[0] for same in todo.values()]
+        for picture, made in zip(first, media.make_all(first, quality), strict=True):
             cache.save_variants(picture, made)
-            yield made
+            for user in todo[picture.key]:
+                yield {user.variant(w, f): made[picture.variant(w, f)] for _, w, f in picture.variants()}
 
     return make
 

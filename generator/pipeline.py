@@ -289,6 +289,7 @@ def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, A
     if cache:
         cache.save_manifest(output_dir, manifest, transaction.written)
         incremental.save_search(cache, searched.parts)
+        cache.prune_variants(p.key for p in plan.pictures)  # those of images no longer used, or changed
         if inputs and not summary.warnings:  # a kept plan would not say an edited article's warnings
             incremental.save(cache, inputs, plan, plan_keys)
         if inputs:  # the next build, if nothing changes, says this one's summary and warnings again

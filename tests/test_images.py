@@ -240,7 +240,7 @@ def test_an_image_is_made_once_and_a_build_without_image_changes_makes_none(
     monkeypatch.setattr(media, "make_variants", counted)
     root = write_site(tmp_path / "src")
     build(root)
-    assert len(made) == 5  # photo, map, sign, and the chart beside each of the two pages
+    assert len(made) == 4  # photo, map, sign, and the chart (published beside each of the two pages)
     made.clear()
     article = root / "content" / "news" / "trip" / "index.md"
     article.write_text(ARTICLE.replace("We drove", "We walked"), encoding="utf-8")
@@ -249,9 +249,12 @@ def test_an_image_is_made_once_and_a_build_without_image_changes_makes_none(
     shutil.rmtree(root / "site")
     build(root)
     assert made == []  # a lost output folder: the variants come from the cache
+    kept = {p.name for p in (root / ".digest-cache" / "images").iterdir()}
     write_images(root, color=200)  # new bytes for every image
     build(root)
-    assert len(made) == 5
+    assert len(made) == 4
+    now = {p.name for p in (root / ".digest-cache" / "images").iterdir()}
+    assert len(now) == len(kept) == 4 and not now & kept  # the old ones are removed
     clean = write_site(tmp_path / "clean")
     write_images(clean, color=200)
     (clean / "content" / "news" / "trip" / "index.md").write_text(article.read_text(encoding="utf-8"))

@@ -184,9 +184,15 @@ def new(title: str, source: Path, collection: str, tags: tuple[str, ...]) -> Non
 )
 @click.option("--date", "when", help="Publication date, ISO 8601 (default: the one found, else now).")
 @click.option("--publish", is_flag=True, help="Write the articles ready to publish (default: draft: true).")
+@click.option(
+    "--images",
+    is_flag=True,
+    help="Download each lead image beside its article (a page bundle), so that pages never load it "
+    "from the outlet (default: a link to it).",
+)
 def import_(
     inputs: tuple[str, ...], source: Path, feeds: tuple[str, ...], since: str | None,
-    collection: str | None, when: str | None, publish: bool,
+    collection: str | None, when: str | None, publish: bool, images: bool,
 ) -> None:  # fmt: skip
     """Turn news pages (saved .html files or URLs), raw text files and feed items into draft
     articles, each attributed to its source and never imported twice."""
@@ -210,7 +216,9 @@ def import_(
             SourceLocation(config.source or source),
             after="",
         )
-    options = Options(key, _date_option("--date", when, tz), publish, _date_option("--since", since, tz))
+    options = Options(
+        key, _date_option("--date", when, tz), publish, _date_option("--since", since, tz), images
+    )
     importer = Importer(config, options)
     written = 0
     for outcome in importer.run(inputs, feeds):

@@ -25,8 +25,8 @@ from .errors import BuildFailed, SiteError, SourceLocation
 from .extract import NotAnArticle, read_feed_item, read_page
 from .fetch import USER_AGENT, Fetcher, FetchFailed
 from .htmlmd import escape, escape_block_start
-from .model import Config, Draft, Source
-from .scaffold import create_article
+from .model import FORMAT_SUFFIX, Config, Draft, Source
+from .scaffold import create_article, create_bundle
 from .textclean import clean_text
 from .topics import require_collection
 from .urls import slugify
@@ -54,6 +54,7 @@ class Options:
     date: datetime | None = None  # instead of the date found
     publish: bool = False  # write `draft: true` unless this is set
     since: datetime | None = None  # feed items published before it are left out
+    images: bool = False  # download the lead image beside the article (a page bundle)
 
 
 class Importer:
@@ -68,6 +69,7 @@ class Importer:
         )
         self.errors: list[SiteError] = []
         self._index: dedupe.Index | None = None
+        self._image_problem = ""  # why the last lead image was not downloaded
 
     @property
     def tz(self) -> ZoneInfo:
@@ -243,6 +245,26 @@ class Importer:
 
     # Output
 
+    def lead_image(self, draft: Draft) -> tuple[str, bytes] | None:
+        """The draft's lead image, fetched (as politely as a page) and checked to be an image that the
+        build can read: its file name (`lead.jpg`) and bytes; None, with the reason kept, if not."""
+        from . import media
+
+        try:
+            fetched = self.fetcher.get(
+                draft.image, "image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8"
+            )
+        except FetchFailed as failed:
+            self._image_problem = failed.reason
+            return None
+        fmt = media.raster_format(fetched.body)
+        if not fetched.media_type.startswith("image/") or fmt is None:
+            self._image_problem = (
+                f"it is {fetched.media_type or 'of no stated type'}, not a JPEG, PNG or WebP image"
+            )
+            return None
+        return f"lead.{FORMAT_SUFFIX[fmt]}", fetched.body
+
     @property
     def index(self) -> dedupe.Index:
         """Every article in content/ (drafts too) by source address and text; read once, on first use."""
@@ -283,7 +305,17 @@ class Importer:
         key = self.options.collection or draft.collection
         folder = self.config.content_dir / key if key else self.config.content_dir
         slug = slugify(draft.title) or "article"
-        path = create_article(folder, moment, slug, to_markdown(draft, moment, key, not self.options.publish))
+        lead = self.lead_image(draft) if self.options.images and draft.image else None
+        if lead is None:
+            text = to_markdown(draft, moment, key, not self.options.publish)
+            path = create_article(folder, moment, slug, text)
+        else:
+            name, data = lead
+            text = to_markdown(dataclasses.replace(draft, image=name), moment, key, not self.options.publish)
+            path = create_bundle(folder, moment, slug, text, {name: data})
+            notes += (f"the lead image was downloaded beside the article, as {name}",)
+        if draft.image and self.options.images and lead is None:
+            notes += (f"the lead image could not be downloaded ({self._image_problem}): it stays a link",)
         self.index.add(self.shown(path), draft.body, [draft.source.url] if draft.source.url else [])
         return Outcome(given, path, notes)
 

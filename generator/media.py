@@ -91,6 +91,21 @@ def probe(path: Path) -> Facts:
     return Facts(key, fmt, *((height, width) if turned else (width, height)))
 
 
+def raster_format(data: bytes) -> str | None:
+    """ "jpeg", "png" or "webp" if `data` is such an image that can be read whole; else None."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            fmt = (image.format or "").lower()
+            if fmt not in ("jpeg", "png", "webp") or image.width * image.height > MAX_PIXELS:
+                return None
+            image.load()
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return None
+    return fmt
+
+
 def local_path(address: str) -> str | None:
     """The file an address in an article names, relative to the article's folder; None for a URL,
     a path from the site's root, or a fragment."""

@@ -6,9 +6,12 @@ text from here: they work from a plain `pip install`, outside this repository.
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
+import shutil
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -174,15 +177,51 @@ def create_article(folder: Path, moment: datetime, slug: str, text: str) -> Path
         temporary.unlink(missing_ok=True)
 
 
+def create_bundle(folder: Path, moment: datetime, slug: str, text: str, files: Mapping[str, bytes]) -> Path:
+    """Write `text` as `index.md`, with `files` beside it, into a new page bundle named after
+    `moment`'s day and `slug` in `folder` (the next free name, as `create_article` picks one);
+    return the article's path.
+
+    The bundle is made whole in a hidden temporary folder, which is then renamed to its name: a run
+    killed at any moment leaves the whole bundle or none.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(folder)
+    temporary = folder / f"{TEMPORARY_PREFIX}{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    temporary.mkdir()
+    try:
+        for name, data in files.items():
+            (temporary / name).write_bytes(data)
+        (temporary / "index.md").write_text(text, encoding="utf-8")
+        stem = f"{moment.date().isoformat()}-{slug}"
+        for number in itertools.count(1):
+            target = folder / (stem if number == 1 else f"{stem}-{number}")
+            if target.exists() or target.with_suffix(".md").exists():
+                continue
+            try:
+                os.rename(temporary, target)  # fails if another process made it in the meantime
+                return target / "index.md"
+            except OSError:
+                if not target.exists():
+                    raise
+        raise AssertionError("unreachable")
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
 TEMPORARY_PREFIX = ".digest-new-"
 
 
 def _remove_stale_temporaries(folder: Path) -> None:
-    """Remove the temporary files of `create_article` runs that died before they were done."""
+    """Remove the temporary files and folders of `create_article` and `create_bundle` runs that died
+    before they were done."""
     for path in folder.glob(f"{TEMPORARY_PREFIX}*.tmp"):
         pid = path.name.removeprefix(TEMPORARY_PREFIX).split("-", 1)[0]
         if pid.isdigit() and not process_alive(int(pid)):
-            path.unlink(missing_ok=True)
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def _folder_for(config: Config, key: str) -> Path:

@@ -13,7 +13,7 @@ import yaml
 
 from generator.pipeline import render_site
 from tests.conftest import MINIMAL_CONFIG, MakeSite, run_cli
-from tests.newsroom import DATA, PAGES, Newsroom, newsroom
+from tests.newsroom import DATA, PAGES, Newsroom, Route, newsroom
 
 CONFIG = MINIMAL_CONFIG + "import: {timeout: 1, delay: 0}\n"
 RAIL = "/europe/2024/03/05/rail-workers-grodno-strike"
@@ -287,3 +287,65 @@ def test_an_article_appears_whole_and_a_dead_runs_temporary_goes(room: Newsroom,
     (name,) = articles(site)
     assert sorted(p.name for p in content.iterdir()) == sorted([alive.name, name])
     assert run_cli("build", "-s", str(site))[0] == 0  # the temporary file is hidden from the build
+
+
+def test_with_images_the_lead_image_is_downloaded_beside_the_article(room: Newsroom, site: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    shot, out = Image.new("RGB", (1600, 900), (90, 60, 30)), io.BytesIO()
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (53.0, 41.0, 0.0)}
+    shot.save(out, "JPEG", exif=exif)
+    room.routes["/media/grodno-depot.jpg"] = Route(content_type="image/jpeg", body=out.getvalue())
+    room.routes["/wp-content/uploads/2024/04/office-opening.jpg"] = Route(
+        content_type="text/html", body=b"<p>no"
+    )
+    try:
+        code, out_text, err = run_cli(
+            "import",
+            room.url(RAIL),
+            room.url(OFFICE),
+            "--images",
+            "--publish",
+            "-s",
+            str(site),
+            "-c",
+            "belarus",
+        )
+    finally:
+        del (
+            room.routes["/media/grodno-depot.jpg"],
+            room.routes["/wp-content/uploads/2024/04/office-opening.jpg"],
+        )
+    assert code == 0, err
+    found = articles(site)
+    bundle = "belarus/2024-03-05-rail-workers-in-grodno-walk-out-over-pay-and-arrests/index.md"
+    assert found[bundle][0]["image"] == "lead.jpg"
+    assert (site / "content" / bundle).with_name("lead.jpg").read_bytes() == out.getvalue()
+    assert "the lead image was downloaded beside the article, as lead.jpg" in out_text
+    office = next(front for front, _ in found.values() if "office" in str(front.get("image")))
+    assert str(office["image"]).startswith(room.base)  # not an image: it stays a link, and says why
+    assert (
+        "could not be downloaded (it is text/html, not a JPEG, PNG or WebP image): it stays a link"
+        in out_text
+    )
+    assert not list((site / "content").rglob(".digest-new-*"))
+    dead = site / "content" / "belarus" / ".digest-new-999999999-0badc0de.tmp"  # a dead run's bundle
+    dead.mkdir()
+    (dead / "lead.jpg").write_bytes(b"half")
+    assert run_cli("import", room.url(SEARCHES), "--images", "-s", str(site), "-c", "belarus")[0] == 0
+    assert not dead.exists()
+    assert run_cli("build", "-s", str(site))[0] == 0
+    published = (
+        site
+        / "site"
+        / "belarus"
+        / "2024"
+        / "03"
+        / "05"
+        / "rail-workers-in-grodno-walk-out-over-pay-and-arrests"
+    )
+    with Image.open(published / "lead-800w.webp") as image:
+        assert image.size == (800, 450) and not image.getexif()

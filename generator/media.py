@@ -305,7 +305,8 @@ def _save(image: Any, out: io.BytesIO, fmt: str, quality: int, profile: bytes | 
         image.save(out, "AVIF", quality=quality, speed=8, **options)
 
 
-Maker = Callable[[Sequence[Picture], int], Iterator[dict[str, bytes]]]
+# The variants of each picture, by output path: their bytes, or a file that holds them (`digest serve`).
+Maker = Callable[[Sequence[Picture], int], Iterator[Mapping[str, "bytes | Path"]]]
 
 
 def make_all(pictures: Sequence[Picture], quality: int) -> Iterator[dict[str, bytes]]:

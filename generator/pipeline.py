@@ -143,11 +143,9 @@ def write_made(
         if any(_changed(path, plan_keys, previous, output) for path, _, _ in p.variants())
     ]
     for made in make(due, plan.site.config.images.quality):
-        output.write(
-            OutputFile(PurePosixPath(path), data)
-            for path, data in made.items()
-            if _changed(path, plan_keys, previous, output)
-        )
+        changed = {path: data for path, data in made.items() if _changed(path, plan_keys, previous, output)}
+        output.write(OutputFile(PurePosixPath(p), d) for p, d in changed.items() if isinstance(d, bytes))
+        output.copy(StaticFile(PurePosixPath(p), d) for p, d in changed.items() if isinstance(d, Path))
 
 
 def render_changes(

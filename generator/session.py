@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
-from collections.abc import Callable, Mapping
+import shutil
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class Preview:
         self.options = options  # include_drafts, include_future
         self.warn = warn
         self.cache = MemoryCache(self.config.cache_dir)
+        self.variants = incremental.preview_folder(self.cache)  # image variants, removed at the end
         self.plan: Plan | None = None
         self.keys: Keys | None = None
         self.files: dict[str, bytes | Path] = {}
@@ -95,7 +97,7 @@ class Preview:
             previous,
             output,
             compiled_templates=self.cache.folder / "jinja",
-            make=incremental.picture_maker(self.cache),
+            make=incremental.picture_files(self.cache, self.variants),
         )
         self.plan, self.keys, self.files, self.config = plan, plan_keys, output.files, plan.site.config
         if self.config.search:
@@ -111,13 +113,22 @@ class Preview:
     def run(self, report: Report) -> None:
         """Build, then serve until Ctrl-C or SIGTERM, rebuilding whenever a watched file changes;
         `report` is told of each build. Every temporary file of the search index goes at the end."""
-        with contextlib.closing(self.index):
+        with contextlib.closing(self.index), _removed(self.variants):
             chosen = None
             with contextlib.suppress(BuildFailed):  # a missing theme shows as a build error
                 chosen = theme.find_theme(self.config)[0]
             config = self.config
             folders = watched_folders(config, chosen)
             run_server(self.server, folders, lambda path: not is_ignored(path, config), report)
+
+
+@contextlib.contextmanager
+def _removed(folder: Path) -> Iterator[None]:
+    """Remove `folder` at the end, however the block ends."""
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _failed(message: str, hint: str) -> BuildFailed:

@@ -400,9 +400,12 @@ def test_the_preview_serves_the_variants_and_follows_a_new_image(tmp_path: Path)
         article.write_text(ARTICLE + "\n![One more](extra.jpg)\n", encoding="utf-8")
         server.wait_for(f"/{PAGE}", "extra-480w.webp 480w, extra-700w.webp 700w", seconds=20)
         assert server.get(f"/{PAGE}extra-700w.webp")[0] == 200
+        (kept,) = (root / ".digest-cache").glob("preview-*")  # variants wait on disk, not in memory
+        assert len(list(kept.iterdir())) >= 20
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(10)
+    assert not list((root / ".digest-cache").glob("preview-*"))
 
 
 def test_a_link_to_a_file_outside_the_content_folder_is_never_published(tmp_path: Path) -> None:

@@ -206,3 +206,15 @@ def test_a_manifest_of_an_earlier_version_is_written_whole_again(tmp_path: Path)
     again = BuildCache(folder)
     again.start_output_check()
     assert again.output_intact(out) and again.load_manifest(out) == {"a": "2"}
+
+
+def test_a_dead_previews_folder_of_variants_is_removed(tmp_path: Path) -> None:
+    from generator import incremental
+
+    cache = BuildCache(tmp_path)
+    dead, alive = tmp_path / "preview-999999999", tmp_path / f"preview-{os.getppid()}"
+    for folder in (dead, alive):
+        folder.mkdir()
+        (folder / "a.webp").write_bytes(b"x")
+    assert incremental.preview_folder(cache) == tmp_path / f"preview-{os.getpid()}"
+    assert not dead.exists() and alive.exists()

@@ -128,3 +128,59 @@ def test_search_text_takes_any_page(html: bytes) -> None:
     text = search_text(html)
     if text != html:
         assert text.startswith(b"<html") and text.endswith(b"</body></html>")
+
+
+IMAGE_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(alt=IMAGE_TEXT, title=IMAGE_TEXT, before=IMAGE_TEXT, alone=st.booleans())
+def test_a_local_image_becomes_one_picture_whatever_its_texts(
+    alt: str, title: str, before: str, alone: bool
+) -> None:
+    """Markdown with a local image, its alt text and title any characters: the page shows one
+    picture of it, with exactly that alt text, and no element that the texts made."""
+    from html.parser import HTMLParser
+
+    from generator import media
+    from generator.markup import to_html
+    from generator.model import ImageSettings, Media
+
+    label = alt.replace("\\", "").replace("[", "").replace("]", "")
+    caption = title.replace("\\", "").replace('"', "").replace(")", "")
+    markdown = (
+        f'![{label}](photo.jpg "{caption}")'
+        if alone
+        else f'{html_escape(before)} ![{label}](photo.jpg "{caption}")'
+    )
+    body = to_html(markdown)
+    fact = media.Facts("k", "jpeg", 1000, 600)
+    found = media.picture("a/photo.jpg", fact, ImageSettings(), Path("photo.jpg"))
+    page = media.responsive_body(
+        body, Media({"photo.jpg": found}, {}, {"photo.jpg": "photo.jpg"}, "a"), "100vw"
+    )
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.append((tag, dict(attrs)))
+
+    parsed, given = Tags(), Tags()
+    parsed.feed(page)
+    given.feed(body)
+    images = [attrs for tag, attrs in parsed.tags if tag == "img"]
+    if "<img" not in body:  # Markdown did not read it as an image (brackets in the texts): left alone
+        assert page == body
+        return
+    (written,) = [attrs for tag, attrs in given.tags if tag == "img"]
+    assert len(images) == 1 and images[0]["src"] == "photo-800w.jpg"
+    assert images[0]["alt"] == written["alt"]  # the alt text as Markdown read it, escaped once
+    if images[0].get("title") is None and written.get("title"):
+        assert f"<figcaption>{html_escape(written['title'] or '', quote=False)}</figcaption>" in page
+    assert images[0]["srcset"] == "photo-480w.jpg 480w, photo-800w.jpg 800w, photo.jpg 1000w"
+    allowed = {tag for tag, _ in given.tags} | {"figure", "figcaption", "picture", "source"}
+    assert {tag for tag, _ in parsed.tags} <= allowed  # no element that the texts made
+    assert sum(tag == "picture" for tag, _ in parsed.tags) == 1

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from . import content, incremental, media, parallel, theme, writer
+from . import content, incremental, media, parallel, stripping, theme, writer
 from .config import load_config
 from .errors import (
     BuildFailed,
@@ -136,7 +136,10 @@ def write_made(
 ) -> None:
     """Write the feeds, static files and image variants of `plan` that changed (see `write_changes`)."""
     output.write(o for o in plan.feeds if _changed(str(o.path), plan_keys, previous, output))
-    output.copy(s for s in plan.static if _changed(str(s.path), plan_keys, previous, output))
+    static = [s for s in plan.static if _changed(str(s.path), plan_keys, previous, output)]
+    images = [s for s in static if s.path.suffix.lower() in stripping.SUFFIXES]  # without their metadata
+    output.copy(s for s in static if s.path.suffix.lower() not in stripping.SUFFIXES)
+    output.write(OutputFile(s.path, stripping.without_metadata(s.source.read_bytes())) for s in images)
     due = [
         p
         for p in plan.pictures

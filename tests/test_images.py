@@ -465,3 +465,29 @@ def test_avif_is_made_when_asked_for(tmp_path: Path) -> None:
         assert image.format == "AVIF" and image.size == (320, 213) and not image.getexif()
     html_page = (page / "index.html").read_text(encoding="utf-8")
     assert html_page.index('type="image/avif"') < html_page.index('type="image/webp"')  # the smaller first
+
+
+def test_a_static_photo_is_published_without_its_metadata_and_otherwise_as_it_is(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "src")
+    static = root / "overrides" / "static"
+    static.mkdir(parents=True)
+    shot = photo((300, 200), orientation=6)
+    shot.save(static / "masthead.jpg", "JPEG", quality=95, exif=shot.info["exif"])
+    (static / "notes.txt").write_text("Camera Maker", encoding="utf-8")  # not an image: as it is
+    (root / "content" / "news" / "prices.md").write_text(
+        OTHER.replace(
+            "collection: news", "collection: news\nimage: /static/masthead.jpg\nimage_alt: Masthead"
+        ),
+        encoding="utf-8",
+    )
+    assert run_cli("build", "-s", str(root))[0] == 0
+    published = (root / "site" / "static" / "masthead.jpg").read_bytes()
+    original = (static / "masthead.jpg").read_bytes()
+    assert b"Camera Maker" in original and b"Camera Maker" not in published
+    with Image.open(io.BytesIO(published)) as image, Image.open(io.BytesIO(original)) as before:
+        assert dict(image.getexif()) == {0x0112: 6} and image.tobytes() == before.tobytes()
+    assert (root / "site" / "static" / "notes.txt").read_text(encoding="utf-8") == "Camera Maker"
+    page = (root / "site" / "news" / "2020" / "09" / "02" / "prices" / "index.html").read_text(
+        encoding="utf-8"
+    )
+    assert 'src="../../../../../static/masthead.jpg" alt="Masthead"' in page

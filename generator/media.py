@@ -38,7 +38,7 @@ from .urls import absolute, is_safe_text_path, output_file_for
 
 RASTER = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp"}
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
-VARIANTS = "variants-2"  # how variants are made: part of their keys
+VARIANTS = "variants-3"  # how variants are made: part of their keys
 OUTSIDE = "_files"  # where files from outside the article's folder are published, beside its page
 MAX_PIXELS = 60_000_000  # a bigger image is an error (a decompression bomb, or a scan at full size)
 _IMG = re.compile(r"<img\b[^>]*>")
@@ -274,6 +274,8 @@ def make_variants(picture: Picture, quality: int) -> dict[str, bytes]:
     with Image.open(picture.source) as opened:
         upright = ImageOps.exif_transpose(opened)
         profile = opened.info.get("icc_profile")
+        if upright.mode in ("P", "1"):  # Pillow resizes these with the nearest pixel only: jagged
+            upright = upright.convert("RGBA" if "transparency" in upright.info else "RGB")
         sized = upright
         for width in reversed(picture.widths):  # each from the next larger one: a third of the work
             height = max(1, round(upright.height * width / upright.width))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,15 @@ def test_a_titled_image_alone_is_a_figure_and_an_inline_one_stays_in_its_text() 
     assert 'alt="A &amp; B"' in figure and "<figcaption>Cap &lt;1&gt;</figcaption></figure>" in figure
     assert text.startswith("<p>See <picture><img") and 'title="t"' in text and '<a href="r.pdf">' in text
     assert media.absolute_media(body, pages, "https://e.org/news/a/").count("https://e.org/news/a/") == 3
+
+
+def test_a_palette_image_is_resized_smoothly(tmp_path: Path) -> None:
+    from PIL import Image
+
+    source = tmp_path / "chart.png"
+    Image.linear_gradient("L").resize((900, 100)).convert("P").save(source)
+    fact = media.probe(source)
+    found = media.picture("a/chart.png", fact, ImageSettings(formats=()), source)
+    made = media.make_variants(found, 80)
+    with Image.open(io.BytesIO(made["a/chart-480w.png"])) as image:
+        assert image.mode == "RGB" and image.size == (480, 53)

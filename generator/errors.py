@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ class SiteError(Exception):
         self.location = location
         self.hint = hint
 
-    def __reduce__(self) -> tuple[type[SiteError], tuple[str, SourceLocation | None, str | None]]:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.message, self.location, self.hint))
 
     def __str__(self) -> str:
@@ -102,6 +103,15 @@ class LinkError(SiteError):
 
 class MediaError(SiteError):
     """A file an article uses (an image, a document) is missing or cannot be read."""
+
+    def __init__(
+        self, message: str, location: SourceLocation | None = None, hint: str | None = None, address: str = ""
+    ) -> None:
+        super().__init__(message, location, hint)
+        self.address = address  # as the article wrote it
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.location, self.hint, self.address))
 
 
 class OutputError(SiteError):

@@ -164,10 +164,10 @@ def _files_used(
         where = _location(article, address)
         if not _inside(target, content_dir):
             hint = "keep the files an article uses in the content folder"
-            errors.append(MediaError(f"'{address}' is outside the content folder", where, hint))
+            errors.append(MediaError(f"'{address}' is outside the content folder", where, hint, address))
         elif not target.is_file():
             hint = "check the file's name and folder (it is read relative to the article's file)"
-            errors.append(MediaError(f"'{address}' is missing", where, hint))
+            errors.append(MediaError(f"'{address}' is missing", where, hint, address))
         else:
             found.append((address, target))
     for address in links:  # a link to a file (a document) publishes it; other links are checked as links
@@ -203,13 +203,17 @@ def _media(
     for address, target in found:
         fact = facts[target]
         if fact.problem:
-            errors.append(MediaError(f"'{address}' {fact.problem}", _location(article, address)))
+            errors.append(
+                MediaError(f"'{address}' {fact.problem}", _location(article, address), None, address)
+            )
             continue
         published = _published(target, article.source_location.path.parent, content_dir)
         path = (page_dir / published).as_posix()
         if not is_safe_text_path(path):
             hint = "a file or folder name must not start with a dot"
-            errors.append(MediaError(f"'{address}' cannot be published", _location(article, address), hint))
+            errors.append(
+                MediaError(f"'{address}' cannot be published", _location(article, address), hint, address)
+            )
             continue
         urls[address] = quote(published)
         if fact.format:

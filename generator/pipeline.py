@@ -24,6 +24,7 @@ from .config import load_config
 from .errors import (
     BuildFailed,
     LinkError,
+    MediaError,
     SiteError,
     SiteWarning,
     SourceLocation,
@@ -366,7 +367,7 @@ def check(root: Path, **options: Any) -> BuildSummary:
     site = result.plan.site
     problems = result.plan.problems
     broken = links.find_broken_links(result.files, site.config.base_path)
-    reported = {p.message.split("' ", 1)[0][1:] for p in problems}  # a missing image is not a broken link too
+    reported = {p.address for p in problems if isinstance(p, MediaError)}  # not a broken link too
     if broken or problems:
         specs = result.plan.specs
         raise BuildFailed(

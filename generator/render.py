@@ -210,6 +210,14 @@ class Renderer:
             self._views[article_id] = view
         return view
 
+    def _with_body(self, article_id: str) -> views.ArticleView:
+        """The view of an article for its own page: with its text, its local images as pictures."""
+        site = self.site
+        found = site.media.get(article_id)
+        return views.with_body(
+            self.view(article_id), site.articles[article_id], found, site.config.images.sizes
+        )
+
     def render(self, spec: PageSpec) -> bytes:
         """Render one page; raises jinja2.TemplateError."""
         return render_page(
@@ -231,18 +239,12 @@ class Renderer:
             ]
             return {"lead": newest[0] if newest else None, "articles": newest[1:], "sections": sections}
         if spec.kind == "page":
-            return {
-                "article": views.with_body(
-                    view(spec.article), site.articles[spec.article], site.media.get(spec.article)
-                )
-            }
+            return {"article": self._with_body(spec.article)}
         if spec.kind == "article":
             newer, older = self.links.neighbours.get(spec.article, (None, None))
             story = self._story_links(spec.article)
             return {
-                "article": views.with_body(
-                    view(spec.article), site.articles[spec.article], site.media.get(spec.article)
-                ),
+                "article": self._with_body(spec.article),
                 "related": [view(i) for i in self.links.related[spec.article]],
                 "newer": view(newer) if newer else None,
                 "older": view(older) if older else None,

@@ -61,7 +61,6 @@ class ArticleView(TypedDict):
     image_alt: str
     image_caption: str
     image_credit: str
-    image_sizes: str  # the `sizes` of the article's images
     source: dict[str, str] | None  # the first of `sources`
     sources: list[dict[str, str]]  # name, url, author, published, archived, outlet_url
     corrections: list[dict[str, Any]]  # date and text (HTML) of each correction, newest first
@@ -202,7 +201,6 @@ def _lead_image(article: Article, config: Config, found: Media) -> dict[str, Any
         "image_width": 0,
         "image_height": 0,
     }
-    view["image_sizes"] = config.images.sizes
     view.update({f"image_{k}": v for k, v in text.items()})
     address = article.image
     if not address:
@@ -228,13 +226,16 @@ def _lead_image(article: Article, config: Config, found: Media) -> dict[str, Any
     return view
 
 
-def with_body(view: ArticleView, article: Article, found: Media | None = None) -> ArticleView:
+def with_body(
+    view: ArticleView, article: Article, found: Media | None = None, sizes: str = ""
+) -> ArticleView:
     """The view with the article's HTML, for its own page. Views in lists leave it out, so that the
     thousands of views a build keeps do not each hold a copy of an article. Its local images
-    become responsive pictures, and its local addresses those they are published at."""
+    become responsive pictures (`sizes` is `images: sizes`), and its local addresses those they
+    are published at."""
     body = article.body_html
     if found is not None and found.urls:
-        body = media.responsive_body(body, found, view["image_sizes"])
+        body = media.responsive_body(body, found, sizes)
     return {**view, "body": Markup(body)}  # noqa: S704 - rendered from the editor's Markdown
 
 

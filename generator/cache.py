@@ -152,11 +152,12 @@ class BuildCache:
         self.folder = folder
         self._store = ArticleStore(folder)
         self._loaded: tuple[str, StoredArticles] | None = None  # read once a build
-        self._output_stats: dict[str, tuple[int, int]] = {}  # of the output files as the manifest knew them
+        self._output_stats: dict[str, list[int]] = {}  # of the output files as the manifest knew them
         self._output_check: Callable[[], _Check | None] | None = None  # begun by `start_output_check`
         self._manifest_base: tuple[str, str, dict[str, Any], dict[str, Any]] | None = (
             None  # as last read whole
         )
+        self._manifest_stats_changed: dict[str, Any] = {}  # the stats its changes file held
 
     def load_articles(self, fingerprint: str) -> Mapping[str, Article]:
         """Parsed articles by source hash, if they were parsed under the same fingerprint."""
@@ -295,7 +296,10 @@ class BuildCache:
             return {}
         _, keys, stats = stored
         changed = set(found[2])
-        self._output_stats = {p: (s[0], s[1]) for p, s in stats.items() if p in keys and p not in changed}
+        if not changed:  # as the build left it: the stored dicts are this object's own
+            self._output_stats = stats
+            return keys
+        self._output_stats = {p: s for p, s in stats.items() if p not in changed}
         return {path: "" if path in changed else key for path, key in keys.items()}
 
     def _checked(self, output_dir: Path, stored: _Manifest | None = None) -> _Check | None:
@@ -347,9 +351,11 @@ class BuildCache:
             if isinstance(generation, str)
             else None
         )
+        self._manifest_stats_changed = {}
         if isinstance(changes, dict) and changes.get("base") == generation:
             if changes.get("pending") or not all(isinstance(changes.get(f), dict) for f in ("keys", "stats")):
                 return None  # a build was writing the folder, and did not finish
+            self._manifest_stats_changed = dict(changes["stats"])
             for found, changed in ((keys, changes["keys"]), (stats, changes["stats"])):
                 for path, value in changed.items():
                     if value is None:
@@ -364,36 +370,42 @@ class BuildCache:
 
         What changed since the manifest was last written whole is kept beside it (an edit at 50,000
         articles changes a few of 80,000 files); past `MAX_MANIFEST_CHANGES` it is written whole again.
+        The stats are compared only where they can differ: those taken now, and those the changes
+        file already held.
         """
-        known = {p: s for p, s in self._output_stats.items() if p in keys}
-        for path in written:
-            known.pop(path, None)
         out = str(output_dir)
-        stats = {}
-        for path in keys:
-            stat = known.get(path) or _output_stat(os.path.join(out, path))
+        known = self._output_stats  # as the manifest read by this build holds them, those intact only
+        taken = {path for path in written if path in keys}
+        taken.update(keys.keys() - known.keys())
+        fresh = {}
+        for path in taken:
+            stat = _output_stat(os.path.join(out, path))
             if stat is not None:
-                stats[path] = list(stat)
+                fresh[path] = list(stat)
         base = self._manifest_base
         if base is not None and base[0] == out:
-            changes = {
-                "base": base[1],
-                "keys": _difference(keys, base[2]),
-                "stats": _difference(stats, base[3]),
+            base_stats = base[3]
+            stats_changed: dict[str, Any] = {
+                path: value
+                for path, value in self._manifest_stats_changed.items()
+                if value is not None and path in keys and path not in taken
             }
-            if len(changes["keys"]) + len(changes["stats"]) <= MAX_MANIFEST_CHANGES:
+            stats_changed.update(
+                (path, fresh.get(path)) for path in taken if fresh.get(path) != base_stats.get(path)
+            )
+            stats_changed.update((path, None) for path in base_stats.keys() - keys.keys())
+            changes = {"base": base[1], "keys": _difference(keys, base[2]), "stats": stats_changed}
+            if len(changes["keys"]) + len(stats_changed) <= MAX_MANIFEST_CHANGES:
                 self.write(_MANIFEST_CHANGES, json.dumps(changes, separators=(",", ":")).encode("utf-8"))
                 return
+        stats = {path: fresh.get(path) or known[path] for path in keys if path in fresh or path in known}
         generation = secrets.token_hex(8)
-        data = {
-            "output_dir": out,
-            "generation": generation,
-            "keys": dict(sorted(keys.items())),
-            "stats": stats,
-        }
+        data = {"output_dir": out, "generation": generation, "keys": dict(sorted(keys.items()))}
+        data["stats"] = stats
         self.write(_MANIFEST, json.dumps(data, separators=(",", ":")).encode("utf-8"))
         self.remove(_MANIFEST_CHANGES)
         self._manifest_base = (out, generation, dict(keys), dict(stats))
+        self._manifest_stats_changed = {}
 
     def forget_output(self) -> None:
         """Drop what the last build wrote (keys, summary, search parts): the output is about to change.

@@ -191,6 +191,48 @@ def test_the_manifest_keeps_its_changes_beside_it_and_a_build_in_progress_makes_
     assert BuildCache(folder).load_manifest(out) == {"a": "3", "b": "2", "d": "1"}
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_a_manifest_kept_as_changes_reads_back_as_the_folder_is_after_many_builds(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Builds that add, rewrite and drop files, with files changed or removed by hand between them:
+    after each, the manifest (whole or its changes) holds exactly each file's key, size and time."""
+    import random
+
+    chance = random.Random(seed)
+    out, folder = tmp_path / "site", tmp_path / "cache"
+    out.mkdir()
+    keys: dict[str, str] = {}
+    for build in range(25):
+        cache = BuildCache(folder)
+        cache.start_output_check()
+        previous = cache.load_manifest(out)
+        whole = build and chance.random() < 0.2  # now and then written whole
+        monkeypatch.setattr(cache_module, "MAX_MANIFEST_CHANGES", 0 if whole else 5000)
+        wanted = dict(keys)
+        for name in chance.sample([f"p{n}.html" for n in range(30)], 6):
+            if chance.random() < 0.3:
+                wanted.pop(name, None)
+            else:
+                wanted[name] = chance.choice(["1", "2", wanted.get(name, "1")])
+        written = [p for p, k in wanted.items() if previous.get(p) != k]
+        for path in written:
+            (out / path).write_text(f"{path} {wanted[path]} {build}", encoding="utf-8")
+        for path in set(previous) - set(wanted):
+            (out / path).unlink(missing_ok=True)
+        cache.save_manifest(out, wanted, written)
+        stored = BuildCache(folder)._stored_manifest()
+        assert stored is not None
+        files = {p: [(out / p).stat().st_size, (out / p).stat().st_mtime_ns] for p in wanted}
+        assert stored == (str(out), wanted, files)
+        keys = wanted
+        for path in chance.sample(sorted(keys), min(2, len(keys))):  # by hand, between builds
+            if chance.random() < 0.5:
+                (out / path).unlink()
+            else:
+                (out / path).write_text("by hand, and longer than any build's", encoding="utf-8")
+
+
 def test_a_manifest_of_an_earlier_version_is_written_whole_again(tmp_path: Path) -> None:
     out = tmp_path / "site"
     out.mkdir()

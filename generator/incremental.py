@@ -72,15 +72,15 @@ def look(root: Path, options: Mapping[str, Any]) -> Inputs | None:
         chosen_theme, warnings = theme.find_theme(config)
     except BuildFailed:
         return None
-    paths = reading.find_articles(config)
+    others: list[str] = []  # the content folder's other files, from the same walk
+    paths = reading.find_articles(config, others)
     stats = stat_files(paths)
     files: list[str] = [config.source.read_text(encoding="utf-8") if config.source else "", *paths]
     for folder in theme.input_folders(config, chosen_theme):
-        for path in reading.walk_files(folder):
-            if folder != config.content_dir or not path.endswith(reading.ARTICLE_SUFFIXES):
-                with contextlib.suppress(OSError):
-                    st = os.stat(path)
-                    files.append(f"{path}|{file_stat(st)}")
+        for path in others if folder == config.content_dir else reading.walk_files(folder):
+            with contextlib.suppress(OSError):
+                st = os.stat(path)
+                files.append(f"{path}|{file_stat(st)}")
     settings = {k: v for k, v in options.items() if k not in ("now", "progress")}
     frame = stable_hash(generator.__version__, repr(config), repr(sorted(settings.items())), *files)
     signature = stable_hash(frame, repr([(path, stats.get(path)) for path in paths]))  # one repr: fast

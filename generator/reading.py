@@ -34,21 +34,28 @@ class RawArticle:
     source_hash: str = ""  # changes whenever the text or the place of the file does
 
 
-def find_articles(config: Config) -> list[str]:
+def find_articles(config: Config, others: list[str] | None = None) -> list[str]:
     """Every Markdown file (`ARTICLE_SUFFIXES`) below the content folder (as text, sorted), but
-    hidden files and folders.
+    hidden files and folders; the content folder's other files go to `others` if it is given.
 
     A folder that cannot be read, or a linked one leading outside the site
     (unless config allows it), is listed itself, so that reading it says why.
     """
     inside = None if config.allow_outside_symlinks else str(config.root.resolve())
-    return walk_files(config.content_dir, ARTICLE_SUFFIXES, inside=inside, keep_unreadable=True)
+    return walk_files(
+        config.content_dir, ARTICLE_SUFFIXES, inside=inside, keep_unreadable=True, others=others
+    )
 
 
 def walk_files(
-    folder: Path, suffix: str | tuple[str, ...] = "", inside: str | None = None, keep_unreadable: bool = False
+    folder: Path,
+    suffix: str | tuple[str, ...] = "",
+    inside: str | None = None,
+    keep_unreadable: bool = False,
+    others: list[str] | None = None,
 ) -> list[str]:
-    """The paths (as sorted text) of the files below `folder` ending in `suffix`, skipping hidden ones.
+    """The paths (as sorted text) of the files below `folder` ending in `suffix`, skipping hidden ones;
+    the files not ending in it go to `others`, sorted, if it is given (one walk for both).
 
     Linked folders are followed once each, if they lead `inside` that folder
     when it is given. A dangling link is kept, so that reading it reports the
@@ -81,7 +88,11 @@ def walk_files(
         subfolders[:] = kept
         prefix = os.path.join(base, "")  # one join a folder, not one a file: 50,000 files cost 0.1 s
         found += [prefix + n for n in names if n.endswith(suffix) and not n.startswith(".")]
+        if others is not None:
+            others += [prefix + n for n in names if not n.endswith(suffix) and not n.startswith(".")]
     found.sort()
+    if others is not None:
+        others.sort()
     return found
 
 

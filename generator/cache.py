@@ -327,7 +327,8 @@ class BuildCache:
             except OSError:
                 changed.append(path)
                 continue
-            if stats.get(path) != [st.st_size, st.st_mtime_ns]:
+            was = stats.get(path)
+            if was is None or was[1] != st.st_mtime_ns or was[0] != st.st_size:
                 changed.append(path)
         return (out, len(keys), changed)
 

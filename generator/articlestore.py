@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import json
 import os
 import pickle
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from . import seal
 from .model import Article
@@ -179,4 +181,29 @@ def _stamp(fingerprint: str) -> str:
 
 
 def _pickled(article: Article) -> bytes:
-    return pickle.dumps(article, protocol=pickle.HIGHEST_PROTOCOL)
+    out = io.BytesIO()
+    _Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(article)
+    return out.getvalue()
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles an article's long texts from copies of them.
+
+    Pickling a `str` that is not ASCII leaves its UTF-8 encoding cached on the
+    string for as long as it lives (CPython keeps what `PyUnicode_AsUTF8AndSize`
+    makes), and smart quotes make nearly every article's HTML non-ASCII: storing a
+    whole build's articles made the build hold 270 MB more at 50,000 articles,
+    its peak. A copy's encoding goes with the copy.
+    """
+
+    def reducer_override(self, obj: object) -> Any:
+        if type(obj) is not Article:
+            return NotImplemented
+        function, values = obj.__reduce__()
+        return function, tuple(map(_detached, values))
+
+
+def _detached(value: object) -> object:
+    if type(value) is str and len(value) > 256 and not value.isascii():
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+    return value

@@ -51,6 +51,21 @@ def test_only_new_articles_are_written(tmp_path: Path) -> None:
     assert {h: after[h] for h in before if h != "00"} == {h: i for h, i in before.items() if h != "00"}
 
 
+def test_storing_articles_leaves_no_copy_of_their_text_behind(tmp_path: Path) -> None:
+    """CPython caches a string's UTF-8 encoding on it when pickle writes it (`sys.getsizeof` counts
+    it): a whole build's stored articles would hold their text twice."""
+    import sys
+
+    body = "<p>“Quoted” text, and more of it.</p>\n" * 40
+    articles = [make_article(id=f"a{i}", source_hash=f"{i}", body_html=body + str(i)) for i in range(3)]
+    sizes = [sys.getsizeof(a.body_html) for a in articles]
+    BuildCache(tmp_path).save_articles("fp", articles)
+    assert [sys.getsizeof(a.body_html) for a in articles] == sizes
+    assert BuildCache(tmp_path).load_articles("fp") == {a.source_hash: a for a in articles}
+    pickle.dumps(articles[0])  # the control: what plain pickling does
+    assert sys.getsizeof(articles[0].body_html) > sizes[0]
+
+
 def test_memory_cache_reads_the_disk_once(tmp_path: Path) -> None:
     BuildCache(tmp_path).save_articles("fp", [make_article(source_hash="abc")])
     cache = MemoryCache(tmp_path)

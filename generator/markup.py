@@ -16,11 +16,13 @@ import signal
 import sys
 import threading
 import xml.etree.ElementTree as etree
+from collections.abc import Callable
 from functools import lru_cache
 
 import markdown
 from markdown import inlinepatterns as ip
 from markdown import util
+from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode, unique
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
@@ -136,7 +138,31 @@ def _converter() -> markdown.Markdown:
     extensions = [importlib.import_module(f"markdown.extensions.{n}").makeExtension() for n in EXTENSIONS]
     md = markdown.Markdown(extensions=[*extensions, _HeadingIdsExtension()], output_format="html")
     md.treeprocessors.register(_QuickInline(md), "inline", 20)
+    for name, needs in _BLOCK_NEEDS.items():
+        _tried_if(md.parser.blockprocessors[name], needs)
     return md
+
+
+# What every block that a block processor takes holds, for those that search a whole block with a
+# regular expression (Python-Markdown tries each on every paragraph): a block without it is not
+# tried. Their patterns: a `>` or `#` at the start of a line, three `-`, `*` or `_` on a line, and a
+# reference's or a footnote's definition, `[id]:` and `[^id]:`.
+_BLOCK_NEEDS: dict[str, Callable[[str], bool]] = {
+    "quote": lambda block: ">" in block,
+    "hashheader": lambda block: "#" in block,
+    "hr": lambda block: block.count("-") >= 3 or block.count("*") >= 3 or block.count("_") >= 3,
+    "reference": lambda block: "]:" in block,
+    "footnote": lambda block: "[^" in block,
+}
+
+
+def _tried_if(processor: BlockProcessor, needs: Callable[[str], bool]) -> None:
+    test = processor.test
+
+    def quick_test(parent: etree.Element, block: str) -> bool:
+        return needs(block) and test(parent, block)
+
+    setattr(processor, "test", quick_test)  # noqa: B010 - on this instance only
 
 
 MAX_BRACKETS = 1_000  # per paragraph: Python-Markdown's link patterns are quadratic in them (its #798)

@@ -106,10 +106,31 @@ def test_quick_inline_gives_the_same_html(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="ab _*`[]()!<>&;#\\^:\n-x@./", max_size=60))
+@given(st.text(alphabet="ab _*`[]()!<>&;#\\^:\n-x@./1=|", max_size=80))
 def test_quick_inline_matches_python_markdown_on_any_text(text: str) -> None:
     quick, plain = quick_converter(), plain_converter()
     assert quick.convert(text) == plain.convert(text)
+
+
+def test_block_processors_are_tried_only_on_blocks_they_could_take(monkeypatch: pytest.MonkeyPatch) -> None:
+    from markdown import blockprocessors
+
+    tried: list[str] = []
+    for processor in (blockprocessors.BlockQuoteProcessor, blockprocessors.HashHeaderProcessor):
+        original = processor.test
+
+        def counting(self: Any, parent: Any, block: str, original: Any = original) -> bool:
+            tried.append(type(self).__name__)
+            return bool(original(self, parent, block))
+
+        monkeypatch.setattr(processor, "test", counting)
+    text = "A paragraph of plain words.\n\nAnd a second one, with no quote or heading."
+    quick_html = quick_converter().convert(text)
+    assert tried == []
+    assert plain_converter().convert(text) == quick_html and len(tried) == 4  # two tests, two blocks
+    tried.clear()
+    quick_converter().convert("> quoted\n\n# heading")
+    assert "BlockQuoteProcessor" in tried and "HashHeaderProcessor" in tried
 
 
 def test_quick_inline_skips_patterns_that_cannot_match(monkeypatch: pytest.MonkeyPatch) -> None:

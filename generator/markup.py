@@ -25,6 +25,7 @@ from markdown import util
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
 from markdown.extensions.toc import slugify_unicode, unique
+from markdown.preprocessors import NormalizeWhitespace, Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 EXTENSIONS = ("tables", "footnotes", "fenced_code", "attr_list", "sane_lists")
@@ -140,6 +141,11 @@ def _converter() -> markdown.Markdown:
     md.treeprocessors.register(_QuickInline(md), "inline", 20)
     for name, needs in _BLOCK_NEEDS.items():
         _tried_if(md.parser.blockprocessors[name], needs)
+    for name, marks in _PREPROCESSOR_NEEDS.items():
+        _run_if(md.preprocessors[name], marks)
+    md.preprocessors.register(_QuickWhitespace(md), "normalize_whitespace", 30)
+    md.preprocessors.register(_Braces(md), "braces", 35)
+    _tree_pass_if(md.treeprocessors["attr_list"], md)
     return md
 
 
@@ -153,7 +159,12 @@ _BLOCK_NEEDS: dict[str, Callable[[str], bool]] = {
     "hr": lambda block: block.count("-") >= 3 or block.count("*") >= 3 or block.count("_") >= 3,
     "reference": lambda block: "]:" in block,
     "footnote": lambda block: "[^" in block,
+    "setextheader": lambda block: "\n=" in block or "\n-" in block,
+    "table": lambda block: "|" in block,
 }
+# Likewise for the preprocessors that look at the whole text: a fence; raw HTML or a character
+# reference (the HTML parser completes `&#1` with its `;`).
+_PREPROCESSOR_NEEDS = {"fenced_code_block": ("```", "~~~"), "html_block": ("<", "&")}
 
 
 def _tried_if(processor: BlockProcessor, needs: Callable[[str], bool]) -> None:
@@ -163,6 +174,52 @@ def _tried_if(processor: BlockProcessor, needs: Callable[[str], bool]) -> None:
         return needs(block) and test(parent, block)
 
     setattr(processor, "test", quick_test)  # noqa: B010 - on this instance only
+
+
+def _run_if(processor: Preprocessor, marks: tuple[str, ...]) -> None:
+    """Run the preprocessor only on a text holding one of `marks`; without, it gives the lines back
+    as they are (none of which holds a newline)."""
+    run = processor.run
+
+    def quick_run(lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        return run(lines) if any(mark in text for mark in marks) else lines
+
+    setattr(processor, "run", quick_run)  # noqa: B010 - on this instance only
+
+
+class _QuickWhitespace(NormalizeWhitespace):
+    """Python-Markdown's whitespace pass, which searches the whole text for lines of spaces only
+    where there is a space before a line's end."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        source = "\n".join(lines)
+        source = source.replace(util.STX, "").replace(util.ETX, "")
+        source = source.replace("\r\n", "\n").replace("\r", "\n") + "\n\n"
+        source = source.expandtabs(self.md.tab_length)
+        if " \n" in source:
+            source = _BLANK_LINE.sub("\n", source)
+        return source.split("\n")
+
+
+_BLANK_LINE = re.compile(r"(?<=\n) +\n")
+
+
+class _Braces(Preprocessor):
+    """Notes whether the text holds a `{`, without which attribute lists' tree pass finds nothing."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        self.md.has_braces = any("{" in line for line in lines)  # type: ignore[attr-defined]
+        return lines
+
+
+def _tree_pass_if(processor: Treeprocessor, md: markdown.Markdown) -> None:
+    run = processor.run
+
+    def quick_run(root: etree.Element) -> etree.Element | None:
+        return run(root) if getattr(md, "has_braces", True) else None
+
+    setattr(processor, "run", quick_run)  # noqa: B010 - on this instance only
 
 
 MAX_BRACKETS = 1_000  # per paragraph: Python-Markdown's link patterns are quadratic in them (its #798)

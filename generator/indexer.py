@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from .errors import SiteError, SourceLocation
 from .lock import process_alive
-from .model import StaticFile
+from .model import OutputFile
 
 BUNDLE_DIR = "pagefind"
 # What Pagefind writes besides the index that the theme's own search script does not use.
@@ -69,14 +69,14 @@ def find_pagefind() -> Path:
 def index_parts(
     todo: Mapping[str, Sequence[str]],
     text: Callable[[str], bytes],
-    deliver: Callable[[str, Sequence[StaticFile]], None],
+    deliver: Callable[[str, Sequence[OutputFile]], None],
     work_dir: Path,
     background: bool = False,
     extra: Callable[[str, Sequence[str]], Mapping[str, bytes]] | None = None,
 ) -> Index:
     """Index each part of `todo` (name -> output paths of its pages) into its own Pagefind bundle,
     and hand each bundle's files to `deliver` as soon as it is made, with the files that `extra`
-    adds (given the part's name and files).
+    adds (given the part's name and files): their bytes, read once.
 
     Pagefind reads and writes in a scratch folder on a memory file system where
     there is one (see `scratch_root`; else in `work_dir`): on this kind of disk,
@@ -95,10 +95,11 @@ def index_parts(
 
         def prepare(name: str) -> list[str]:
             source = work / "pages" / name
-            for path in todo[name]:
-                target = source / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(text(path))
+            for path in todo[name]:  # text, not `Path`s: thousands of pages
+                target = os.path.join(source, path)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as page:
+                    page.write(text(path))
             lang = name.split("/")[0]
             command = [str(executable), "--site", str(source), "--output-path", str(work / "out" / name)]
             return [*command, "--force-language", lang, "--silent"]
@@ -108,12 +109,13 @@ def index_parts(
         for name, ok in _run_all(largest_first, prepare, executable, background):
             out = work / "out" / name
             if ok:
-                for rel, data in (extra(name, _bundle_files(out)) if extra else {}).items():
-                    (out / rel).write_bytes(data)
-                files = [
-                    StaticFile(PurePosixPath(BUNDLE_DIR, name, rel), out / rel) for rel in _bundle_files(out)
-                ]
-                deliver(name, files)
+                made = _bundle_files(out)
+                found = {rel: _read(os.path.join(out, rel)) for rel in made}
+                found.update(extra(name, made) if extra else {})
+                deliver(
+                    name,
+                    [OutputFile(PurePosixPath(BUNDLE_DIR, name, rel), found[rel]) for rel in sorted(found)],
+                )
             else:
                 empty.append(name)
             shutil.rmtree(work / "pages" / name, ignore_errors=True)
@@ -263,11 +265,15 @@ def _run_all(
             other.wait()
 
 
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
 def _bundle_files(folder: Path) -> list[str]:
     found = []
+    start = len(os.path.join(folder, ""))
     for base, _, names in os.walk(folder):
-        for name in names:
-            rel = Path(base, name).relative_to(folder).as_posix()
-            if not rel.startswith(_UNUSED):
-                found.append(rel)
+        prefix = os.path.join(base, "")[start:]
+        found += [prefix + name for name in names if not (prefix + name).startswith(_UNUSED)]
     return sorted(found)

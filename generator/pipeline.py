@@ -329,8 +329,8 @@ def _index_search(
     def is_current(part: search.Part) -> bool:
         return not any(changed(path, key) for path, key in part.files.items())
 
-    def deliver(made: Sequence[StaticFile], keys: Mapping[str, str]) -> None:
-        transaction.move(f for f in made if changed(str(f.path), keys[str(f.path)]))
+    def deliver(made: Sequence[OutputFile], keys: Mapping[str, str]) -> None:
+        transaction.write(f for f in made if changed(str(f.path), keys[str(f.path)]))
 
     def read(path: str) -> bytes:
         return transaction.locate(path).read_bytes()

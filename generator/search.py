@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .errors import SiteError, SiteWarning
-from .hashing import file_hash, stable_hash
+from .hashing import stable_hash
 from .indexer import BUNDLE_DIR, Index, index_parts, search_text, tool_key
-from .model import OutputFile, Site, StaticFile
+from .model import OutputFile, Site
 from .urls import output_file_for
 
 Parts = Mapping[str, Sequence[str]]  # the article pages' paths by part name (`en/2021-01`)
@@ -81,7 +81,7 @@ class Refresh:
         return bundles_file(sorted(self.parts))
 
 
-Deliver = Callable[[Sequence[StaticFile], Mapping[str, str]], None]  # a part's files, and their keys
+Deliver = Callable[[Sequence[OutputFile], Mapping[str, str]], None]  # a part's files, and their keys
 
 
 def refresh(
@@ -161,8 +161,8 @@ def refresh(
         return Refresh(parts, None)
     made: dict[str, Part] = {}
 
-    def take(name: str, files: Sequence[StaticFile]) -> None:
-        keys = {str(f.path): file_hash(f.source) for f in files}
+    def take(name: str, files: Sequence[OutputFile]) -> None:
+        keys = {str(f.path): stable_hash(f.content) for f in files}
         deliver(files, keys)
         part = planned[name]
         made[name] = dataclasses.replace(
@@ -353,8 +353,8 @@ class MemoryIndex:
             item = files[path] if path in files else self._data[path]
             return item if isinstance(item, bytes) else item.read_bytes()
 
-        def deliver(made: Sequence[StaticFile], keys: Mapping[str, str]) -> None:
-            self._data.update((str(f.path), f.source.read_bytes()) for f in made)
+        def deliver(made: Sequence[OutputFile], keys: Mapping[str, str]) -> None:
+            self._data.update((str(f.path), f.content) for f in made)
 
         work_dir = self._work_dir or Path(tempfile.gettempdir())
         done = refresh(found, page_keys, self._parts, read, deliver, work_dir, background=True)

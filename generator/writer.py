@@ -165,16 +165,6 @@ class DiskSink:
         shutil.copyfile(source, target)
         return path
 
-    def move(self, path: str, source: Path) -> str:
-        """Like `copy`, for a file made for the build on the output's file system: it is moved."""
-        target = self._target(path)
-        self._folder(target.parent)
-        try:
-            os.replace(source, target)
-        except OSError:
-            return self.copy(path, source)
-        return path
-
     def _folder(self, folder: Path) -> None:
         if folder not in self.made:
             folder.mkdir(parents=True, exist_ok=True)
@@ -269,10 +259,6 @@ class Transaction:
 
     def copy(self, static: Iterable[StaticFile]) -> None:
         self.add((str(s.path), self.sink.copy(str(s.path), s.source)) for s in static)
-
-    def move(self, made: Iterable[StaticFile]) -> None:
-        """Take files made for this build (in a temporary folder of the work folder) as they are."""
-        self.add((str(s.path), self.sink.move(str(s.path), s.source)) for s in made)
 
     def commit(self, stale: Iterable[str] = ()) -> int:
         """Make every written file visible and remove `stale` ones; return how many files were written."""

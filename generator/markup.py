@@ -150,9 +150,10 @@ def _converter() -> markdown.Markdown:
 
 
 # What every block that a block processor takes holds, for those that search a whole block with a
-# regular expression (Python-Markdown tries each on every paragraph): a block without it is not
-# tried. Their patterns: a `>` or `#` at the start of a line, three `-`, `*` or `_` on a line, and a
-# reference's or a footnote's definition, `[id]:` and `[^id]:`.
+# regular expression or split it into rows (Python-Markdown tries each on every paragraph): a block
+# without it is not tried. Their patterns: a `>` or `#` at the start of a line, three `-`, `*` or
+# `_` on a line, a reference's or a footnote's definition (`[id]:`, `[^id]:`), a setext heading's
+# underline, and a table's `|`.
 _BLOCK_NEEDS: dict[str, Callable[[str], bool]] = {
     "quote": lambda block: ">" in block,
     "hashheader": lambda block: "#" in block,

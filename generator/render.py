@@ -50,7 +50,9 @@ def make_environment(theme: Theme, bytecode_dir: Path | None = None) -> jinja2.E
     env.filters["date_text"] = _date_filter
     env.filters["month_text"] = _month_filter
     env.globals["t"] = _translate
-    env.globals["cached_include"] = _cached_include(env)
+    include = _cached_include(env)
+    env.globals["cached_include"] = include
+    env.globals["card"] = _card(include)
     return env
 
 
@@ -132,6 +134,27 @@ def _cached_include(env: jinja2.Environment) -> Callable[..., Markup]:
 
 
 _ROOT_MARK = "\x00root\x00"
+
+
+def _card(include: Callable[..., Markup]) -> Callable[..., Markup]:
+    """`card(article, root, heading="h3", show_collection=true)`: an article in a list (`_card.html`),
+    through `cached_include`, keyed by the article, the heading and the page's languages. A function
+    rather than a macro: a Jinja macro call costs more than the card's cached copy (thousands a build)."""
+
+    @jinja2.pass_context
+    def card(
+        context: jinja2.runtime.Context,
+        article: Any,
+        root: str,
+        heading: str = "h3",
+        show_collection: bool = True,
+    ) -> Markup:
+        page = context["page"]
+        key = f"{article['id']}|{heading}|{show_collection}|{page['lang']}|{page['ui_lang']}"
+        values = {"article": article, "root": root, "heading": heading, "show_collection": show_collection}
+        return include(context, "_card.html", key, **values)
+
+    return card
 
 
 @lru_cache(maxsize=4096)

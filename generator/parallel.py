@@ -89,7 +89,7 @@ def beside(function: Callable[[], Result]) -> Callable[[], Result]:
             done.append(function())
         return done[0]
 
-    if worker_count() < 2 or threading.active_count() > 1 or not sys.platform.startswith("linux"):
+    if not forks_beside():
         return here
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -113,6 +113,11 @@ def beside(function: Callable[[], Result]) -> Callable[[], Result]:
         return here()
 
     return result
+
+
+def forks_beside() -> bool:
+    """Whether `beside` runs its function in a child process (else when its result is asked for)."""
+    return worker_count() >= 2 and threading.active_count() == 1 and sys.platform.startswith("linux")
 
 
 _STATE: Any = None  # set once in each worker process, never in the main one

@@ -213,8 +213,18 @@ def build(
 
 
 def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, Any]) -> BuildSummary:
-    started = time.perf_counter()
     cache = incremental.open_cache(root) if use_cache else None
+    try:
+        return _build_with(root, cache, progress, options)
+    finally:
+        if cache:
+            cache.finish()  # the article store's save, which goes on beside the build
+
+
+def _build_with(
+    root: Path, cache: BuildCache | None, progress: Progress, options: dict[str, Any]
+) -> BuildSummary:
+    started = time.perf_counter()
     if cache:
         cache.start_output_check()
     inputs = incremental.look(root, options) if cache else None

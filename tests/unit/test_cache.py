@@ -39,6 +39,26 @@ def test_articles_round_trip_and_a_new_fingerprint_forgets_them(tmp_path: Path) 
     assert BuildCache(tmp_path).load_articles("fp") == {}
 
 
+def children() -> set[str]:
+    """This process's child processes (Linux), finished ones not yet waited for included."""
+    return {
+        pid for task in Path("/proc/self/task").iterdir() for pid in (task / "children").read_text().split()
+    }
+
+
+def test_a_save_beside_the_build_is_done_and_its_process_gone_when_finish_returns(tmp_path: Path) -> None:
+    cache = BuildCache(tmp_path)
+    articles = [make_article(id=f"a{i}", source_hash=f"{i}h") for i in range(5)]
+    before = children() if parallel.forks_beside() else set()
+    cache.save_articles("fp", articles, beside=True)
+    assert (cache._saving is not None) == parallel.forks_beside()  # a child process writes them
+    cache.finish()
+    assert set(BuildCache(tmp_path).load_articles("fp")) == {a.source_hash for a in articles}
+    assert not parallel.forks_beside() or children() == before  # waited for, not left a zombie
+    cache.save_articles("fp", articles[:2], beside=True)
+    assert set(cache.load_articles("fp")) == {"0h", "1h"}  # a read waits for the save
+
+
 def test_only_new_articles_are_written(tmp_path: Path) -> None:
     cache = BuildCache(tmp_path)
     articles = [make_article(id=f"a{i}", source_hash=f"{i % 16:x}{i}") for i in range(32)]

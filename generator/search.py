@@ -99,8 +99,8 @@ def refresh(
     Shared by `digest build` (parts on disk) and `digest serve` (in memory);
     `page_keys` are the search keys of the article pages, `read` gives the
     bytes of a page or of a file of the last index. Each part's files are
-    handed to `deliver` (with their keys) as soon as Pagefind made them, and
-    are gone when it returns. Changes nothing it is given.
+    handed to `deliver` (their bytes, with their keys) as soon as Pagefind made
+    them; its scratch files are gone when this returns. Changes nothing it is given.
 
     A part is kept when its pages' keys are as they were indexed, or when the
     pages whose key changed still give Pagefind the same text (a page's key

@@ -164,6 +164,20 @@ def test_without_a_working_pagefind_the_build_fails_and_keeps_the_site(
     assert not [p for p in os.listdir(site) if p.startswith(".digest-search-")]
 
 
+def test_pagefind_is_found_where_its_own_package_finds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`find_pagefind` looks where `pagefind.service.get_executable` does, without importing it."""
+    from pagefind.service import get_executable
+
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)
+    assert indexer.find_pagefind() == get_executable()
+    given = tmp_path / "pagefind"
+    given.write_text("#!/bin/sh\n", encoding="utf-8")
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(given))
+    assert indexer.find_pagefind() == get_executable() == given
+
+
 def test_a_theme_of_its_own_without_search_still_builds(make_site: MakeSite) -> None:
     names = ("home", "article", "collection", "tag", "tags", "archive", "archive_month", "404")
     templates = {f"themes/mine/templates/{n}.html": "<p>{{ page.title }}</p>" for n in names}

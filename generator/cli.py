@@ -44,7 +44,7 @@ def main() -> None:
 @click.option("--future", is_flag=True, help="Include articles dated in the future.")
 def build(source: Path, output: Path | None, base_url: str | None, drafts: bool, future: bool) -> None:
     """Build the site from config.yaml and content/ into site/."""
-    from .pipeline import build as run_build
+    from generator.driver.pipeline import build as run_build
 
     with _ProgressBar() as progress:
         summary = _run(
@@ -84,7 +84,7 @@ def build(source: Path, output: Path | None, base_url: str | None, drafts: bool,
 @click.option("--future", is_flag=True, help="Check articles dated in the future too.")
 def check(source: Path, drafts: bool, future: bool) -> None:
     """Check config, every article and every internal link, without writing anything."""
-    from .pipeline import check as run_check
+    from generator.driver.pipeline import check as run_check
 
     summary = _run(run_check, source.absolute(), include_drafts=drafts, include_future=future, after="")
     for warning in summary.warnings:
@@ -112,8 +112,8 @@ def check(source: Path, drafts: bool, future: bool) -> None:
 @click.option("--future", is_flag=True, help="Include articles dated in the future.")
 def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> None:
     """Preview the site, rebuilding and reloading open pages on every change."""
-    from .server import ALL_INTERFACES
-    from .session import Preview
+    from generator.preview.server import ALL_INTERFACES
+    from generator.preview.session import Preview
 
     root = source.absolute()
     options = {"include_drafts": drafts, "include_future": future}
@@ -145,7 +145,7 @@ def _warn(text: str) -> None:
 @click.option("--title", default="My News Digest", show_default=True, help="The new site's title.")
 def init(folder: Path, title: str) -> None:
     """Create a new site in FOLDER: a commented config.yaml and one example article."""
-    from .scaffold import init_site
+    from generator.editing.scaffold import init_site
 
     written = _run(init_site, folder.absolute(), title, after="Nothing was written.")
     for path in written:
@@ -160,8 +160,8 @@ def init(folder: Path, title: str) -> None:
 @click.option("--tag", "-t", "tags", multiple=True, help="A tag (repeat for more).")
 def new(title: str, source: Path, collection: str, tags: tuple[str, ...]) -> None:
     """Start a draft article called TITLE and print its path."""
-    from .config import load_config
-    from .scaffold import new_article
+    from generator.build.config import load_config
+    from generator.editing.scaffold import new_article
 
     config = _run(load_config, source.absolute(), after="")
     path = _run(new_article, config, title, collection, tags, after="Nothing was written.")
@@ -198,10 +198,10 @@ def import_(
     articles, each attributed to its source and never imported twice."""
     from zoneinfo import ZoneInfo
 
-    from .config import load_config
-    from .errors import SourceLocation
-    from .importer import Importer, Options
-    from .topics import require_collection
+    from generator.base.errors import SourceLocation
+    from generator.build.config import load_config
+    from generator.build.topics import require_collection
+    from generator.importing.importer import Importer, Options
 
     if not inputs and not feeds:
         _fail("nothing to import", "give files or URLs, or --feed URL_OR_FILE")
@@ -237,7 +237,7 @@ def import_(
 
 
 def _date_option(name: str, value: str | None, tz: Any) -> Any:
-    from .content import parse_date
+    from generator.build.content import parse_date
 
     if not value:
         return None
@@ -251,7 +251,7 @@ def _date_option(name: str, value: str | None, tz: Any) -> Any:
 
 
 def _raise(errors: list[Any]) -> None:
-    from .errors import BuildFailed
+    from generator.base.errors import BuildFailed
 
     raise BuildFailed(errors)
 
@@ -283,7 +283,7 @@ def deploy(
 ) -> None:
     """Publish site/ to TARGET: a name under `deploy:` in config.yaml, s3://BUCKET/PREFIX,
     git:REMOTE[#BRANCH] or dir:PATH. Deploy only ever replaces or deletes files it published."""
-    from .deploy import run_deploy
+    from generator.publish.deploy import run_deploy
 
     options = {"force": force, "allow_unpublished": allow_unpublished, "waiting": _warn}
     report = _run(run_deploy, source.absolute(), target, dry_run, delete, yes, _confirm, after="", **options)
@@ -306,8 +306,8 @@ def newsletter(
 ) -> None:  # fmt: skip
     """Write an edition of COLLECTION as an email: HTML with inlined CSS, plain text, and a .eml;
     with --send, mail it to each address of the --to file once (the password from DIGEST_SMTP_PASSWORD)."""
-    from .newsletter import make_newsletter, write_newsletter
-    from .pipeline import prepare
+    from generator.driver.pipeline import prepare
+    from generator.publish.newsletter import make_newsletter, write_newsletter
 
     root = source.absolute()
     plan = _run(prepare, root, after="")
@@ -328,7 +328,7 @@ def newsletter(
 
 
 def _send_newsletter(plan: Any, letter: Any, recipients: Path | None, dry_run: bool) -> None:
-    from . import mailer
+    from generator.publish import mailer
 
     if recipients is None:
         _fail("--send needs --to FILE, a file of addresses, one a line")
@@ -370,7 +370,7 @@ def _fail(message: str, hint: str | None = None) -> None:
 
 def _run(function: Any, *args: Any, after: str = "The output folder was not changed.", **kwargs: Any) -> Any:
     """Call a pipeline function; print its errors and exit 1 if it fails."""
-    from .errors import BuildFailed
+    from generator.base.errors import BuildFailed
 
     try:
         return function(*args, **kwargs)

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from generator.errors import SourceLocation
-from generator.model import Article, Config
+from generator.base.errors import SourceLocation
+from generator.base.model import Article, Config
 
 TESTS = Path(__file__).parent
 SAMPLE_SITE = TESTS / "sample_site"
@@ -195,7 +195,7 @@ def require(path: Path | None, what: str) -> Path:
 @pytest.fixture(scope="session")
 def bundled_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's own site (config.yaml and content/), built once per test run."""
-    from generator.pipeline import build
+    from generator.driver.pipeline import build
 
     out = tmp_path_factory.mktemp("bundled") / "site"
     build(REPO, output_dir=out, use_cache=False)
@@ -218,8 +218,8 @@ def searchable_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled site plus the Russian and English articles of tests/data/search, built once,
     with the English index in two parts (August and September 2020), as a large site has."""
 
-    from generator import search
-    from generator.pipeline import build
+    from generator.build import search
+    from generator.driver.pipeline import build
 
     root = searchable_sources(tmp_path_factory.mktemp("searchable"))
     part_pages, search.PART_PAGES = search.PART_PAGES, 3
@@ -235,7 +235,7 @@ def searchable_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def compact_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository's site built with the example theme that extends default."""
-    from generator.pipeline import build
+    from generator.driver.pipeline import build
 
     out = tmp_path_factory.mktemp("compact") / "site"
     build(REPO, output_dir=out, theme="compact", use_cache=False)
@@ -245,7 +245,7 @@ def compact_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def sample_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """tests/sample_site built once per test run."""
-    from generator.pipeline import build
+    from generator.driver.pipeline import build
 
     out = tmp_path_factory.mktemp("sample") / "site"
     build(SAMPLE_SITE, output_dir=out, now=FIXED_NOW, use_cache=False)

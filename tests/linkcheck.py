@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.links import find_broken_links
+from generator.build.links import find_broken_links
 
 
 def broken_links(site: Path, base_path: str = "/") -> list[str]:

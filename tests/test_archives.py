@@ -161,7 +161,7 @@ def test_what_is_read_but_not_supported_is_said_file_by_file(migrated: tuple[Pat
 def test_an_expired_article_leaves_the_site_when_it_expires(make_site: MakeSite) -> None:
     from datetime import datetime, timezone
 
-    from generator.pipeline import build
+    from generator.driver.pipeline import build
 
     root = make_site(
         {

@@ -318,8 +318,8 @@ def test_an_old_url_takes_the_browser_to_the_article(browser: Any, origin: str) 
 
 @pytest.mark.parametrize("width", [600, 375])
 def test_the_newsletter_reads_at_600_and_375_px_and_asks_no_host(browser: Any, width: int) -> None:
-    from generator.newsletter import make_newsletter
-    from generator.pipeline import prepare
+    from generator.driver.pipeline import prepare
+    from generator.publish.newsletter import make_newsletter
 
     letter = make_newsletter(prepare(REPO), "belarus")
     context = browser.new_context(viewport={"width": width, "height": 900})
@@ -339,8 +339,8 @@ def test_the_newsletter_reads_at_600_and_375_px_and_asks_no_host(browser: Any, w
 def edited_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The searchable site built, then one article edited and built again: the edit is indexed as
     a recent edit, beside the base parts that still hold its old text."""
-    from generator import search
-    from generator.pipeline import build
+    from generator.build import search
+    from generator.driver.pipeline import build
 
     root = searchable_sources(tmp_path_factory.mktemp("edited"))
     part_pages, search.PART_PAGES = search.PART_PAGES, 3

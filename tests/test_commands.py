@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.content import parse_article
-from generator.pipeline import render_site
-from generator.reading import RawArticle
+from generator.build.content import parse_article
+from generator.build.contentfiles import RawArticle
+from generator.driver.pipeline import render_site
 from tests.conftest import REPO, MakeSite, article_text, run_cli
 
 SEED = REPO / "tests" / "data" / "seed-article.txt"  # the raw text the project started from

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.targets import MANIFEST
+from generator.publish.targets import MANIFEST
 from tests.conftest import MakeSite, article_text, require, run_cli, tree
 
 CONFIG = """\
@@ -360,8 +360,8 @@ def test_s3_errors_are_one_clear_line(
 def test_s3_answers_become_clear_errors(code: str, message: str) -> None:
     from botocore.exceptions import ClientError, NoCredentialsError
 
-    from generator.deploy import S3Target
-    from generator.errors import BuildFailed
+    from generator.base.errors import BuildFailed
+    from generator.publish.deploy import S3Target
 
     class Refusing:
         def get_paginator(self, name: str) -> Refusing:
@@ -467,7 +467,7 @@ def test_a_build_with_drafts_is_not_deployed_unless_allowed(site: Path, tmp_path
 
 
 def test_a_deploy_waits_for_the_build_holding_the_site(site: Path, tmp_path: Path) -> None:
-    from generator.lock import site_lock
+    from generator.base.lock import site_lock
 
     www = tmp_path / "www"
     command = [sys.executable, "-m", "generator", "deploy", f"dir:{www}", "-s", str(site)]

@@ -12,7 +12,7 @@ from typing import Any
 import feedparser
 import pytest
 
-from generator.editions import period_of
+from generator.build.editions import period_of
 from tests.conftest import MakeSite, run_cli, tree
 
 

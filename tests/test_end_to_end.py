@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.pipeline import build
+from generator.driver.pipeline import build
 from tests.conftest import FIXED_NOW, GOLDEN, REPO, SAMPLE_SITE, tree
 from tests.linkcheck import broken_links
 
@@ -59,7 +59,7 @@ def test_two_builds_in_different_interpreters_are_byte_identical(tmp_path: Path)
     second = tmp_path / "two"
     script = (
         "import sys; from datetime import datetime, timezone; from pathlib import Path;"
-        "from generator.pipeline import build;"
+        "from generator.driver.pipeline import build;"
         "build(Path(sys.argv[1]), output_dir=Path(sys.argv[2]), use_cache=False,"
         " now=datetime.fromisoformat(sys.argv[3]))"
     )
@@ -163,7 +163,7 @@ def test_installed_package_builds_a_site_outside_the_repository(tmp_path: Path) 
     assert (
         str(target)
         in subprocess.run(
-            [sys.executable, "-c", "import generator.theme as t; print(t.builtin_themes_dir())"],
+            [sys.executable, "-c", "import generator.build.theme as t; print(t.builtin_themes_dir())"],
             cwd=site,
             env={"PYTHONPATH": str(target)},
             capture_output=True,

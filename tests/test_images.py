@@ -20,8 +20,8 @@ import feedparser
 import pytest
 from PIL import Image
 
-from generator import media
-from generator.pipeline import build
+from generator.build import media
+from generator.driver.pipeline import build
 from tests.conftest import assert_same_site, run_cli, tree
 from tests.linkcheck import broken_links
 

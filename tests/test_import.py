@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.pipeline import render_site
+from generator.driver.pipeline import render_site
 from tests.conftest import MINIMAL_CONFIG, MakeSite, run_cli
 from tests.newsroom import DATA, PAGES, Newsroom, Route, newsroom
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.pipeline import build
+from generator.driver.pipeline import build
 from tests.conftest import FIXED_NOW, MakeSite, article_text, assert_same_site, contents, tree
 
 CONFIG = """\
@@ -201,9 +201,10 @@ def test_options_are_part_of_the_quick_answer(site: Path, tmp_path: Path) -> Non
 def test_an_edited_body_is_planned_quickly_and_gives_a_whole_plans_output(
     site: Path, change: str, quick: bool
 ) -> None:
-    from generator import incremental, writer
-    from generator.keys import keys_of
-    from generator.pipeline import render_site, write_changes
+    from generator.build import writer
+    from generator.driver.pipeline import render_site, write_changes
+    from generator.incremental import layer
+    from generator.incremental.keys import keys_of
 
     first = render_site(site.absolute(), now=FIXED_NOW)
     paths = {
@@ -218,7 +219,7 @@ def test_an_edited_body_is_planned_quickly_and_gives_a_whole_plans_output(
     }
     changes[change](site)
     changed = frozenset({site.absolute() / paths[change]})
-    updated = incremental.refresh(first.plan, first.keys, changed, None, FIXED_NOW)
+    updated = layer.refresh(first.plan, first.keys, changed, None, FIXED_NOW)
     assert (updated is not None) == quick
     if updated is None:
         return
@@ -237,7 +238,7 @@ def test_an_edited_body_is_planned_quickly_and_gives_a_whole_plans_output(
 
 def build_from_kept_plan(site: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> object:
     """A build that fails if it makes a whole plan instead of bringing the kept one up to date."""
-    from generator import pipeline
+    from generator.driver import pipeline
 
     def whole_plan(*args: object, **kwargs: object) -> None:
         raise AssertionError("a whole plan was made")
@@ -316,12 +317,12 @@ def test_a_kept_plan_whose_articles_are_gone_from_the_cache_is_not_used(
 def test_a_plan_kept_by_another_version_is_not_used(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from generator import planstore
+    from generator.incremental import keptplan
 
     out = tmp_path / "out"
     build(site, output_dir=out, now=FIXED_NOW)
     CHANGES["edit a body"](site)
-    monkeypatch.setattr(planstore, "FORMAT", planstore.FORMAT + 1)
+    monkeypatch.setattr(keptplan, "FORMAT", keptplan.FORMAT + 1)
     with pytest.raises(AssertionError, match="whole plan"):
         build_from_kept_plan(site, out, monkeypatch)
 
@@ -329,13 +330,13 @@ def test_a_plan_kept_by_another_version_is_not_used(
 def test_an_edit_keeps_what_it_changed_beside_the_whole_plan(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from generator import planstore
+    from generator.incremental import keptplan
 
     out = tmp_path / "out"
     build(site, output_dir=out, now=FIXED_NOW)
     cache = site / ".digest-cache"
-    whole = (cache / planstore.FILE).read_bytes()
-    assert not (cache / planstore.CHANGES).exists()
+    whole = (cache / keptplan.FILE).read_bytes()
+    assert not (cache / keptplan.CHANGES).exists()
     for number in range(3):
         edit(
             site / "content/world/a13.md",
@@ -343,18 +344,18 @@ def test_an_edit_keeps_what_it_changed_beside_the_whole_plan(
             f"Edit {number}.",
         )
         build_from_kept_plan(site, out, monkeypatch)
-        assert (cache / planstore.FILE).read_bytes() == whole  # not written again
-        assert 0 < (cache / planstore.CHANGES).stat().st_size < len(whole) / 10
+        assert (cache / keptplan.FILE).read_bytes() == whole  # not written again
+        assert 0 < (cache / keptplan.CHANGES).stat().st_size < len(whole) / 10
     assert_same_site(out, clean_build(site, tmp_path))
-    monkeypatch.setattr(planstore, "MAX_CHANGES", 0)  # the changes have grown: the whole plan again
+    monkeypatch.setattr(keptplan, "MAX_CHANGES", 0)  # the changes have grown: the whole plan again
     edit(site / "content/world/a13.md", "Edit 2.", "Edit 3.")
     build_from_kept_plan(site, out, monkeypatch)
-    assert (cache / planstore.FILE).read_bytes() != whole and not (cache / planstore.CHANGES).exists()
-    monkeypatch.setattr(planstore, "MAX_CHANGES", 5_000)
+    assert (cache / keptplan.FILE).read_bytes() != whole and not (cache / keptplan.CHANGES).exists()
+    monkeypatch.setattr(keptplan, "MAX_CHANGES", 5_000)
     edit(site / "content/world/a13.md", "Edit 3.", "Edit 4.")
     build_from_kept_plan(site, out, monkeypatch)
     assert_same_site(out, clean_build(site, tmp_path))
-    (cache / planstore.CHANGES).write_bytes(b"damaged")  # read as missing: only time is lost
+    (cache / keptplan.CHANGES).write_bytes(b"damaged")  # read as missing: only time is lost
     edit(site / "content/world/a13.md", "Edit 4.", "Edit 5.")
     build(site, output_dir=out, now=FIXED_NOW)
     assert_same_site(out, clean_build(site, tmp_path))

@@ -16,8 +16,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from generator import seal
-from generator.writer import recover, work_dir
+from generator.build.writer import recover, work_dir
+from generator.incremental import seal
 from tests.conftest import SiteState, article_text, assert_same_site, site_state, tree
 
 CONFIG = """\
@@ -123,7 +123,8 @@ def test_a_build_killed_at_any_step_of_its_commit_leaves_the_old_or_the_new_site
 
 KILLED_WHILE_SEALING = """
 import os, signal, sys
-from generator import cli, seal
+from generator import cli
+from generator.incremental import seal
 real, calls, last = seal.seal, [], int(sys.argv[2])
 def dying(data):
     calls.append(1)

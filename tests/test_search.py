@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from generator import indexer, search
-from generator.cache import BuildCache
-from generator.errors import BuildFailed
-from generator.pipeline import build
+from generator.base.errors import BuildFailed
+from generator.build import indexer, search
+from generator.driver.pipeline import build
+from generator.incremental.cache import BuildCache
 from tests.conftest import MakeSite, article_text, tree
 
 
@@ -101,7 +101,7 @@ def test_an_edit_is_indexed_as_a_recent_edit_and_folded_back_later(
     recent_text = [gzip.decompress(after[p]) for p in recent if p.endswith(".pf_fragment")]
     assert len(recent_text) == 1 and b"lighthouse keeper" in recent_text[0]
 
-    monkeypatch.setattr("generator.search.RECENT_PAGES", 0)  # the next change folds them back
+    monkeypatch.setattr("generator.build.search.RECENT_PAGES", 0)  # the next change folds them back
     with (site / "content/world/two.md").open("a", encoding="utf-8") as handle:
         handle.write("\nA ferry leaves.\n")
     assert build(site).index_parts == (1, 2)
@@ -198,7 +198,7 @@ def test_a_theme_of_its_own_without_search_still_builds(make_site: MakeSite) -> 
 
 
 def test_an_edit_reindexes_only_its_part(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("generator.search.PART_PAGES", 1)  # a part per month
+    monkeypatch.setattr("generator.build.search.PART_PAGES", 1)  # a part per month
     (site / "content/world/old.md").write_text(article_text("Old news", date="2019-05-01"), encoding="utf-8")
     assert build(site).index_parts == (3, 3)
     out = site / "site"
@@ -218,8 +218,8 @@ def test_a_language_names_a_folder_only_as_letters() -> None:
 
 
 def test_parts_are_runs_of_months_that_new_articles_only_extend(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("generator.search.PART_PAGES", 500)
-    monkeypatch.setattr("generator.search.MAX_PARTS", 16)
+    monkeypatch.setattr("generator.build.search.PART_PAGES", 500)
+    monkeypatch.setattr("generator.build.search.MAX_PARTS", 16)
 
     def pages(counts: dict[str, int], lang: str = "en") -> list[search.Page]:
         return [search.Page(f"{m}/{i}/index.html", lang, m) for m, n in counts.items() for i in range(n)]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.server import DevServer, resolve
+from generator.preview.server import DevServer, resolve
 from tests.conftest import MakeSite, article_text
 
 pytestmark = pytest.mark.slow
@@ -241,7 +241,7 @@ def test_the_preview_has_a_search_index_that_follows_edits(served: Served) -> No
 
 
 def test_stopping_leaves_no_temporary_files_even_while_indexing(make_site: MakeSite, tmp_path: Path) -> None:
-    from generator.indexer import find_pagefind
+    from generator.build.indexer import find_pagefind
 
     root = make_site({"content/world/a.md": article_text("Alpha", body="Original text.\n")})
     temporary, slow, private = tmp_path / "tmp", tmp_path / "slow", tmp_path / "private"

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from generator import pipeline
-from generator.session import Preview
+from generator.driver import pipeline
+from generator.preview.session import Preview
 from tests.conftest import MakeSite, article_text
 
 CONFIG = """\

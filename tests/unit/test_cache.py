@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from generator import cache as cache_module
-from generator import parallel, seal
-from generator.cache import BuildCache, MemoryCache
+from generator.base import parallel
+from generator.incremental import cache as cache_module
+from generator.incremental import seal
+from generator.incremental.cache import BuildCache, MemoryCache
 from tests.conftest import make_article
 
 
@@ -286,12 +287,12 @@ def test_a_manifest_of_an_earlier_version_is_written_whole_again(tmp_path: Path)
 
 
 def test_a_dead_previews_folder_of_variants_is_removed(tmp_path: Path) -> None:
-    from generator import incremental
+    from generator.incremental import layer
 
     cache = BuildCache(tmp_path)
     dead, alive = tmp_path / "preview-999999999", tmp_path / f"preview-{os.getppid()}"
     for folder in (dead, alive):
         folder.mkdir()
         (folder / "a.webp").write_bytes(b"x")
-    assert incremental.preview_folder(cache) == tmp_path / f"preview-{os.getpid()}"
+    assert layer.preview_folder(cache) == tmp_path / f"preview-{os.getpid()}"
     assert not dead.exists() and alive.exists()

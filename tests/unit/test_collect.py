@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 import lxml.html
 import pytest
 
-from generator.config import parse_config
-from generator.decode import UnknownEncoding, decode, label
-from generator.dedupe import Index, near_pairs, same_url, source_urls
-from generator.errors import BuildFailed
-from generator.extract import parse_moment, read_page
-from generator.fetch import MAX_REDIRECTS, Fetcher, FetchFailed
-from generator.htmlmd import to_markdown
-from generator.markup import to_html
-from generator.textclean import clean_text, repair_paragraph
+from generator.base.dedupe import Index, near_pairs, same_url, source_urls
+from generator.base.errors import BuildFailed
+from generator.build.config import parse_config
+from generator.build.markup import to_html
+from generator.importing.decode import UnknownEncoding, decode, label
+from generator.importing.extract import parse_moment, read_page
+from generator.importing.fetch import MAX_REDIRECTS, Fetcher, FetchFailed
+from generator.importing.htmlmd import to_markdown
+from generator.importing.textclean import clean_text, repair_paragraph
 from tests.newsroom import Newsroom, Route, newsroom
 
 UTC = ZoneInfo("UTC")
@@ -198,7 +198,7 @@ def test_scripts_comments_and_images_never_reach_the_markdown() -> None:
 
 
 def test_a_page_with_no_article_is_refused() -> None:
-    from generator.extract import NotAnArticle
+    from generator.importing.extract import NotAnArticle
 
     with pytest.raises(NotAnArticle):
         read_page("<html><body><nav><a href='/'>Home</a></nav></body></html>", "", UTC)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.config import load_config, parse_config
-from generator.errors import BuildFailed
+from generator.base.errors import BuildFailed
+from generator.build.config import load_config, parse_config
 
 PATH = Path("/site/config.yaml")
 

@@ -9,17 +9,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from generator import frontmatter
-from generator.content import (
+from generator.base.errors import BuildFailed
+from generator.base.model import Config, Showing
+from generator.build import frontmatter
+from generator.build.content import (
     finish,
     parse_article,
     parse_date,
     published,
     read_content,
 )
-from generator.errors import BuildFailed
-from generator.model import Config, Showing
-from generator.reading import RawArticle, ReadRules, find_articles, load_files
+from generator.build.contentfiles import RawArticle, ReadRules, find_articles, load_files
 from tests.conftest import article_text, make_article, make_config
 
 TZ = ZoneInfo("Europe/Vilnius")

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator import feeds
-from generator.feeds import entry_id, render_feeds, render_robots, render_sitemap
-from generator.pipeline import BuildResult, render_site
+from generator.build import feeds
+from generator.build.feeds import entry_id, render_feeds, render_robots, render_sitemap
+from generator.driver.pipeline import BuildResult, render_site
 from tests.conftest import FIXED_NOW, SAMPLE_SITE, make_article
 
 
@@ -87,7 +87,7 @@ def test_sitemap_lists_pages_but_not_404_search_and_robots_names_it(result: Buil
 def test_sitemap_splits_into_an_index_past_the_limit(
     result: BuildResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("generator.feeds.SITEMAP_LIMIT", 5)
+    monkeypatch.setattr("generator.build.feeds.SITEMAP_LIMIT", 5)
     pages = [path for path in result.files if path.endswith(".html")]
     files = render_sitemap(result.plan.site, pages)
     assert str(files[-1].path) == "sitemap.xml"

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.config import parse_config
-from generator.content import parse_article
-from generator.errors import BuildFailed
-from generator.reading import RawArticle
+from generator.base.errors import BuildFailed
+from generator.build.config import parse_config
+from generator.build.content import parse_article
+from generator.build.contentfiles import RawArticle
 
 KEYS = ["title", "date", "updated", "tags", "collection", "slug", "draft", "source", "author", "summary"]
 VALUES = st.one_of(
@@ -93,8 +93,8 @@ def test_any_html_becomes_markdown_that_renders_no_markup_of_its_own(html: str) 
     attribute, and no link but to the web."""
     import lxml.html
 
-    from generator.htmlmd import to_markdown
-    from generator.markup import to_html
+    from generator.build.markup import to_html
+    from generator.importing.htmlmd import to_markdown
 
     try:
         element = lxml.html.fragment_fromstring(html or "x", create_parent="div")
@@ -123,7 +123,7 @@ PIECES = st.sampled_from(
 @given(st.lists(PIECES, max_size=40).map(b"".join))
 def test_search_text_takes_any_page(html: bytes) -> None:
     """Whatever a theme writes, what Pagefind is given is the page itself or a part of it."""
-    from generator.indexer import search_text
+    from generator.build.indexer import search_text
 
     text = search_text(html)
     if text != html:
@@ -142,9 +142,9 @@ def test_a_local_image_becomes_one_picture_whatever_its_texts(
     picture of it, with exactly that alt text, and no element that the texts made."""
     from html.parser import HTMLParser
 
-    from generator import media
-    from generator.markup import to_html
-    from generator.model import ImageSettings, Media
+    from generator.base.model import ImageSettings, Media
+    from generator.build import media
+    from generator.build.markup import to_html
 
     label = alt.replace("\\", "").replace("[", "").replace("]", "")
     caption = title.replace("\\", "").replace('"', "").replace(")", "")

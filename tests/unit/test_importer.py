@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.htmlmd import escape, escape_block_start
-from generator.markup import to_html
-from generator.model import CollectionSpec
-from generator.textclean import clean_text, repair_paragraph
+from generator.base.model import CollectionSpec
+from generator.build.markup import to_html
+from generator.importing.htmlmd import escape, escape_block_start
+from generator.importing.textclean import clean_text, repair_paragraph
 from tests.conftest import REPO
 
 SEED = REPO / "tests" / "data" / "seed-article.txt"  # the raw text the project started from

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from generator import keys
-from generator.model import Article
-from generator.pipeline import prepare
-from generator.plan import PageSpec
+from generator.base.model import Article
+from generator.build.plan import PageSpec
+from generator.driver.pipeline import prepare
+from generator.incremental import keys
 from tests.conftest import FIXED_NOW, SAMPLE_SITE
 
 

@@ -1,69 +1,161 @@
-"""The package's shape: stages never reach into the incremental layer, and no module imports in a circle."""
+"""The package's shape: every module sits in a room, rooms import only what their `__init__.py` lists,
+no room reaches back up, and no module imports in a circle."""
 
 from __future__ import annotations
 
 import ast
+import re
+from pathlib import Path
+
+import pytest
 
 from tests.conftest import REPO
 
 PACKAGE = REPO / "generator"
-# The incremental layer around the plain build, and what drives it.
-LAYER = {"cache", "keys", "planstore", "incremental", "session", "pipeline", "cli"}
-STAGES = {
-    "config",
-    "theme",
-    "reading",
-    "content",
-    "markup",
-    "topics",
-    "plan",
-    "views",
-    "render",
-    "feeds",
-    "search",
-    "writer",
-}
+TOP = {"generator", "generator.__main__", "generator.cli"}  # the command at the top of every room
+STAGES = "build"
+INCREMENTAL = "incremental"
 
 
-def imports() -> dict[str, set[str]]:
-    """Each module of the package and the modules of the package it imports (at any depth of its code)."""
-    found: dict[str, set[str]] = {}
-    for path in PACKAGE.glob("*.py"):
-        names: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                names |= {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
-        found[path.stem] = names
-    return {module: names & set(found) for module, names in found.items()}
+def modules() -> dict[str, Path]:
+    """Every module of the package by its dotted name (a package by its own name)."""
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def imported(name: str, path: Path) -> set[str]:
+    """The modules of the package that the module `name` imports, absolutely or relatively, at any depth
+    of its code (inside functions and `TYPE_CHECKING` too)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            names.add(module)
+            names |= {f"{module}.{a.name}" for a in node.names}  # `from generator.build import plan`
+    return {n for n in names if n == "generator" or n.startswith("generator.")}
+
+
+def graph() -> dict[str, set[str]]:
+    """Each module and the modules of the package it imports; the package itself holds only the version,
+    which any module may read."""
+    found = modules()
+    assert not imported("generator", found["generator"]), "generator/__init__.py holds the version, no import"
+    return {
+        name: {n for n in imported(name, path) if n in found} - {name, "generator"}
+        for name, path in found.items()
+    }
+
+
+def room_of(module: str) -> str:
+    """`generator.build.plan` -> `build`; a top-level module's room is ''."""
+    return module.split(".")[1] if module not in TOP else ""
+
+
+def rooms() -> dict[str, set[str]]:
+    """Each room and the rooms it may import, as the `Imports:` line of its `__init__.py` says."""
+    allowed = {}
+    for init in sorted(PACKAGE.glob("*/__init__.py")):
+        text = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        found = re.search(r"^Imports: (.*)\.$", text, re.MULTILINE)
+        assert found, f"{init} must say which rooms it may import ('Imports: base, build.')"
+        listed = found.group(1)
+        allowed[init.parent.name] = set() if listed == "nothing" else set(listed.split(", "))
+    return allowed
+
+
+def test_every_module_is_in_a_room_or_is_the_command() -> None:
+    allowed = rooms()
+    for name, path in modules().items():
+        if name in TOP:
+            continue
+        parts = name.split(".")
+        assert len(parts) <= 3, f"{path}: rooms hold modules, not folders of their own"
+        assert parts[1] in allowed, f"{path} is in no room: move it into one of {sorted(allowed)}"
+    assert {p.stem for p in PACKAGE.glob("*.py")} == {"__init__", "__main__", "cli"}
+    assert set(allowed) >= {"base", "build", "incremental", "driver", "importing", "publish", "preview"}
+
+
+def test_rooms_import_only_what_they_list() -> None:
+    allowed = rooms()
+    for module, names in graph().items():
+        room = room_of(module)
+        if not room:
+            continue
+        for name in names:
+            other = room_of(name)
+            assert other, f"{module} imports {name}: rooms never import the command"
+            assert other == room or other in allowed[room], (
+                f"{module} imports {name}, but the room '{room}' may import only {sorted(allowed[room])}"
+            )
+
+
+def test_rooms_import_in_one_direction() -> None:
+    allowed = rooms()
+    for start in allowed:
+        seen, todo = set(), list(allowed[start])
+        while todo:
+            room = todo.pop()
+            assert room != start, f"the room '{start}' imports itself through {sorted(seen)}"
+            assert room in allowed, f"the room '{start}' lists '{room}', which is no room"
+            if room not in seen:
+                seen.add(room)
+                todo += allowed[room]
+
+
+def test_no_stage_imports_the_incremental_layer() -> None:
+    assert INCREMENTAL not in rooms()[STAGES]
+    for module, names in graph().items():
+        if room_of(module) == STAGES:
+            assert not {room_of(n) for n in names} - {STAGES, "base"}, f"{module} imports {sorted(names)}"
 
 
 def test_no_module_imports_itself_through_others() -> None:
-    graph = imports()
-    for start in graph:
-        seen, todo = set(), list(graph[start])
+    edges = graph()
+    for start in edges:
+        seen, todo = set(), list(edges[start])
         while todo:
             module = todo.pop()
             assert module != start, f"{start} imports itself through {sorted(seen)}"
             if module not in seen:
                 seen.add(module)
-                todo += graph[module]
+                todo += edges[module]
 
 
-def test_stages_know_nothing_of_the_incremental_layer() -> None:
-    graph = imports()
-    assert set(graph) >= STAGES and set(graph) >= LAYER
-    for stage in STAGES:
-        assert not graph[stage] & LAYER, f"{stage} imports {sorted(graph[stage] & LAYER)}"
-
-
-def test_the_kept_plan_needs_neither_the_orchestrator_nor_a_renderer() -> None:
-    graph = imports()
-    reached, todo = set(), ["planstore"]
+def test_the_kept_plan_needs_neither_the_driver_nor_a_renderer() -> None:
+    edges = graph()
+    reached, todo = set(), ["generator.incremental.keptplan"]
     while todo:
-        for module in graph[todo.pop()] - reached:
+        for module in edges[todo.pop()] - reached:
             reached.add(module)
             todo.append(module)
-    assert not reached & {"pipeline", "render", "incremental", "session"}
+    assert not reached & {"generator.driver.pipeline", "generator.build.render", "generator.preview.session"}
+
+
+@pytest.mark.parametrize(
+    ("source", "room", "imports"),
+    [
+        ("from generator.incremental import seal\n", "build", "incremental"),
+        ("from ..incremental.cache import BuildCache\n", "build", "incremental"),
+        ("def f():\n    from ...generator.driver import pipeline\n", "base", "driver"),
+        ("import generator.preview.server\n", "build", "preview"),
+    ],
+)
+def test_the_guard_sees_every_way_of_importing(tmp_path: Path, source: str, room: str, imports: str) -> None:
+    path = tmp_path / "planted.py"
+    path.write_text(source, encoding="utf-8")
+    found = imported(f"generator.{room}.planted", path)
+    assert imports in {room_of(n) for n in found if n.count(".") >= 1}
 
 
 OUTSIDE = ".." + "/shared"  # the folder beside the repository that a user's clone does not have

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.markup import first_paragraph, plain_text, to_html, word_count
+from generator.build.markup import first_paragraph, plain_text, to_html, word_count
 
 
 def test_tables_footnotes_code_and_attribute_lists() -> None:
@@ -91,13 +91,13 @@ TRICKY = [
 def plain_converter() -> Any:
     import markdown
 
-    from generator.markup import EXTENSIONS, _HeadingIdsExtension
+    from generator.build.markup import EXTENSIONS, _HeadingIdsExtension
 
     return markdown.Markdown(extensions=[*EXTENSIONS, _HeadingIdsExtension()], output_format="html")
 
 
 def quick_converter() -> Any:
-    from generator.markup import _converter
+    from generator.build.markup import _converter
 
     _converter.cache_clear()
     return _converter()

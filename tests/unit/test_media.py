@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import media
-from generator.model import ImageSettings, Media
+from generator.base.model import ImageSettings, Media
+from generator.build import media
 from tests.conftest import make_article
 
 

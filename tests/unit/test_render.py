@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import BuildFailed, TemplateError
-from generator.pipeline import render_site
+from generator.base.errors import BuildFailed, TemplateError
+from generator.driver.pipeline import render_site
 from tests.conftest import FIXED_NOW, SAMPLE_SITE, MakeSite, article_html, article_text, html_of
 
 THEMED = """\
@@ -102,7 +102,7 @@ def test_unknown_theme_lists_the_available_ones(make_site: MakeSite) -> None:
 def test_attribute_lookup_on_dicts_is_jinjas(template: str, values: dict[str, object]) -> None:
     import jinja2
 
-    from generator.render import _Environment
+    from generator.build.render import _Environment
 
     ours = _Environment(undefined=jinja2.StrictUndefined).from_string(template).render(values)
     theirs = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(template).render(values)
@@ -112,7 +112,7 @@ def test_attribute_lookup_on_dicts_is_jinjas(template: str, values: dict[str, ob
 def test_a_missing_key_is_still_an_error() -> None:
     import jinja2
 
-    from generator.render import _Environment
+    from generator.build.render import _Environment
 
     with pytest.raises(jinja2.UndefinedError, match="missing"):
         _Environment(undefined=jinja2.StrictUndefined).from_string("{{ d.missing }}").render(d={})

@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from generator.stripping import without_metadata
+from generator.build.imagemeta import without_metadata
 
 GPS = {1: "N", 2: (53.0, 54.0, 12.5), 3: "E", 4: (27.0, 33.0, 40.2)}
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.config import parse_config
-from generator.errors import BuildFailed
-from generator.pipeline import render_site
-from generator.theme import builtin_themes_dir, find_theme, static_files
+from generator.base.errors import BuildFailed
+from generator.build.config import parse_config
+from generator.build.theme import builtin_themes_dir, find_theme, static_files
+from generator.driver.pipeline import render_site
 from tests.conftest import FIXED_NOW, REPO, MakeSite, article_html, article_text, html_of
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import BuildFailed, CollectionError, OutputConflictError
-from generator.errors import SourceLocation as Loc
-from generator.model import CollectionSpec
-from generator.topics import assemble_site, group_tags, resolve_collections
+from generator.base.errors import BuildFailed, CollectionError, OutputConflictError
+from generator.base.errors import SourceLocation as Loc
+from generator.base.model import CollectionSpec
+from generator.build.topics import assemble_site, group_tags, resolve_collections
 from tests.conftest import make_article, make_config
 
 SPECS = (CollectionSpec("world", "World"), CollectionSpec("belarus", "Solidarity with Belarus"))

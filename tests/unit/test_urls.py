@@ -6,8 +6,16 @@ from typing import Any
 
 import pytest
 
-from generator.model import DEFAULT_PERMALINK
-from generator.urls import collection_url, output_path_for, paged, permalink, root_prefix, slugify, tag_url
+from generator.base.model import DEFAULT_PERMALINK
+from generator.base.urls import (
+    collection_url,
+    output_path_for,
+    paged,
+    permalink,
+    root_prefix,
+    slugify,
+    tag_url,
+)
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ import threading
 import time
 from pathlib import Path
 
-from generator.config import parse_config
-from generator.watch import Watcher, classify, is_ignored
+from generator.build.config import parse_config
+from generator.preview.watch import Watcher, classify, is_ignored
 
 ROOT = Path("/site")
 CONFIG = parse_config("", ROOT / "config.yaml")
@@ -76,8 +76,8 @@ def test_ignored_paths_do_not_trigger(tmp_path: Path) -> None:
 
 
 def test_the_output_and_cache_are_not_watched(tmp_path: Path) -> None:
-    from generator.theme import find_theme
-    from generator.watch import watched_folders
+    from generator.build.theme import find_theme
+    from generator.preview.watch import watched_folders
 
     for name in ("content", "site/a/b", ".digest-cache", "themes/mine/templates", "overrides", "other"):
         (tmp_path / name).mkdir(parents=True)

@@ -4,10 +4,10 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from generator import writer
-from generator.errors import OutputError
-from generator.model import OutputFile, StaticFile
-from generator.writer import (
+from generator.base.errors import OutputError
+from generator.base.model import OutputFile, StaticFile
+from generator.build import writer
+from generator.build.writer import (
     MARKER,
     DiskSink,
     MemoryOutput,

@@ -1,0 +1,428 @@
+"""Config stage: read and validate `config.yaml` into a `Config`.
+
+`parse_config` does all the work on a string so tests need no files;
+`load_config` only reads the file. Every problem is collected and raised once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from generator.base import yamlutil
+from generator.base.errors import BuildFailed, ConfigError, SiteError, SourceLocation
+from generator.base.model import AuthorSpec, CollectionSpec, Config, ImageSettings, ImportSettings
+from generator.base.urls import PERMALINK_TOKENS, permalink_problem
+
+CONFIG_NAME = "config.yaml"
+KEY_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+LANG_PATTERN = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
+# Top-level folders the build itself writes; a collection may not take one.
+RESERVED_KEYS = frozenset(
+    {"tags", "archive", "static", "page", "feeds", "search", "pagefind", "sources", "corrections"}
+)
+
+_SCALARS: dict[str, type] = {
+    "title": str,
+    "description": str,
+    "base_url": str,
+    "language": str,
+    "timezone": str,
+    "author": str,
+    "theme": str,
+    "content_dir": str,
+    "output_dir": str,
+    "per_page": int,
+    "home_latest": int,
+    "home_per_collection": int,
+    "feed_entries": int,
+    "feed_content": str,
+    "search": bool,
+    "permalink": str,
+    "week_start": str,
+    "max_article_kb": int,
+    "allow_outside_symlinks": bool,
+}
+PERMALINK_HINT = (
+    "for example /:collection/:year/:month/:day/:slug/ (tokens: "
+    + ", ".join(f":{t}" for t in PERMALINK_TOKENS)
+    + ")"
+)
+_KNOWN = frozenset(_SCALARS) | {
+    "collections",
+    "deploy",
+    "menu",
+    "newsletter",
+    "stories",
+    "authors",
+    "import",
+    "images",
+}
+_ACCEPTS: dict[type[Any], tuple[type[Any], ...]] = {str: (str,), int: (int,), float: (int, float)}
+# `import:`: each key's type, the test its value must pass, and what the test asks for.
+_IMPORT_KEYS: dict[str, tuple[type[Any], Any, str]] = {
+    "duplicate_threshold": (float, lambda v: 0 < v <= 1, "a number above 0 and at most 1, such as 0.8"),
+    "timeout": (float, lambda v: v > 0, "a number of seconds above 0"),
+    "max_page_kb": (int, lambda v: v >= 1, "a whole number of kilobytes, at least 1"),
+    "delay": (float, lambda v: v >= 0, "a number of seconds, 0 or more"),
+    "user_agent": (str, lambda v: bool(v.strip()), "text that names your tool and a contact"),
+}
+_NEWSLETTER_KEYS = frozenset({"from", "unsubscribe", "smtp"})
+_SMTP_KEYS = frozenset({"host", "port", "security", "user"})
+_COLLECTION_KEYS = frozenset({"key", "title", "description", "order", "permalink", "edition"})
+EDITIONS = ("daily", "weekly", "monthly")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def load_config(root: Path, **overrides: Any) -> Config:
+    """Read `root/config.yaml`; raise `BuildFailed` listing every problem in it."""
+    path = root / CONFIG_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BuildFailed(
+            [
+                ConfigError(
+                    f"no {CONFIG_NAME} in {root}",
+                    SourceLocation(path),
+                    "run the command in your site's folder, or pass --source DIR",
+                )
+            ]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BuildFailed([ConfigError(f"cannot read {CONFIG_NAME}: {exc}", SourceLocation(path))]) from None
+    return parse_config(text, path, **overrides)
+
+
+def parse_config(text: str, path: Path, **overrides: Any) -> Config:
+    """Validate the YAML `text` of the config file at `path`.
+
+    Keyword overrides (from the command line) replace config values; `None`
+    means "not given". Raises `BuildFailed` with every problem found.
+    """
+    bad = yamlutil.find_forbidden(text)
+    if bad:
+        line, col, message = bad
+        raise BuildFailed([ConfigError(message, SourceLocation(path, line, col), "remove it")])
+    try:
+        data = yamlutil.load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        raise BuildFailed(
+            [ConfigError(f"invalid YAML: {exc.problem}", SourceLocation(path, line, col))]
+        ) from None
+    except (yaml.YAMLError, yamlutil.ValueProblem) as exc:
+        raise BuildFailed([ConfigError(f"invalid value: {exc}", SourceLocation(path))]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise BuildFailed(
+            [ConfigError("config.yaml must be a mapping of keys to values", SourceLocation(path, 1))]
+        )
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    lines = yamlutil.key_lines(text)
+    held = yamlutil.forbidden_value(data)
+    if held:
+        where, message = held
+        raise BuildFailed([ConfigError(message, SourceLocation(path, lines.get(where, 0)), "remove it")])
+    errors: list[SiteError] = []
+
+    def error(message: str, key: tuple[str, ...] = (), hint: str | None = None) -> None:
+        errors.append(ConfigError(message, SourceLocation(path, lines.get(key, 0)), hint))
+
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in _KNOWN:
+            close = difflib.get_close_matches(str(key), sorted(_KNOWN), n=1)
+            error(
+                f"unknown key '{key}'",
+                (str(key),),
+                f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(sorted(_KNOWN))}",
+            )
+        elif key == "collections":
+            values[key] = _collections(value, error)
+        elif key == "menu":
+            values[key] = _menu(value, error)
+        elif key == "stories":
+            values[key] = _stories(value, error)
+        elif key == "authors":
+            values[key] = _authors(value, error)
+        elif key == "newsletter":
+            smtp = value.get("smtp", {}) if isinstance(value, dict) else {}
+            if not isinstance(smtp, dict) or not set(map(str, smtp)) <= _SMTP_KEYS:
+                message = "'smtp' takes host, port, security (starttls, tls or none) and user"
+                hint = "the password is read from DIGEST_SMTP_PASSWORD, never from config.yaml"
+                error(message, ("newsletter", "smtp"), hint)
+            elif not isinstance(value, dict) or not set(map(str, value)) <= _NEWSLETTER_KEYS:
+                error(
+                    "'newsletter' takes 'from' and 'unsubscribe'",
+                    ("newsletter",),
+                    "newsletter: {from: 'Digest <news@example.org>', unsubscribe: https://example.org/unsubscribe}",
+                )
+            else:
+                values[key] = MappingProxyType(
+                    {str(k): v if isinstance(v, dict) else str(v).strip() for k, v in value.items()}
+                )
+        elif key == "import":
+            values["imports"] = _imports(value, error)
+        elif key == "images":
+            values["images"] = _images(value, error)
+        elif key == "deploy":
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                error(
+                    "'deploy' maps target names to their settings",
+                    ("deploy",),
+                    "see the README's deploy section",
+                )
+            else:
+                values[key] = MappingProxyType({str(k): MappingProxyType(v) for k, v in value.items()})
+        elif isinstance(value, Path) and key.endswith("_dir"):
+            values[key] = str(value)
+        elif not isinstance(value, _SCALARS[key]) or isinstance(value, bool) != (_SCALARS[key] is bool):
+            want = {int: "a whole number", bool: "true or false"}.get(_SCALARS[key], "text")
+            error(f"'{key}' must be {want}, not {value!r}", (key,))
+        else:
+            values[key] = value.strip() if isinstance(value, str) else value
+
+    _check_values(values, error)
+    if errors:
+        raise BuildFailed(errors)
+    root = path.parent
+    fields: dict[str, Any] = {k: v for k, v in values.items() if not k.endswith("_dir")}
+    for key in ("content_dir", "output_dir"):
+        if key in values:
+            fields[key] = root / values[key]
+    fields.setdefault("content_dir", root / "content")
+    fields.setdefault("output_dir", root / "site")
+    return dataclasses.replace(Config(root=root, source=path), **fields)
+
+
+def _check_values(values: dict[str, Any], error: Any) -> None:
+    url = values.get("base_url")
+    if url is not None:
+        if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", url):
+            error(
+                f"'base_url' must be an absolute http(s) URL, not {url!r}",
+                ("base_url",),
+                "for example https://example.org/ or https://user.github.io/digest/",
+            )
+        else:
+            values["base_url"] = url if url.endswith("/") else url + "/"
+    tz = values.get("timezone")
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            error(
+                f"unknown time zone {tz!r}", ("timezone",), "use an IANA name such as Europe/Vilnius or UTC"
+            )
+    lang = values.get("language")
+    if lang is not None and not LANG_PATTERN.fullmatch(lang):
+        error(f"'language' must be a language code such as en or ru, not {lang!r}", ("language",))
+    for key in ("per_page", "home_latest", "feed_entries", "max_article_kb"):
+        if key in values and values[key] < 1:
+            error(f"'{key}' must be at least 1", (key,))
+    if values.get("home_per_collection", 0) < 0:
+        error("'home_per_collection' must be 0 or more", ("home_per_collection",))
+    if values.get("feed_content", "full") not in ("full", "summary"):
+        error("'feed_content' must be full or summary", ("feed_content",))
+    if "week_start" in values:
+        values["week_start"] = values["week_start"].lower()
+        if values["week_start"] not in WEEKDAYS:
+            error("'week_start' must be a day of the week, such as monday or sunday", ("week_start",))
+    problem = permalink_problem(values["permalink"]) if "permalink" in values else None
+    if problem:
+        error(problem, ("permalink",), PERMALINK_HINT)
+    if "theme" in values and not KEY_PATTERN.fullmatch(values["theme"].replace("_", "-")):
+        error(f"'theme' must be a theme folder name, not {values['theme']!r}", ("theme",))
+
+
+def _imports(value: Any, error: Any) -> ImportSettings:
+    """`import:`: the settings of `digest import` (see `ImportSettings`)."""
+    if not isinstance(value, dict):
+        error("'import' must be a mapping", ("import",), "import: {duplicate_threshold: 0.8, timeout: 20}")
+        return ImportSettings()
+    found = {}
+    for key, item in value.items():
+        if key not in _IMPORT_KEYS:
+            error(
+                f"unknown key '{key}' in 'import'",
+                ("import", str(key)),
+                f"known keys: {', '.join(_IMPORT_KEYS)}",
+            )
+            continue
+        kind, test, want = _IMPORT_KEYS[key]
+        typed = not isinstance(item, bool) and isinstance(item, _ACCEPTS[kind])
+        if typed and test(item):
+            found[key] = kind(item)
+        else:
+            error(f"'import: {key}' must be {want}, not {item!r}", ("import", str(key)))
+    return ImportSettings(**found)
+
+
+IMAGE_FORMATS = ("webp", "avif")
+
+
+def _images(value: Any, error: Any) -> ImageSettings:
+    """`images:`: the variants made of local raster images (see `ImageSettings`)."""
+    example = "images: {widths: [480, 800, 1200, 1600], formats: [webp], quality: 80}"
+    if not isinstance(value, dict):
+        error("'images' must be a mapping", ("images",), example)
+        return ImageSettings()
+    found: dict[str, Any] = {}
+    for key, item in value.items():
+        where = ("images", str(key))
+        if key == "widths":
+            if (
+                isinstance(item, list)
+                and item
+                and all(isinstance(w, int) and not isinstance(w, bool) and 16 <= w <= 10000 for w in item)
+            ):
+                found[key] = tuple(sorted(set(item)))
+            else:
+                error(
+                    f"'images: widths' must list widths in pixels (16 to 10000), not {item!r}", where, example
+                )
+        elif key == "formats":
+            if isinstance(item, list) and all(f in IMAGE_FORMATS for f in item):
+                found[key] = tuple(dict.fromkeys(item))
+            else:
+                error(
+                    f"'images: formats' lists formats made beside an image's own: {', '.join(IMAGE_FORMATS)}",
+                    where,
+                    "formats: [webp]",
+                )
+        elif key == "quality":
+            if isinstance(item, int) and not isinstance(item, bool) and 1 <= item <= 100:
+                found[key] = item
+            else:
+                error(f"'images: quality' must be a whole number from 1 to 100, not {item!r}", where)
+        elif key == "sizes":
+            if isinstance(item, str) and item.strip() and "<" not in item and '"' not in item:
+                found[key] = item.strip()
+            else:
+                error(
+                    f"'images: sizes' must be a sizes attribute, not {item!r}",
+                    where,
+                    'sizes: "(min-width: 42rem) 40rem, 100vw"',
+                )
+        else:
+            error(f"unknown key '{key}' in 'images'", where, "known keys: widths, formats, quality, sizes")
+    return ImageSettings(**found)
+
+
+def _authors(value: Any, error: Any) -> tuple[AuthorSpec, ...]:
+    """`authors:`: each `{key, name, bio, url, image}`."""
+    if not isinstance(value, list) or not all(isinstance(i, dict) and "key" in i for i in value):
+        error("'authors' must be a list of entries with 'key' and 'name'", ("authors",),
+              "- {key: ann, name: Ann Reporter, bio: ..., url: https://...}")  # fmt: skip
+        return ()
+    found = []
+    for index, item in enumerate(value):
+        key = str(item.get("key", "")).strip()
+        if not KEY_PATTERN.fullmatch(key):
+            error(
+                f"author key {key!r} must be lowercase letters, digits and hyphens", ("authors", str(index))
+            )
+            continue
+        fields = {name: str(item.get(name) or "").strip() for name in ("bio", "url", "image")}
+        found.append(AuthorSpec(key, str(item.get("name") or key).strip(), **fields))
+    return tuple(found)
+
+
+def _stories(value: Any, error: Any) -> tuple[CollectionSpec, ...]:
+    """`stories:`: running stories, each `{key, title, description}`."""
+    if not isinstance(value, list) or not all(isinstance(i, dict) and "key" in i for i in value):
+        error("'stories' must be a list of entries with 'key', 'title' and 'description'", ("stories",),
+              "- {key: belarus-protests, title: The Belarus protests}")  # fmt: skip
+        return ()
+    found = []
+    for index, item in enumerate(value):
+        key = str(item.get("key", "")).strip()
+        if not KEY_PATTERN.fullmatch(key):
+            error(f"story key {key!r} must be lowercase letters, digits and hyphens", ("stories", str(index)))
+            continue
+        found.append(CollectionSpec(key, str(item.get("title") or key), str(item.get("description") or "")))
+    return tuple(found)
+
+
+def _menu(value: Any, error: Any) -> tuple[tuple[str, str], ...]:
+    """`menu:`: a list of `{title, url}`; a URL is a path in the site (`/about/`) or an http(s) URL."""
+    items = value if isinstance(value, list) else None
+    if items is None or not all(isinstance(i, dict) and set(i) == {"title", "url"} for i in items):
+        error(
+            "'menu' must be a list of entries with 'title' and 'url'",
+            ("menu",),
+            "- {title: About, url: /about/}",
+        )
+        return ()
+    menu = []
+    for index, item in enumerate(items):
+        title, url = str(item["title"]).strip(), str(item["url"]).strip()
+        if not url.startswith(("/", "http://", "https://")) or ".." in url.split("/"):
+            error(f"menu URL {url!r} must start with / or http(s)://", ("menu", str(index)))
+            continue
+        menu.append((title, url))
+    return tuple(menu)
+
+
+def _collections(value: Any, error: Any) -> tuple[CollectionSpec, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        error("'collections' must be a list", ("collections",), "write each collection as '- key: ...'")
+        return ()
+    specs: list[tuple[int, int, CollectionSpec]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        where = ("collections", str(index))
+        if isinstance(item, str):
+            item = {"key": item, "title": item}
+        if not isinstance(item, dict):
+            error("each collection must be a mapping with 'key' and 'title'", where)
+            continue
+        for unknown in sorted(set(map(str, item)) - _COLLECTION_KEYS):
+            error(
+                f"unknown collection key '{unknown}'",
+                (*where, unknown),
+                "use key, title, description, order, permalink, edition",
+            )
+        key = str(item.get("key", "")).strip()
+        if not KEY_PATTERN.fullmatch(key):
+            error(
+                f"collection key {key!r} must be lowercase letters, digits and hyphens",
+                where,
+                "for example: key: belarus",
+            )
+            continue
+        if key in RESERVED_KEYS:
+            error(f"collection key '{key}' is reserved for the site's own pages", where)
+            continue
+        if key in seen:
+            error(f"collection key '{key}' is listed twice", where)
+            continue
+        seen.add(key)
+        order = item.get("order", 0)
+        if not isinstance(order, int) or isinstance(order, bool):
+            error(f"collection order must be a whole number, not {order!r}", (*where, "order"))
+            order = 0
+        title = str(item.get("title") or key).strip()
+        description = str(item.get("description") or "").strip()
+        pattern = str(item.get("permalink") or "").strip()
+        problem = permalink_problem(pattern) if pattern else None
+        if problem:
+            error(problem, (*where, "permalink"), PERMALINK_HINT)
+        edition = str(item.get("edition") or "").strip().lower()
+        if edition and edition not in EDITIONS:
+            error(f"edition {edition!r} must be daily, weekly or monthly", (*where, "edition"))
+            edition = ""
+        specs.append((order, index, CollectionSpec(key, title, description, order, pattern, edition)))
+    return tuple(spec for _, _, spec in sorted(specs, key=lambda s: (s[0], s[1])))

@@ -1,0 +1,266 @@
+"""Feeds stage: Atom feeds for the site and each collection, the sitemap, robots.txt.
+
+All URLs here are absolute, built from `base_url`. Entry ids are tag URIs
+made from the host, the publication date and the article's path, so they
+stay the same from build to build.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import PurePosixPath
+
+import generator
+from generator.base.model import Article, Edition, OutputFile, Site
+from generator.base.urls import CORRECTIONS_URL, SEARCH_URL, absolute, author_url, story_url, tag_url
+from generator.build.formats import bylines, escape, json_feed, quoteattr, rss, updated_of
+from generator.build.media import feed_html
+
+SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as sitemaps.org allows
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def render_feeds(site: Site, showing: Collection[str] | None = None) -> tuple[OutputFile, ...]:
+    """The feeds of the site, each collection, running story and tag: Atom (`feed.xml`), RSS 2.0
+    (`rss.xml`) and JSON Feed (`feed.json`) with the same entries and ids; then the corrections and
+    editions feeds (Atom). With `showing`, only the feeds that show one of those articles."""
+    config = site.config
+    limit = config.feed_entries
+    feeds = [("", config.title, config.description, site.article_ids[:limit])]
+    feeds += [(f"{c.key}/", f"{c.title} · {config.title}", c.description, c.article_ids[:limit])
+              for c in site.collections if c.article_ids]  # fmt: skip
+    for story in site.stories:  # newest first, as feeds are
+        feeds.append((story_url(story.key), f"{story.title} · {config.title}", story.description,
+                      tuple(reversed(story.article_ids))[:limit]))  # fmt: skip
+    feeds += [(tag_url(t.slug), f"{t.name} · {config.title}", "", t.article_ids[:limit]) for t in site.tags]
+    feeds += [
+        (author_url(b.slug), f"{b.name} · {config.title}", "", b.article_ids[:limit]) for b in site.bylines
+    ]
+    made: list[OutputFile] = []
+    base = config.base_url
+    for page_url, title, subtitle, ids in feeds:
+        if showing is not None and set(showing).isdisjoint(ids):
+            continue
+        identity = {i: entry_id(site.articles[i], base) for i in ids}
+        made.append(_feed(site, page_url + "feed.xml", page_url, title, subtitle, ids))
+        made.append(rss(site, page_url, title, subtitle, ids, identity))
+        made.append(json_feed(site, page_url, title, subtitle, ids, identity))
+    if site.corrected and (showing is None or not set(site.corrected).isdisjoint(showing)):
+        made.append(_corrections_feed(site, [site.articles[i] for i in site.corrected]))
+    for key in dict.fromkeys(e.collection for e in site.editions):
+        editions = [e for e in site.editions if e.collection == key][:limit]
+        shown = {i for e in editions for i in (*e.article_ids, e.note)}
+        if showing is None or not shown.isdisjoint(showing):
+            made.append(_editions_feed(site, key, editions))
+    return tuple(made)
+
+
+def _corrections_feed(site: Site, corrected: Sequence[Article]) -> OutputFile:
+    """`corrections/feed.xml`: an entry per correction, newest first, linking to its article."""
+    config = site.config
+    base = config.base_url
+    made = sorted(((c, a) for a in corrected for c in a.corrections), key=lambda p: p[0].date, reverse=True)
+    made = made[: config.feed_entries]
+    page = absolute(base, CORRECTIONS_URL)
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(config.language)}>',
+        f"<title>{escape(config.title)} · corrections</title>",
+        f'<link href={quoteattr(page + "feed.xml")} rel="self" type="application/atom+xml"/>',
+        f'<link href={quoteattr(page)} rel="alternate" type="text/html"/>',
+        f"<id>{escape(page)}</id>",
+        f"<updated>{_stamp(made[0][0].date)}</updated>",
+        f"<author><name>{escape(config.author or config.title)}</name></author>",
+    ]
+    for correction, article in made:
+        link = absolute(base, site.urls[article.id])
+        identity = entry_id(article, base).rstrip("/") + f"/correction/{correction.date.isoformat()}"
+        lines += [
+            "<entry>",
+            f"<title>{escape(article.title)}</title>",
+            f'<link href={quoteattr(link)} rel="alternate" type="text/html"/>',
+            f"<id>{escape(identity)}</id>",
+            f"<updated>{_stamp(correction.date)}</updated>",
+            f'<content type="html" xml:base={quoteattr(link)}>{escape(correction.text)}</content>',
+            "</entry>",
+        ]
+    lines.append("</feed>\n")
+    return OutputFile(PurePosixPath(CORRECTIONS_URL + "feed.xml"), "\n".join(lines).encode("utf-8"))
+
+
+def _editions_feed(site: Site, key: str, editions: Sequence[Edition]) -> OutputFile:
+    """`<key>/editions/feed.xml`: an entry per edition, carrying the whole edition (the editor's
+    note, then each story's headline, link and summary)."""
+    config = site.config
+    base = config.base_url
+    collection = site.collection(key)
+    title = f"{collection.title if collection else key} · {config.title}"
+    index = f"{key}/editions/"
+    self_link = quoteattr(absolute(base, index) + "feed.xml")
+    stamps = {e.id: max(updated_of(site.articles[i]) for i in e.article_ids) for e in editions}
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(config.language)}>',
+        f"<title>{escape(title)}</title>",
+        f'<link href={self_link} rel="self" type="application/atom+xml"/>',
+        f'<link href={quoteattr(absolute(base, index))} rel="alternate" type="text/html"/>',
+        f"<id>{escape(absolute(base, index))}</id>",
+        f"<updated>{_stamp(max(stamps.values(), default=EPOCH))}</updated>",
+        f"<author><name>{escape(config.author or config.title)}</name></author>",
+    ]
+    host, _, path = base.split("://", 1)[-1].partition("/")
+    for edition in editions:
+        link = absolute(base, edition.url)
+        note = feed_html(site, site.articles[edition.note]) if edition.note else ""
+        stories = [(absolute(base, site.urls[i]), site.articles[i]) for i in edition.article_ids]
+        items = "".join(
+            f'<li><a href="{html.escape(url)}">{html.escape(a.title)}</a><br>{html.escape(a.summary)}</li>'
+            for url, a in stories
+        )
+        identity = f"tag:{host.split(':')[0]},{edition.start.isoformat()}:/{path}{key}/editions/{edition.id}/"
+        whole = note + "<ul>" + items + "</ul>"
+        lines += [
+            "<entry>",
+            f"<title>{escape(edition.title)}</title>",
+            f'<link href={quoteattr(link)} rel="alternate" type="text/html"/>',
+            f"<id>{escape(identity)}</id>",
+            f"<updated>{_stamp(stamps[edition.id])}</updated>",
+            f'<content type="html" xml:base={quoteattr(link)}>{escape(whole)}</content>',
+            "</entry>",
+        ]
+    lines.append("</feed>\n")
+    return OutputFile(PurePosixPath(index + "feed.xml"), "\n".join(lines).encode("utf-8"))
+
+
+def _feed(
+    site: Site, path: str, page_url: str, title: str, subtitle: str, ids: tuple[str, ...]
+) -> OutputFile:
+    config = site.config
+    base = config.base_url
+    articles = [site.articles[i] for i in ids]
+    updated = max((updated_of(a) for a in articles), default=EPOCH)
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(config.language)}>',
+        f"<title>{escape(title)}</title>",
+    ]
+    if subtitle:
+        lines.append(f"<subtitle>{escape(subtitle)}</subtitle>")
+    lines += [
+        f'<link href={quoteattr(absolute(base, path))} rel="self" type="application/atom+xml"/>',
+        f'<link href={quoteattr(absolute(base, page_url))} rel="alternate" type="text/html"/>',
+        f"<id>{escape(absolute(base, page_url))}</id>",
+        f"<updated>{_stamp(updated)}</updated>",
+        f"<author><name>{escape(config.author or config.title)}</name></author>",
+        f'<generator version="{generator.__version__}">newsdigest</generator>',
+    ]
+    titles = {c.key: c.title for c in site.collections}
+    for article in articles:
+        link = absolute(base, site.urls[article.id])
+        full = config.feed_content == "full"
+        if full:  # the text's images and files at their absolute addresses
+            article = replace(article, body_html=feed_html(site, article))
+        lines.append(_entry(article, link, entry_id(article, base), titles, full, bylines(article, config)))
+    lines.append("</feed>\n")
+    return OutputFile(PurePosixPath(path), "\n".join(lines).encode("utf-8"))
+
+
+def _entry(
+    article: Article,
+    link: str,
+    identity: str,
+    titles: dict[str, str],
+    full: bool = True,
+    names: Sequence[str] = (),
+) -> str:
+    parts = [
+        "<entry>",
+        f"<title>{escape(article.title)}</title>",
+        f'<link href={quoteattr(link)} rel="alternate" type="text/html"/>',
+        f"<id>{escape(identity)}</id>",
+        f"<published>{_stamp(article.date)}</published>",
+        f"<updated>{_stamp(updated_of(article))}</updated>",
+    ]
+    parts += [f"<author><name>{escape(name)}</name></author>" for name in names or article.authors]
+    parts += [f"<category term={quoteattr(k)} label={quoteattr(titles[k])}/>" for k in article.collections]
+    parts += [f"<category term={quoteattr(tag)}/>" for tag in article.tags]
+    parts += [  # where the story comes from (RFC 4287's "via")
+        f'<link href={quoteattr(s.url)} rel="via" title={quoteattr(s.name)}/>'
+        for s in article.sources
+        if s.url
+    ]
+    if article.summary:
+        parts.append(f"<summary>{escape(article.summary)}</summary>")
+    if full:
+        parts.append(f'<content type="html" xml:base={quoteattr(link)}>{escape(article.body_html)}</content>')
+    parts.append("</entry>")
+    return "\n".join(parts)
+
+
+def entry_id(article: Article, base_url: str) -> str:
+    """A stable id: the front matter's `id` if given, else a tag URI (RFC 4151) of the site's host
+    and path, the article's date, collection and slug: a corrected headline or a new permalink
+    pattern keeps it."""
+    given = article.extra.get("id")
+    if isinstance(given, str) and given.strip():
+        return given.strip()
+    host, _, path = base_url.split("://", 1)[-1].partition("/")
+    where = f"{article.collection}/{article.slug}/" if article.collection else f"{article.slug}/"
+    return f"tag:{host.split(':')[0]},{article.date.date().isoformat()}:/{path}{where}"
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def render_sitemap(site: Site, pages: Iterable[str]) -> tuple[OutputFile, ...]:
+    """`sitemap.xml` listing every page (output paths) but the 404 and search pages; an index past
+    50,000 URLs."""
+    base = site.config.base_url
+    lastmod = {
+        site.urls[a.id] + "index.html": updated_of(a)
+        for a in site.articles.values()
+        if a.kind == "article" or a.updated  # an undated page has no time of its own
+    }
+    entries = []
+    for path in pages:
+        if not path.endswith("index.html") or path == SEARCH_URL + "index.html":
+            continue
+        url = absolute(base, path[: -len("index.html")])
+        modified = lastmod.get(path)
+        stamp = f"<lastmod>{_stamp(modified)}</lastmod>" if modified else ""
+        entries.append(f"<url><loc>{escape(url)}</loc>{stamp}</url>")
+    chunks = [entries[i : i + SITEMAP_LIMIT] for i in range(0, len(entries), SITEMAP_LIMIT)] or [[]]
+    if len(chunks) == 1:
+        return (OutputFile(PurePosixPath("sitemap.xml"), _urlset(chunks[0])),)
+    outputs = [OutputFile(PurePosixPath(f"sitemap-{n}.xml"), _urlset(c)) for n, c in enumerate(chunks, 1)]
+    index = "".join(f"<sitemap><loc>{escape(absolute(base, str(o.path)))}</loc></sitemap>\n" for o in outputs)
+    outputs.append(
+        OutputFile(
+            PurePosixPath("sitemap.xml"),
+            (
+                '<?xml version="1.0" encoding="utf-8"?>\n'
+                '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                f"{index}</sitemapindex>\n"
+            ).encode(),
+        )
+    )
+    return tuple(outputs)
+
+
+def _urlset(entries: list[str]) -> bytes:
+    body = "\n".join(entries)
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{body}\n</urlset>\n"
+    ).encode()
+
+
+def render_robots(site: Site) -> OutputFile:
+    """`robots.txt` allowing everything and naming the sitemap."""
+    text = f"User-agent: *\nAllow: /\n\nSitemap: {absolute(site.config.base_url, 'sitemap.xml')}\n"
+    return OutputFile(PurePosixPath("robots.txt"), text.encode("utf-8"))

@@ -1,0 +1,518 @@
+"""Media stage: the images and files an article uses, published beside its page.
+
+An article names local files by addresses relative to its own file: the lead
+`image:`, and the images and links of its text (`img/photo.jpg`,
+`report.pdf`). An article kept as `index.md` in a folder of its own (a page
+bundle, as Hugo calls it) also publishes every other file of that folder.
+Each file is published beside the article's page at the address the article
+wrote (one that leaves the article's folder, under `_files/`), so the
+article's links work as written, in pages, feeds and the preview.
+
+A raster image (JPEG, PNG, WebP) is never published as it is: `make_variants`
+makes it in a few widths (config `images:`), in its own format and in WebP,
+turned as its EXIF orientation says and without its metadata (GPS position,
+camera); the largest keeps the image's own name. Pages get `srcset`, `sizes`,
+`width` and `height` (`responsive_body`, `picture_view`). A file that is
+missing is an error at the line that names it; a local image without alt text
+is a warning there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote, unquote, urljoin
+
+from generator.base.errors import MediaError, SiteError, SiteWarning, SourceLocation
+from generator.base.hashing import stable_hash
+from generator.base.model import Article, ImageSettings, Media, Picture, Site, StaticFile
+from generator.base.urls import absolute, is_safe_text_path, output_file_for
+from generator.build.contentfiles import ARTICLE_SUFFIXES
+
+RASTER = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp"}
+MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
+VARIANTS = "variants-3"  # how variants are made: part of their keys
+OUTSIDE = "_files"  # where files from outside the article's folder are published, beside its page
+MAX_PIXELS = 60_000_000  # a bigger image is an error (a decompression bomb, or a scan at full size)
+_IMG = re.compile(r"<img\b[^>]*>")
+_IMAGE = re.compile(r"<p>(<img\b[^>]*>)</p>|<img\b[^>]*>")  # alone in its paragraph, or not
+_ATTR = re.compile(r'([a-zA-Z-]+)="([^"]*)"')
+_LINK = re.compile(r'(<a\b[^>]*\bhref=")([^"]*)(")')
+_ADDRESS = re.compile(r'(<(?:a|img)\b[^>]*\b(?:href|src)=")([^"]*)(")')
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the media stage needs of a content file: a hash of its bytes, and an image's size."""
+
+    key: str
+    format: str = ""  # "jpeg", "png" or "webp" for a raster image; "" for a file published as it is
+    width: int = 0  # as shown, after its EXIF orientation
+    height: int = 0
+    problem: str = ""  # why it cannot be used
+
+
+Prober = Callable[[Sequence[Path]], Mapping[Path, Facts]]
+
+
+def probe_files(paths: Sequence[Path]) -> dict[Path, Facts]:
+    """The `Facts` of each file (the build cache wraps this: see `cache.probe_through`)."""
+    return {path: probe(path) for path in paths}
+
+
+def probe(path: Path) -> Facts:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Facts("", problem=f"cannot be read ({exc.strerror or exc})")
+    key = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if path.suffix.lower() not in RASTER:
+        return Facts(key)
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            fmt = (image.format or "").lower()
+            turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
+        return Facts(key, problem=f"is not an image that can be read ({exc})")
+    if fmt not in MIME or fmt == "avif":
+        return Facts(key, problem=f"is a {fmt or 'unknown'} image under a {path.suffix} name")
+    if width * height > MAX_PIXELS:
+        return Facts(key, problem=f"has {width} x {height} pixels, more than {MAX_PIXELS:,}")
+    return Facts(key, fmt, *((height, width) if turned else (width, height)))
+
+
+def raster_format(data: bytes) -> str | None:
+    """ "jpeg", "png" or "webp" if `data` is such an image that can be read whole; else None."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            fmt = (image.format or "").lower()
+            if fmt not in ("jpeg", "png", "webp") or image.width * image.height > MAX_PIXELS:
+                return None
+            image.load()
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return None
+    return fmt
+
+
+def local_path(address: str) -> str | None:
+    """The file an address in an article names, relative to the article's folder; None for a URL,
+    a path from the site's root, or a fragment."""
+    if not address or address.startswith(("#", "/", "?", "\\")):
+        return None
+    first = address.split("/", 1)[0]
+    if ":" in first:  # a scheme: https:, mailto:, data:
+        return None
+    path = unquote(address.split("#", 1)[0].split("?", 1)[0])
+    return path or None
+
+
+def references(article: Article) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The local addresses `article` uses, as written: its lead image and its text's images (which
+    must be there), then its text's links (a file among them is published; others are pages)."""
+    images = [article.image]
+    body = article.body_html
+    if "<img" in body:
+        images += [_attrs(tag).get("src", "") for tag in _IMG.findall(body)]
+    links = [html.unescape(m.group(2)) for m in _LINK.finditer(body)] if "href=" in body else []
+    return (
+        tuple(dict.fromkeys(a for a in images if local_path(a))),
+        tuple(dict.fromkeys(a for a in links if local_path(a))),
+    )
+
+
+def collect(site: Site, probe: Prober = probe_files) -> tuple[Site, list[SiteError], list[SiteError]]:
+    """`site` with the media of every article that has a page; the errors (a missing or unreadable
+    file) and warnings (a local image without alt text), each at its file and line."""
+    content_dir = site.config.content_dir.resolve()
+    uses: dict[str, list[tuple[str, Path]]] = {}
+    errors: list[SiteError] = []
+    warnings: list[SiteError] = []
+    for article_id in site.urls:
+        article = site.articles[article_id]
+        uses[article_id] = _files_used(article, content_dir, errors, warnings)
+        warnings += _missing_alt(article)
+    facts = probe(sorted({target for found in uses.values() for _, target in found}))
+    media = {}
+    for article_id, found in uses.items():
+        if found:
+            media[article_id] = _media(site, site.articles[article_id], found, facts, content_dir, errors)
+    return replace(site, media=media), errors, warnings
+
+
+def _files_used(
+    article: Article, content_dir: Path, errors: list[SiteError], warnings: list[SiteError]
+) -> list[tuple[str, Path]]:
+    """The files `article` uses, each with the address it gives it: its images (an error where one is
+    missing), the files its links lead to, and the files of its page bundle."""
+    folder = article.source_location.path.parent
+    found: list[tuple[str, Path]] = []
+    images, links = references(article)
+    for address in images:
+        target = Path(os.path.normpath(folder / (local_path(address) or "")))
+        where = _location(article, address)
+        if not _inside(target, content_dir):
+            hint = "keep the files an article uses in the content folder"
+            errors.append(MediaError(f"'{address}' is outside the content folder", where, hint, address))
+        elif not target.is_file():
+            hint = "check the file's name and folder (it is read relative to the article's file)"
+            errors.append(MediaError(f"'{address}' is missing", where, hint, address))
+        else:
+            found.append((address, target))
+    for address in links:  # a link to a file (a document) publishes it; other links are checked as links
+        target = Path(os.path.normpath(folder / (local_path(address) or "")))
+        if not address.endswith(ARTICLE_SUFFIXES) and _inside(target, content_dir) and target.is_file():
+            found.append((address, target))
+    if article.source_location.path.stem == "index":
+        named = dict(found)
+        for name in bundle_files(folder):
+            if name in named:
+                continue
+            if _inside(folder / name, content_dir):
+                found.append((name, folder / name))
+            else:
+                hint = "a link that leads outside the content folder is never published"
+                warnings.append(SiteWarning(f"'{name}' is left out", SourceLocation(folder / name), hint))
+    return found
+
+
+def _media(
+    site: Site,
+    article: Article,
+    found: list[tuple[str, Path]],
+    facts: Mapping[Path, Facts],
+    content_dir: Path,
+    errors: list[SiteError],
+) -> Media:
+    """The `Media` of `article`: where each file it uses is published, beside its page."""
+    page_dir = PurePosixPath(output_file_for(site.urls[article.id])).parent
+    pictures: dict[str, Picture] = {}
+    files: dict[str, StaticFile] = {}
+    urls: dict[str, str] = {}
+    for address, target in found:
+        fact = facts[target]
+        if fact.problem:
+            errors.append(
+                MediaError(f"'{address}' {fact.problem}", _location(article, address), None, address)
+            )
+            continue
+        published = _published(target, article.source_location.path.parent, content_dir)
+        path = (page_dir / published).as_posix()
+        if not is_safe_text_path(path):
+            hint = "a file or folder name must not start with a dot"
+            errors.append(
+                MediaError(f"'{address}' cannot be published", _location(article, address), hint, address)
+            )
+            continue
+        urls[address] = quote(published)
+        if fact.format:
+            pictures[address] = picture(path, fact, site.config.images, target)
+        else:
+            files[address] = StaticFile(PurePosixPath(path), target)
+    folder = "" if page_dir == PurePosixPath(".") else page_dir.as_posix()
+    return Media(pictures, files, urls, folder)
+
+
+def _inside(target: Path, content_dir: Path) -> bool:
+    """Whether `target` is in the (resolved) content folder, links followed: nothing outside it is
+    ever published."""
+    return target.resolve().is_relative_to(content_dir)
+
+
+def bundle_files(folder: Path) -> list[str]:
+    """The files of the page bundle in `folder` (and its subfolders) other than hidden ones, relative
+    to it; none if the folder holds other articles than its `index.md` (it is a section then)."""
+    found = []
+    for base, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(names):
+            if name.endswith(ARTICLE_SUFFIXES):
+                if base != str(folder) or Path(name).stem != "index":
+                    return []
+            elif not name.startswith((".", "_")):
+                found.append(Path(base, name).relative_to(folder).as_posix())
+    return found
+
+
+def _published(target: Path, folder: Path, content_dir: Path) -> str:
+    """Where a file is published, relative to the page of the article in `folder` that uses it."""
+    inside = os.path.relpath(target, folder)
+    if not inside.startswith(".."):
+        return PurePosixPath(Path(inside)).as_posix()
+    return f"{OUTSIDE}/{PurePosixPath(target.relative_to(content_dir)).as_posix()}"
+
+
+def picture(path: str, fact: Facts, settings: ImageSettings, source: Path) -> Picture:
+    """The variants of an image of `fact`'s size: the configured widths below its own (never
+    enlarged), the largest last; its own format first."""
+    largest = min(fact.width, max(settings.widths))
+    widths = (*(w for w in settings.widths if w < largest), largest)
+    height = max(1, round(fact.height * largest / fact.width))
+    formats = (fact.format, *(f for f in settings.formats if f != fact.format))
+    key = stable_hash(VARIANTS, fact.key, repr(widths), repr(formats), str(settings.quality))
+    return Picture(path, largest, height, widths, formats, source, key)
+
+
+def variant_keys(picture: Picture) -> dict[str, str]:
+    """The key of each variant's file, by output path."""
+    return {path: stable_hash(picture.key, str(w), f) for path, w, f in picture.variants()}
+
+
+def make_variants(picture: Picture, quality: int) -> dict[str, bytes]:
+    """Every variant of `picture` as file bytes, by output path: turned upright, resized, and saved
+    without EXIF or XMP metadata (the colour profile is kept)."""
+    from PIL import Image, ImageOps
+
+    made: dict[str, bytes] = {}
+    with Image.open(picture.source) as opened:
+        upright = ImageOps.exif_transpose(opened)
+        profile = opened.info.get("icc_profile")
+        if upright.mode in ("P", "1"):  # Pillow resizes these with the nearest pixel only: jagged
+            upright = upright.convert("RGBA" if "transparency" in upright.info else "RGB")
+        sized = upright
+        for width in reversed(picture.widths):  # each from the next larger one: a third of the work
+            height = max(1, round(upright.height * width / upright.width))
+            if width != sized.width:
+                sized = sized.resize((width, height), Image.Resampling.LANCZOS)
+            for fmt in picture.formats:
+                out = io.BytesIO()
+                _save(sized, out, fmt, quality, profile)
+                made[picture.variant(width, fmt)] = out.getvalue()
+    return made
+
+
+def _save(image: Any, out: io.BytesIO, fmt: str, quality: int, profile: bytes | None) -> None:
+    from PIL import Image
+
+    options: dict[str, Any] = {"icc_profile": profile} if profile else {}
+    if fmt == "jpeg":
+        if image.mode not in ("RGB", "L"):
+            rgba = image.convert("RGBA")
+            flat = Image.new("RGB", rgba.size, (255, 255, 255))
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+            image = flat
+        image.save(out, "JPEG", quality=quality, progressive=True, optimize=True, **options)
+    elif fmt == "png":
+        image.save(out, "PNG", **options)
+    elif fmt == "webp":
+        image.save(out, "WEBP", quality=quality, method=2, **options)  # as small as 4, three times faster
+    else:
+        image.save(out, "AVIF", quality=quality, speed=8, **options)
+
+
+# The variants of each picture, by output path: their bytes, or a file that holds them (`digest serve`).
+Maker = Callable[[Sequence[Picture], int], Iterator[Mapping[str, "bytes | Path"]]]
+
+
+def make_all(pictures: Sequence[Picture], quality: int) -> Iterator[dict[str, bytes]]:
+    """The variants of each of `pictures`, in order (on all cores for two or more); the build cache
+    wraps this (`incremental.picture_maker`)."""
+    from generator.base import parallel
+
+    for chunk in parallel.map_chunks(_make_chunk, pictures, 1, state=quality, min_items=2):
+        yield from chunk
+
+
+def unmade(pictures: Sequence[Picture], quality: int) -> Iterator[dict[str, bytes]]:
+    """A `Maker` for `digest check`: each variant named, empty; nothing is made or read."""
+    for picture in pictures:
+        yield {path: b"" for path, _, _ in picture.variants()}
+
+
+def _make_chunk(quality: int, pictures: Sequence[Picture]) -> list[dict[str, bytes]]:
+    return [make_variants(p, quality) for p in pictures]
+
+
+# Pages -----------------------------------------------------------------------------------------
+
+
+def responsive_body(body_html: str, media: Media, sizes: str) -> str:
+    """The article's HTML with each local image as a responsive picture (a figure with its title as
+    caption when it stands alone in its paragraph), and each local address as it is published."""
+    if not media.urls:
+        return body_html
+
+    def image(match: re.Match[str]) -> str:
+        alone, tag = match.group(1) is not None, match.group(1) or match.group(0)
+        attrs = _attrs(tag)
+        address = attrs.get("src", "")
+        found = media.pictures.get(address)
+        if found is None:
+            if address not in media.urls:
+                return match.group(0)
+            return match.group(0).replace(f'src="{html.escape(address)}"', f'src="{media.urls[address]}"')
+        view = picture_view(found, media.folder, attrs.get("alt", ""), sizes, lazy=True)
+        title = attrs.get("title", "")
+        if alone and title:  # a figure, its title the caption
+            caption = html.escape(title, quote=False)
+            return f"<figure>{_picture_html(view)}<figcaption>{caption}</figcaption></figure>"
+        view["title"] = title
+        return match.group(0).replace(tag, _picture_html(view))
+
+    def link(match: re.Match[str]) -> str:
+        address = html.unescape(match.group(2))
+        url = media.urls.get(address)
+        return f"{match.group(1)}{html.escape(url)}{match.group(3)}" if url else match.group(0)
+
+    return _LINK.sub(link, _IMAGE.sub(image, body_html))
+
+
+def absolute_media(body_html: str, media: Media, page_url: str) -> str:
+    """The article's HTML with each local address (of an image or file) absolute, from the address
+    of its page: for feeds, which readers show away from the site."""
+    if not media.urls:
+        return body_html
+
+    def absolute(match: re.Match[str]) -> str:
+        address = html.unescape(match.group(2))
+        url = media.urls.get(address)
+        return (
+            f"{match.group(1)}{html.escape(urljoin(page_url, url))}{match.group(3)}"
+            if url
+            else match.group(0)
+        )
+
+    return _ADDRESS.sub(absolute, body_html)
+
+
+def feed_html(site: Site, article: Article) -> str:
+    """The article's HTML for feeds: its images and files at their absolute addresses."""
+    found = site.media.get(article.id)
+    if found is None or not found.urls:
+        return article.body_html
+    return absolute_media(article.body_html, found, absolute(site.config.base_url, site.urls[article.id]))
+
+
+def picture_view(
+    found: Picture, base: str, alt: str, sizes: str, lazy: bool, caption: str = "", credit: str = ""
+) -> dict[str, Any]:
+    """What a template needs to show `found`: its variants' URLs (relative to the output folder
+    `base`: the page's own for its text, "" for paths from the site's root) and widths, by format,
+    its size, and its texts."""
+
+    def url(path: str) -> str:
+        return quote(path[len(base) + 1 :] if base else path)
+
+    def candidates(fmt: str) -> list[dict[str, Any]]:
+        return [{"url": url(found.variant(w, fmt)), "width": w} for w in found.widths]
+
+    own = found.formats[0]
+    middle = min(found.widths, key=lambda w: abs(w - 800))
+    return {
+        "src": url(found.variant(middle, own)),
+        "srcset": candidates(own),
+        "sources": [{"type": MIME[f], "srcset": candidates(f)} for f in found.formats[1:]],
+        "sizes": sizes,
+        "width": found.width,
+        "height": found.height,
+        "alt": alt,
+        "title": "",
+        "caption": caption,
+        "credit": credit,
+        "lazy": lazy,
+    }
+
+
+def share_image(found: Picture) -> tuple[str, int, int]:
+    """The variant link previews show (`og:image`): the one closest to 1200 pixels wide, in the
+    image's own format; its path, width and height."""
+    width = min(found.widths, key=lambda w: (abs(w - 1200), -w))
+    return found.variant(width, found.formats[0]), width, max(1, round(found.height * width / found.width))
+
+
+def _picture_html(view: Mapping[str, Any]) -> str:
+    """The markup of a `picture_view`, as the default theme's `picture` macro writes it."""
+
+    def srcset(candidates: Iterable[Mapping[str, Any]]) -> str:
+        return html.escape(", ".join(f"{c['url']} {c['width']}w" for c in candidates))
+
+    sizes = html.escape(view["sizes"])
+    sources = "".join(
+        f'<source type="{s["type"]}" srcset="{srcset(s["srcset"])}" sizes="{sizes}">' for s in view["sources"]
+    )
+    title = f' title="{html.escape(view["title"])}"' if view.get("title") else ""
+    lazy = ' loading="lazy"' if view["lazy"] else ""
+    return (
+        f'<picture>{sources}<img src="{html.escape(view["src"])}" srcset="{srcset(view["srcset"])}"'
+        f' sizes="{sizes}" width="{view["width"]}" height="{view["height"]}"'
+        f' alt="{html.escape(view["alt"])}"{title}{lazy} decoding="async"></picture>'
+    )
+
+
+def _attrs(tag: str) -> dict[str, str]:
+    return {name: html.unescape(value) for name, value in _ATTR.findall(tag)}
+
+
+def _missing_alt(article: Article) -> list[SiteError]:
+    """A warning for each local image of the article's text without alt text, and for a local lead
+    image without `image_alt`."""
+    found: list[SiteError] = []
+    hint = "describe the image for readers who cannot see it: ![what it shows](file)"
+    if local_path(article.image) and not str(article.extra.get("image_alt") or "").strip():
+        where = _location(article, article.image)
+        found.append(
+            SiteWarning(
+                f"the lead image '{article.image}' has no alt text", where, "add 'image_alt: what it shows'"
+            )
+        )
+    if "<img" in article.body_html:
+        for tag in _IMG.findall(article.body_html):
+            attrs = _attrs(tag)
+            src = attrs.get("src", "")
+            if local_path(src) and not attrs.get("alt", "").strip():
+                where = _location(article, src, empty_alt=True)
+                found.append(SiteWarning(f"the image '{src}' has no alt text", where, hint))
+    return found
+
+
+def _location(article: Article, address: str, empty_alt: bool = False) -> SourceLocation:
+    """The file of `article` and the first line that names `address` (the lead image's `image:`;
+    with `empty_alt`, the first Markdown image of it without alt text, if one is found)."""
+    path = article.source_location.path
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return SourceLocation(path)
+    if address == article.image:
+        for number, line in enumerate(lines, 1):
+            if re.match(r"\s*image\s*:", line):
+                return SourceLocation(path, number)
+    if empty_alt:
+        bare = re.compile(r"!\[\s*\]\(\s*<?(" + re.escape(address) + "|" + re.escape(quote(address)) + ")")
+        for number, line in enumerate(lines, 1):
+            if bare.search(line):
+                return SourceLocation(path, number)
+    for number, line in enumerate(lines, 1):
+        if address in line or quote(address) in line:
+            return SourceLocation(path, number)
+    return SourceLocation(path)
+
+
+def pictures_of(site: Site) -> Iterable[Picture]:
+    """Every picture the site publishes, each once."""
+    seen: set[str] = set()
+    for media in site.media.values():
+        for found in media.pictures.values():
+            if found.path not in seen:
+                seen.add(found.path)
+                yield found
+
+
+def files_of(site: Site) -> list[StaticFile]:
+    """Every file the site publishes as it is, each once."""
+    found: dict[str, StaticFile] = {}
+    for media in site.media.values():
+        for item in media.files.values():
+            found.setdefault(str(item.path), item)
+    return list(found.values())

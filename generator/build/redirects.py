@@ -1,0 +1,60 @@
+"""Redirects for moved URLs: each article's `aliases:` (Hugo) and `redirect_from:` (Jekyll).
+
+Every old URL gets a small page that sends the browser on (a meta refresh, a
+canonical link to the new URL, `noindex`, and a visible link for anyone the
+refresh does not move), and `_redirects` lists them all for hosts that read
+one (Netlify, Cloudflare Pages) and answer with a real 301.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import PurePosixPath
+
+from generator.base.model import OutputFile, Site
+from generator.base.urls import absolute, output_path_for, root_prefix
+
+REDIRECTS_FILE = "_redirects"
+
+_PAGE = """<!doctype html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
+<link rel="canonical" href="{canonical}">
+<meta http-equiv="refresh" content="0; url={link}">
+</head>
+<body>
+<p>This page has moved: <a href="{link}">{title}</a>.</p>
+</body>
+</html>
+"""
+
+
+def render_redirects(site: Site) -> tuple[OutputFile, ...]:
+    """A redirect page at each alias of each article, and the `_redirects` list (if any alias)."""
+    config = site.config
+    pages: list[OutputFile] = []
+    rules: list[str] = []
+    for article_id in sorted(site.articles):
+        article = site.articles[article_id]
+        if not article.aliases:
+            continue
+        target = site.urls[article_id]
+        for alias in article.aliases:
+            link = html.escape(root_prefix(alias) + target)
+            page = _PAGE.format(
+                lang=html.escape(article.lang or config.language),
+                title=html.escape(article.title),
+                canonical=html.escape(absolute(config.base_url, target)),
+                link=link,
+            )
+            pages.append(OutputFile(output_path_for(alias), page.encode("utf-8"), article.source_location))
+            rules.append(f"{config.base_path}{alias} {config.base_path}{target} 301")
+    if rules:
+        pages.append(
+            OutputFile(PurePosixPath(REDIRECTS_FILE), ("\n".join(sorted(rules)) + "\n").encode("utf-8"))
+        )
+    return tuple(pages)

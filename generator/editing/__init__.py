@@ -1,0 +1,5 @@
+"""The editor's scaffolding: a new site (`digest init`), a new article or page bundle (`digest new`),
+written as the content stage reads them.
+
+Imports: base, build.
+"""

@@ -84,7 +84,7 @@ def build(source: Path, output: Path | None, base_url: str | None, drafts: bool,
 @click.option("--future", is_flag=True, help="Check articles dated in the future too.")
 def check(source: Path, drafts: bool, future: bool) -> None:
     """Check config, every article and every internal link, without writing anything."""
-    from generator.driver.pipeline import check as run_check
+    from generator.driver.checking import check as run_check
 
     summary = _run(run_check, source.absolute(), include_drafts=drafts, include_future=future, after="")
     for warning in summary.warnings:

@@ -347,3 +347,20 @@ class Draft:
     source: Source = Source("")
     notes: tuple[str, ...] = ()  # every repair, and what had to be assumed
     missing: tuple[str, ...] = ()  # the fields that could not be found
+
+
+@dataclass(frozen=True, slots=True)
+class BuildSummary:
+    """What a build did, for the one-line report."""
+
+    articles: int
+    collections: int
+    warnings: tuple[SiteError, ...]
+    pages: int
+    files: int
+    seconds: float
+    output_dir: Path
+    rendered: int = 0
+    indexed: Mapping[str, int] = field(default_factory=dict)  # search: pages by language
+    index_parts: tuple[int, int] = (0, 0)  # search: parts indexed in this build, parts in all
+    index_seconds: float | None = None  # how long indexing took; None if the index was current

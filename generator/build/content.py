@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timezone
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
@@ -42,6 +42,10 @@ _KNOWN = frozenset(
 )  # fmt: skip
 # Liquid tags and output ({% ... %}, {{ ... }}) and Hugo shortcodes ({{< ... >}}, {{% ... %}}).
 _TEMPLATE_CODE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
+
+
+# The content stage as the build calls it (the incremental layer wraps it): articles and errors.
+Reader = Callable[[Config, Progress, Showing], tuple[tuple[Article, ...], list[Any]]]
 
 
 def _is_jekyll(article_id: str) -> bool:

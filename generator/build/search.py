@@ -271,6 +271,15 @@ class Report:
     warnings: tuple[SiteError, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Searched:
+    """What indexing a build for search made: its report, the index's files' keys, and its parts."""
+
+    report: Report = field(default_factory=Report)
+    files: Mapping[str, str] = field(default_factory=dict)  # the index's files' keys by output path
+    parts: Mapping[str, Part] = field(default_factory=dict)
+
+
 def language_of(lang: str) -> str:
     """The language a page is indexed as: the primary subtag of its `lang` (`pt-BR` -> `pt`).
     It names folders, so anything but two or three letters (config and articles are checked

@@ -1,69 +1,58 @@
 """The build as a list of stages: config, theme, articles, site, plan; then files.
 
-`prepare` runs the stages up to the `Plan` and knows nothing of caches.
-`write_changes` is the one driver: it renders and writes the files whose key
-(`keys.py`) changed since the last build into an output, on disk (`build`) or
-in memory (`render_site`, `check`, and the preview's `session.py`). `build`
-reaches the plan through the incremental layer (`layer.py`), which
-wraps `prepare`. Each stage raises `BuildFailed` with all its errors.
+`prepare` runs the stages up to the `Plan` and knows nothing of caches. `run` is
+the one driver: prepare -> keys -> the files whose key (`keys.py`) changed since
+the last build, written into a destination. It asks a `Layer` at each step (the
+cache folder's `layer.Cached` for `build`, serve's in-memory one, or `Plain`,
+which keeps nothing) and writes into a `Destination` (the output folder in one
+transaction, or memory for `render_site`, `check` and the preview). Each stage
+raises `BuildFailed` with all its errors.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from generator.base import parallel
 from generator.base.errors import (
     BuildFailed,
-    LinkError,
-    MediaError,
     SiteError,
-    SiteWarning,
-    SourceLocation,
     warning_from,
-    warning_record,
 )
 from generator.base.hashing import stable_hash
 from generator.base.lock import site_lock
-from generator.base.model import Article, Config, OutputFile, Progress, Showing, Site, StaticFile, no_progress
+from generator.base.model import (
+    BuildSummary,
+    Config,
+    OutputFile,
+    Progress,
+    Showing,
+    Site,
+    StaticFile,
+    no_progress,
+)
 from generator.build import content, imagemeta, media, theme, writer
 from generator.build.config import load_config
 from generator.incremental import layer
+from generator.incremental.layer import Made
 
 if TYPE_CHECKING:
     import jinja2
 
-    from generator.build import links, search
-    from generator.build.plan import PageSpec, Plan
-    from generator.incremental.cache import BuildCache
+    from generator.build import search
+    from generator.build.plan import Plan
     from generator.incremental.keys import Keys
 
 # Planning, keys, rendering and links pull in Jinja, Babel and Markdown: they are imported where they
 # are used, so that `digest --help` and a build with nothing to do start fast.
-
-
-@dataclass(frozen=True, slots=True)
-class BuildSummary:
-    """What `build` did, for the one-line report."""
-
-    articles: int
-    collections: int
-    warnings: tuple[SiteError, ...]
-    pages: int
-    files: int
-    seconds: float
-    output_dir: Path
-    rendered: int = 0
-    indexed: Mapping[str, int] = field(default_factory=dict)  # search: pages by language
-    index_parts: tuple[int, int] = (0, 0)  # search: parts indexed in this build, parts in all
-    index_seconds: float | None = None  # how long indexing took; None if the index was current
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +68,7 @@ class BuildResult:
 def prepare(
     root: Path,
     *,
-    read: layer.Reader = content.read_content,
+    read: content.Reader = content.read_content,
     probe: media.Prober = media.probe_files,
     keep_problems: bool = False,
     include_drafts: bool = False,
@@ -185,15 +174,14 @@ def render_site(
     make: media.Maker = media.make_all,
     **options: Any,
 ) -> BuildResult:
-    """Everything a build would write, in memory; files whose key is in `previous` unchanged are left
-    out. `make` makes the variants of images (`media.unmade` names them without making them)."""
-    from generator.incremental.keys import keys_of
-
-    plan = prepare(root, progress=progress, **options)
-    plan_keys = keys_of(plan)
+    """Everything a build would write, in memory, through the same driver as `build`; files whose key
+    is in `previous` unchanged are left out. `make` makes the variants of images (`media.unmade` names
+    them without making them)."""
+    plan = prepare(root, progress=progress, **options)  # kept with its feeds' bytes, for the caller
     output = writer.MemoryOutput()
-    rendered = write_changes(plan, plan_keys, previous or {}, output, progress, make=make)
-    return BuildResult(plan, plan_keys, output.files, rendered)
+    made = run(root, Plain(make, previous, plan), MemoryDestination(output), progress, options)
+    assert made.keys is not None
+    return BuildResult(plan, made.keys, output.files, made.summary.rendered)
 
 
 def build(
@@ -213,116 +201,250 @@ def build(
     longer belong to the site are removed.
     """
     with site_lock(root, waiting):
-        return _build(root, use_cache, progress, options)
+        wrapper: Layer = layer.Cached(root) if use_cache else Plain()
+        try:
+            return run(root, wrapper, DiskDestination(options), progress, options).summary
+        finally:
+            wrapper.finish()  # the article store's save, which goes on beside the build
 
 
-def _build(root: Path, use_cache: bool, progress: Progress, options: dict[str, Any]) -> BuildSummary:
-    cache = layer.open_cache(root) if use_cache else None
-    try:
-        return _build_with(root, cache, progress, options)
-    finally:
-        if cache:
-            cache.finish()  # the article store's save, which goes on beside the build
+# The one driver ------------------------------------------------------------------------------------
+
+MakePlan = Callable[[content.Reader, media.Prober], "Plan"]
 
 
-def _build_with(
-    root: Path, cache: BuildCache | None, progress: Progress, options: dict[str, Any]
-) -> BuildSummary:
+class Layer(Protocol):
+    """What the driver asks of the incremental layer, in the order it asks (`layer.Cached` keeps a
+    cache folder, serve's keeps the last plan in memory, `Plain` keeps nothing)."""
+
+    def look(self, root: Path, options: Mapping[str, Any]) -> Path | None:
+        """The output folder the build will write, from a first look at the inputs (None if unknown)."""
+        ...
+
+    def answer(self, now: datetime) -> Mapping[str, Any] | None:
+        """The last build's summary, if nothing changed since it: then nothing is planned or written."""
+        ...
+
+    def previous(self, output_dir: Path | None) -> dict[str, str]:
+        """The keys of the files the last build wrote into `output_dir`."""
+        ...
+
+    def plan(self, make: MakePlan, previous: Mapping[str, str], now: datetime) -> tuple[Plan, Keys]:
+        """The plan and its keys: kept and brought up to date, or `make` (the stages), read through it."""
+        ...
+
+    def make_pictures(self) -> media.Maker: ...
+
+    def bytecode(self) -> jinja2.BytecodeCache | None: ...
+
+    def last_search(self) -> Mapping[str, search.Part]: ...
+
+    def committing(self) -> None:
+        """The output is about to change: the last build's keys can no longer be trusted."""
+        ...
+
+    def save(self, made: Made) -> None:
+        """Keep what the next build starts from."""
+        ...
+
+    def finish(self) -> None: ...
+
+
+class Destination(Protocol):
+    """Where a build's files go: the output folder in one transaction, or memory."""
+
+    def recover(self, output_dir: Path | None) -> None:
+        """Finish or roll back a build of `output_dir` that was killed."""
+        ...
+
+    def open(
+        self, config: Config, previous: Mapping[str, str]
+    ) -> contextlib.AbstractContextManager[writer.Output]:
+        """The output the files are written into, until `commit`."""
+        ...
+
+    def index(
+        self, plan: Plan, plan_keys: Keys, previous: Mapping[str, str], last: Mapping[str, search.Part]
+    ) -> search.Searched: ...
+
+    def commit(self, stale: Sequence[str]) -> tuple[int, Sequence[str]]:
+        """Show the files written, removing the `stale` ones; how many files, and which were written."""
+        ...
+
+
+def run(
+    root: Path, wrapper: Layer, destination: Destination, progress: Progress, options: Mapping[str, Any]
+) -> Made:
+    """The one driver: prepare -> keys -> write the changes into `destination`, with the incremental
+    layer `wrapper` asked in one place at each step. `build`, `render_site` (and so `check`) and serve's
+    rebuild all come here, and differ only in the layer and the destination."""
     started = time.perf_counter()
-    if cache:
-        cache.start_output_check()
-    inputs = layer.look(root, options) if cache else None
-    output_dir = inputs.output_dir if inputs else _output_dir(root, options)
-    if output_dir:
-        writer.recover(output_dir)
-    if cache:
-        cache.clean()
+    output_dir = wrapper.look(root, options)
+    destination.recover(output_dir)
     now = options.get("now") or datetime.now(timezone.utc)
-    if cache and inputs:
-        done = layer.last_summary(cache, inputs, now)
-        if done is not None:
-            warned = tuple(warning_from(record) for record in done.get("warnings", ()))
-            return BuildSummary(**{**done, "warnings": warned, "files": 0, "rendered": 0,
-                                   "seconds": time.perf_counter() - started})  # fmt: skip
-    from generator.incremental.keys import keys_of
+    done = wrapper.answer(now)
+    if done is not None:
+        return _answered(done, started)
 
-    previous = _last_keys(cache, output_dir)
-    found = layer.kept_plan(cache, inputs, now) if cache and inputs else None
-    if found is not None and not _feeds_at_hand(found, previous):
-        found = None  # a feed the output lacks was kept without its bytes: make the whole plan
-    if found is None:
-        read = layer.reader(cache, inputs) if cache else content.read_content
-        probe = layer.prober(cache) if cache else media.probe_files
-        plan = prepare(root, read=read, probe=probe, progress=progress, **options)
-        found = plan, keys_of(plan)
-    plan, plan_keys = found
-    del found
+    def make(read: content.Reader, probe: media.Prober) -> Plan:
+        return prepare(root, read=read, probe=probe, progress=progress, **options)
+
+    previous = wrapper.previous(output_dir)
+    plan, plan_keys = wrapper.plan(make, previous, now)
     config = plan.site.config
-    inputs_dir, output_dir = output_dir, config.output_dir
+    if config.output_dir != output_dir:  # the config named another folder than the first look found
+        previous = wrapper.previous(config.output_dir)
     try:
-        writer.check_output_dir(output_dir, _protected(config))
-    except SiteError as exc:
-        raise BuildFailed([exc]) from None
-    if output_dir != inputs_dir:  # the config named another folder than the first look found
-        previous = _last_keys(cache, output_dir)
-    last_search = layer.last_search(cache) if cache else {}
-    shown = [kind for kind in ("drafts", "future") if options.get(f"include_{kind}")]
-    marker = f"{writer.MARKER_TEXT}unpublished: {', '.join(shown) or 'none'}\n"  # deploy reads it
-    try:
-        present = {path for path, key in previous.items() if key}  # as the last build left them
-        with writer.Transaction(output_dir, bool(previous), marker, present) as transaction:
-            from generator.incremental.compiled import sealed_bytecode
-
-            compiled = sealed_bytecode(cache.folder / "jinja") if cache else None
+        with destination.open(config, previous) as output:
             # Feeds first: then the plan is kept without their bytes (as it is saved), and their memory
             # is given back before the render workers are forked (each maps its parent's pages).
-            make = layer.picture_maker(cache) if cache else media.make_all
-            write_made(plan, plan_keys, previous, transaction, make)
+            write_made(plan, plan_keys, previous, output, wrapper.make_pictures())
             plan = dataclasses.replace(
                 plan, feeds=tuple(dataclasses.replace(o, content=b"") for o in plan.feeds)
             )
             parallel.release_memory()
-            rendered = render_changes(plan, plan_keys, previous, transaction, progress, compiled)
-            searched = _index_search(plan, plan_keys, previous, transaction, last_search)
+            rendered = render_changes(plan, plan_keys, previous, output, progress, wrapper.bytecode())
+            searched = destination.index(plan, plan_keys, previous, wrapper.last_search())
             manifest = {**plan_keys.files, **searched.files}
-            if cache:
-                cache.forget_output()  # until the commit is done, no build may trust the last one's keys
-            files = transaction.commit(sorted(set(previous) - set(manifest)))
+            wrapper.committing()
+            files, written = destination.commit(sorted(set(previous) - set(manifest)))
     except SiteError as exc:
         raise BuildFailed([exc]) from None
     report = searched.report
     summary = BuildSummary(
         articles=len(plan.site.article_ids),
-        collections=_collections(plan.site),
+        collections=collections_count(plan.site),
         warnings=(*plan.warnings, *report.warnings),
         pages=len(plan.specs),
         files=files,
         seconds=time.perf_counter() - started,
-        output_dir=output_dir,
+        output_dir=config.output_dir,
         rendered=rendered,
         indexed=report.pages,
         index_parts=report.parts,
         index_seconds=report.seconds,
     )
-    if cache:
-        cache.save_manifest(output_dir, manifest, transaction.written)
-        layer.save_search(cache, searched.parts)
-        cache.prune_variants(p.key for p in plan.pictures)  # those of images no longer used, or changed
-        if inputs and not summary.warnings:  # a kept plan would not say an edited article's warnings
-            layer.save(cache, inputs, plan, plan_keys)
-        if inputs:  # the next build, if nothing changes, says this one's summary and warnings again
-            counts = {k: getattr(summary, k) for k in ("articles", "collections", "pages", "indexed")}
-            counts["index_parts"] = (0, summary.index_parts[1])
-            counts["warnings"] = [warning_record(w) for w in summary.warnings]
-            cache.save_state(inputs.signature, plan.next_change, {**counts, "output_dir": str(output_dir)})
-    return summary
+    made = Made(plan, plan_keys, manifest, written, searched, summary)
+    wrapper.save(made)
+    return made
 
 
-@dataclass(frozen=True, slots=True)
-class _Searched:
-    report: search.Report
-    files: Mapping[str, str] = field(default_factory=dict)  # the index's files' keys by output path
-    parts: Mapping[str, search.Part] = field(default_factory=dict)
+def _answered(done: Mapping[str, Any], started: float) -> Made:
+    """The last build's summary said again: nothing was planned, rendered or written."""
+    warned = tuple(warning_from(record) for record in done.get("warnings", ()))
+    summary = BuildSummary(**{**done, "warnings": warned, "files": 0, "rendered": 0,
+                              "seconds": time.perf_counter() - started})  # fmt: skip
+    return Made(None, None, {}, (), _no_search(), summary)
+
+
+class Plain:
+    """The layer that keeps nothing: every build plans the whole site and writes every file
+    (`--no-cache`), or, given a plan and the keys of files already made, only the others."""
+
+    def __init__(
+        self,
+        make: media.Maker = media.make_all,
+        previous: Mapping[str, str] | None = None,
+        plan: Plan | None = None,
+    ) -> None:
+        self._make = make
+        self._previous = dict(previous or {})
+        self._plan = plan
+
+    def look(self, root: Path, options: Mapping[str, Any]) -> Path | None:
+        if self._plan is not None:
+            return self._plan.site.config.output_dir
+        try:
+            return load_config(root, output_dir=options.get("output_dir")).output_dir
+        except BuildFailed:
+            return None  # the stages say why
+
+    def answer(self, now: datetime) -> Mapping[str, Any] | None:
+        return None
+
+    def previous(self, output_dir: Path | None) -> dict[str, str]:
+        return self._previous
+
+    def plan(self, make: MakePlan, previous: Mapping[str, str], now: datetime) -> tuple[Plan, Keys]:
+        from generator.incremental.keys import keys_of
+
+        plan = self._plan or make(content.read_content, media.probe_files)
+        return plan, keys_of(plan)
+
+    def make_pictures(self) -> media.Maker:
+        return self._make
+
+    def bytecode(self) -> jinja2.BytecodeCache | None:
+        return None
+
+    def last_search(self) -> Mapping[str, search.Part]:
+        return {}
+
+    def committing(self) -> None:
+        pass
+
+    def save(self, made: Made) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+class DiskDestination:
+    """The output folder, written in one transaction: the old site or the new one, even after a kill;
+    the search index is made into it."""
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        shown = [kind for kind in ("drafts", "future") if options.get(f"include_{kind}")]
+        self.marker = f"{writer.MARKER_TEXT}unpublished: {', '.join(shown) or 'none'}\n"  # deploy reads it
+        self.transaction: writer.Transaction | None = None
+
+    def recover(self, output_dir: Path | None) -> None:
+        if output_dir:
+            writer.recover(output_dir)
+
+    def open(self, config: Config, previous: Mapping[str, str]) -> writer.Transaction:
+        try:
+            writer.check_output_dir(config.output_dir, _protected(config))
+        except SiteError as exc:
+            raise BuildFailed([exc]) from None
+        present = {path for path, key in previous.items() if key}  # as the last build left them
+        self.transaction = writer.Transaction(config.output_dir, bool(previous), self.marker, present)
+        return self.transaction
+
+    def index(
+        self, plan: Plan, plan_keys: Keys, previous: Mapping[str, str], last: Mapping[str, search.Part]
+    ) -> search.Searched:
+        assert self.transaction is not None
+        return _index_search(plan, plan_keys, previous, self.transaction, last)
+
+    def commit(self, stale: Sequence[str]) -> tuple[int, Sequence[str]]:
+        assert self.transaction is not None
+        return self.transaction.commit(stale), self.transaction.written
+
+
+class MemoryDestination:
+    """Memory: the files of `output`, which may start with those a last build made; no search index."""
+
+    def __init__(self, output: writer.MemoryOutput) -> None:
+        self.output = output
+
+    def recover(self, output_dir: Path | None) -> None:
+        pass
+
+    @contextlib.contextmanager
+    def open(self, config: Config, previous: Mapping[str, str]) -> Iterator[writer.MemoryOutput]:
+        yield self.output
+
+    def index(
+        self, plan: Plan, plan_keys: Keys, previous: Mapping[str, str], last: Mapping[str, search.Part]
+    ) -> search.Searched:
+        return _no_search()
+
+    def commit(self, stale: Sequence[str]) -> tuple[int, Sequence[str]]:
+        for path in stale:
+            self.output.files.pop(path, None)  # a file the site no longer has
+        return 0, ()
 
 
 def _index_search(
@@ -331,13 +453,13 @@ def _index_search(
     previous: Mapping[str, str],
     transaction: writer.Transaction,
     last: Mapping[str, search.Part],
-) -> _Searched:
+) -> search.Searched:
     """Index the article pages for search: the parts whose pages changed since the last build.
     Only files whose bytes changed are written."""
     from generator.build import search
 
     if not plan.site.config.search:
-        return _Searched(search.Report())
+        return search.Searched()
 
     def changed(path: str, key: str) -> bool:
         return previous.get(path) != key or not transaction.holds(path)
@@ -367,130 +489,17 @@ def _index_search(
         index.seconds if index else None,
         tuple(search.empty_warning(name) for name in index.empty) if index else (),
     )
-    return _Searched(report, files, done.parts)
+    return search.Searched(report, files, done.parts)
 
 
-def check(root: Path, **options: Any) -> BuildSummary:
-    """Everything `build` does but writing, plus a check of every internal link.
+def _no_search() -> search.Searched:
+    from generator.build import search
 
-    Raises `BuildFailed` listing every problem: those of the build, else each broken link,
-    located at the article whose page holds it.
-    """
-    from generator.build import links
-
-    started = time.perf_counter()
-    result = render_site(root, keep_problems=True, make=media.unmade, **options)  # links need only names
-    site = result.plan.site
-    problems = result.plan.problems
-    broken = links.find_broken_links(result.files, site.config.base_path)
-    reported = {p.address for p in problems if isinstance(p, MediaError)}  # not a broken link too
-    if broken or problems:
-        specs = result.plan.specs
-        raise BuildFailed(
-            [
-                *problems,
-                *(_link_error(b, specs) for b in broken if b.link not in reported),
-            ]
-        )
-    pages = sum(1 for path in result.keys.files if path.endswith(".html"))
-    warnings = (
-        *result.plan.warnings, *_vanished(root, site.config, result.files), *_unknown_authors(site),
-        *_near_duplicates(site),
-    )  # fmt: skip
-    return BuildSummary(
-        len(site.article_ids), _collections(site), warnings, pages, 0,
-        time.perf_counter() - started, site.config.output_dir, pages,
-    )  # fmt: skip
+    return search.Searched()
 
 
-def _link_error(broken: links.BrokenLink, specs: Mapping[str, PageSpec]) -> LinkError:
-    return LinkError(
-        f"broken link '{broken.link}' on /{broken.page.removesuffix('index.html')}: {broken.reason}",
-        specs[broken.page].origin if broken.page in specs else None,
-        "links between articles can be relative ('../other-slug/') or start with the base path",
-    )
-
-
-def _near_duplicates(site: Site) -> list[SiteError]:
-    """A warning for each pair of articles that tell the same story in nearly the same words."""
-    from generator.base.dedupe import near_pairs
-
-    articles = site.articles
-    texts = ((a.id, a.body_html) for a in articles.values() if a.kind == "article")
-    return [
-        SiteWarning(
-            f"a near duplicate of {articles[first].source_location} ({similarity:.0%} of the text in common)",
-            articles[second].source_location,
-            "if one story was published twice, keep one and list the other's URL under its 'aliases:'",
-        )
-        for first, second, similarity in near_pairs(texts, site.config.imports.duplicate_threshold)
-    ]
-
-
-def _unknown_authors(site: Site) -> list[SiteError]:
-    """A warning for each byline name that no entry of `authors:` matches (it builds, without a page)."""
-    from generator.build.topics import author_key
-
-    if not site.config.authors:
-        return []
-    found: dict[str, Article] = {}
-    for article_id in site.article_ids:
-        article = site.articles[article_id]
-        for name in article.authors:
-            if author_key(name, site.config) is None:
-                found.setdefault(name, article)
-    return [
-        SiteWarning(
-            f"the author '{name}' is not in authors: of config.yaml",
-            article.source_location,
-            "add them there (key, name, bio, url) to give them a page, or fix the spelling",
-        )
-        for name, article in sorted(found.items())
-    ]
-
-
-def _vanished(root: Path, config: Config, files: Mapping[str, object]) -> list[SiteError]:
-    """A warning for each page the last build wrote into the output folder that this one would not:
-    a published URL should live on, as a redirect (`aliases:`) if its article moved."""
-    published = layer.open_cache(root).load_manifest(config.output_dir)
-    where = SourceLocation(config.source) if config.source else None
-    found: list[SiteError] = []
-    for path in sorted(published):
-        if path.endswith(".html") and path not in files and not path.startswith("pagefind/"):
-            url = "/" + path.removesuffix("index.html")
-            hint = f"if its article moved, add 'aliases: [{url}]' to that article's front matter"
-            found.append(
-                LinkError(f"{url} was published by the last build; this one has no page there", where, hint)
-            )
-    return found
-
-
-def _collections(site: Site) -> int:
+def collections_count(site: Site) -> int:
     return sum(1 for c in site.collections if c.article_ids)
-
-
-def _last_keys(cache: BuildCache | None, output_dir: Path | None) -> dict[str, str]:
-    """The keys of the files the last build wrote into `output_dir` ("" for one not as it left it)."""
-    if cache is None or output_dir is None or not writer.is_ours(output_dir):
-        return {}
-    return cache.load_manifest(output_dir)
-
-
-def _feeds_at_hand(found: tuple[Plan, Keys], previous: Mapping[str, str]) -> bool:
-    """Whether every feed this build would write from a kept plan has its bytes."""
-    from generator.incremental.keptplan import has_feed_bytes
-
-    plan, plan_keys = found
-    due = [str(o.path) for o in plan.feeds if previous.get(str(o.path)) != plan_keys.files[str(o.path)]]
-    return has_feed_bytes(plan, due)
-
-
-def _output_dir(root: Path, options: Mapping[str, Any]) -> Path | None:
-    """The output folder a build of `root` with `options` writes, if its config can be read."""
-    try:
-        return load_config(root, output_dir=options.get("output_dir")).output_dir
-    except BuildFailed:
-        return None
 
 
 def _protected(config: Config) -> list[Path]:

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import generator
-from generator.base.errors import BuildFailed
+from generator.base.errors import BuildFailed, warning_record
 from generator.base.hashing import stable_hash
-from generator.base.model import CACHE_DIR, Article, Config, Picture, Progress, Showing
+from generator.base.model import CACHE_DIR, Article, BuildSummary, Config, Picture, Progress, Showing
 from generator.build import content, contentfiles, media, theme, writer
 from generator.build.config import load_config
 from generator.incremental.cache import (
@@ -37,14 +37,14 @@ from generator.incremental.cache import (
 )
 
 if TYPE_CHECKING:
+    import jinja2
+
     from generator.build import search
     from generator.build.plan import Plan
     from generator.incremental.keys import Keys
 
 # The layer's plan and keys pull in Jinja and the grouping stages: they are imported where they are
 # used, so that a build with nothing to do answers from a few thousand stats.
-
-Reader = Callable[[Config, Progress, Showing], tuple[tuple[Article, ...], list[Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +93,7 @@ def look(root: Path, options: Mapping[str, Any]) -> Inputs | None:
     return Inputs(signature, frame, paths, stats, bool(warnings), config.output_dir)
 
 
-def reader(cache: BuildCache, inputs: Inputs | None = None) -> Reader:
+def reader(cache: BuildCache, inputs: Inputs | None = None) -> content.Reader:
     """The content stage through `cache`, over the article files `inputs` found (or a new look)."""
 
     def read(config: Config, progress: Progress, showing: Showing) -> tuple[tuple[Article, ...], list[Any]]:
@@ -267,3 +267,101 @@ def save(cache: BuildCache, inputs: Inputs, plan: Plan, plan_keys: Keys) -> None
     from generator.incremental import keptplan
 
     keptplan.save(cache, inputs.frame, inputs.stats, plan, plan_keys)
+
+
+@dataclass(frozen=True, slots=True)
+class Made:
+    """One run of the driver: its plan and keys, every output file's key, and the summary."""
+
+    plan: Plan | None  # None when the last build's summary was said again
+    keys: Keys | None
+    manifest: Mapping[str, str]
+    written: Sequence[str]
+    searched: search.Searched
+    summary: BuildSummary
+
+
+class Cached:
+    """The layer of `digest build`: the cache folder of the site at `root`, asked by the driver at each
+    step (`pipeline.Layer`): a first look, the last summary when nothing changed, the kept plan brought
+    up to date, articles and images read through the cache, and what the next build starts from."""
+
+    def __init__(self, root: Path) -> None:
+        self.cache = open_cache(root)
+        self.inputs: Inputs | None = None
+
+    def look(self, root: Path, options: Mapping[str, Any]) -> Path | None:
+        self.cache.start_output_check()
+        self.inputs = look(root, options)
+        if self.inputs:
+            return self.inputs.output_dir
+        try:
+            return load_config(root, output_dir=options.get("output_dir")).output_dir
+        except BuildFailed:
+            return None  # the stages say why
+
+    def answer(self, now: datetime) -> Mapping[str, Any] | None:
+        self.cache.clean()
+        return last_summary(self.cache, self.inputs, now) if self.inputs else None
+
+    def previous(self, output_dir: Path | None) -> dict[str, str]:
+        """The keys of the files the last build wrote into `output_dir` ("" for one not as it left it)."""
+        if output_dir is None or not writer.is_ours(output_dir):
+            return {}
+        return self.cache.load_manifest(output_dir)
+
+    def plan(
+        self, make: Callable[[content.Reader, media.Prober], Plan], previous: Mapping[str, str], now: datetime
+    ) -> tuple[Plan, Keys]:
+        from generator.incremental import keptplan
+        from generator.incremental.keys import keys_of
+
+        found = kept_plan(self.cache, self.inputs, now) if self.inputs else None
+        if found is not None:
+            kept, kept_keys = found
+            due = [
+                str(o.path) for o in kept.feeds if previous.get(str(o.path)) != kept_keys.files[str(o.path)]
+            ]
+            if keptplan.has_feed_bytes(kept, due):
+                return found
+            # a feed the output lacks was kept without its bytes: make the whole plan
+        plan = make(reader(self.cache, self.inputs), prober(self.cache))
+        return plan, keys_of(plan)
+
+    def make_pictures(self) -> media.Maker:
+        return picture_maker(self.cache)
+
+    def bytecode(self) -> jinja2.BytecodeCache | None:
+        from generator.incremental.compiled import sealed_bytecode
+
+        return sealed_bytecode(self.cache.folder / "jinja")
+
+    def last_search(self) -> Mapping[str, search.Part]:
+        return last_search(self.cache)
+
+    def committing(self) -> None:
+        self.cache.forget_output()  # until the commit is done, no build may trust the last one's keys
+
+    def save(self, made: Made) -> None:
+        plan, plan_keys, summary = made.plan, made.keys, made.summary
+        assert plan is not None and plan_keys is not None
+        cache, inputs = self.cache, self.inputs
+        cache.save_manifest(summary.output_dir, made.manifest, made.written)
+        save_search(cache, made.searched.parts)
+        cache.prune_variants(p.key for p in plan.pictures)  # those of images no longer used, or changed
+        if inputs is None:
+            return
+        if not summary.warnings:  # a kept plan would not say an edited article's warnings
+            save(cache, inputs, plan, plan_keys)
+        # The next build, if nothing changes, says this one's summary and warnings again.
+        counts: dict[str, Any] = {
+            k: getattr(summary, k) for k in ("articles", "collections", "pages", "indexed")
+        }
+        counts["index_parts"] = (0, summary.index_parts[1])
+        counts["warnings"] = [warning_record(w) for w in summary.warnings]
+        cache.save_state(
+            inputs.signature, plan.next_change, {**counts, "output_dir": str(summary.output_dir)}
+        )
+
+    def finish(self) -> None:
+        self.cache.finish()  # the article store's save, which goes on beside the build

@@ -5,8 +5,9 @@ with the paths that changed and serves what it returns. What changed decides
 what a rebuild does (`watch.classify`): when only articles did, their text is
 read again and only the pages showing them are keyed again
 (`layer.refresh`); anything else, or anything that refresh is unsure
-of, makes a whole plan. Either way the one driver, `pipeline.write_changes`,
-renders only the pages whose key changed, into memory. The search index is
+of, makes a whole plan (`_Live`, the preview's layer). Either way the one
+driver, `pipeline.run`, renders only the pages whose key changed, into memory
+(`_Shown`). The search index is
 made on a thread of its own (`search.LiveIndex`) and swapped in when ready.
 """
 
@@ -16,14 +17,17 @@ import contextlib
 import errno
 import shutil
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import jinja2
 
 from generator.base.errors import BuildFailed, SiteError
 from generator.base.lock import site_lock
-from generator.base.model import Config
-from generator.build import theme, writer
+from generator.base.model import Config, no_progress
+from generator.build import search, theme, writer
 from generator.build.config import load_config
 from generator.build.plan import Plan
 from generator.build.search import LiveIndex
@@ -79,34 +83,13 @@ class Preview:
             return self._rebuild(changed)
 
     def _rebuild(self, changed: frozenset[Path]) -> Files:
-        found = None
-        if self.plan is not None and self.keys is not None and self.describe(changed) == {"content"}:
-            found = layer.refresh(self.plan, self.keys, changed, self.cache, datetime.now(timezone.utc))
-        if found is None:
-            plan = pipeline.prepare(
-                self.root,
-                read=layer.reader(self.cache),
-                probe=layer.prober(self.cache),
-                base_url=self.url,
-                **self.options,
-            )
-            found = plan, keys_of(plan)
-        plan, plan_keys = found
-        output = writer.MemoryOutput({p: f for p, f in self.files.items() if p in plan_keys.files})
-        previous = self.keys.files if self.keys else {}
-        pipeline.write_changes(
-            plan,
-            plan_keys,
-            previous,
-            output,
-            bytecode=sealed_bytecode(self.cache.folder / "jinja"),
-            make=layer.picture_files(self.cache, self.variants),
-        )
-        self.plan, self.keys, self.files, self.config = plan, plan_keys, output.files, plan.site.config
-        if self.config.search:
-            self.index.request(plan.search_parts, plan_keys.search, output.files)
-        else:
-            self.server.patch({})
+        live = _Live(self, changed)
+        output = writer.MemoryOutput({p: f for p, f in self.files.items()})
+        options = {**self.options, "base_url": self.url}
+        made = pipeline.run(self.root, live, _Shown(self, output), no_progress, options)
+        assert made.plan is not None
+        self.plan, self.keys, self.config = made.plan, made.keys, made.plan.site.config
+        self.files = output.files
         return output.files
 
     def describe(self, changed: frozenset[Path]) -> frozenset[str]:
@@ -123,6 +106,56 @@ class Preview:
             config = self.config
             folders = watched_folders(config, chosen)
             run_server(self.server, folders, lambda path: not is_ignored(path, config), report)
+
+
+class _Live(pipeline.Plain):
+    """The layer of a preview: the last good plan kept in memory and, when only articles changed, brought
+    up to date (`layer.refresh`); articles, files and images read through the preview's cache."""
+
+    def __init__(self, preview: Preview, changed: frozenset[Path]) -> None:
+        super().__init__(layer.picture_files(preview.cache, preview.variants))
+        self.preview = preview
+        self.changed = changed
+
+    def look(self, root: Path, options: Mapping[str, Any]) -> Path | None:
+        return None  # the preview writes no folder
+
+    def previous(self, output_dir: Path | None) -> dict[str, str]:
+        return dict(self.preview.keys.files) if self.preview.keys else {}
+
+    def plan(self, make: pipeline.MakePlan, previous: Mapping[str, str], now: datetime) -> tuple[Plan, Keys]:
+        preview, found = self.preview, None
+        if (
+            preview.plan is not None
+            and preview.keys is not None
+            and preview.describe(self.changed) == {"content"}
+        ):
+            found = layer.refresh(preview.plan, preview.keys, self.changed, preview.cache, now)
+        if found is None:
+            plan = make(layer.reader(preview.cache), layer.prober(preview.cache))
+            found = plan, keys_of(plan)
+        return found
+
+    def bytecode(self) -> jinja2.BytecodeCache | None:
+        return sealed_bytecode(self.preview.cache.folder / "jinja")
+
+
+class _Shown(pipeline.MemoryDestination):
+    """Memory, as the preview server shows it, with a search index made on a thread of its own
+    (`search.LiveIndex`) and swapped in when ready."""
+
+    def __init__(self, preview: Preview, output: writer.MemoryOutput) -> None:
+        super().__init__(output)
+        self.preview = preview
+
+    def index(
+        self, plan: Plan, plan_keys: Keys, previous: Mapping[str, str], last: Mapping[str, search.Part]
+    ) -> search.Searched:
+        if plan.site.config.search:
+            self.preview.index.request(plan.search_parts, plan_keys.search, self.output.files)
+        else:
+            self.preview.server.patch({})
+        return search.Searched()
 
 
 @contextlib.contextmanager

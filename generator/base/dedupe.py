@@ -95,7 +95,7 @@ def same_url(url: str) -> str:
     return urlunsplit(("", host + port, parts.path.rstrip("/") or "/", query, ""))
 
 
-class Index:
+class StoryIndex:
     """Articles by their source addresses and their text, to find what an import would repeat."""
 
     def __init__(self, threshold: float) -> None:
@@ -134,7 +134,7 @@ class Index:
 
 def near_pairs(texts: Iterable[tuple[str, str]], threshold: float) -> list[tuple[str, str, float]]:
     """Every pair of near-duplicate texts among `(key, text)`, each once, most similar first."""
-    index = Index(threshold)
+    index = StoryIndex(threshold)
     pairs = []
     for key, text in texts:
         found = signature(text)

@@ -16,9 +16,12 @@ error for them instead.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml
+
+from generator.base.errors import SourceLocation
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -132,6 +135,16 @@ def check_shape(text: str) -> None:
             )
         if open_nodes:
             open_nodes[-1][0] += size
+
+
+def located(exc: yaml.MarkedYAMLError, path: Path, first_line: int = 1) -> tuple[str, SourceLocation]:
+    """What YAML says is wrong, and where in the file at `path` (whose text starts at its line
+    `first_line`): the config, front matter and theme texts all report a YAML error this way."""
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:
+        return str(exc.problem or exc.context or exc), SourceLocation(path, first_line)
+    where = SourceLocation(path, mark.line + first_line, mark.column + 1)
+    return str(exc.problem or exc.context), where
 
 
 def key_lines(text: str) -> dict[tuple[str, ...], int]:

@@ -114,11 +114,8 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
     try:
         data = yamlutil.load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise BuildFailed(
-            [ConfigError(f"invalid YAML: {exc.problem}", SourceLocation(path, line, col))]
-        ) from None
+        problem, at = yamlutil.located(exc, path)
+        raise BuildFailed([ConfigError(f"invalid YAML: {problem}", at)]) from None
     except (yaml.YAMLError, yamlutil.ValueProblem) as exc:
         raise BuildFailed([ConfigError(f"invalid value: {exc}", SourceLocation(path))]) from None
     if data is None:
@@ -319,39 +316,47 @@ def _images(value: Any, error: Any) -> ImageSettings:
     return ImageSettings(**found)
 
 
-def _authors(value: Any, error: Any) -> tuple[AuthorSpec, ...]:
-    """`authors:`: each `{key, name, bio, url, image}`."""
+def _keyed_entries(
+    value: Any, error: Any, name: str, what: str, fields: str, example: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """A config list of entries, each a mapping with a `key` (`authors:`, `stories:`): each good entry's
+    key and mapping; every bad one is an error at its line."""
     if not isinstance(value, list) or not all(isinstance(i, dict) and "key" in i for i in value):
-        error("'authors' must be a list of entries with 'key' and 'name'", ("authors",),
-              "- {key: ann, name: Ann Reporter, bio: ..., url: https://...}")  # fmt: skip
-        return ()
+        error(f"'{name}' must be a list of entries with {fields}", (name,), example)
+        return []
     found = []
     for index, item in enumerate(value):
         key = str(item.get("key", "")).strip()
         if not KEY_PATTERN.fullmatch(key):
-            error(
-                f"author key {key!r} must be lowercase letters, digits and hyphens", ("authors", str(index))
-            )
+            error(f"{what} key {key!r} must be lowercase letters, digits and hyphens", (name, str(index)))
             continue
-        fields = {name: str(item.get(name) or "").strip() for name in ("bio", "url", "image")}
-        found.append(AuthorSpec(key, str(item.get("name") or key).strip(), **fields))
-    return tuple(found)
+        found.append((key, item))
+    return found
+
+
+def _authors(value: Any, error: Any) -> tuple[AuthorSpec, ...]:
+    """`authors:`: each `{key, name, bio, url, image}`."""
+    example = "- {key: ann, name: Ann Reporter, bio: ..., url: https://...}"
+    return tuple(
+        AuthorSpec(
+            key,
+            str(item.get("name") or key).strip(),
+            **{field: str(item.get(field) or "").strip() for field in ("bio", "url", "image")},
+        )
+        for key, item in _keyed_entries(value, error, "authors", "author", "'key' and 'name'", example)
+    )
 
 
 def _stories(value: Any, error: Any) -> tuple[CollectionSpec, ...]:
     """`stories:`: running stories, each `{key, title, description}`."""
-    if not isinstance(value, list) or not all(isinstance(i, dict) and "key" in i for i in value):
-        error("'stories' must be a list of entries with 'key', 'title' and 'description'", ("stories",),
-              "- {key: belarus-protests, title: The Belarus protests}")  # fmt: skip
-        return ()
-    found = []
-    for index, item in enumerate(value):
-        key = str(item.get("key", "")).strip()
-        if not KEY_PATTERN.fullmatch(key):
-            error(f"story key {key!r} must be lowercase letters, digits and hyphens", ("stories", str(index)))
-            continue
-        found.append(CollectionSpec(key, str(item.get("title") or key), str(item.get("description") or "")))
-    return tuple(found)
+    fields, example = (
+        "'key', 'title' and 'description'",
+        "- {key: belarus-protests, title: The Belarus protests}",
+    )
+    return tuple(
+        CollectionSpec(key, str(item.get("title") or key), str(item.get("description") or ""))
+        for key, item in _keyed_entries(value, error, "stories", "story", fields, example)
+    )
 
 
 def _menu(value: Any, error: Any) -> tuple[tuple[str, str], ...]:

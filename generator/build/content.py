@@ -293,7 +293,7 @@ class _FieldReader:
     def one_source(self, key: str, value: object) -> Source | None:
         if isinstance(value, str) and value.strip():
             text = value.strip()
-            return Source(_host(text), text) if _is_url(text) else Source(text)
+            return Source(_bare_host(text), text) if _is_url(text) else Source(text)
         if not isinstance(value, dict) or not ({"name", "url"} & set(value)):
             self.error(key, f"each '{key}' must be a name, a URL, or a mapping with 'name' and 'url'")
             return None
@@ -310,7 +310,7 @@ class _FieldReader:
                 published = parse_date(value["published"], self.tz).date().isoformat()
             except ValueError:
                 self.error(key, f"a source's 'published' is not a date: {value['published']!r}")
-        name = fields["name"] or _host(fields["url"])
+        name = fields["name"] or _bare_host(fields["url"])
         return Source(name, fields["url"], fields["author"], published, fields["archived"])
 
     def article(self, body: str, body_line: int = 1) -> Article:
@@ -586,7 +586,7 @@ def _goes_live(article: Article) -> datetime:
     return max(article.date, article.publish_date) if article.publish_date else article.date
 
 
-def _host(url: str) -> str:
+def _bare_host(url: str) -> str:
     """A URL's host without `www.`: the name of an outlet given only by a link."""
     host = url.split("://", 1)[-1].split("/", 1)[0].split(":")[0]
     return host.removeprefix("www.")

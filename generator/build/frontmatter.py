@@ -95,11 +95,10 @@ def _load_yaml(front: str, path: Path) -> dict[str, Any]:
     try:
         meta = yamlutil.load(front) if front.strip() else {}
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 2, mark.column + 1) if mark else (1, 0)
+        problem, where = yamlutil.located(exc, path, first_line=2)  # the line after the opening '---'
         raise FrontMatterError(
-            f"invalid YAML in front matter: {exc.problem or exc.context}",
-            SourceLocation(path, line, col),
+            f"invalid YAML in front matter: {problem}",
+            where,
             "check quoting: a value containing ': ' or starting with a quote must be quoted",
         ) from None
     except (yaml.YAMLError, yamlutil.ValueProblem) as exc:

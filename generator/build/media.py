@@ -132,7 +132,7 @@ def references(article: Article) -> tuple[tuple[str, ...], tuple[str, ...]]:
     )
 
 
-def collect(site: Site, probe: Prober = probe_files) -> tuple[Site, list[SiteError], list[SiteError]]:
+def attach(site: Site, probe: Prober = probe_files) -> tuple[Site, list[SiteError], list[SiteError]]:
     """`site` with the media of every article that has a page; the errors (a missing or unreadable
     file) and warnings (a local image without alt text), each at its file and line."""
     content_dir = site.config.content_dir.resolve()

@@ -11,7 +11,7 @@ Pagefind cannot update an index, and indexing takes a millisecond or two a
 page, so a language's articles are indexed in parts of consecutive months
 (`pagefind/en/2021-01/`), and an edit indexes only the pages whose text
 changed, into a small part of recent edits (`pagefind/en/recent/`) that hides
-their outdated copies; many edits fold back into their parts (`refresh`). Each
+their outdated copies; many edits fold back into their parts (`reindex`). Each
 language's parts are merged in the browser (Pagefind's `mergeIndex`);
 `pagefind/bundles.json` lists them. Running Pagefind is `indexer.py`'s.
 
@@ -84,7 +84,7 @@ class Refresh:
 Deliver = Callable[[Sequence[OutputFile], Mapping[str, str]], None]  # a part's files, and their keys
 
 
-def refresh(
+def reindex(
     found: Parts,
     page_keys: Mapping[str, str],
     last: Mapping[str, Part],
@@ -366,7 +366,7 @@ class MemoryIndex:
             self._data.update((str(f.path), f.content) for f in made)
 
         work_dir = self._work_dir or Path(tempfile.gettempdir())
-        done = refresh(found, page_keys, self._parts, read, deliver, work_dir, background=True)
+        done = reindex(found, page_keys, self._parts, read, deliver, work_dir, background=True)
         self._parts = done.parts
         listing = done.bundles()
         current = {path for part in self._parts.values() for path in part.files}

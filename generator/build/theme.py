@@ -204,9 +204,8 @@ def _load_yaml(path: Path) -> Any:
     try:
         return yamlutil.load(path.read_text(encoding="utf-8"))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = SourceLocation(path, mark.line + 1, mark.column + 1) if mark else SourceLocation(path)
-        raise BuildFailed([ConfigError(f"invalid YAML: {exc.problem}", where)]) from None
+        problem, where = yamlutil.located(exc, path)
+        raise BuildFailed([ConfigError(f"invalid YAML: {problem}", where)]) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError, yamlutil.ValueProblem) as exc:
         raise BuildFailed([ConfigError(f"cannot read {path.name}: {exc}", SourceLocation(path))]) from None
 

@@ -221,7 +221,7 @@ def _lead_image(article: Article, config: Config, found: Media) -> dict[str, Any
     elif media.local_path(address) is None:  # a path from the site's root
         path = view["image_path"] = address.lstrip("/")
     else:
-        return view  # a file the article's folder lacks: an error of the build (`media.collect`)
+        return view  # a file the article's folder lacks: an error of the build (`media.attach`)
     view["image"] = absolute_url(config.base_url, path)
     return view
 

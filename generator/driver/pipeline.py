@@ -97,7 +97,7 @@ def prepare(
     due = content.next_change(articles, moment, include_drafts)
     articles = content.published(articles, moment, include_drafts, include_future)
     site = topics.assemble_site(articles, config, errors)
-    site, media_errors, media_warnings = media.collect(site, probe)
+    site, media_errors, media_warnings = media.attach(site, probe)
     if media_errors and not keep_problems:
         raise BuildFailed(media_errors)
     next_change = None if include_future and not any(a.expiry_date for a in articles) else due
@@ -474,7 +474,7 @@ def _index_search(
         return transaction.locate(path).read_bytes()
 
     parts = plan.search_parts
-    done = search.refresh(parts, plan_keys.search, last, read, deliver, transaction.work, is_current)
+    done = search.reindex(parts, plan_keys.search, last, read, deliver, transaction.work, is_current)
     listing = done.bundles()
     files = {path: key for part in done.parts.values() for path, key in part.files.items()}
     files[str(listing.path)] = stable_hash(listing.content)

@@ -69,7 +69,7 @@ class Importer:
             settings.user_agent or USER_AGENT, settings.timeout, settings.max_page_kb * 1024, settings.delay
         )
         self.errors: list[SiteError] = []
-        self._index: dedupe.Index | None = None
+        self._index: dedupe.StoryIndex | None = None
         self._image_problem = ""  # why the last lead image was not downloaded
 
     @property
@@ -267,10 +267,10 @@ class Importer:
         return f"lead.{FORMAT_SUFFIX[fmt]}", fetched.body
 
     @property
-    def index(self) -> dedupe.Index:
+    def index(self) -> dedupe.StoryIndex:
         """Every article in content/ (drafts too) by source address and text; read once, on first use."""
         if self._index is None:
-            self._index = dedupe.Index(self.config.imports.duplicate_threshold)
+            self._index = dedupe.StoryIndex(self.config.imports.duplicate_threshold)
             raws, _unreadable = contentfiles.load_files(
                 contentfiles.ReadRules.of(self.config), map(Path, contentfiles.find_articles(self.config))
             )
@@ -308,11 +308,11 @@ class Importer:
         slug = slugify(draft.title) or "article"
         lead = self.lead_image(draft) if self.options.images and draft.image else None
         if lead is None:
-            text = to_markdown(draft, moment, key, not self.options.publish)
+            text = article_file(draft, moment, key, not self.options.publish)
             path = create_article(folder, moment, slug, text)
         else:
             name, data = lead
-            text = to_markdown(dataclasses.replace(draft, image=name), moment, key, not self.options.publish)
+            text = article_file(dataclasses.replace(draft, image=name), moment, key, not self.options.publish)
             path = create_bundle(folder, moment, slug, text, {name: data})
             notes += (f"the lead image was downloaded beside the article, as {name}",)
         if draft.image and self.options.images and lead is None:
@@ -321,7 +321,7 @@ class Importer:
         return Outcome(given, path, notes)
 
 
-def to_markdown(draft: Draft, date: datetime, collection: str, is_draft: bool = True) -> str:
+def article_file(draft: Draft, date: datetime, collection: str, is_draft: bool = True) -> str:
     """The article file: YAML front matter, then the Markdown body."""
     front: dict[str, object] = {"title": draft.title, "date": date.isoformat()}
     if collection:

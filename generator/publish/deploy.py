@@ -30,7 +30,7 @@ SAFE_DELETIONS = 10  # more than this many deletions asks first
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class Changes:
     """What a deploy does: files to upload (new), to change, stale ones it may delete, and files on
     the target that it did not deploy but would replace (`foreign`)."""
 
@@ -59,12 +59,12 @@ def local_files(site_dir: Path) -> dict[str, Path]:
     return files
 
 
-def make_plan(
+def compare(
     local: Mapping[str, Path],
     remote: Mapping[str, str],
     owned: frozenset[str],
     same: Callable[[Path, str], bool],
-) -> Plan:
+) -> Changes:
     """Compare the site with what the target holds (`remote`: path -> fingerprint) and what deploy
     put there before (`owned`)."""
     new = tuple(p for p in local if p not in remote)
@@ -72,7 +72,7 @@ def make_plan(
     stale = tuple(sorted(p for p in owned if p in remote and p not in local))
     foreign = tuple(p for p in local if p in remote and p not in owned and p in changed)
     sizes = {p: local[p].stat().st_size for p in (*new, *changed)}
-    return Plan(new, changed, stale, foreign, sizes)
+    return Changes(new, changed, stale, foreign, sizes)
 
 
 def run_deploy(
@@ -130,7 +130,7 @@ def _deploy(
             "deploy into an empty folder, bucket prefix or branch; or pass --force to publish there "
             "anyway (files deploy did not write are never deleted)",
         )
-    plan = make_plan(local, remote, owned or frozenset(), target.same)
+    plan = compare(local, remote, owned or frozenset(), target.same)
     if plan.foreign and not force:
         listed = ", ".join(plan.foreign[:5]) + (", ..." if len(plan.foreign) > 5 else "")
         raise failed(

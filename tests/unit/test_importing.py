@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import lxml.html
 import pytest
 
-from generator.base.dedupe import Index, near_pairs, same_url, source_urls
+from generator.base.dedupe import StoryIndex, near_pairs, same_url, source_urls
 from generator.base.errors import BuildFailed
 from generator.build.config import parse_config
 from generator.build.markup import to_html
@@ -259,7 +259,7 @@ def test_sources_in_every_form_give_their_addresses() -> None:
 def test_near_duplicates_and_distinct_stories() -> None:
     edited = "A new first sentence was written by the wire editor. " + STORY.split(". ", 1)[1]
     other = " ".join(f"Word{n} of a quite different report on another subject entirely" for n in range(40))
-    index = Index(0.8)
+    index = StoryIndex(0.8)
     index.add("content/a.md", STORY)
     match = index.find(edited)
     assert match is not None and match.key == "content/a.md" and match.similarity >= 0.8

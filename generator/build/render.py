@@ -26,7 +26,7 @@ from generator.base.errors import BuildFailed, SiteError, SourceLocation, Templa
 from generator.base.model import Config, Progress, Site, no_progress
 from generator.base.urls import absolute, author_url, output_file_for, paged, root_prefix, story_url
 from generator.build import views
-from generator.build.plan import Links, PageSpec
+from generator.build.pages import Links, PageSpec
 from generator.build.theme import FALLBACK_LANGUAGE, Theme
 from generator.build.writer import Sink
 

@@ -16,7 +16,7 @@ from generator.incremental import layer
 
 if TYPE_CHECKING:
     from generator.build import links
-    from generator.build.plan import PageSpec
+    from generator.build.pages import PageSpec
 
 
 def check(root: Path, **options: Any) -> BuildSummary:

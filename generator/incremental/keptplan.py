@@ -29,7 +29,8 @@ from types import MappingProxyType
 from typing import Any
 
 from generator.base.model import Article, Collection, Config, OutputFile, Site, Tag
-from generator.build.plan import Links, PageSpec, Plan
+from generator.build.pages import Links, PageSpec
+from generator.build.plan import Plan
 from generator.build.theme import Theme
 from generator.incremental import seal
 from generator.incremental.cache import BuildCache, FileStat, parse_fingerprint

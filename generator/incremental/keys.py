@@ -19,7 +19,8 @@ import generator
 from generator.base.hashing import file_hash, stable_hash
 from generator.base.model import Article, Site
 from generator.build import feeds, media
-from generator.build.plan import PageSpec, Plan, replaced
+from generator.build.pages import PageSpec
+from generator.build.plan import Plan, replaced
 from generator.build.theme import Theme
 
 if TYPE_CHECKING:

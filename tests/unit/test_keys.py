@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from generator.base.model import Article
-from generator.build.plan import PageSpec
+from generator.build.pages import PageSpec
 from generator.driver.pipeline import prepare
 from generator.incremental import keys
 from tests.conftest import FIXED_NOW, SAMPLE_SITE

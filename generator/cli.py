@@ -237,7 +237,7 @@ def import_(
 
 
 def _date_option(name: str, value: str | None, tz: Any) -> Any:
-    from generator.build.content import parse_date
+    from generator.build.fields import parse_date
 
     if not value:
         return None

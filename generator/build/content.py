@@ -1,4 +1,4 @@
-"""Content stage: parse every article (found and read by `reading.py`): front matter and text.
+"""Content stage: parse every article (found and read by `contentfiles.py`; its fields read by `fields.py`).
 
 `read_articles(paths, config)` gives the articles newest first and an error
 for every broken file, all at once. It reads only what it is given (the
@@ -9,47 +9,21 @@ takes a file's text and gives an `Article`, so it can run in any process.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, time, timezone
-from pathlib import Path, PurePosixPath
-from types import MappingProxyType
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from generator.base import parallel, yamlutil
-from generator.base.errors import BuildFailed, FrontMatterError, SiteError, SiteWarning, SourceLocation
-from generator.base.model import Article, Config, Correction, Progress, Showing, Source, no_progress
-from generator.base.urls import output_file_for, permalink_problem, slugify
+from generator.base.errors import BuildFailed, FrontMatterError, SiteError, SourceLocation
+from generator.base.model import Article, Config, Progress, Showing, no_progress
 from generator.build import frontmatter
-from generator.build.config import LANG_PATTERN
 from generator.build.contentfiles import RawArticle, ReadRules, find_articles, load_files
-
-_DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})-")
-UNDATED = datetime(1970, 1, 1, tzinfo=timezone.utc)  # the date of a page or section that gives none
-_PUBLISH_DATE = ("publishDate", "publishdate", "pubdate", "publish_date")
-_EXPIRY_DATE = ("expiryDate", "expirydate", "unpublishdate", "expiry_date")
-_KNOWN = frozenset(
-    {
-        "title", "date", "collection", "collections", "tags", "author", "authors", "summary",
-        "description", "slug", "draft", "updated", "lastmod", "modified", "image", "source", "sources",
-        "corrections", "story",
-        "lang",
-        "url",
-        "permalink", "aliases", "redirect_from", "categories", "category", "published", "status",
-        "excerpt_separator", *_PUBLISH_DATE, *_EXPIRY_DATE,
-    }
-)  # fmt: skip
-# Liquid tags and output ({% ... %}, {{ ... }}) and Hugo shortcodes ({{< ... >}}, {{% ... %}}).
-_TEMPLATE_CODE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
-
+from generator.build.fields import FieldReader
 
 # The content stage as the build calls it (the incremental layer wraps it): articles and errors.
 Reader = Callable[[Config, Progress, Showing], tuple[tuple[Article, ...], list[Any]]]
-
-
-def _is_jekyll(article_id: str) -> bool:
-    return bool({"_posts", "_drafts"} & set(PurePosixPath(article_id).parts))
 
 
 def read_content(
@@ -159,7 +133,7 @@ def parse_article(raw: RawArticle, tz: ZoneInfo, showing: Showing | None = None)
         found = frontmatter.split(raw.text, path)
     except FrontMatterError as exc:
         raise BuildFailed([exc]) from None
-    reader = _FieldReader(raw, found, tz)
+    reader = FieldReader(raw, found, tz)
     held = yamlutil.forbidden_value(found.meta)
     if held:
         key, message = held
@@ -167,312 +141,6 @@ def parse_article(raw: RawArticle, tz: ZoneInfo, showing: Showing | None = None)
         raise BuildFailed(reader.errors)
     article = reader.article(found.body, found.body_line)
     return finish(article) if showing is None or shows(article, showing) else article
-
-
-class _FieldReader:
-    """Checks front matter fields one by one, collecting errors located at their lines."""
-
-    def __init__(self, raw: RawArticle, found: frontmatter.FrontMatter, tz: ZoneInfo) -> None:
-        self.raw = raw
-        self.meta = {str(k): v for k, v in found.meta.items()}
-        self.found = found
-        self.tz = tz
-        self.errors: list[SiteError] = []
-        self._lines: dict[tuple[str, ...], int] | None = None
-
-    def error(self, key: str, message: str, hint: str | None = None) -> None:
-        if self._lines is None:
-            self._lines = self.found.lines()
-        line = self._lines.get((key,), self.found.front_line)
-        self.errors.append(FrontMatterError(message, SourceLocation(self.raw.path, line), hint))
-
-    def text(self, key: str, required: bool = False) -> str:
-        value = self.meta.get(key)
-        if value is None or value == "":
-            if required:
-                self.error(key, f"missing '{key}'", f"add a line '{key}: ...' to the front matter")
-            return ""
-        if isinstance(value, (dict, list, bool, bytes)):
-            self.error(key, f"'{key}' must be text, not {type(value).__name__}")
-            return ""
-        return " ".join(str(value).split())
-
-    def names(self, key: str, split_commas: bool, split_spaces: bool = False) -> tuple[str, ...]:
-        value = self.meta.get(key)
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            items: list[Any] = value.split(",") if split_commas else [value]
-            if split_spaces and len(items) == 1:
-                items = value.split()
-        elif isinstance(value, list):
-            items = value
-        else:
-            self.error(key, f"'{key}' must be a name or a list of names, not {value!r}")
-            return ()
-        out: list[str] = []
-        for item in items:
-            if isinstance(item, (dict, list)) or item is None:
-                self.error(key, f"each entry of '{key}' must be a name, not {item!r}")
-                continue
-            name = " ".join(str(item).split())
-            if name and name not in out:
-                out.append(name)
-        return tuple(out)
-
-    def when(self, key: str, required: bool) -> datetime | None:
-        value = self.meta.get(key)
-        if value is None:
-            if required:
-                self.error(
-                    key,
-                    "missing 'date'",
-                    "add 'date: 2020-09-03' (or a date-time such as 2020-09-03T10:30:00+03:00)",
-                )
-            return None
-        try:
-            return parse_date(value, self.tz)
-        except ValueError:
-            self.error(
-                key,
-                f"'{key}' is not an ISO 8601 date: {value!r}",
-                "write it as 2020-09-03, 2020-09-03 10:30 or 2020-09-03T10:30:00+03:00",
-            )
-            return None
-
-    def flag(self, key: str) -> bool:
-        value = self.meta.get(key, False)
-        if not isinstance(value, bool):
-            self.error(key, f"'{key}' must be true or false, not {value!r}")
-            return False
-        return value
-
-    def sources(self) -> tuple[Source, ...]:
-        """`source:` (or `sources:`): a name, a URL, or a mapping (name, url, author, published,
-        archived); one or a list."""
-        key = "sources" if "sources" in self.meta else "source"
-        value = self.meta.get(key)
-        items = value if isinstance(value, list) else [] if value is None else [value]
-        found = []
-        for item in items:
-            made = self.one_source(key, item)
-            if made is not None and made not in found:
-                found.append(made)
-        return tuple(found)
-
-    def corrections(self, published: datetime | None) -> tuple[Correction, ...]:
-        """`corrections:`, a list of `{date, text}` (text in Markdown), oldest first; one dated before
-        the article is an error."""
-        from generator.build import markup
-
-        value = self.meta.get("corrections")
-        if value is None:
-            return ()
-        if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
-            example = "corrections: [{date: 2020-09-05, text: An earlier version misspelled a name.}]"
-            self.error(
-                "corrections", "'corrections' must be a list of entries with 'date' and 'text'", example
-            )
-            return ()
-        found = []
-        for item in value:
-            text = str(item.get("text") or "").strip()
-            try:
-                day = parse_date(item.get("date"), self.tz)
-            except ValueError:
-                self.error("corrections", f"a correction's date is not a date: {item.get('date')!r}")
-                continue
-            if not text:
-                self.error("corrections", "a correction needs its 'text'")
-            elif published is not None and day < published.replace(hour=0, minute=0, second=0, microsecond=0):
-                self.error("corrections", f"a correction dated {day.date()} is older than the article")
-            else:
-                found.append(Correction(day, markup.to_html(text)))
-        return tuple(sorted(found, key=lambda c: c.date))
-
-    def one_source(self, key: str, value: object) -> Source | None:
-        if isinstance(value, str) and value.strip():
-            text = value.strip()
-            return Source(_bare_host(text), text) if _is_url(text) else Source(text)
-        if not isinstance(value, dict) or not ({"name", "url"} & set(value)):
-            self.error(key, f"each '{key}' must be a name, a URL, or a mapping with 'name' and 'url'")
-            return None
-        fields = {name: str(value.get(name) or "").strip() for name in ("name", "url", "author", "archived")}
-        for name in ("url", "archived"):
-            if fields[name] and not _is_url(fields[name]):
-                self.error(
-                    key, f"a source's {name} must start with http:// or https://, not {fields[name]!r}"
-                )
-                fields[name] = ""
-        published = ""
-        if value.get("published"):
-            try:
-                published = parse_date(value["published"], self.tz).date().isoformat()
-            except ValueError:
-                self.error(key, f"a source's 'published' is not a date: {value['published']!r}")
-        name = fields["name"] or _bare_host(fields["url"])
-        return Source(name, fields["url"], fields["author"], published, fields["archived"])
-
-    def article(self, body: str, body_line: int = 1) -> Article:
-        raw = self.raw
-        title = self.text("title", required=True)
-        prefix = _DATE_PREFIX.match(raw.path.name)
-        kind = self.kind()
-        in_drafts = "_drafts" in PurePosixPath(raw.id).parts  # Jekyll's drafts have no date yet
-        publish_date = self.when_any(_PUBLISH_DATE)
-        dated = prefix or publish_date or in_drafts or kind != "article"
-        when = self.when("date", required=not dated)
-        if when is None:
-            when = publish_date or (parse_date(prefix.group(1), self.tz) if prefix else None) or UNDATED
-        updated = self.when_any(("updated", "lastmod", "modified"))
-        given_slug = self.text("slug")
-        slug = slugify(given_slug) if given_slug else file_slug(raw.path) or slugify(title)
-        if title and not slug:
-            self.error(
-                "slug" if given_slug else "title",
-                f"cannot make a URL slug from {given_slug or title!r}",
-                "add 'slug: some-words' to the front matter",
-            )
-        url = self.page_url()
-        aliases = self.aliases()
-        jekyll = _is_jekyll(raw.id)  # Jekyll splits a text of tags and categories at spaces
-        collections = self.names("collection", False) + self.names("collections", False)
-        tags = self.names("tags", True, jekyll)
-        categories = self.names("categories", True, jekyll) + self.names("category", True)
-        authors = self.names("author", False) + self.names("authors", False)
-        summary_given = self.text("summary") or self.text("description")
-        is_draft = self.flag("draft") or self.meta.get("published") is False or self.unpublished_status()
-        is_draft = is_draft or in_drafts
-        sources = self.sources()
-        corrections = self.corrections(when)
-        story = self.text("story")
-        image = self.text("image")
-        lang = self.text("lang")
-        if lang and not LANG_PATTERN.fullmatch(lang):
-            self.error("lang", f"'lang' must be a language code, not {lang!r}", "write it as en, ru or pt-BR")
-        expiry_date = self.when_any(_EXPIRY_DATE)
-        if self.errors:
-            raise BuildFailed(self.errors)
-        assert when is not None
-        if corrections and (updated is None or corrections[-1].date > updated):
-            updated = corrections[-1].date  # a correction is a change readers are told of
-        _check_brackets(body, raw.path, body_line)
-        excerpt = self.excerpt(body)
-        return Article(
-            source_hash=raw.source_hash,
-            id=raw.id,
-            slug=slug,
-            title=title,
-            date=when,
-            body_html="",
-            summary=summary_given or excerpt,
-            source_location=SourceLocation(raw.path),
-            collections=tuple(dict.fromkeys(collections)),
-            tags=tags,
-            authors=tuple(dict.fromkeys(authors)),
-            updated=updated,
-            is_draft=is_draft,
-            image=image,
-            sources=sources,
-            corrections=corrections,
-            story=story,
-            lang=lang,
-            url=url,
-            aliases=aliases,
-            categories=categories,
-            publish_date=publish_date,
-            expiry_date=expiry_date,
-            summary_from_text=not (summary_given or excerpt),
-            kind=kind,
-            notes=self.unsupported(body, body_line),
-            extra=MappingProxyType({k: v for k, v in self.meta.items() if k not in _KNOWN}),
-            markdown=body,
-            markdown_line=body_line,
-        )
-
-    def kind(self) -> str:
-        """ "section" for Hugo's `_index.md`; "page" for a file under `pages/`, or with `type: page`
-        or Jekyll's `layout: page`; else "article"."""
-        if self.raw.path.stem == "_index":
-            return "section"
-        if "edition" in self.meta:
-            return "edition"
-        if PurePosixPath(self.raw.id).parts[0] == "stories" or self.meta.get("type") == "story":
-            return "story"
-        parts = PurePosixPath(self.raw.id).parts
-        if parts[0] == "pages" or "page" in (self.meta.get("type"), self.meta.get("layout")):
-            return "page"
-        return "article"
-
-    def when_any(self, keys: Sequence[str]) -> datetime | None:
-        """The first of the date fields `keys` that is given (Hugo spells some several ways)."""
-        for key in keys:
-            if key in self.meta:
-                return self.when(key, required=False)
-        return None
-
-    def unpublished_status(self) -> bool:
-        """Pelican's `Status: draft` (or `hidden`): not published."""
-        status = self.meta.get("status")
-        return isinstance(status, str) and status.strip().lower() in ("draft", "hidden")
-
-    def excerpt(self, body: str) -> str:
-        """The text before `<!--more-->` (Hugo) or the front matter's `excerpt_separator` (Jekyll), as
-        plain text: the summary when none is given."""
-        from generator.build import markup
-
-        separator = self.text("excerpt_separator") or "<!--more-->"
-        if separator not in body:
-            return ""
-        return " ".join(markup.plain_text(markup.to_html(body.split(separator, 1)[0])).split())
-
-    def unsupported(self, body: str, body_line: int) -> tuple[SiteError, ...]:
-        """One warning for template code in the text (Liquid tags, Hugo shortcodes), which is shown
-        as it is written: it is never run."""
-        found = _TEMPLATE_CODE.search(body)
-        if found is None:
-            return ()
-        line = body_line + body.count("\n", 0, found.start())
-        what = "a Hugo shortcode" if found.group().startswith(("{{<", "{{%")) else "a Liquid tag"
-        return (
-            SiteWarning(
-                f"{what} in the text ({found.group()[:40]}) is shown as written: article text is never run",
-                SourceLocation(self.raw.path, line),
-                "replace it with Markdown or HTML",
-            ),
-        )
-
-    def page_url(self) -> str:
-        """The URL that `url:` (Hugo) or `permalink:` (Jekyll, tokens allowed) gives, as a pattern."""
-        key = "url" if "url" in self.meta else "permalink"
-        given = self.text(key)
-        if not given:
-            return ""
-        if not given.endswith(("/", ".html")):
-            given += "/"
-        problem = permalink_problem(given)
-        if problem:
-            self.error(key, problem, "write a path such as /about/ or /2020/09/weekly-briefing/")
-        return given
-
-    def aliases(self) -> tuple[str, ...]:
-        """The earlier URLs of the article (`aliases:` of Hugo, `redirect_from:` of Jekyll), relative."""
-        found: list[str] = []
-        for key in ("aliases", "redirect_from"):
-            for given in self.names(key, split_commas=False):
-                url = given.strip().lstrip("/")
-                if url and not url.endswith(("/", ".html")):
-                    url += "/"
-                try:
-                    output_file_for(url)
-                except ValueError:
-                    self.error(
-                        key, f"the alias {given!r} is not a path inside the site", "write it as /old/path/"
-                    )
-                    continue
-                if url not in found:
-                    found.append(url)
-        return tuple(found)
 
 
 def finish(article: Article) -> Article:
@@ -503,49 +171,6 @@ def finish(article: Article) -> Article:
         markdown="",
         markdown_line=0,
     )
-
-
-def _check_brackets(body: str, path: Path, body_line: int) -> None:
-    """A paragraph that Python-Markdown would take minutes over is an error at its line, whether
-    the article is shown now or later."""
-    from generator.build import markup
-
-    slow = markup.slow_paragraph(body)
-    if slow is not None:
-        line, count = slow
-        raise BuildFailed(
-            [
-                FrontMatterError(
-                    f"a paragraph with {count:,} '[' (Python-Markdown needs minutes for it)",
-                    SourceLocation(path, body_line + line - 1),
-                    f"split it (at most {markup.MAX_BRACKETS:,} a paragraph), or write '\\['",
-                )
-            ]
-        )
-
-
-def file_slug(path: Path) -> str:
-    """The slug a file's name gives: `2020-09-03-weekly-briefing.md` gives `weekly-briefing`, and
-    `weekly-briefing/index.md` (a page bundle) the same."""
-    stem = path.stem if path.stem not in ("index", "_index") else path.parent.name
-    dated = _DATE_PREFIX.match(stem)
-    return slugify(stem[dated.end() :] if dated else stem)
-
-
-def parse_date(value: object, tz: ZoneInfo) -> datetime:
-    """An aware datetime from a YAML date, datetime or ISO 8601 string; naive values are in `tz`."""
-    if isinstance(value, datetime):
-        result = value
-    elif isinstance(value, date):
-        result = datetime.combine(value, time())
-    elif isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        result = datetime.fromisoformat(text)
-    else:
-        raise ValueError(value)
-    return result.replace(tzinfo=tz) if result.tzinfo is None else result
 
 
 def published(
@@ -584,13 +209,3 @@ def next_change(articles: Iterable[Article], now: datetime, include_drafts: bool
 
 def _goes_live(article: Article) -> datetime:
     return max(article.date, article.publish_date) if article.publish_date else article.date
-
-
-def _bare_host(url: str) -> str:
-    """A URL's host without `www.`: the name of an outlet given only by a link."""
-    host = url.split("://", 1)[-1].split("/", 1)[0].split(":")[0]
-    return host.removeprefix("www.")
-
-
-def _is_url(text: str) -> bool:
-    return text.startswith(("http://", "https://"))

@@ -12,14 +12,9 @@ import pytest
 from generator.base.errors import BuildFailed
 from generator.base.model import Config, Showing
 from generator.build import frontmatter
-from generator.build.content import (
-    finish,
-    parse_article,
-    parse_date,
-    published,
-    read_content,
-)
+from generator.build.content import finish, parse_article, published, read_content
 from generator.build.contentfiles import RawArticle, ReadRules, find_articles, load_files
+from generator.build.fields import parse_date
 from tests.conftest import article_text, make_article, make_config
 
 TZ = ZoneInfo("Europe/Vilnius")

@@ -4,6 +4,8 @@ import json
 import os
 import pickle
 import sqlite3
+import subprocess
+import sys
 import threading
 from contextlib import closing
 from pathlib import Path
@@ -50,14 +52,35 @@ def children() -> set[str]:
 def test_a_save_beside_the_build_is_done_and_its_process_gone_when_finish_returns(tmp_path: Path) -> None:
     cache = BuildCache(tmp_path)
     articles = [make_article(id=f"a{i}", source_hash=f"{i}h") for i in range(5)]
-    before = children() if parallel.forks_beside() else set()
+    before = children()
     cache.save_articles("fp", articles, beside=True)
     assert (cache._saving is not None) == parallel.forks_beside()  # a child process writes them
     cache.finish()
+    assert cache._saving is None
     assert set(BuildCache(tmp_path).load_articles("fp")) == {a.source_hash for a in articles}
-    assert not parallel.forks_beside() or children() == before  # waited for, not left a zombie
+    assert children() == before  # waited for, not left a zombie
     cache.save_articles("fp", articles[:2], beside=True)
     assert set(cache.load_articles("fp")) == {"0h", "1h"}  # a read waits for the save
+
+
+SAVED_BESIDE = """
+import sys
+from pathlib import Path
+from generator.base import parallel
+from tests.unit.test_cache import test_a_save_beside_the_build_is_done_and_its_process_gone_when_finish_returns as saved
+assert parallel.forks_beside(), "one thread and two workers: the save runs in a child process"
+saved(Path(sys.argv[1]))
+"""
+
+
+def test_the_save_beside_the_build_is_checked_in_a_child_process_too(tmp_path: Path) -> None:
+    """The test above, in a process of one thread (a test runner's threads keep `beside` from forking)."""
+    from tests.conftest import REPO
+
+    env = {**os.environ, "DIGEST_WORKERS": "2"}
+    done = subprocess.run([sys.executable, "-c", SAVED_BESIDE, str(tmp_path)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
 
 
 def test_only_new_articles_are_written(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from html import escape as html_escape
 from pathlib import Path
@@ -53,8 +52,13 @@ def test_front_matter_never_crashes(front: str, body: str) -> None:
 @settings(max_examples=100, deadline=None)
 @given(text=st.text(max_size=80))
 def test_any_text_as_an_article_never_crashes(text: str) -> None:
-    with contextlib.suppress(BuildFailed):
-        parse_article(RawArticle("a.md", Path("/c/a.md"), text), ZoneInfo("UTC"))
+    """Any text is an article of that file, or errors that each name the file."""
+    try:
+        article = parse_article(RawArticle("a.md", Path("/c/a.md"), text), ZoneInfo("UTC"))
+    except BuildFailed as failed:
+        assert failed.errors and all(e.location and e.location.path == Path("/c/a.md") for e in failed.errors)
+    else:
+        assert article.id == "a.md" and article.source_location.path == Path("/c/a.md")
 
 
 CONFIG_KEYS = ["title", "base_url", "per_page", "timezone", "collections", "language", "theme", "tittle"]
@@ -63,8 +67,14 @@ CONFIG_KEYS = ["title", "base_url", "per_page", "timezone", "collections", "lang
 @settings(max_examples=150, deadline=None)
 @given(pairs=st.lists(st.tuples(st.sampled_from(CONFIG_KEYS), VALUES), max_size=6))
 def test_config_never_crashes(pairs: list[tuple[str, str]]) -> None:
-    with contextlib.suppress(BuildFailed):
-        parse_config("".join(f"{k}: {v}\n" for k, v in pairs), Path("/s/config.yaml"))
+    """Any config is a `Config`, or errors that each name config.yaml (a line where one is known)."""
+    try:
+        config = parse_config("".join(f"{k}: {v}\n" for k, v in pairs), Path("/s/config.yaml"))
+    except BuildFailed as failed:
+        assert failed.errors
+        assert all(e.location and e.location.path == Path("/s/config.yaml") for e in failed.errors)
+    else:
+        assert config.source == Path("/s/config.yaml") and config.per_page > 0
 
 
 TAGS = ["p", "div", "article", "blockquote", "ul", "ol", "li", "a", "b", "em", "h2", "table", "tr", "td",
@@ -126,8 +136,12 @@ def test_search_text_takes_any_page(html: bytes) -> None:
     from generator.build.indexer import search_text
 
     text = search_text(html)
-    if text != html:
+    if b"data-pagefind-body" not in html:
+        assert text == html  # nothing marked: the page whole
+    elif text != html:  # a page of the marked elements, each one a piece of the page as it was
         assert text.startswith(b"<html") and text.endswith(b"</body></html>")
+        body = text.split(b"<body>", 1)[1].removesuffix(b"</body></html>")
+        assert body and all(piece in html for piece in body.split(b"\n"))
 
 
 IMAGE_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)

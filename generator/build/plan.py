@@ -116,7 +116,7 @@ V = TypeVar("V")
 
 def replaced(items: Mapping[str, V], changes: Mapping[str, V]) -> Mapping[str, V]:
     """`items` (a plan's articles or specs) with `changes` in place, by key. A mapping that loads
-    its items lazily (see `planstore`) stays lazy: it has an `updated` method for this."""
+    its items lazily (see `keptplan`) stays lazy: it has an `updated` method for this."""
     updated = getattr(items, "updated", None)
     if updated is not None:
         return updated(changes)  # type: ignore[no-any-return]

@@ -196,7 +196,7 @@ class BuildCache:
             saving()
 
     def remember(self, fingerprint: str, articles: Iterable[Article], replaced: Iterable[str] = ()) -> None:
-        """Add articles parsed outside a whole build (`incremental.refresh`) to the articles stored
+        """Add articles parsed outside a whole build (`layer.refresh`) to the articles stored
         under `fingerprint`, in place of those whose source hashes are `replaced`."""
         self._loaded = None
         self.finish()
@@ -519,7 +519,7 @@ class MemoryCache(BuildCache):
         self._articles, self._fingerprint = kept, fingerprint
 
     def remember(self, fingerprint: str, articles: Iterable[Article], replaced: Iterable[str] = ()) -> None:
-        """Keep articles parsed outside a whole build (`incremental.refresh`) for the next one, in memory
+        """Keep articles parsed outside a whole build (`layer.refresh`) for the next one, in memory
         and on disk."""
         super().remember(fingerprint, articles, replaced)
         if self._articles is not None and self._fingerprint == fingerprint:

@@ -6,7 +6,7 @@ kept as it was (specs, links, feeds and its keys, but not the articles
 themselves: the article cache lends those one at a time, when a page or feed
 needs one), with the `frame` of inputs it was made from (everything but the
 articles' texts) and the time stamp and size of every article file.
-`incremental.refresh` then redoes what the changed files change, or says that
+`layer.refresh` then redoes what the changed files change, or says that
 a whole plan is needed. Nothing here imports the orchestrator or makes a renderer.
 
 A kept plan is only ever used for the frame it was made from, and is

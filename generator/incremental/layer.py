@@ -4,7 +4,7 @@ The plain build (`pipeline.prepare`: config -> theme -> articles -> site ->
 plan) knows nothing of this module. Here, around it: a first look at the
 inputs (file names, times and sizes) says whether anything changed since the
 last build; if only some articles' text did, the last build's plan and keys
-(`planstore`) are brought up to date (`refresh`); otherwise a whole plan is
+(`keptplan`) are brought up to date (`refresh`); otherwise a whole plan is
 made, with articles read through the cache (`cache.read_through`). Anything
 this layer is unsure of falls back to the whole plan.
 """

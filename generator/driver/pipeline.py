@@ -334,7 +334,7 @@ def _answered(done: Mapping[str, Any], started: float) -> Made:
     warned = tuple(warning_from(record) for record in done.get("warnings", ()))
     summary = BuildSummary(**{**done, "warnings": warned, "files": 0, "rendered": 0,
                               "seconds": time.perf_counter() - started})  # fmt: skip
-    return Made(None, None, {}, (), _no_search(), summary)
+    return Made(None, None, {}, (), None, summary)
 
 
 class Plain:

@@ -277,7 +277,7 @@ class Made:
     keys: Keys | None
     manifest: Mapping[str, str]
     written: Sequence[str]
-    searched: search.Searched
+    searched: search.Searched | None  # None when the last build's summary was said again
     summary: BuildSummary
 
 
@@ -347,7 +347,7 @@ class Cached:
         assert plan is not None and plan_keys is not None
         cache, inputs = self.cache, self.inputs
         cache.save_manifest(summary.output_dir, made.manifest, made.written)
-        save_search(cache, made.searched.parts)
+        save_search(cache, made.searched.parts if made.searched else {})
         cache.prune_variants(p.key for p in plan.pictures)  # those of images no longer used, or changed
         if inputs is None:
             return

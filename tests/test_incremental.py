@@ -201,8 +201,9 @@ def test_options_are_part_of_the_quick_answer(site: Path, tmp_path: Path) -> Non
 def test_an_edited_body_is_planned_quickly_and_gives_a_whole_plans_output(
     site: Path, change: str, quick: bool
 ) -> None:
+    from generator.base.model import no_progress
     from generator.build import writer
-    from generator.driver.pipeline import render_site, write_changes
+    from generator.driver.pipeline import MemoryDestination, Plain, render_site, run
     from generator.incremental import layer
     from generator.incremental.keys import keys_of
 
@@ -228,7 +229,9 @@ def test_an_edited_body_is_planned_quickly_and_gives_a_whole_plans_output(
     assert keys == keys_of(plan)  # the keys brought up to date are those of the plan
     assert keys.files == fresh.keys.files and keys.search == fresh.keys.search
     output = writer.MemoryOutput(first.files)
-    rendered = write_changes(plan, keys, first.keys.files, output)
+    made = run(site.absolute(), Plain(previous=first.keys.files, plan=plan), MemoryDestination(output),
+               no_progress, {"now": FIXED_NOW})  # fmt: skip
+    rendered = made.summary.rendered
     assert contents(output) == contents(fresh)
     assert 0 < rendered < len(plan.specs) / 3
 

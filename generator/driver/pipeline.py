@@ -105,22 +105,6 @@ def prepare(
     return dataclasses.replace(plan, problems=tuple(media_errors)) if media_errors else plan
 
 
-def write_changes(
-    plan: Plan,
-    plan_keys: Keys,
-    previous: Mapping[str, str],
-    output: writer.Output,
-    progress: Progress = no_progress,
-    bytecode: jinja2.BytecodeCache | None = None,
-    make: media.Maker = media.make_all,
-) -> int:
-    """Render and write into `output` every file whose key is not what `previous` (the last build's
-    keys) says, or that `output` lacks; return how many pages were rendered. `make` makes the
-    variants of images (the build cache wraps it)."""
-    write_made(plan, plan_keys, previous, output, make)
-    return render_changes(plan, plan_keys, previous, output, progress, bytecode)
-
-
 def write_made(
     plan: Plan,
     plan_keys: Keys,
@@ -128,7 +112,9 @@ def write_made(
     output: writer.Output,
     make: media.Maker = media.make_all,
 ) -> None:
-    """Write the feeds, static files and image variants of `plan` that changed (see `write_changes`)."""
+    """Write into `output` the feeds, static files and image variants of `plan` whose key is not what
+    `previous` (the last build's keys) says, or that `output` lacks. `make` makes the variants of
+    images (the incremental layer wraps it)."""
     output.write(o for o in plan.feeds if _changed(str(o.path), plan_keys, previous, output))
     static = [s for s in plan.static if _changed(str(s.path), plan_keys, previous, output)]
     images = [s for s in static if s.path.suffix.lower() in imagemeta.SUFFIXES]  # without their metadata
@@ -153,7 +139,7 @@ def render_changes(
     progress: Progress = no_progress,
     bytecode: jinja2.BytecodeCache | None = None,
 ) -> int:
-    """Render and write the pages of `plan` that changed; return how many (see `write_changes`)."""
+    """Render and write the pages of `plan` that changed (see `write_made`); return how many."""
     from generator.build import render
 
     todo = [plan.specs[path] for path in plan.specs if _changed(path, plan_keys, previous, output)]

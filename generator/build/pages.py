@@ -76,7 +76,7 @@ class Links:
         return cls(related_articles(site), collection_neighbours(site), story_neighbours(site))
 
 
-def _home(site: Site, links: Links) -> list[PageSpec]:
+def _home_page(site: Site, links: Links) -> list[PageSpec]:
     config = site.config
     newest = site.article_ids[: config.home_latest + 1]
     on_home = [i for c in site.collections for i in c.article_ids[: config.home_per_collection]]
@@ -84,7 +84,7 @@ def _home(site: Site, links: Links) -> list[PageSpec]:
     return [PageSpec("", "home.html", "home", config.title, config.description or config.title, cards=cards)]
 
 
-def _articles(site: Site, links: Links) -> list[PageSpec]:
+def _article_pages(site: Site, links: Links) -> list[PageSpec]:
     specs = []
     for article_id in site.article_ids:
         article = site.articles[article_id]
@@ -101,7 +101,7 @@ def _articles(site: Site, links: Links) -> list[PageSpec]:
     return specs
 
 
-def _pages(site: Site, links: Links) -> list[PageSpec]:
+def _standalone_pages(site: Site, links: Links) -> list[PageSpec]:
     """Standalone pages: the articles of kind `page`, in no list."""
     specs = []
     for page_id in sorted(set(site.articles) - set(site.article_ids)):
@@ -117,7 +117,7 @@ def _pages(site: Site, links: Links) -> list[PageSpec]:
     return specs
 
 
-def _collections(site: Site, links: Links) -> list[PageSpec]:
+def _collection_pages(site: Site, links: Links) -> list[PageSpec]:
     specs = []
     for collection in site.collections:
         if collection.article_ids:  # like the navigation and the feeds, an empty collection has no page
@@ -133,7 +133,7 @@ def _tag_index(site: Site, links: Links) -> list[PageSpec]:
     return [PageSpec("tags/", "tags.html", "tags", counts=counts)]
 
 
-def _tags(site: Site, links: Links) -> list[PageSpec]:
+def _tag_pages(site: Site, links: Links) -> list[PageSpec]:
     per_page = site.config.per_page
     return [
         spec
@@ -142,7 +142,7 @@ def _tags(site: Site, links: Links) -> list[PageSpec]:
     ]
 
 
-def _corrections(site: Site, links: Links) -> list[PageSpec]:
+def _corrections_page(site: Site, links: Links) -> list[PageSpec]:
     corrected = [site.articles[i] for i in site.corrected]
     if not corrected:
         return []
@@ -151,7 +151,7 @@ def _corrections(site: Site, links: Links) -> list[PageSpec]:
                      cards=tuple(a.id for a in corrected), counts=stable_hash(listing))]  # fmt: skip
 
 
-def _authors(site: Site, links: Links) -> list[PageSpec]:
+def _author_pages(site: Site, links: Links) -> list[PageSpec]:
     return [
         spec
         for byline in site.bylines
@@ -166,7 +166,7 @@ def _authors(site: Site, links: Links) -> list[PageSpec]:
     ]
 
 
-def _stories(site: Site, links: Links) -> list[PageSpec]:
+def _story_pages(site: Site, links: Links) -> list[PageSpec]:
     return [
         PageSpec(story_url(story.key), "story.html", "story", story.title, story.description,
                  cards=story.article_ids, group=story.key)
@@ -181,7 +181,7 @@ def _source_index(site: Site, links: Links) -> list[PageSpec]:
     return [PageSpec(source_url(), "sources.html", "sources", counts=stable_hash(listing))]
 
 
-def _sources(site: Site, links: Links) -> list[PageSpec]:
+def _source_pages(site: Site, links: Links) -> list[PageSpec]:
     per_page = site.config.per_page
     return [
         spec
@@ -192,7 +192,7 @@ def _sources(site: Site, links: Links) -> list[PageSpec]:
     ]
 
 
-def _archive(site: Site, links: Links) -> list[PageSpec]:
+def _archive_pages(site: Site, links: Links) -> list[PageSpec]:
     """The archive's index, then a page per month, each linking to the newer and older month."""
     months = _months(site)
     counts = stable_hash(repr([(m, len(ids)) for m, ids in months]))
@@ -210,15 +210,15 @@ def _archive(site: Site, links: Links) -> list[PageSpec]:
     return specs
 
 
-def _not_found(site: Site, links: Links) -> list[PageSpec]:
+def _not_found_page(site: Site, links: Links) -> list[PageSpec]:
     return [PageSpec("404.html", "404.html", "404")]
 
 
-def _search(site: Site, links: Links) -> list[PageSpec]:
+def _search_page(site: Site, links: Links) -> list[PageSpec]:
     return [PageSpec(SEARCH_URL, "search.html", "search")] if site.config.search else []
 
 
-def _editions(site: Site, links: Links) -> list[PageSpec]:
+def _edition_pages(site: Site, links: Links) -> list[PageSpec]:
     """A page per edition (its note, if any, and its articles, lead stories first), with links to the
     newer and older edition, and an editions index per collection, newest first."""
     specs: list[PageSpec] = []
@@ -290,21 +290,21 @@ PageKind = Callable[[Site, Links], list[PageSpec]]
 
 # Every kind of page, in the order the site lists them: a new kind of page is one function and one entry.
 PAGE_KINDS: tuple[PageKind, ...] = (
-    _home,
-    _articles,
-    _pages,
-    _editions,
-    _collections,
+    _home_page,
+    _article_pages,
+    _standalone_pages,
+    _edition_pages,
+    _collection_pages,
     _tag_index,
-    _tags,
-    _corrections,
-    _authors,
-    _stories,
+    _tag_pages,
+    _corrections_page,
+    _author_pages,
+    _story_pages,
     _source_index,
-    _sources,
-    _archive,
-    _not_found,
-    _search,
+    _source_pages,
+    _archive_pages,
+    _not_found_page,
+    _search_page,
 )
 
 

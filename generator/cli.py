@@ -42,7 +42,15 @@ def main() -> None:
 @click.option("--base-url", help="Override base_url from config.yaml for this build.")
 @click.option("--drafts", is_flag=True, help="Include articles marked draft: true.")
 @click.option("--future", is_flag=True, help="Include articles dated in the future.")
-def build(source: Path, output: Path | None, base_url: str | None, drafts: bool, future: bool) -> None:
+@click.option(
+    "--keep-going",
+    "-k",
+    is_flag=True,
+    help="Build every good article and leave out the broken ones (named with their line; exit 1).",
+)
+def build(
+    source: Path, output: Path | None, base_url: str | None, drafts: bool, future: bool, keep_going: bool
+) -> None:
     """Build the site from config.yaml and content/ into site/."""
     from generator.driver.pipeline import build as run_build
 
@@ -54,6 +62,7 @@ def build(source: Path, output: Path | None, base_url: str | None, drafts: bool,
             base_url=base_url,
             include_drafts=drafts,
             include_future=future,
+            keep_going=keep_going,
             progress=progress,
             waiting=_warn,
         )
@@ -76,6 +85,17 @@ def build(source: Path, output: Path | None, base_url: str | None, drafts: bool,
             else f"{again} of {parts} parts indexed in {summary.index_seconds:.2f} s"
         )
         click.echo(f"Search: {pages} {_plural(pages, 'page')} ({languages}), {done}")
+    if summary.left_out:
+        for error in summary.left_out:
+            click.echo(str(error), err=True)
+        files = len({e.location.path for e in summary.left_out if e.location})
+        count = len(summary.left_out)
+        click.echo(
+            f"Left out: {files} {_plural(files, 'file')} with {count} {_plural(count, 'error')};"
+            " everything else was built.",
+            err=True,
+        )
+        raise SystemExit(1)
 
 
 @main.command()

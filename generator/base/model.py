@@ -364,3 +364,4 @@ class BuildSummary:
     indexed: Mapping[str, int] = field(default_factory=dict)  # search: pages by language
     index_parts: tuple[int, int] = (0, 0)  # search: parts indexed in this build, parts in all
     index_seconds: float | None = None  # how long indexing took; None if the index was current
+    left_out: tuple[SiteError, ...] = ()  # with --keep-going: the errors of the article files left out

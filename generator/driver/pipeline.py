@@ -30,6 +30,7 @@ from generator.base.errors import (
 from generator.base.hashing import stable_hash
 from generator.base.lock import site_lock
 from generator.base.model import (
+    Article,
     BuildSummary,
     Config,
     OutputFile,
@@ -71,6 +72,7 @@ def prepare(
     read: content.Reader = content.read_content,
     probe: media.Prober = media.probe_files,
     keep_problems: bool = False,
+    keep_going: bool = False,
     include_drafts: bool = False,
     include_future: bool = False,
     now: datetime | None = None,
@@ -84,7 +86,8 @@ def prepare(
     `read` is the content stage and `probe` the media stage's look at files (the build cache wraps
     both). A missing image is an error, raised with the others of its stage; with `keep_problems`
     they are kept in the plan's `problems` instead (for `check`, which reports them with the
-    broken links).
+    broken links). With `keep_going`, every article file with an error is left out and the site is
+    planned without it; the errors are the plan's `problems` (make's `--keep-going`).
     """
     from generator.build import topics
     from generator.build.plan import make_plan
@@ -96,13 +99,46 @@ def prepare(
     notes = tuple(note for a in articles for note in a.notes)
     due = content.next_change(articles, moment, include_drafts)
     articles = content.published(articles, moment, include_drafts, include_future)
-    site = topics.assemble_site(articles, config, errors)
-    site, media_errors, media_warnings = media.attach(site, probe)
-    if media_errors and not keep_problems:
-        raise BuildFailed(media_errors)
+    if keep_going:
+        site, media_warnings, media_errors = _without_broken_files(articles, config, errors, probe)
+    else:
+        site = topics.assemble_site(articles, config, errors)
+        site, media_errors, media_warnings = media.attach(site, probe)
+        if media_errors and not keep_problems:
+            raise BuildFailed(media_errors)
     next_change = None if include_future and not any(a.expiry_date for a in articles) else due
     plan = make_plan(site, chosen_theme, (*warnings, *notes, *media_warnings), next_change)
     return dataclasses.replace(plan, problems=tuple(media_errors)) if media_errors else plan
+
+
+def _without_broken_files(
+    articles: tuple[Article, ...], config: Config, errors: Sequence[SiteError], probe: media.Prober
+) -> tuple[Site, list[SiteError], list[SiteError]]:
+    """The site without every article file that has an error: its media warnings, and the errors of
+    the files left out. Leaving one out can show another's error (a URL it no longer shares, an
+    edition note): each round leaves out what the last found. An error that no article file holds
+    (the config's, the theme's) fails the build as it would have."""
+    from generator.build import topics
+
+    left_out = list(errors)  # the files that could not be read or parsed are out already
+    for _ in range(len(articles) + 1):
+        try:
+            site = topics.assemble_site(articles, config)
+            site, found, media_warnings = media.attach(site, probe)
+        except BuildFailed as failed:
+            found = list(failed.errors)
+        if not found:
+            return site, media_warnings, left_out
+        broken = {
+            e.location.path
+            for e in found
+            if e.location and e.location.path.is_relative_to(config.content_dir)
+        }
+        if not broken or any(not e.location or e.location.path not in broken for e in found):
+            raise BuildFailed([*left_out, *found])
+        left_out += found
+        articles = tuple(a for a in articles if a.source_location.path not in broken)
+    raise BuildFailed(left_out)  # not reached: each round leaves out at least one file
 
 
 def write_made(
@@ -309,6 +345,7 @@ def run(
         indexed=report.pages,
         index_parts=report.parts,
         index_seconds=report.seconds,
+        left_out=plan.problems,  # with keep_going
     )
     made = Made(plan, plan_keys, manifest, written, searched, summary)
     wrapper.save(made)

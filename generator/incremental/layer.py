@@ -349,8 +349,8 @@ class Cached:
         cache.save_manifest(summary.output_dir, made.manifest, made.written)
         save_search(cache, made.searched.parts if made.searched else {})
         cache.prune_variants(p.key for p in plan.pictures)  # those of images no longer used, or changed
-        if inputs is None:
-            return
+        if inputs is None or summary.left_out:
+            return  # the next build reads the files left out again, and says their errors again
         if not summary.warnings:  # a kept plan would not say an edited article's warnings
             save(cache, inputs, plan, plan_keys)
         # The next build, if nothing changes, says this one's summary and warnings again.

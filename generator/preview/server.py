@@ -84,11 +84,23 @@ class Snapshot:
     generation: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class WithErrors:
+    """What a rebuild that kept going gives: the files of every good article, and the errors of the
+    ones it left out, shown on every page as a failed build's are."""
+
+    files: Files
+    errors: tuple[str, ...]
+
+
 class DevServer:
     """A threaded HTTP server over the latest `Snapshot`, with a `rebuild()` that refreshes it."""
 
     def __init__(
-        self, rebuild: Callable[[frozenset[Path]], Files], host: str = "127.0.0.1", port: int = 8000
+        self,
+        rebuild: Callable[[frozenset[Path]], Files | WithErrors],
+        host: str = "127.0.0.1",
+        port: int = 8000,
     ) -> None:
         self._rebuild = rebuild
         self.idle_seconds = IDLE_SECONDS
@@ -109,13 +121,14 @@ class DevServer:
         return f"http://{shown}:{port}/"
 
     def rebuild(self, changed: frozenset[Path] = frozenset()) -> Snapshot:
-        """Run the build (told which files `changed`); keep the last good files if it fails. Wakes
-        every open page."""
+        """Run the build (told which files `changed`); keep the last good files if it fails, and show
+        the errors of one that failed or left files out. Wakes every open page."""
         with self._rebuild_lock:
             previous = self.snapshot
             try:
-                files = {**self._rebuild(changed), **self._extra}
-                snapshot = Snapshot(files, (), previous.generation + 1)
+                built = self._rebuild(changed)
+                kept, errors = (built.files, built.errors) if isinstance(built, WithErrors) else (built, ())
+                snapshot = Snapshot({**kept, **self._extra}, errors, previous.generation + 1)
             except BuildFailed as failed:
                 snapshot = Snapshot(
                     previous.files, tuple(str(e) for e in failed.errors), previous.generation + 1

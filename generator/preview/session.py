@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +36,7 @@ from generator.incremental import layer
 from generator.incremental.cache import MemoryCache
 from generator.incremental.compiled import sealed_bytecode
 from generator.incremental.keys import Keys, keys_of
-from generator.preview.server import DevServer, Files, Snapshot
+from generator.preview.server import DevServer, Files, Snapshot, WithErrors
 from generator.preview.server import serve as run_server
 from generator.preview.watch import classify, is_ignored, watched_folders
 
@@ -76,21 +76,22 @@ class Preview:
     def url(self) -> str:
         return self.server.url
 
-    def rebuild(self, changed: frozenset[Path]) -> Files:
+    def rebuild(self, changed: frozenset[Path]) -> Files | WithErrors:
         """The site's files after `changed` (nothing at the start); raises `BuildFailed`. Waits for a
         `digest build` of the same site to end first: both write the cache."""
         with site_lock(self.root, self.warn):
             return self._rebuild(changed)
 
-    def _rebuild(self, changed: frozenset[Path]) -> Files:
+    def _rebuild(self, changed: frozenset[Path]) -> Files | WithErrors:
         live = _Live(self, changed)
         output = writer.MemoryOutput({p: f for p, f in self.files.items()})
-        options = {**self.options, "base_url": self.url}
+        options = {"keep_going": True, **self.options, "base_url": self.url}  # broken files are shown
         made = pipeline.run(self.root, live, _Shown(self, output), no_progress, options)
         assert made.plan is not None
         self.plan, self.keys, self.config = made.plan, made.keys, made.plan.site.config
         self.files = output.files
-        return output.files
+        left_out = made.summary.left_out
+        return WithErrors(output.files, tuple(str(e) for e in left_out)) if left_out else output.files
 
     def describe(self, changed: frozenset[Path]) -> frozenset[str]:
         """What the `changed` paths are: 'config', 'content', 'theme' (see `watch.classify`)."""
@@ -142,15 +143,26 @@ class _Live(pipeline.Plain):
 
 class _Shown(pipeline.MemoryDestination):
     """Memory, as the preview server shows it, with a search index made on a thread of its own
-    (`search.LiveIndex`) and swapped in when ready."""
+    (`search.LiveIndex`) and swapped in when ready. While articles are left out for their errors,
+    their last good pages stay, under the errors; once none is, only the site's own files do."""
 
     def __init__(self, preview: Preview, output: writer.MemoryOutput) -> None:
         super().__init__(output)
         self.preview = preview
+        self.planned: Mapping[str, str] = {}
+        self.left_out = False
+
+    def commit(self, stale: Sequence[str]) -> tuple[int, Sequence[str]]:
+        if not self.left_out:
+            files = self.output.files
+            for path in [p for p in files if p not in self.planned]:
+                del files[path]
+        return 0, ()
 
     def index(
         self, plan: Plan, plan_keys: Keys, previous: Mapping[str, str], last: Mapping[str, search.Part]
     ) -> search.Searched:
+        self.planned, self.left_out = plan_keys.files, bool(plan.problems)
         if plan.site.config.search:
             self.preview.index.request(plan.search_parts, plan_keys.search, self.output.files)
         else:

@@ -329,6 +329,7 @@ def test_s3_errors_are_one_clear_line(
     site: Path, s3: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     endpoint, _ = s3
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # AWS's own setting, honoured: no retries of what cannot work
     code, _, err = run_cli("deploy", "s3://nosuchbucket", "-s", str(site))
     assert code == 1 and "Traceback" not in err
     (site / "config.yaml").write_text(

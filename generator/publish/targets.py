@@ -350,7 +350,7 @@ class S3Target:
             "s3",
             endpoint_url=self.endpoint_url or None,
             region_name=self.region or None,
-            config=BotoConfig(s3=style, retries={"max_attempts": 3}),
+            config=BotoConfig(s3=style, retries={"max_attempts": _attempts()}),
         )
 
     def _key(self, path: str) -> str:
@@ -440,3 +440,9 @@ def _s3_errors(target: S3Target) -> Iterator[None]:
         if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403"):
             raise failed(f"the store refused the credentials ({code})", "check the access key") from None
         raise failed(f"the store answered {code or name}: {error}") from None
+
+
+def _attempts() -> int:
+    """How many times an S3 request is tried: 3, or what AWS's own `AWS_MAX_ATTEMPTS` says."""
+    wanted = os.environ.get("AWS_MAX_ATTEMPTS", "")
+    return int(wanted) if wanted.isdigit() and int(wanted) > 0 else 3

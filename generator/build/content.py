@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from generator.base import parallel, yamlutil
-from generator.base.errors import BuildFailed, FrontMatterError, SiteError, SourceLocation
+from generator.base.errors import BuildFailed, FrontMatterError, SiteError, SiteWarning, SourceLocation
 from generator.base.model import Article, Config, Progress, Showing, no_progress
 from generator.build import frontmatter
 from generator.build.contentfiles import RawArticle, ReadRules, find_articles, load_files
@@ -126,9 +126,15 @@ def parse_article(raw: RawArticle, tz: ZoneInfo, showing: Showing | None = None)
     unless `showing` is given and does not show it (see `finish`)."""
     path = raw.path
     bad = yamlutil.find_forbidden(raw.text)
-    if bad:
+    removed = None
+    if bad:  # as a browser or another generator would take it: without the character, and said
         line, col, message = bad
-        raise BuildFailed([FrontMatterError(message, SourceLocation(path, line, col), "remove it")])
+        raw = dataclasses.replace(raw, text=yamlutil.FORBIDDEN.sub("", raw.text))
+        removed = SiteWarning(
+            f"{message}; it was removed, with any other such character in the file",
+            SourceLocation(path, line, col),
+            "remove it from the file to silence this warning",
+        )
     try:
         found = frontmatter.split(raw.text, path)
     except FrontMatterError as exc:
@@ -140,6 +146,8 @@ def parse_article(raw: RawArticle, tz: ZoneInfo, showing: Showing | None = None)
         reader.error(key[0] if key else "", message, "remove it")
         raise BuildFailed(reader.errors)
     article = reader.article(found.body, found.body_line)
+    if removed:
+        article = dataclasses.replace(article, notes=(removed, *article.notes))
     return finish(article) if showing is None or shows(article, showing) else article
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
@@ -395,10 +395,44 @@ def parse_date(value: object, tz: ZoneInfo) -> datetime:
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
-        result = datetime.fromisoformat(text)
+        try:
+            result = datetime.fromisoformat(text)
+        except ValueError:
+            result = _lenient_date(text)
     else:
         raise ValueError(value)
     return result.replace(tzinfo=tz) if result.tzinfo is None else result
+
+
+# What Jekyll (Ruby's Time.parse), Hugo, Pelican and Zola also read as a date: one-digit months, days
+# and hours, no seconds, a space or a T, a space before the offset, offsets with or without a colon,
+# slashes between the parts of the date, and a zone's abbreviation after the offset.
+_LENIENT = re.compile(
+    r"(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})"
+    r"(?:(?:[ \t]+|T)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d{1,6})\d*)?)?)?"
+    r"[ \t]*(?P<z>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?(?:[ \t]+[A-Z]{2,5})?",
+    re.IGNORECASE,
+)
+
+
+def _lenient_date(text: str) -> datetime:
+    """A date or date-time in any of the forms of `_LENIENT`; raises `ValueError` for others."""
+    found = _LENIENT.fullmatch(text)
+    if not found:
+        raise ValueError(text)
+    part = found.groupdict()
+    moment = datetime(
+        int(part["y"]), int(part["m"]), int(part["d"]), int(part["H"] or 0), int(part["M"] or 0),
+        int(part["S"] or 0), int((part["f"] or "0").ljust(6, "0")),
+    )  # fmt: skip
+    zone = (part["z"] or "").upper()
+    if not zone:
+        return moment
+    if zone in ("Z", "UTC", "GMT"):
+        return moment.replace(tzinfo=timezone.utc)
+    digits = zone[1:].replace(":", "").ljust(4, "0")
+    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return moment.replace(tzinfo=timezone(offset if zone[0] == "+" else -offset))
 
 
 def _bare_host(url: str) -> str:

@@ -21,6 +21,7 @@ import yaml
 from generator.base import yamlutil
 from generator.base.errors import FrontMatterError, SourceLocation
 
+_LEAD = re.compile(r"\ufeff?(?:[ \t]*\r?\n)*")  # a byte order mark and blank lines
 _FENCE = re.compile(r"^(---|\+\+\+)[ \t]*\r?$", re.MULTILINE)
 _CLOSE = {
     "---": re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE),
@@ -58,14 +59,21 @@ class FrontMatter:
 
 
 def split(text: str, path: Path) -> FrontMatter:
-    """The front matter and body of an article file's `text`; raises `FrontMatterError`."""
-    fence = _FENCE.match(text)
+    """The front matter and body of an article file's `text`; raises `FrontMatterError`.
+
+    A byte order mark and blank lines before the opening fence are skipped, as Hugo does (lines
+    still count from the top of the file)."""
+    lead = _LEAD.match(text)
+    start = lead.end() if lead else 0
+    rest = text[start:]
+    fence = _FENCE.match(rest)
     if fence:
-        return _fenced(text, path, fence.group(1))
-    if text.lstrip().startswith("{"):
-        return _json(text, path)
-    if _PELICAN_KEY.match(text.split("\n", 1)[0]):
-        return _pelican(text)
+        return _fenced(rest, path, fence.group(1), text.count("\n", 0, start))
+    if text.lstrip("\ufeff \t\r\n").startswith("{"):
+        return _json(text.lstrip("\ufeff"), path)
+    bare = text.removeprefix("\ufeff")
+    if _PELICAN_KEY.match(bare.split("\n", 1)[0]):
+        return _pelican(bare)
     raise FrontMatterError(
         "no front matter found",
         SourceLocation(path, 1),
@@ -74,48 +82,50 @@ def split(text: str, path: Path) -> FrontMatter:
     )
 
 
-def _fenced(text: str, path: Path, fence: str) -> FrontMatter:
+def _fenced(text: str, path: Path, fence: str, skipped: int = 0) -> FrontMatter:
+    """The fenced front matter at the top of `text`, which starts at the line `skipped + 1` of the file."""
     start = text.index("\n") + 1 if "\n" in text else len(text)
     close = _CLOSE[fence].search(text, start)
     if not close:
         raise FrontMatterError(
             "front matter is not closed",
-            SourceLocation(path, 1),
+            SourceLocation(path, 1 + skipped),
             f"add a line '{fence}' after the last field",
         )
     front = text[start : close.start()]
     body_start = close.end() + 1
-    body_line = text.count("\n", 0, body_start) + 1
+    body_line = text.count("\n", 0, body_start) + 1 + skipped
     kind = "yaml" if fence == "---" else "toml"
-    meta = _load_yaml(front, path) if kind == "yaml" else _load_toml(front, path)
-    return FrontMatter(meta, text[body_start:], body_line, kind, front, 2)
+    first = 2 + skipped  # the file's line of the front matter's first line
+    meta = _load_yaml(front, path, first) if kind == "yaml" else _load_toml(front, path, first)
+    return FrontMatter(meta, text[body_start:], body_line, kind, front, first)
 
 
-def _load_yaml(front: str, path: Path) -> dict[str, Any]:
+def _load_yaml(front: str, path: Path, first: int = 2) -> dict[str, Any]:
     try:
         meta = yamlutil.load(front) if front.strip() else {}
     except yaml.MarkedYAMLError as exc:
-        problem, where = yamlutil.located(exc, path, first_line=2)  # the line after the opening '---'
+        problem, where = yamlutil.located(exc, path, first_line=first)  # the line after the opening '---'
         raise FrontMatterError(
             f"invalid YAML in front matter: {problem}",
             where,
             "check quoting: a value containing ': ' or starting with a quote must be quoted",
         ) from None
     except (yaml.YAMLError, yamlutil.ValueProblem) as exc:
-        raise FrontMatterError(f"invalid value in front matter: {exc}", SourceLocation(path, 2)) from None
+        raise FrontMatterError(f"invalid value in front matter: {exc}", SourceLocation(path, first)) from None
     if not isinstance(meta, dict):
-        raise FrontMatterError("front matter must be 'key: value' lines", SourceLocation(path, 2))
+        raise FrontMatterError("front matter must be 'key: value' lines", SourceLocation(path, first))
     return meta
 
 
-def _load_toml(front: str, path: Path) -> dict[str, Any]:
+def _load_toml(front: str, path: Path, first: int = 2) -> dict[str, Any]:
     try:
         meta = tomllib.loads(front)
     except RecursionError:
-        raise FrontMatterError("TOML front matter nested too deeply", SourceLocation(path, 2)) from None
+        raise FrontMatterError("TOML front matter nested too deeply", SourceLocation(path, first)) from None
     except tomllib.TOMLDecodeError as exc:
         where = _TOML_WHERE.search(str(exc))
-        line, col = (int(where.group(1)) + 1, int(where.group(2))) if where else (2, 0)
+        line, col = (int(where.group(1)) + first - 1, int(where.group(2))) if where else (first, 0)
         message = str(exc).split(" (at ")[0]
         raise FrontMatterError(
             f"invalid TOML in front matter: {message}", SourceLocation(path, line, col)

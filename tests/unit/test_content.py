@@ -346,3 +346,46 @@ def test_a_paragraph_markdown_would_take_minutes_over_is_an_error_in_a_future_ar
             TZ,
             Showing(datetime(2026, 1, 1, tzinfo=timezone.utc)),
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("2013-11-22 5:00:00 +0000", "2013-11-22T05:00:00+00:00"),  # Jekyll: one-digit hour, spaced offset
+        ("2008-08-23 14:00", "2008-08-23T14:00:00+03:00"),  # no seconds: the site's time zone
+        ("2008-08-23T14:00", "2008-08-23T14:00:00+03:00"),
+        ("2020-9-3", "2020-09-03T00:00:00+03:00"),
+        ("2020/09/03 10:20", "2020-09-03T10:20:00+03:00"),  # Pelican
+        ("2019-01-02 03:04:05 -0500 EST", "2019-01-02T03:04:05-05:00"),
+        ("2019-01-02T03:04:05+0530", "2019-01-02T03:04:05+05:30"),
+        ("2019-01-02 03:04:05.123456789 +05:30", "2019-01-02T03:04:05.123456+05:30"),
+        ("2020-09-03T10:30:00Z", "2020-09-03T10:30:00+00:00"),
+    ],
+)
+def test_dates_are_read_as_jekyll_hugo_pelican_and_zola_read_them(text: str, date: str) -> None:
+    assert parse_date(text, TZ).isoformat() == date
+
+
+@pytest.mark.parametrize("text", ["nope", "2020-13-01", "2020-02-30 10:00", "2020-09-03 25:00", "03.09.2020"])
+def test_what_is_no_date_stays_an_error(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_date(text, TZ)
+
+
+@pytest.mark.parametrize("lead", ["\ufeff", "\n\n", "\ufeff\r\n \n", "  \n\t\n"])
+def test_a_byte_order_mark_and_blank_lines_before_the_front_matter_are_skipped(lead: str) -> None:
+    text = lead + "---\ntitle: Hello\ndate: [2020\n---\nText.\n"
+    skipped = lead.count("\n")
+    with pytest.raises(BuildFailed) as failed:
+        parse_article(RawArticle("w/a.md", Path("/c/w/a.md"), text), TZ)
+    location = failed.value.errors[0].location
+    assert location is not None and location.line == 4 + skipped  # lines count from the file's top
+    fixed = text.replace("[2020", "2020-09-03")
+    article = parse_article(RawArticle("w/a.md", Path("/c/w/a.md"), fixed), TZ)
+    assert article.title == "Hello" and article.body_html == "<p>Text.</p>"
+    assert (
+        parse_article(
+            RawArticle("w/a.md", Path("/c/w/a.md"), "\ufeffTitle: P\nDate: 2020-09-03\n\nB\n"), TZ
+        ).title
+        == "P"
+    )

@@ -44,6 +44,9 @@ _KNOWN = frozenset(
 )  # fmt: skip
 
 
+# The fields that name an article's lead image, in the order they are tried (all but `image` stay in
+# `extra` for themes that read them).
+_IMAGE_KEYS = ("image", "images", "featured_image", "featuredImage", "feature_image", "cover", "og_image")
 # Liquid tags and output ({% ... %}, {{ ... }}) and Hugo shortcodes ({{< ... >}}, {{% ... %}}).
 _TEMPLATE_CODE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
 
@@ -122,6 +125,32 @@ class FieldReader:
                 "write it as 2020-09-03, 2020-09-03 10:30 or 2020-09-03T10:30:00+03:00",
             )
             return None
+
+    def lead_image(self) -> tuple[str, str]:
+        """The lead image's address and alt text, from whichever field the archive's generator uses:
+        `image:` as text or as Jekyll's `{path, alt}`, Hugo's `images:` list (its first) and
+        `featured_image:`, a theme's `cover: {image, alt}`, Pelican's `og_image:`."""
+        for key in _IMAGE_KEYS:
+            value = self.meta.get(key)
+            if value is None or value == "" or value == []:
+                continue
+            if isinstance(value, list):
+                value = value[0]
+            if isinstance(value, dict):
+                address = next((value[k] for k in ("path", "src", "url", "image") if value.get(k)), "")
+                if not address or not isinstance(address, str):
+                    if key != "image":
+                        continue  # another tool's settings of the same name
+                    self.error(key, f"'{key}' must name an image: a path or URL, or {{path: ...}}")
+                    return "", ""
+                return " ".join(address.split()), " ".join(str(value.get("alt") or "").split())
+            if isinstance(value, (bool, bytes, int, float)):
+                if key == "image":
+                    self.error(key, f"'{key}' must name an image: a path or URL")
+                    return "", ""
+                continue  # another tool's flag of the same name (`cover: true`)
+            return " ".join(str(value).split()), ""
+        return "", ""
 
     def flag(self, key: str) -> bool:
         value = self.meta.get(key, False)
@@ -229,7 +258,7 @@ class FieldReader:
         sources = self.sources()
         corrections = self.corrections(when)
         story = self.text("story")
-        image = self.text("image")
+        image, image_alt = self.lead_image()
         lang = self.text("lang")
         if lang and not LANG_PATTERN.fullmatch(lang):
             self.error("lang", f"'lang' must be a language code, not {lang!r}", "write it as en, ru or pt-BR")
@@ -268,7 +297,12 @@ class FieldReader:
             summary_from_text=not (summary_given or excerpt),
             kind=kind,
             notes=self.unsupported(body, body_line),
-            extra=MappingProxyType({k: v for k, v in self.meta.items() if k not in _KNOWN}),
+            extra=MappingProxyType(
+                {
+                    **({"image_alt": image_alt} if image_alt else {}),
+                    **{k: v for k, v in self.meta.items() if k not in _KNOWN},
+                }
+            ),
             markdown=body,
             markdown_line=body_line,
         )

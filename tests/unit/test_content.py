@@ -389,3 +389,32 @@ def test_a_byte_order_mark_and_blank_lines_before_the_front_matter_are_skipped(l
         ).title
         == "P"
     )
+
+
+@pytest.mark.parametrize(
+    ("fields", "image", "alt"),
+    [
+        ("image: a.jpg", "a.jpg", None),
+        ("image: {path: /img/b.png, alt: A bee}", "/img/b.png", "A bee"),  # Jekyll (jekyll-seo-tag)
+        ("images: [c.jpg, d.jpg]", "c.jpg", None),  # Hugo: the first
+        ("featured_image: g.jpg", "g.jpg", None),
+        ("cover: {image: e.jpg, alt: E}", "e.jpg", "E"),  # Hugo themes (PaperMod)
+        ("cover: true\nog_image: f.jpg", "f.jpg", None),  # another tool's flag, then Pelican's field
+        ("image: h.jpg\nimages: [i.jpg]", "h.jpg", None),
+    ],
+)
+def test_the_lead_image_comes_from_the_field_the_archive_used(
+    fields: str, image: str, alt: str | None
+) -> None:
+    text = f"---\ntitle: A\ndate: 2020-09-03\n{fields}\n---\nText.\n"
+    article = parse_article(RawArticle("w/a.md", Path("/c/w/a.md"), text), TZ)
+    assert article.image == image and article.extra.get("image_alt") == alt
+
+
+def test_an_image_field_that_names_no_image_is_an_error_at_its_line() -> None:
+    text = "---\ntitle: A\ndate: 2020-09-03\nimage: {width: 300}\n---\nText.\n"
+    with pytest.raises(BuildFailed) as failed:
+        parse_article(RawArticle("w/a.md", Path("/c/w/a.md"), text), TZ)
+    assert "'image' must name an image" in str(failed.value.errors[0]) and "a.md:4:" in str(
+        failed.value.errors[0]
+    )

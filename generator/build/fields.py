@@ -227,9 +227,9 @@ class FieldReader:
 
     def article(self, body: str, body_line: int = 1) -> Article:
         raw = self.raw
-        title = self.text("title", required=True)
-        prefix = _DATE_PREFIX.match(raw.path.name)
         kind = self.kind()
+        title = self.text("title", required=kind != "section")  # a section's title may come from config
+        prefix = _DATE_PREFIX.match(raw.path.name)
         in_drafts = "_drafts" in PurePosixPath(raw.id).parts  # Jekyll's drafts have no date yet
         publish_date = self.when_any(_PUBLISH_DATE)
         dated = prefix or publish_date or in_drafts or kind != "article"

@@ -418,3 +418,11 @@ def test_an_image_field_that_names_no_image_is_an_error_at_its_line() -> None:
     assert "'image' must name an image" in str(failed.value.errors[0]) and "a.md:4:" in str(
         failed.value.errors[0]
     )
+
+
+def test_a_hugo_section_file_needs_no_title() -> None:
+    text = "---\ndescription: All the news\n---\n"
+    section = parse_article(RawArticle("world/_index.md", Path("/c/world/_index.md"), text), TZ)
+    assert section.kind == "section" and section.title == "" and section.summary == "All the news"
+    with pytest.raises(BuildFailed, match="missing 'title'"):
+        parse_article(RawArticle("world/a.md", Path("/c/world/a.md"), "---\ndate: 2020-09-03\n---\n"), TZ)

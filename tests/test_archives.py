@@ -61,7 +61,7 @@ ARCHIVE = {
         date = 2020-09-04T10:00:00+03:00
         tags = ["toml"]
         +++
-        Here is a figure: {{< figure src="map.png" >}}
+        Here is a map: {{< map region="minsk" >}}
         """,
     "content/hugo/json-post.md": '{\n  "title": "Hugo in JSON",\n  "date": "2020-09-05"\n}\nJSON body.\n',
     "content/hugo/later.md": f'+++\ntitle = "{HIDDEN} later"\ndate = 2020-09-06\npublishDate = 2099-01-01\n+++\n{HIDDEN}\n',

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from generator.base.errors import BuildFailed, FrontMatterError, SiteError, SiteWarning, SourceLocation
 from generator.base.model import Article, Correction, Source
 from generator.base.urls import output_file_for, permalink_problem, slugify
-from generator.build import frontmatter
+from generator.build import frontmatter, shortcodes
 from generator.build.config import LANG_PATTERN
 from generator.build.contentfiles import RawArticle
 
@@ -270,6 +270,7 @@ class FieldReader:
             updated = corrections[-1].date  # a correction is a change readers are told of
         _check_brackets(body, raw.path, body_line)
         excerpt = self.excerpt(body)
+        body = shortcodes.translate(body, title)  # what the old generator's tags stood for
         return Article(
             source_hash=raw.source_hash,
             id=raw.id,
@@ -346,10 +347,15 @@ class FieldReader:
     def unsupported(self, body: str, body_line: int) -> tuple[SiteError, ...]:
         """One warning for template code in the text (Liquid tags, Hugo shortcodes), which is shown
         as it is written: it is never run."""
-        found = _TEMPLATE_CODE.search(body)
-        if found is None:
+        if "{%" not in body and "{{" not in body:
             return ()
-        line = body_line + body.count("\n", 0, found.start())
+        parts = shortcodes.code_free(body)  # code shows template code as code: not named
+        hits = ((offset, _TEMPLATE_CODE.search(part)) for offset, part in parts)
+        first = next(((offset, hit) for offset, hit in hits if hit), None)
+        if first is None:
+            return ()
+        offset, found = first
+        line = body_line + body.count("\n", 0, offset + found.start())
         what = "a Hugo shortcode" if found.group().startswith(("{{<", "{{%")) else "a Liquid tag"
         return (
             SiteWarning(

@@ -1,0 +1,129 @@
+"""Other generators' template code in article text, translated to the Markdown it stands for.
+
+Jekyll's Liquid tags `highlight` (with or without `linenos`), `raw` and `comment` (these three in code
+blocks too, as Liquid runs before Markdown), `{{ page.title }}`,
+and Hugo's built-in shortcodes `highlight`, `figure`, `youtube` and `vimeo` become code blocks,
+figures and links, as the old site showed them. Code blocks and code spans are never touched. What
+is left (data-driven Liquid, a site's own shortcodes) stays as written, and the content stage names
+it once per file (`fields.FieldReader.unsupported`). Every translation keeps the text's line count,
+so that later errors still point at the file's lines.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shlex
+from collections.abc import Callable, Iterator
+
+# A fenced code block (``` or ~~~, up to its closing fence or the end of the text).
+_FENCED = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,}).*?(?:^[ \t]{0,3}\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
+_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)  # an inline code span
+_HIGHLIGHT = re.compile(
+    r"\{%-?\s*highlight\s+([\w+#.-]+)[^%]*?-?%\}[ \t]*\n?(.*?)\n?[ \t]*\{%-?\s*endhighlight\s*-?%\}"
+    r"|\{\{<\s*highlight\s+([\w+#.-]+)[^>]*>\}\}[ \t]*\n?(.*?)\n?[ \t]*\{\{<\s*/highlight\s*>\}\}",
+    re.DOTALL,
+)
+_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
+_COMMENT = re.compile(r"\{%-?\s*comment\s*-?%\}(.*?)\{%-?\s*endcomment\s*-?%\}", re.DOTALL)
+_PAGE_TITLE = re.compile(r"\{\{-?\s*page\.title\s*-?\}\}")
+_SHORTCODE = re.compile(r"\{\{<\s*(figure|youtube|vimeo)\s+(.*?)\s*/?>\}\}", re.DOTALL)
+_MARK = "\x00"  # stands for a kept block while the rest is translated (no article text holds it)
+
+
+def translate(text: str, title: str) -> str:
+    """`text` with the template code of other generators that has a meaning here translated."""
+    if "{%" not in text and "{{" not in text:
+        return text
+    kept: list[str] = []
+
+    def keep(block: str) -> str:
+        kept.append(block)
+        return f"{_MARK}{len(kept) - 1}{_MARK}"
+
+    text = _RAW.sub(lambda m: keep(m.group(1)), text)  # Liquid runs first: in code blocks too
+    text = _COMMENT.sub(lambda m: "\n" * m.group(1).count("\n"), text)
+    text = _HIGHLIGHT.sub(_highlighted(keep), text)
+    text = _FENCED.sub(lambda m: keep(m.group()), text)  # code written as Markdown is left as it is
+    text = _outside_spans(text, lambda part: _SHORTCODE.sub(_shortcode, _PAGE_TITLE.sub(title, part)))
+    while _MARK in text:
+        text = re.sub(f"{_MARK}(\\d+){_MARK}", lambda m: kept[int(m.group(1))], text)
+    return text
+
+
+def _highlighted(keep: Callable[[str], str]) -> Callable[[re.Match[str]], str]:
+    def block(found: re.Match[str]) -> str:
+        return keep(_fence(found.group(1) or found.group(3), found.group(2) or found.group(4) or ""))
+
+    return block
+
+
+def code_free(text: str) -> Iterator[tuple[int, str]]:
+    """The parts of `text` outside code blocks and code spans, each with its offset in `text`."""
+    start = 0
+    for block in _FENCED.finditer(text):
+        yield from _spans_apart(text[start : block.start()], start)
+        start = block.end()
+    yield from _spans_apart(text[start:], start)
+
+
+def _spans_apart(text: str, offset: int) -> Iterator[tuple[int, str]]:
+    start = 0
+    for span in _SPAN.finditer(text):
+        yield offset + start, text[start : span.start()]
+        start = span.end()
+    yield offset + start, text[start:]
+
+
+def _outside_spans(text: str, change: Callable[[str], str]) -> str:
+    pieces, start = [], 0
+    for span in _SPAN.finditer(text):
+        pieces += [change(text[start : span.start()]), span.group()]
+        start = span.end()
+    return "".join([*pieces, change(text[start:])])
+
+
+def _fence(language: str, code: str) -> str:
+    """A fenced code block of `code`, long enough a fence that the code cannot close it."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", code)), default=2)
+    fence = "`" * (longest + 1)
+    return f"{fence}{language}\n{code}\n{fence}"
+
+
+def _shortcode(found: re.Match[str]) -> str:
+    name, arguments = found.group(1), _arguments(found.group(2))
+    if arguments is None:
+        return found.group()  # not as Hugo writes it: left as written, and named
+    if name == "figure":
+        source = arguments.get("src", "")
+        if not source:
+            return found.group()
+        alt = arguments.get("alt") or arguments.get("caption") or arguments.get("title", "")
+        caption = arguments.get("caption") or arguments.get("title", "")
+        image = f'<img src="{html.escape(source)}" alt="{html.escape(alt)}">'
+        if arguments.get("link"):
+            image = f'<a href="{html.escape(arguments["link"])}">{image}</a>'
+        shown = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+        return f"<figure>{image}{shown}</figure>" + "\n" * found.group().count("\n")  # the same lines
+    video = arguments.get("id") or arguments.get("0", "")
+    if not re.fullmatch(r"[\w-]+", video):
+        return found.group()
+    if name == "youtube":
+        return f"[Video on YouTube](https://www.youtube.com/watch?v={video})"
+    return f"[Video on Vimeo](https://vimeo.com/{video})"
+
+
+def _arguments(text: str) -> dict[str, str] | None:
+    """A shortcode's arguments, named (`src="x"`) or by position (`"0"`, `"1"`...); None if unreadable."""
+    try:
+        words = shlex.split(text.replace("\n", " "))
+    except ValueError:
+        return None
+    found: dict[str, str] = {}
+    for index, word in enumerate(words):
+        name, equals, value = word.partition("=")
+        if equals and re.fullmatch(r"\w+", name):
+            found[name] = value
+        else:
+            found[str(index)] = word
+    return found

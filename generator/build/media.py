@@ -32,9 +32,9 @@ from urllib.parse import quote, unquote, urljoin
 
 from generator.base.errors import MediaError, SiteError, SiteWarning, SourceLocation
 from generator.base.hashing import stable_hash
-from generator.base.model import Article, ImageSettings, Media, Picture, Site, StaticFile
+from generator.base.model import Article, Config, ImageSettings, Media, Picture, Site, StaticFile
 from generator.base.urls import absolute, is_safe_text_path, output_file_for
-from generator.build.contentfiles import ARTICLE_SUFFIXES
+from generator.build.contentfiles import ARTICLE_SUFFIXES, walk_files
 
 RASTER = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp"}
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
@@ -516,3 +516,55 @@ def files_of(site: Site) -> list[StaticFile]:
         for item in media.files.values():
             found.setdefault(str(item.path), item)
     return list(found.values())
+
+
+_TEMPLATE_SUFFIXES = (".html", ".htm", ".xml", ".json", ".txt", ".css", ".js")
+
+
+def content_files(config: Config) -> tuple[list[StaticFile], list[SiteError]]:
+    """Every file under the content folder that is not an article, to be published at its own path,
+    as Jekyll publishes a site's files, so that links from the site's root (`/static/images/x.png`)
+    resolve; and a warning for each file left out. Left out without a word: files in folders whose
+    name starts with `_` (Jekyll's own) and the files of page bundles (published beside their page).
+    Left out with a warning: a text file that starts with front matter (a template of the generator
+    it came from, which newsdigest does not run) and a link to a file outside the content folder."""
+    content = config.content_dir
+    if not content.is_dir():
+        return [], []
+    real = os.path.realpath(content)
+    others: list[str] = []
+    articles = walk_files(content, ARTICLE_SUFFIXES, inside=real, others=others)
+    bundles = {os.path.dirname(p) for p in articles if os.path.basename(p).rsplit(".", 1)[0] == "index"}
+    found: list[StaticFile] = []
+    warnings: list[SiteError] = []
+    for path in others:
+        relative = PurePosixPath(Path(path).relative_to(content).as_posix())
+        folders = [os.path.join(str(content), *relative.parts[:i]) for i in range(1, len(relative.parts))]
+        if any(part.startswith("_") for part in relative.parts[:-1]) or any(f in bundles for f in folders):
+            continue
+        if not os.path.realpath(path).startswith(real + os.sep):
+            hint = "a link that leads outside the content folder is never published"
+            warnings.append(SiteWarning(f"'{relative}' is left out", SourceLocation(Path(path)), hint))
+            continue
+        if relative.suffix.lower() in _TEMPLATE_SUFFIXES and _starts_with_front_matter(Path(path)):
+            warnings.append(
+                SiteWarning(
+                    f"'{relative}' is left out: it starts with front matter, a template of the site's "
+                    "old generator, which is never run",
+                    SourceLocation(Path(path), 1),
+                    "make it an article (a .md file) or remove its front matter to publish it as it is",
+                )
+            )
+            continue
+        if is_safe_text_path(str(relative)):
+            found.append(StaticFile(relative, Path(path)))
+    return found, warnings
+
+
+def _starts_with_front_matter(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            head = file.read(8)
+    except OSError:
+        return False
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n").startswith((b"---", b"+++"))

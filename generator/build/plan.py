@@ -14,7 +14,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from generator.base.errors import BuildFailed, OutputConflictError, SiteError, SourceLocation
+from generator.base.errors import BuildFailed, OutputConflictError, SiteError, SiteWarning, SourceLocation
 from generator.base.model import OutputFile, Picture, Site, StaticFile
 from generator.base.urls import (
     output_file_for,
@@ -43,9 +43,15 @@ class Plan:
 
 
 def make_plan(
-    site: Site, chosen_theme: theme.Theme, warnings: tuple[SiteError, ...], next_change: datetime | None
+    site: Site,
+    chosen_theme: theme.Theme,
+    warnings: tuple[SiteError, ...],
+    next_change: datetime | None,
+    content: Sequence[StaticFile] = (),
 ) -> Plan:
-    """The plan of `site` with `chosen_theme`; raises `BuildFailed` if two files would share a path."""
+    """The plan of `site` with `chosen_theme`; raises `BuildFailed` if two files would share a path.
+    `content` are the content folder's other files (`media.content_files`), each published at its own
+    path unless the site makes a file there."""
     if site.editions:  # named in the theme's words
         language = site.config.language
         texts = chosen_theme.texts(language) or chosen_theme.texts(theme.FALLBACK_LANGUAGE) or {}
@@ -68,6 +74,20 @@ def make_plan(
     )  # fmt: skip
     static = (*theme.static_files(chosen_theme), *media.files_of(site))
     pictures = tuple(media.pictures_of(site))
+    taken = {*specs, *(str(o.path) for o in small), *(str(s.path) for s in static)}
+    used = {s.source for s in static} | {p.source for p in pictures}  # published beside their article
+    for item in content:  # a file of the content folder at its own path, unless the site makes one there
+        if item.source in used:
+            continue
+        if str(item.path) in taken:
+            where = SourceLocation(item.source)
+            hint = "the site makes this file itself; rename yours to publish it"
+            warnings = (
+                *warnings,
+                SiteWarning(f"'{item.path}' is left out: the site has its own", where, hint),
+            )
+        else:
+            static += (item,)
     _check_conflicts(pages, small, static, pictures)
     parts = search.parts(search.pages_of(site)) if site.config.search else {}
     return Plan(site, chosen_theme, links, specs, small, static, parts, warnings, next_change, pictures)

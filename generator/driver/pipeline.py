@@ -107,7 +107,8 @@ def prepare(
         if media_errors and not keep_problems:
             raise BuildFailed(media_errors)
     next_change = None if include_future and not any(a.expiry_date for a in articles) else due
-    plan = make_plan(site, chosen_theme, (*warnings, *notes, *media_warnings), next_change)
+    files, left_out = media.content_files(config)
+    plan = make_plan(site, chosen_theme, (*warnings, *notes, *media_warnings, *left_out), next_change, files)
     return dataclasses.replace(plan, problems=tuple(media_errors)) if media_errors else plan
 
 

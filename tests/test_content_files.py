@@ -32,6 +32,7 @@ def test_the_content_folders_other_files_are_published_at_their_own_paths(
             "content/CNAME": "news.example.org\n",
             "content/report.pdf": b"%PDF-1.4\n",
             "content/_includes/head.html": "<meta>\n",  # Jekyll's own folder
+            "content/_config.yml": "title: Old\n",  # and file
             "content/index.html": "---\nlayout: default\n---\n{% for post in site.posts %}{% endfor %}\n",
             "content/robots.txt": "User-agent: *\n",  # the site makes its own
             "content/world/bundle/index.md": article_text("Bundle", "2020-09-02"),
@@ -45,7 +46,9 @@ def test_the_content_folders_other_files_are_published_at_their_own_paths(
     files = published(root)
     assert files["static/images/map.png"] == b"\x89PNG\r\n\x1a\n"
     assert files["CNAME"] == b"news.example.org\n" and "report.pdf" in files
-    assert not any(p.startswith(("_includes", "world/bundle/")) or p == "leak.txt" for p in files)
+    assert not any(
+        p.startswith(("_includes", "world/bundle/")) or p in ("leak.txt", "_config.yml") for p in files
+    )
     assert "world/2020/09/01/a/brief.pdf" in files and "world/brief.pdf" not in files
     assert files["index.html"].startswith(b"<!doctype html>")  # the home page, not the old template
     assert files["robots.txt"] != b"User-agent: *\n" and files["world/2020/09/02/bundle/notes.txt"]

@@ -525,7 +525,7 @@ def content_files(config: Config) -> tuple[list[StaticFile], list[SiteError]]:
     """Every file under the content folder that is not an article, to be published at its own path,
     as Jekyll publishes a site's files, so that links from the site's root (`/static/images/x.png`)
     resolve; and a warning for each file left out. Left out without a word: files in folders whose
-    name starts with `_` (Jekyll's own) and the files of page bundles (published beside their page).
+    name starts with `_` and such files (Jekyll's own: `_config.yml`, `_layouts/`) and the files of page bundles (published beside their page).
     Left out with a warning: a text file that starts with front matter (a template of the generator
     it came from, which newsdigest does not run) and a link to a file outside the content folder."""
     content = config.content_dir
@@ -540,7 +540,7 @@ def content_files(config: Config) -> tuple[list[StaticFile], list[SiteError]]:
     for path in others:
         relative = PurePosixPath(Path(path).relative_to(content).as_posix())
         folders = [os.path.join(str(content), *relative.parts[:i]) for i in range(1, len(relative.parts))]
-        if any(part.startswith("_") for part in relative.parts[:-1]) or any(f in bundles for f in folders):
+        if any(part.startswith("_") for part in relative.parts) or any(f in bundles for f in folders):
             continue
         if not os.path.realpath(path).startswith(real + os.sep):
             hint = "a link that leads outside the content folder is never published"

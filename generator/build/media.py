@@ -524,10 +524,11 @@ _TEMPLATE_SUFFIXES = (".html", ".htm", ".xml", ".json", ".txt", ".css", ".js")
 def content_files(config: Config) -> tuple[list[StaticFile], list[SiteError]]:
     """Every file under the content folder that is not an article, to be published at its own path,
     as Jekyll publishes a site's files, so that links from the site's root (`/static/images/x.png`)
-    resolve; and a warning for each file left out. Left out without a word: files in folders whose
-    name starts with `_` and such files (Jekyll's own: `_config.yml`, `_layouts/`) and the files of page bundles (published beside their page).
-    Left out with a warning: a text file that starts with front matter (a template of the generator
-    it came from, which newsdigest does not run) and a link to a file outside the content folder."""
+    resolve; and a warning for each file left out. Left out without a word: files and folders whose
+    name starts with `_` (Jekyll's own: `_config.yml`, `_layouts/`) and the files of page bundles
+    (published beside their page). Left out with a warning: a text file that starts with front
+    matter (a template of the generator it came from, which newsdigest does not run) and a link to a
+    file outside the content folder."""
     content = config.content_dir
     if not content.is_dir():
         return [], []

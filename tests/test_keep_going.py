@@ -96,3 +96,13 @@ def test_the_preview_keeps_going_and_shows_what_it_left_out(site: Path) -> None:
     finally:
         preview.index.close()
         preview.server.httpd.server_close()
+
+
+def test_the_preview_says_whether_the_build_failed_or_left_articles_out() -> None:
+    from generator.preview.server import decorate
+
+    failed = decorate(b"<body>Page</body>", ("a.md:3: error: bad",)).decode()
+    left_out = decorate(b"<body>Page</body>", ("a.md:3: error: bad",), kept_going=True).decode()
+    assert "The build failed; this is the last good version" in failed and "a.md:3: error: bad" in failed
+    assert "left out of the site for their errors; everything else is current" in left_out
+    assert "a.md:3: error: bad" in left_out and "The build failed" not in left_out

@@ -82,6 +82,7 @@ class Snapshot:
     files: Files
     errors: tuple[str, ...] = ()
     generation: int = 0
+    kept_going: bool = False  # the errors are of articles left out; the rest of the site is current
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,7 @@ class DevServer:
             try:
                 built = self._rebuild(changed)
                 kept, errors = (built.files, built.errors) if isinstance(built, WithErrors) else (built, ())
-                snapshot = Snapshot({**kept, **self._extra}, errors, previous.generation + 1)
+                snapshot = Snapshot({**kept, **self._extra}, errors, previous.generation + 1, bool(errors))
             except BuildFailed as failed:
                 snapshot = Snapshot(
                     previous.files, tuple(str(e) for e in failed.errors), previous.generation + 1
@@ -146,7 +147,9 @@ class DevServer:
             files = {k: v for k, v in current.files.items() if k not in self._extra}
             self._extra = dict(extra)
             with self._changed:
-                self.snapshot = Snapshot({**files, **self._extra}, current.errors, current.generation)
+                self.snapshot = Snapshot(
+                    {**files, **self._extra}, current.errors, current.generation, current.kept_going
+                )
 
     def wait_for_change(self, generation: int, timeout: float) -> int:
         """Block until a rebuild newer than `generation` (or the timeout); return the current one."""
@@ -209,15 +212,21 @@ def resolve(files: Files, raw_path: str) -> tuple[HTTPStatus, str]:
     return HTTPStatus.NOT_FOUND, ""
 
 
-def decorate(page: bytes, errors: tuple[str, ...]) -> bytes:
-    """Add the reload script, and the build errors when the last build failed, to an HTML page."""
+def decorate(page: bytes, errors: tuple[str, ...], kept_going: bool = False) -> bytes:
+    """Add the reload script, and the build errors when the last build failed or left articles out,
+    to an HTML page."""
     extra = f'<script src="{SCRIPT}"></script>'
     if errors:
         listing = html.escape("\n".join(errors))
+        headline = (
+            "These articles are left out of the site for their errors; everything else is current."
+            if kept_going
+            else "The build failed; this is the last good version of the site."
+        )
         extra += (
             '<div id="digest-build-error" role="alert" style="position:fixed;inset:0;z-index:2147483647;'
             "overflow:auto;margin:0;padding:2rem;background:#fff;color:#a00;font:14px/1.5 monospace;"
-            'white-space:pre-wrap"><strong>The build failed; this is the last good version of the site.'
+            f'white-space:pre-wrap"><strong>{headline}'
             f"</strong>\n\n{listing}\n\nSave a fix and this page reloads.</div>"
         )
     marker = page.rfind(b"</body>")
@@ -273,7 +282,7 @@ def _handler_for(server: DevServer) -> type[BaseHTTPRequestHandler]:
             body = _read(snapshot.files[key]) if key else b"Not found"
             kind = content_type(key) if key else "text/plain; charset=utf-8"
             if kind.startswith("text/html"):
-                body = decorate(body, snapshot.errors)
+                body = decorate(body, snapshot.errors, snapshot.kept_going)
             self._send(status, body, kind, send_body)
 
         def _send(self, status: HTTPStatus, body: bytes, kind: str, send_body: bool = True) -> None:

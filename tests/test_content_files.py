@@ -33,6 +33,7 @@ def test_the_content_folders_other_files_are_published_at_their_own_paths(
             "content/report.pdf": b"%PDF-1.4\n",
             "content/_includes/head.html": "<meta>\n",  # Jekyll's own folder
             "content/_config.yml": "title: Old\n",  # and file
+            "content/world/old.rst": "Old post\n########\n\n:date: 2010-10-03\n",  # Pelican's reStructuredText
             "content/index.html": "---\nlayout: default\n---\n{% for post in site.posts %}{% endfor %}\n",
             "content/robots.txt": "User-agent: *\n",  # the site makes its own
             "content/world/bundle/index.md": article_text("Bundle", "2020-09-02"),
@@ -55,4 +56,5 @@ def test_the_content_folders_other_files_are_published_at_their_own_paths(
     assert "'index.html' is left out: it starts with front matter" in err
     assert "'robots.txt' is left out: the site has its own" in err
     assert "'leak.txt' is left out" in err
+    assert "'world/old.rst' is left out: it is written in reStructuredText" in err
     assert "never" in err and "Traceback" not in err

@@ -518,6 +518,11 @@ def files_of(site: Site) -> list[StaticFile]:
     return list(found.values())
 
 
+# Article sources in the markups other generators read (Pelican, Hugo, Jekyll plugins), by suffix.
+_OTHER_MARKUP = {
+    ".rst": "reStructuredText", ".org": "Org mode", ".adoc": "AsciiDoc", ".asciidoc": "AsciiDoc",
+    ".textile": "Textile", ".ipynb": "a Jupyter notebook", ".pandoc": "Pandoc Markdown",
+}  # fmt: skip
 _TEMPLATE_SUFFIXES = (".html", ".htm", ".xml", ".json", ".txt", ".css", ".js")
 
 
@@ -527,8 +532,8 @@ def content_files(config: Config) -> tuple[list[StaticFile], list[SiteError]]:
     resolve; and a warning for each file left out. Left out without a word: files and folders whose
     name starts with `_` (Jekyll's own: `_config.yml`, `_layouts/`) and the files of page bundles
     (published beside their page). Left out with a warning: a text file that starts with front
-    matter (a template of the generator it came from, which newsdigest does not run) and a link to a
-    file outside the content folder."""
+    matter (a template of the generator it came from, which newsdigest does not run), an article in
+    another markup (`.rst`, `.org`, `.adoc`...), and a link to a file outside the content folder."""
     content = config.content_dir
     if not content.is_dir():
         return [], []
@@ -546,6 +551,16 @@ def content_files(config: Config) -> tuple[list[StaticFile], list[SiteError]]:
         if not os.path.realpath(path).startswith(real + os.sep):
             hint = "a link that leads outside the content folder is never published"
             warnings.append(SiteWarning(f"'{relative}' is left out", SourceLocation(Path(path)), hint))
+            continue
+        markup = _OTHER_MARKUP.get(relative.suffix.lower())
+        if markup:  # an article the old generator read, in a markup newsdigest does not: never raw
+            warnings.append(
+                SiteWarning(
+                    f"'{relative}' is left out: it is written in {markup}, which newsdigest does not read",
+                    SourceLocation(Path(path)),
+                    "convert it to Markdown (for example with pandoc: pandoc -t gfm) to publish it",
+                )
+            )
             continue
         if relative.suffix.lower() in _TEMPLATE_SUFFIXES and _starts_with_front_matter(Path(path)):
             warnings.append(

@@ -270,7 +270,7 @@ class FieldReader:
             updated = corrections[-1].date  # a correction is a change readers are told of
         _check_brackets(body, raw.path, body_line)
         excerpt = self.excerpt(body)
-        body = shortcodes.translate(body, title)  # what the old generator's tags stood for
+        body = shortcodes.translate(body, title, self.meta)  # what the old generator's tags stood for
         return Article(
             source_hash=raw.source_hash,
             id=raw.id,

@@ -1,12 +1,12 @@
 """Other generators' template code in article text, translated to the Markdown it stands for.
 
 Jekyll's Liquid tags `highlight` (with or without `linenos`), `raw` and `comment` (these three in code
-blocks too, as Liquid runs before Markdown), `{{ page.title }}`,
-and Hugo's built-in shortcodes `highlight`, `figure`, `youtube` and `vimeo` become code blocks,
-figures and links, as the old site showed them. Code blocks and code spans are never touched. What
-is left (data-driven Liquid, a site's own shortcodes) stays as written, and the content stage names
-it once per file (`fields.FieldReader.unsupported`). Every translation keeps the text's line count,
-so that later errors still point at the file's lines.
+blocks too, as Liquid runs before Markdown) and `{{ page.title }}`, and Hugo's built-in shortcodes
+`highlight`, `figure`, `param` and the embeds `youtube`, `vimeo`, `gist`, `x`/`tweet` and `instagram`
+become code blocks, figures, text and links to what the embed showed (no third-party script). Code
+blocks and code spans are never touched. What is left (data-driven Liquid, a site's own shortcodes)
+stays as written, and the content stage names it once per file (`fields.FieldReader.unsupported`).
+Every translation keeps the text's line count, so that later errors still point at the file's lines.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from __future__ import annotations
 import html
 import re
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 # A fenced code block (``` or ~~~, up to its closing fence or the end of the text).
 _FENCED = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,}).*?(?:^[ \t]{0,3}\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
@@ -27,12 +28,15 @@ _HIGHLIGHT = re.compile(
 _RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
 _COMMENT = re.compile(r"\{%-?\s*comment\s*-?%\}(.*?)\{%-?\s*endcomment\s*-?%\}", re.DOTALL)
 _PAGE_TITLE = re.compile(r"\{\{-?\s*page\.title\s*-?\}\}")
-_SHORTCODE = re.compile(r"\{\{<\s*(figure|youtube|vimeo)\s+(.*?)\s*/?>\}\}", re.DOTALL)
+_SHORTCODE = re.compile(
+    r"\{\{<\s*(figure|youtube|vimeo|gist|tweet|x|instagram|param)\s+(.*?)\s*/?>\}\}", re.DOTALL
+)
 _MARK = "\x00"  # stands for a kept block while the rest is translated (no article text holds it)
 
 
-def translate(text: str, title: str) -> str:
-    """`text` with the template code of other generators that has a meaning here translated."""
+def translate(text: str, title: str, params: Mapping[str, Any] | None = None) -> str:
+    """`text` with the template code of other generators that has a meaning here translated; `params`
+    are the article's front matter fields (Hugo's `{{< param >}}`)."""
     if "{%" not in text and "{{" not in text:
         return text
     kept: list[str] = []
@@ -45,7 +49,10 @@ def translate(text: str, title: str) -> str:
     text = _COMMENT.sub(lambda m: "\n" * m.group(1).count("\n"), text)
     text = _HIGHLIGHT.sub(_highlighted(keep), text)
     text = _FENCED.sub(lambda m: keep(m.group()), text)  # code written as Markdown is left as it is
-    text = _outside_spans(text, lambda part: _SHORTCODE.sub(_shortcode, _PAGE_TITLE.sub(title, part)))
+    fields = params or {}
+    text = _outside_spans(
+        text, lambda part: _SHORTCODE.sub(lambda m: _shortcode(m, fields), _PAGE_TITLE.sub(title, part))
+    )
     while _MARK in text:
         text = re.sub(f"{_MARK}(\\d+){_MARK}", lambda m: kept[int(m.group(1))], text)
     return text
@@ -90,10 +97,19 @@ def _fence(language: str, code: str) -> str:
     return f"{fence}{language}\n{code}\n{fence}"
 
 
-def _shortcode(found: re.Match[str]) -> str:
+def _shortcode(found: re.Match[str], params: Mapping[str, Any]) -> str:
     name, arguments = found.group(1), _arguments(found.group(2))
     if arguments is None:
         return found.group()  # not as Hugo writes it: left as written, and named
+    if name == "param":
+        value = params.get(arguments.get("0", ""))
+        return (
+            str(value)
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool)
+            else found.group()
+        )
+    if name in _LINKS:
+        return _link(name, arguments) or found.group()
     if name == "figure":
         source = arguments.get("src", "")
         if not source:
@@ -111,6 +127,24 @@ def _shortcode(found: re.Match[str]) -> str:
     if name == "youtube":
         return f"[Video on YouTube](https://www.youtube.com/watch?v={video})"
     return f"[Video on Vimeo](https://vimeo.com/{video})"
+
+
+# Hugo's built-in embeds, as a link to what they show (no embed: no third-party script or tracker).
+_LINKS = {
+    "gist": ("Gist", "https://gist.github.com/{user}/{id}", ("user", "id")),
+    "tweet": ("Post on X", "https://x.com/{user}/status/{id}", ("user", "id")),
+    "x": ("Post on X", "https://x.com/{user}/status/{id}", ("user", "id")),
+    "instagram": ("Post on Instagram", "https://www.instagram.com/p/{id}/", ("id",)),
+}
+
+
+def _link(name: str, arguments: Mapping[str, str]) -> str | None:
+    """The Markdown link of an embed shortcode, its values named or by position; None if one is amiss."""
+    label, pattern, keys = _LINKS[name]
+    values = {key: arguments.get(key) or arguments.get(str(index), "") for index, key in enumerate(keys)}
+    if not all(re.fullmatch(r"[\w.-]+", value) for value in values.values()):
+        return None
+    return f"[{label}]({pattern.format(**values)})"
 
 
 def _arguments(text: str) -> dict[str, str] | None:

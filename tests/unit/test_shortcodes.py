@@ -39,6 +39,17 @@ from generator.build.shortcodes import translate
         ),
         ('{{< vimeo id="146022717" >}}\n', "[Video on Vimeo](https://vimeo.com/146022717)\n"),
         ('{{< youtube "x onerror=" >}}\n', '{{< youtube "x onerror=" >}}\n'),  # no video id: left as written
+        ("{{< gist spf13 7896402 >}}\n", "[Gist](https://gist.github.com/spf13/7896402)\n"),
+        (
+            '{{< x user="SanDiegoZoo" id="1453110110599868418" >}}\n',
+            "[Post on X](https://x.com/SanDiegoZoo/status/1453110110599868418)\n",
+        ),
+        ("{{< tweet user=a id=1 >}}\n", "[Post on X](https://x.com/a/status/1)\n"),
+        (
+            "{{< instagram CxOWiQNP2MO >}}\n",
+            "[Post on Instagram](https://www.instagram.com/p/CxOWiQNP2MO/)\n",
+        ),
+        ('{{< param "city" >}} and {{< param missing >}}\n', "Minsk and {{< param missing >}}\n"),
         (
             "{{< gallery dir=x >}}\n{% include note.html %}\n",
             "{{< gallery dir=x >}}\n{% include note.html %}\n",
@@ -46,7 +57,7 @@ from generator.build.shortcodes import translate
     ],
 )
 def test_what_the_tags_stand_for(text: str, markdown: str) -> None:
-    assert translate(text, "The title") == markdown
+    assert translate(text, "The title", {"city": "Minsk"}) == markdown
     assert translate(text, "The title").count("\n") == text.count("\n")  # errors keep their lines
 
 

@@ -431,3 +431,12 @@ def _collections(value: Any, error: Any) -> tuple[CollectionSpec, ...]:
             edition = ""
         specs.append((order, index, CollectionSpec(key, title, description, order, pattern, edition)))
     return tuple(spec for _, _, spec in sorted(specs, key=lambda s: (s[0], s[1])))
+
+
+def output_dir_of(root: Path, output_dir: Path | None = None) -> Path | None:
+    """The output folder a build of the site at `root` writes, if its config can be read (else the
+    stages say why)."""
+    try:
+        return load_config(root, output_dir=output_dir).output_dir
+    except BuildFailed:
+        return None

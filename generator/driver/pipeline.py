@@ -41,7 +41,7 @@ from generator.base.model import (
     no_progress,
 )
 from generator.build import content, imagemeta, media, theme, writer
-from generator.build.config import load_config
+from generator.build.config import load_config, output_dir_of
 from generator.incremental import layer
 from generator.incremental.layer import Made
 
@@ -378,10 +378,7 @@ class Plain:
     def look(self, root: Path, options: Mapping[str, Any]) -> Path | None:
         if self._plan is not None:
             return self._plan.site.config.output_dir
-        try:
-            return load_config(root, output_dir=options.get("output_dir")).output_dir
-        except BuildFailed:
-            return None  # the stages say why
+        return output_dir_of(root, options.get("output_dir"))
 
     def answer(self, now: datetime) -> Mapping[str, Any] | None:
         return None

@@ -26,7 +26,7 @@ from generator.base.errors import BuildFailed, warning_record
 from generator.base.hashing import stable_hash
 from generator.base.model import CACHE_DIR, Article, BuildSummary, Config, Picture, Progress, Showing
 from generator.build import content, contentfiles, media, theme, writer
-from generator.build.config import load_config
+from generator.build.config import load_config, output_dir_of
 from generator.incremental.cache import (
     BuildCache,
     FileStat,
@@ -295,10 +295,7 @@ class Cached:
         self.inputs = look(root, options)
         if self.inputs:
             return self.inputs.output_dir
-        try:
-            return load_config(root, output_dir=options.get("output_dir")).output_dir
-        except BuildFailed:
-            return None  # the stages say why
+        return output_dir_of(root, options.get("output_dir"))
 
     def answer(self, now: datetime) -> Mapping[str, Any] | None:
         self.cache.clean()

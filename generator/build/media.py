@@ -23,6 +23,7 @@ import hashlib
 import html
 import io
 import os
+import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -34,6 +35,7 @@ from generator.base.errors import MediaError, SiteError, SiteWarning, SourceLoca
 from generator.base.hashing import stable_hash
 from generator.base.model import Article, Config, ImageSettings, Media, Picture, Site, StaticFile
 from generator.base.urls import absolute, is_safe_text_path, output_file_for
+from generator.build import refs
 from generator.build.contentfiles import ARTICLE_SUFFIXES, walk_files
 
 RASTER = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp"}
@@ -127,28 +129,78 @@ def references(article: Article) -> tuple[tuple[str, ...], tuple[str, ...]]:
         images += [_attrs(tag).get("src", "") for tag in _IMG.findall(body)]
     links = [html.unescape(m.group(2)) for m in _LINK.finditer(body)] if "href=" in body else []
     return (
-        tuple(dict.fromkeys(a for a in images if local_path(a))),
-        tuple(dict.fromkeys(a for a in links if local_path(a))),
+        tuple(dict.fromkeys(a for a in images if _in_site(a))),
+        tuple(dict.fromkeys(a for a in links if _in_site(a))),
     )
 
 
-def attach(site: Site, probe: Prober = probe_files) -> tuple[Site, list[SiteError], list[SiteError]]:
+def _in_site(address: str) -> bool:
+    """Whether `address` names something of this site: a file beside the article, a path from the
+    site's root, or a source path (`refs`)."""
+    return bool(local_path(address)) or (address.startswith("/") and not address.startswith("//"))
+
+
+def _beside(address: str) -> bool:
+    """Whether `address` names a file relative to the article's own (not a source path: `refs`)."""
+    return bool(local_path(address)) and not address.startswith(refs.REF)
+
+
+def attach(
+    site: Site, probe: Prober = probe_files, published: Iterable[str] = ()
+) -> tuple[Site, list[SiteError], list[SiteError]]:
     """`site` with the media of every article that has a page; the errors (a missing or unreadable
-    file) and warnings (a local image without alt text), each at its file and line."""
+    file, a reference to nothing) and warnings (a local image without alt text), each at its file
+    and line. `published` are the paths of the files published at their own path (the content
+    folder's other files, the theme's), which addresses from the site's root may name (`refs`)."""
     content_dir = site.config.content_dir.resolve()
+    index = refs.Index.of(site, published)
     uses: dict[str, list[tuple[str, Path]]] = {}
+    linked: dict[str, dict[str, str]] = {}
     errors: list[SiteError] = []
     warnings: list[SiteError] = []
     for article_id in site.urls:
         article = site.articles[article_id]
         uses[article_id] = _files_used(article, content_dir, errors, warnings)
+        linked[article_id] = _references_found(article, index, site.urls[article_id], errors)
         warnings += _missing_alt(article)
     facts = probe(sorted({target for found in uses.values() for _, target in found}))
     media = {}
     for article_id, found in uses.items():
-        if found:
-            media[article_id] = _media(site, site.articles[article_id], found, facts, content_dir, errors)
+        made = _media(site, site.articles[article_id], found, facts, content_dir, errors) if found else None
+        if linked[article_id]:
+            made = made or Media(folder=posixpath.dirname(output_file_for(site.urls[article_id])))
+            made = replace(made, urls={**linked[article_id], **made.urls})
+        if made is not None:
+            media[article_id] = made
     return replace(site, media=media), errors, warnings
+
+
+def _references_found(
+    article: Article, index: refs.Index, page_url: str, errors: list[SiteError]
+) -> dict[str, str]:
+    """Each address of `article` that names another article or a file by its source path or from
+    the site's root, as the link from its page (`refs`); an error for each that names nothing."""
+    found: dict[str, str] = {}
+    images, links = references(article)
+    for address, image in (*((a, True) for a in images), *((a, False) for a in links)):
+        if _beside(address) and not refs.names_source(address):
+            continue  # a file beside the article: `_files_used`
+        target = index.find(address, article.id, image)
+        if target:
+            found[address] = refs.relative(target, page_url)
+        elif target is None:
+            where = _location(article, address)
+            if not where.line:  # written as a tag (`{% post_url name %}`): its name is on the line
+                where = _location(article, PurePosixPath(address.split("#")[0].lstrip(refs.REF)).name)
+            hint = (
+                "name an article by its file (@/folder/post.md) or a file of the content folder; "
+                "a draft or future article cannot be linked until it is published"
+            )
+            what = "image" if image else "link"
+            errors.append(
+                MediaError(f"the {what} '{address}' names nothing in the site", where, hint, address)
+            )
+    return found
 
 
 def _files_used(
@@ -159,6 +211,8 @@ def _files_used(
     folder = article.source_location.path.parent
     found: list[tuple[str, Path]] = []
     images, links = references(article)
+    images = tuple(a for a in images if _beside(a))
+    links = tuple(a for a in links if _beside(a))
     for address in images:
         target = Path(os.path.normpath(folder / (local_path(address) or "")))
         where = _location(article, address)

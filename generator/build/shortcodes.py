@@ -3,7 +3,10 @@
 Jekyll's Liquid tags `highlight` (with or without `linenos`), `raw` and `comment` (these three in code
 blocks too, as Liquid runs before Markdown) and `{{ page.title }}`, and Hugo's built-in shortcodes
 `highlight`, `figure`, `param` and the embeds `youtube`, `vimeo`, `gist`, `x`/`tweet` and `instagram`
-become code blocks, figures, text and links to what the embed showed (no third-party script). Code
+become code blocks, figures, text and links to what the embed showed (no third-party script).
+References to other articles and files (Jekyll's `post_url`, `link`, `{{ site.baseurl }}` and
+`relative_url`, Hugo's `ref` and `relref`, Pelican's `{filename}` and `{static}`) become the `@`
+addresses that the media stage resolves to the page or file (`refs`). Code
 blocks and code spans are never touched. What is left (data-driven Liquid, a site's own shortcodes)
 stays as written, and the content stage names it once per file (`fields.FieldReader.unsupported`).
 Every translation keeps the text's line count, so that later errors still point at the file's lines.
@@ -16,6 +19,8 @@ import re
 import shlex
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+
+from generator.build.refs import REF
 
 # A fenced code block (``` or ~~~, up to its closing fence or the end of the text).
 _FENCED = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,}).*?(?:^[ \t]{0,3}\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
@@ -31,13 +36,24 @@ _PAGE_TITLE = re.compile(r"\{\{-?\s*page\.title\s*-?\}\}")
 _SHORTCODE = re.compile(
     r"\{\{<\s*(figure|youtube|vimeo|gist|tweet|x|instagram|param)\s+(.*?)\s*/?>\}\}", re.DOTALL
 )
+# References to another article or file (`refs`): Jekyll's `post_url` and `link`, Hugo's `ref` and
+# `relref`, Pelican's `{filename}`, `{static}` and `{attach}`; Jekyll's site root before a path.
+_POST_URL = re.compile(r"\{%-?\s*post_url\s+([^\s%]+)\s*-?%\}")
+_LINK_TAG = re.compile(r"\{%-?\s*link\s+([^\s%]+)\s*-?%\}")
+_REF = re.compile(r"\{\{([<%])\s*(?:ref|relref)\s+(.*?)\s*[>%]\}\}")
+_URL_FILTER = re.compile(r"\{\{-?\s*([\"'])([^\"'{}]*)\1\s*\|\s*(?:relative_url|absolute_url)\s*-?\}\}")
+_SITE_ROOT = re.compile(
+    r"(?:\{\{-?\s*site\.url\s*-?\}\})?\{\{-?\s*site\.baseurl\s*-?\}\}(?=[/{@])"
+    r"|\{\{-?\s*site\.url\s*-?\}\}(?=[/{@])"
+)
+_PELICAN = re.compile(r"\{(?:filename|static|attach)\}|\|(?:filename|static|attach)\|")
 _MARK = "\x00"  # stands for a kept block while the rest is translated (no article text holds it)
 
 
 def translate(text: str, title: str, params: Mapping[str, Any] | None = None) -> str:
     """`text` with the template code of other generators that has a meaning here translated; `params`
     are the article's front matter fields (Hugo's `{{< param >}}`)."""
-    if "{%" not in text and "{{" not in text:
+    if "{" not in text and "|" not in text:
         return text
     kept: list[str] = []
 
@@ -51,11 +67,35 @@ def translate(text: str, title: str, params: Mapping[str, Any] | None = None) ->
     text = _FENCED.sub(lambda m: keep(m.group()), text)  # code written as Markdown is left as it is
     fields = params or {}
     text = _outside_spans(
-        text, lambda part: _SHORTCODE.sub(lambda m: _shortcode(m, fields), _PAGE_TITLE.sub(title, part))
+        text,
+        lambda part: _references(
+            _SHORTCODE.sub(lambda m: _shortcode(m, fields), _PAGE_TITLE.sub(title, part))
+        ),
     )
     while _MARK in text:
         text = re.sub(f"{_MARK}(\\d+){_MARK}", lambda m: kept[int(m.group(1))], text)
     return text
+
+
+def _references(text: str) -> str:
+    """`text` with its references to articles and files as the addresses `refs` resolves: `@/path`
+    from the content folder, `@path` from the article's folder (then by the file's name)."""
+    if "{" not in text and "|" not in text:
+        return text
+    text = _POST_URL.sub(lambda m: f"{REF}/_posts/{m.group(1).lstrip('/')}", text)
+    text = _LINK_TAG.sub(lambda m: f"{REF}/{m.group(1).lstrip('/')}", text)
+    text = _REF.sub(_hugo_ref, text)
+    text = _URL_FILTER.sub(lambda m: "/" + m.group(2).lstrip("/"), text)
+    text = _SITE_ROOT.sub("", text)
+    return _PELICAN.sub(REF, text)
+
+
+def _hugo_ref(found: re.Match[str]) -> str:
+    arguments = _arguments(found.group(2))
+    path = (arguments or {}).get("0") or (arguments or {}).get("path", "")
+    if not path or any(c in path for c in " <>\"'"):
+        return found.group()
+    return f"{REF}{path}"
 
 
 def _highlighted(keep: Callable[[str], str]) -> Callable[[re.Match[str]], str]:

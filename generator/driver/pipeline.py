@@ -99,21 +99,26 @@ def prepare(
     notes = tuple(note for a in articles for note in a.notes)
     due = content.next_change(articles, moment, include_drafts)
     articles = content.published(articles, moment, include_drafts, include_future)
+    files, left_out = media.content_files(config)
+    published = [str(f.path) for f in (*files, *theme.static_files(chosen_theme))]
     if keep_going:
-        site, media_warnings, media_errors = _without_broken_files(articles, config, errors, probe)
+        site, media_warnings, media_errors = _without_broken_files(articles, config, errors, probe, published)
     else:
         site = topics.assemble_site(articles, config, errors)
-        site, media_errors, media_warnings = media.attach(site, probe)
+        site, media_errors, media_warnings = media.attach(site, probe, published)
         if media_errors and not keep_problems:
             raise BuildFailed(media_errors)
     next_change = None if include_future and not any(a.expiry_date for a in articles) else due
-    files, left_out = media.content_files(config)
     plan = make_plan(site, chosen_theme, (*warnings, *notes, *media_warnings, *left_out), next_change, files)
     return dataclasses.replace(plan, problems=tuple(media_errors)) if media_errors else plan
 
 
 def _without_broken_files(
-    articles: tuple[Article, ...], config: Config, errors: Sequence[SiteError], probe: media.Prober
+    articles: tuple[Article, ...],
+    config: Config,
+    errors: Sequence[SiteError],
+    probe: media.Prober,
+    published: Sequence[str],
 ) -> tuple[Site, list[SiteError], list[SiteError]]:
     """The site without every article file that has an error: its media warnings, and the errors of
     the files left out. Leaving one out can show another's error (a URL it no longer shares, an
@@ -125,7 +130,7 @@ def _without_broken_files(
     for _ in range(len(articles) + 1):
         try:
             site = topics.assemble_site(articles, config)
-            site, found, media_warnings = media.attach(site, probe)
+            site, found, media_warnings = media.attach(site, probe, published)
         except BuildFailed as failed:
             found = list(failed.errors)
         if not found:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -11,6 +12,14 @@ from generator.build.config import parse_config
 from generator.build.theme import builtin_themes_dir, find_theme, static_files
 from generator.driver.pipeline import render_site
 from tests.conftest import FIXED_NOW, REPO, MakeSite, article_html, article_text, html_of
+
+
+def jpeg_bytes() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (1200, 630), (40, 80, 120)).save(out, "JPEG")
+    return out.getvalue()
 
 
 def config_for(root: Path, text: str = "base_url: https://e.org/\n"):  # type: ignore[no-untyped-def]
@@ -136,7 +145,8 @@ def test_article_metadata(make_site: MakeSite) -> None:
                 authors="[Ann, Bob]",
                 image="/img/train.jpg",
                 updated="2020-09-04",
-            )
+            ),
+            "content/img/train.jpg": jpeg_bytes(),
         }
     )
     page = article_html(render_site(root, now=FIXED_NOW), "world/a.md")

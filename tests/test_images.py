@@ -491,3 +491,40 @@ def test_a_static_photo_is_published_without_its_metadata_and_otherwise_as_it_is
         encoding="utf-8"
     )
     assert 'src="../../../../../static/masthead.jpg" alt="Masthead"' in page
+
+
+def test_a_bundles_featured_image_is_the_lead_image_as_hugo_chooses_it(tmp_path: Path) -> None:
+    """Hugo's order: a `*feature*` file first, then `*cover*` or `*thumbnail*`; an image the article
+    names wins; an edit of the text keeps it (the kept plan finds it as a whole plan does)."""
+    root = tmp_path / "src"
+    (root / "content" / "news").mkdir(parents=True)
+    (root / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    for name, text in {"a": "", "b": "", "c": "image: own.png\nimage_alt: Our own\n"}.items():
+        folder = root / "content" / "news" / name
+        folder.mkdir()
+        (folder / "index.md").write_text(
+            f"---\ntitle: Post {name}\ndate: 2020-09-0{ord(name) - 96}\n{text}---\nText.\n"
+        )
+        Image.new("RGB", (1300, 700), (9, 9, 9)).save(folder / "cover.jpg")
+        Image.new("RGB", (1300, 700), (9, 9, 9)).save(folder / "own.png")
+        if name != "b":
+            Image.new("RGB", (1300, 700), (9, 9, 9)).save(folder / "Featured-Shot.png")
+    code, _, err = run_cli("build", "-s", str(root))
+    assert code == 0, err
+    assert "no alt text" not in err  # a lead image the editor did not name asks for no alt text
+
+    def og_image(name: str, day: int) -> str:
+        page = (root / "site" / f"news/2020/09/0{day}/{name}/index.html").read_text(encoding="utf-8")
+        return re.search(r'<meta property="og:image" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+    assert og_image("a", 1).endswith("/news/2020/09/01/a/Featured-Shot-1200w.png")
+    assert og_image("b", 2).endswith("/news/2020/09/02/b/cover-1200w.jpg")
+    assert og_image("c", 3).endswith("/news/2020/09/03/c/own-1200w.png")
+    first = root / "content" / "news" / "a" / "index.md"
+    first.write_text(first.read_text().replace("Text.", "Edited text."))
+    build(root)
+    clean = tmp_path / "clean"
+    shutil.copytree(root / "content", clean / "content")
+    (clean / "config.yaml").write_text(CONFIG, encoding="utf-8")
+    build(clean, use_cache=False)
+    assert_same_site(root / "site", clean / "site")

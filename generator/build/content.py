@@ -19,7 +19,7 @@ from generator.base import parallel, yamlutil
 from generator.base.errors import BuildFailed, FrontMatterError, SiteError, SiteWarning, SourceLocation
 from generator.base.model import Article, Config, Progress, Showing, no_progress
 from generator.build import frontmatter
-from generator.build.contentfiles import RawArticle, ReadRules, find_articles, load_files
+from generator.build.contentfiles import HTML_SUFFIXES, RawArticle, ReadRules, find_articles, load_files
 from generator.build.fields import FieldReader
 
 # The content stage as the build calls it (the incremental layer wraps it): articles and errors.
@@ -160,7 +160,10 @@ def finish(article: Article) -> Article:
     if not article.markdown:
         return article
     try:
-        body_html = markup.to_html_within(article.markdown, markup.TIME_LIMIT)
+        if article.source_location.path.suffix.lower() in HTML_SUFFIXES:
+            body_html = article.markdown.strip()  # an HTML article (Jekyll's .html post, Hugo's index.html)
+        else:
+            body_html = markup.to_html_within(article.markdown, markup.TIME_LIMIT)
     except markup.TooSlow:
         raise BuildFailed(
             [

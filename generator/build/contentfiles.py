@@ -1,7 +1,8 @@
 """Finding and reading article files, safely: the first half of the content stage.
 
-`find_articles` lists the `*.md` files below the content folder; `load_files`
-reads them into `RawArticle`s. Only regular files are read, no bigger than
+`find_articles` lists the article files below the content folder (Markdown, and
+HTML with front matter as Jekyll and Hugo read it: `is_html_article`);
+`load_files` reads them into `RawArticle`s. Only regular files are read, no bigger than
 `max_article_kb`, and a link leading outside the site is refused unless the
 config allows it; a folder that cannot be read, a pipe or a device under
 content/ is an error at its path, never skipped in silence or waited on.
@@ -10,6 +11,7 @@ content/ is an error at its path, never skipped in silence or waited on.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,9 +20,11 @@ from pathlib import Path
 from generator.base.errors import FrontMatterError, SiteError, SourceLocation
 from generator.base.hashing import stable_hash
 from generator.base.model import Config
+from generator.build import shortcodes
 
 # Markdown as Jekyll, Hugo, Pelican and Zola archives name it.
 ARTICLE_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")
+HTML_SUFFIXES = (".html", ".htm")  # an article when `is_html_article` says so
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +39,72 @@ class RawArticle:
 
 
 def find_articles(config: Config, others: list[str] | None = None) -> list[str]:
-    """Every Markdown file (`ARTICLE_SUFFIXES`) below the content folder (as text, sorted), but
-    hidden files and folders; the content folder's other files go to `others` if it is given.
+    """Every article file below the content folder (as text, sorted): Markdown (`ARTICLE_SUFFIXES`)
+    and HTML with front matter (`is_html_article`), but hidden files and folders; the content
+    folder's other files go to `others` if it is given.
 
     A folder that cannot be read, or a linked one leading outside the site
     (unless config allows it), is listed itself, so that reading it says why.
     """
     inside = None if config.allow_outside_symlinks else str(config.root.resolve())
-    return walk_files(
-        config.content_dir, ARTICLE_SUFFIXES, inside=inside, keep_unreadable=True, others=others
-    )
+    return split_content(config.content_dir, inside, keep_unreadable=True, others=others)
+
+
+def split_content(
+    content: Path, inside: str | None, keep_unreadable: bool = False, others: list[str] | None = None
+) -> list[str]:
+    """The article files below `content` (see `find_articles`); its other files go to `others`."""
+    rest: list[str] = []
+    found = walk_files(content, ARTICLE_SUFFIXES, inside, keep_unreadable, rest)
+    pages = [p for p in rest if p.lower().endswith(HTML_SUFFIXES) and is_html_article(content, p)]
+    if pages:
+        found = sorted(found + pages)
+        taken = set(pages)
+        rest = [p for p in rest if p not in taken]
+    if others is not None:
+        others += rest
+    return found
+
+
+_POST_FOLDERS = ("_posts", "_drafts")
+_FRONT = re.compile(r"\A\ufeff?\s*(---|\+\+\+)[ \t]*\r?\n(.*?)^\1[ \t]*\r?$(.*)", re.S | re.M)
+_TITLE_KEY = re.compile(r"^\s*title\s*[:=]", re.M | re.I)
+_HEAD_BYTES = 256 * 1024
+
+
+def is_html_article(content: Path, path: str) -> bool:
+    """Whether the HTML file at `path` is an article, as Jekyll and Hugo read it: it starts with
+    front matter and is a Jekyll post (under `_posts/` or `_drafts/`), or has a title and no
+    template code that newsdigest cannot translate (a Hugo `index.html` bundle, Jekyll's
+    `about.html`). The others (Jekyll's `index.html` that lists the posts, `_layouts/`) are the
+    old generator's templates: left out, and said (`media.content_files`)."""
+    folders = os.path.relpath(path, content).split(os.sep)[:-1]
+    if any(f.startswith("_") and f not in _POST_FOLDERS for f in folders):
+        return False
+    head = read_head(path, _HEAD_BYTES)
+    found = _FRONT.match(head.decode("utf-8", "replace"))
+    if not found:
+        return False
+    if any(f in _POST_FOLDERS for f in folders):
+        return True
+    body = shortcodes.translate(found.group(3), "", html=True)
+    return bool(_TITLE_KEY.search(found.group(2))) and not shortcodes.TEMPLATE_CODE.search(body)
+
+
+def read_head(path: str, size: int) -> bytes:
+    """The first `size` bytes of the regular file at `path`; nothing for another kind of file (a
+    pipe is never waited on) or one that cannot be read."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return b""
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return b""
+        try:
+            return handle.read(size)
+        except OSError:
+            return b""
 
 
 def walk_files(

@@ -17,7 +17,7 @@ from generator.base.model import Article, Correction, Source
 from generator.base.urls import output_file_for, permalink_problem, slugify
 from generator.build import frontmatter, shortcodes
 from generator.build.config import LANG_PATTERN
-from generator.build.contentfiles import RawArticle
+from generator.build.contentfiles import HTML_SUFFIXES, RawArticle
 
 _DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})-")
 
@@ -48,7 +48,6 @@ _KNOWN = frozenset(
 # `extra` for themes that read them).
 _IMAGE_KEYS = ("image", "images", "featured_image", "featuredImage", "feature_image", "cover", "og_image")
 # Liquid tags and output ({% ... %}, {{ ... }}) and Hugo shortcodes ({{< ... >}}, {{% ... %}}).
-_TEMPLATE_CODE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
 
 
 def _is_jekyll(article_id: str) -> bool:
@@ -270,7 +269,8 @@ class FieldReader:
             updated = corrections[-1].date  # a correction is a change readers are told of
         _check_brackets(body, raw.path, body_line)
         excerpt = self.excerpt(body)
-        body = shortcodes.translate(body, title, self.meta)  # what the old generator's tags stood for
+        html = raw.path.suffix.lower() in HTML_SUFFIXES  # an HTML article: its text is HTML already
+        body = shortcodes.translate(body, title, self.meta, html)  # what the old generator's tags meant
         return Article(
             source_hash=raw.source_hash,
             id=raw.id,
@@ -350,7 +350,7 @@ class FieldReader:
         if "{%" not in body and "{{" not in body:
             return ()
         parts = shortcodes.code_free(body)  # code shows template code as code: not named
-        hits = ((offset, _TEMPLATE_CODE.search(part)) for offset, part in parts)
+        hits = ((offset, shortcodes.TEMPLATE_CODE.search(part)) for offset, part in parts)
         first = next(((offset, hit) for offset, hit in hits if hit), None)
         if first is None:
             return ()

@@ -19,6 +19,7 @@ is a warning there.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import html
 import io
@@ -35,8 +36,8 @@ from generator.base.errors import MediaError, SiteError, SiteWarning, SourceLoca
 from generator.base.hashing import stable_hash
 from generator.base.model import Article, Config, ImageSettings, Media, Picture, Site, StaticFile
 from generator.base.urls import absolute, is_safe_text_path, output_file_for
-from generator.build import refs
-from generator.build.contentfiles import ARTICLE_SUFFIXES, walk_files
+from generator.build import refs, shortcodes
+from generator.build.contentfiles import ARTICLE_SUFFIXES, HTML_SUFFIXES, read_head, split_content
 
 RASTER = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp"}
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
@@ -142,7 +143,7 @@ def _in_site(address: str) -> bool:
 
 def _beside(address: str) -> bool:
     """Whether `address` names a file relative to the article's own (not a source path: `refs`)."""
-    return bool(local_path(address)) and not address.startswith(refs.REF)
+    return bool(local_path(address)) and not address.startswith(shortcodes.REF)
 
 
 def attach(
@@ -158,11 +159,15 @@ def attach(
     linked: dict[str, dict[str, str]] = {}
     errors: list[SiteError] = []
     warnings: list[SiteError] = []
+    written = site.articles  # a lead image found in the bundle (not written) needs no alt text
+    covered = {i: with_bundle_cover(written[i]) for i in site.urls}
+    if any(covered[i] is not written[i] for i in covered):
+        site = replace(site, articles={**written, **covered})
     for article_id in site.urls:
         article = site.articles[article_id]
         uses[article_id] = _files_used(article, content_dir, errors, warnings)
         linked[article_id] = _references_found(article, index, site.urls[article_id], errors)
-        warnings += _missing_alt(article)
+        warnings += _missing_alt(written[article_id])
     facts = probe(sorted({target for found in uses.values() for _, target in found}))
     media = {}
     for article_id, found in uses.items():
@@ -173,6 +178,24 @@ def attach(
         if made is not None:
             media[article_id] = made
     return replace(site, media=media), errors, warnings
+
+
+_COVERS = (("*feature*",), ("*cover*", "*thumbnail*"))  # as Hugo's templates choose, in this order
+_RASTER = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif")
+
+
+def with_bundle_cover(article: Article) -> Article:
+    """`article` with its page bundle's `featured*` image (else a `cover*` or `thumbnail*` one) as
+    its lead image when it names none, as Hugo's Open Graph template finds it."""
+    path = article.source_location.path
+    if article.image or path.stem != "index":
+        return article
+    names = [n for n in bundle_files(path.parent) if "/" not in n and n.lower().endswith(_RASTER)]
+    for patterns in _COVERS:
+        chosen = [n for n in names if any(fnmatch.fnmatchcase(n.lower(), p) for p in patterns)]
+        if chosen:
+            return replace(article, image=chosen[0])  # the first by name, as `bundle_files` sorts
+    return article
 
 
 def _references_found(
@@ -191,7 +214,7 @@ def _references_found(
         elif target is None:
             where = _location(article, address)
             if not where.line:  # written as a tag (`{% post_url name %}`): its name is on the line
-                where = _location(article, PurePosixPath(address.split("#")[0].lstrip(refs.REF)).name)
+                where = _location(article, PurePosixPath(address.split("#")[0].lstrip(shortcodes.REF)).name)
             hint = (
                 "name an article by its file (@/folder/post.md) or a file of the content folder; "
                 "a draft or future article cannot be linked until it is published"
@@ -284,6 +307,9 @@ def _inside(target: Path, content_dir: Path) -> bool:
     return target.resolve().is_relative_to(content_dir)
 
 
+_HTML_INDEX = tuple(f"index{suffix}" for suffix in HTML_SUFFIXES)  # a bundle's article, in HTML
+
+
 def bundle_files(folder: Path) -> list[str]:
     """The files of the page bundle in `folder` (and its subfolders) other than hidden ones, relative
     to it; none if the folder holds other articles than its `index.md` (it is a section then)."""
@@ -291,7 +317,7 @@ def bundle_files(folder: Path) -> list[str]:
     for base, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
         for name in sorted(names):
-            if name.endswith(ARTICLE_SUFFIXES):
+            if name.endswith(ARTICLE_SUFFIXES) or (base == str(folder) and name in _HTML_INDEX):
                 if base != str(folder) or Path(name).stem != "index":
                     return []
             elif not name.startswith((".", "_")):
@@ -593,7 +619,7 @@ def content_files(config: Config) -> tuple[list[StaticFile], list[SiteError]]:
         return [], []
     real = os.path.realpath(content)
     others: list[str] = []
-    articles = walk_files(content, ARTICLE_SUFFIXES, inside=real, others=others)
+    articles = split_content(content, real, others=others)
     bundles = {os.path.dirname(p) for p in articles if os.path.basename(p).rsplit(".", 1)[0] == "index"}
     found: list[StaticFile] = []
     warnings: list[SiteError] = []
@@ -616,13 +642,16 @@ def content_files(config: Config) -> tuple[list[StaticFile], list[SiteError]]:
                 )
             )
             continue
-        if relative.suffix.lower() in _TEMPLATE_SUFFIXES and _starts_with_front_matter(Path(path)):
+        if relative.suffix.lower() in _TEMPLATE_SUFFIXES and _starts_with_front_matter(path):
+            hint = "make it an article (a .md file) or remove its front matter to publish it as it is"
+            if relative.suffix.lower() in HTML_SUFFIXES:
+                hint = "to make it a page, give it a title and replace its template code with HTML"
             warnings.append(
                 SiteWarning(
                     f"'{relative}' is left out: it starts with front matter, a template of the site's "
                     "old generator, which is never run",
                     SourceLocation(Path(path), 1),
-                    "make it an article (a .md file) or remove its front matter to publish it as it is",
+                    hint,
                 )
             )
             continue
@@ -631,10 +660,6 @@ def content_files(config: Config) -> tuple[list[StaticFile], list[SiteError]]:
     return found, warnings
 
 
-def _starts_with_front_matter(path: Path) -> bool:
-    try:
-        with path.open("rb") as file:
-            head = file.read(8)
-    except OSError:
-        return False
+def _starts_with_front_matter(path: str) -> bool:
+    head = read_head(path, 64)
     return head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n").startswith((b"---", b"+++"))

@@ -24,10 +24,10 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from generator.base.model import Site
-from generator.build.contentfiles import ARTICLE_SUFFIXES
+from generator.build.contentfiles import ARTICLE_SUFFIXES, HTML_SUFFIXES
+from generator.build.shortcodes import REF
 
-REF = "@"  # the start of an address that names a source path (Zola's `@/`; `@name` from the page)
-SOURCE_SUFFIXES = (*ARTICLE_SUFFIXES, ".html", ".htm")
+SOURCE_SUFFIXES = (*ARTICLE_SUFFIXES, *HTML_SUFFIXES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ import shlex
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from generator.build.refs import REF
+REF = "@"  # the start of an address that names a source path (Zola's `@/`; `@name` from the page): `refs`
 
 # A fenced code block (``` or ~~~, up to its closing fence or the end of the text).
 _FENCED = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,}).*?(?:^[ \t]{0,3}\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
@@ -47,12 +47,15 @@ _SITE_ROOT = re.compile(
     r"|\{\{-?\s*site\.url\s*-?\}\}(?=[/{@])"
 )
 _PELICAN = re.compile(r"\{(?:filename|static|attach)\}|\|(?:filename|static|attach)\|")
+TEMPLATE_CODE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)  # what is left is named (`fields`)
 _MARK = "\x00"  # stands for a kept block while the rest is translated (no article text holds it)
 
 
-def translate(text: str, title: str, params: Mapping[str, Any] | None = None) -> str:
+def translate(text: str, title: str, params: Mapping[str, Any] | None = None, html: bool = False) -> str:
     """`text` with the template code of other generators that has a meaning here translated; `params`
-    are the article's front matter fields (Hugo's `{{< param >}}`)."""
+    are the article's front matter fields (Hugo's `{{< param >}}`). With `html`, the text is an HTML
+    article's (`contentfiles.is_html_article`): the translations are HTML, and Markdown's code is
+    not code there."""
     if "{" not in text and "|" not in text:
         return text
     kept: list[str] = []
@@ -63,15 +66,16 @@ def translate(text: str, title: str, params: Mapping[str, Any] | None = None) ->
 
     text = _RAW.sub(lambda m: keep(m.group(1)), text)  # Liquid runs first: in code blocks too
     text = _COMMENT.sub(lambda m: "\n" * m.group(1).count("\n"), text)
-    text = _HIGHLIGHT.sub(_highlighted(keep), text)
-    text = _FENCED.sub(lambda m: keep(m.group()), text)  # code written as Markdown is left as it is
+    text = _HIGHLIGHT.sub(_highlighted(keep, html), text)
+    if not html:
+        text = _FENCED.sub(lambda m: keep(m.group()), text)  # code written as Markdown is left as it is
     fields = params or {}
-    text = _outside_spans(
-        text,
-        lambda part: _references(
-            _SHORTCODE.sub(lambda m: _shortcode(m, fields), _PAGE_TITLE.sub(title, part))
-        ),
-    )
+
+    def change(part: str) -> str:
+        part = _SHORTCODE.sub(lambda m: _shortcode(m, fields, html), _PAGE_TITLE.sub(title, part))
+        return _references(part)
+
+    text = change(text) if html else _outside_spans(text, change)
     while _MARK in text:
         text = re.sub(f"{_MARK}(\\d+){_MARK}", lambda m: kept[int(m.group(1))], text)
     return text
@@ -98,9 +102,10 @@ def _hugo_ref(found: re.Match[str]) -> str:
     return f"{REF}{path}"
 
 
-def _highlighted(keep: Callable[[str], str]) -> Callable[[re.Match[str]], str]:
+def _highlighted(keep: Callable[[str], str], html: bool) -> Callable[[re.Match[str]], str]:
     def block(found: re.Match[str]) -> str:
-        return keep(_fence(found.group(1) or found.group(3), found.group(2) or found.group(4) or ""))
+        language, code = found.group(1) or found.group(3), found.group(2) or found.group(4) or ""
+        return keep(_pre(language, code) if html else _fence(language, code))
 
     return block
 
@@ -137,7 +142,13 @@ def _fence(language: str, code: str) -> str:
     return f"{fence}{language}\n{code}\n{fence}"
 
 
-def _shortcode(found: re.Match[str], params: Mapping[str, Any]) -> str:
+def _pre(language: str, code: str) -> str:
+    """The HTML code block of `code` (for an HTML article), on as many lines as the fenced one."""
+    escaped = html.escape(code, quote=False)
+    return f'<pre>\n<code class="language-{html.escape(language)}">{escaped}</code>\n</pre>'
+
+
+def _shortcode(found: re.Match[str], params: Mapping[str, Any], as_html: bool = False) -> str:
     name, arguments = found.group(1), _arguments(found.group(2))
     if arguments is None:
         return found.group()  # not as Hugo writes it: left as written, and named
@@ -149,7 +160,7 @@ def _shortcode(found: re.Match[str], params: Mapping[str, Any]) -> str:
             else found.group()
         )
     if name in _LINKS:
-        return _link(name, arguments) or found.group()
+        return _link(name, arguments, as_html) or found.group()
     if name == "figure":
         source = arguments.get("src", "")
         if not source:
@@ -165,8 +176,8 @@ def _shortcode(found: re.Match[str], params: Mapping[str, Any]) -> str:
     if not re.fullmatch(r"[\w-]+", video):
         return found.group()
     if name == "youtube":
-        return f"[Video on YouTube](https://www.youtube.com/watch?v={video})"
-    return f"[Video on Vimeo](https://vimeo.com/{video})"
+        return _anchor("Video on YouTube", f"https://www.youtube.com/watch?v={video}", as_html)
+    return _anchor("Video on Vimeo", f"https://vimeo.com/{video}", as_html)
 
 
 # Hugo's built-in embeds, as a link to what they show (no embed: no third-party script or tracker).
@@ -178,13 +189,18 @@ _LINKS = {
 }
 
 
-def _link(name: str, arguments: Mapping[str, str]) -> str | None:
-    """The Markdown link of an embed shortcode, its values named or by position; None if one is amiss."""
+def _link(name: str, arguments: Mapping[str, str], as_html: bool) -> str | None:
+    """The link of an embed shortcode, its values named or by position; None if one is amiss."""
     label, pattern, keys = _LINKS[name]
     values = {key: arguments.get(key) or arguments.get(str(index), "") for index, key in enumerate(keys)}
     if not all(re.fullmatch(r"[\w.-]+", value) for value in values.values()):
         return None
-    return f"[{label}]({pattern.format(**values)})"
+    return _anchor(label, pattern.format(**values), as_html)
+
+
+def _anchor(label: str, url: str, as_html: bool) -> str:
+    """A link, in Markdown or (for an HTML article) in HTML; `url` is made of safe characters."""
+    return f'<a href="{url}">{label}</a>' if as_html else f"[{label}]({url})"
 
 
 def _arguments(text: str) -> dict[str, str] | None:

@@ -193,7 +193,7 @@ def refresh(
     resolved, _, problems = topics.resolve_collections(parsed, config)
     if errors or problems or len(resolved) != len(paths):
         return None
-    fresh = {a.id: a for a in resolved}
+    fresh = {a.id: media.with_bundle_cover(a) for a in resolved}  # as `media.attach` gives them
     updated = keys.with_new_text(plan, plan_keys, fresh)
     if updated is not None and cache:
         cache.remember(parse_fingerprint(config), parsed, [site.articles[i].source_hash for i in fresh])

@@ -174,6 +174,22 @@ def init(folder: Path, title: str) -> None:
 
 
 @main.command()
+@click.argument("old", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def migrate(old: Path, folder: Path) -> None:
+    """Make a new site in FOLDER from the Jekyll, Hugo, Zola or Pelican site in OLD, keeping its URLs.
+
+    OLD is only read: its configuration as data (pelicanconf.py is never run), its content and
+    files copied as they are."""
+    from generator.migrating.migrate import migrate as run_migrate
+
+    report = _run(run_migrate, old.absolute(), folder.absolute(), after="Nothing was written.")
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"Next: cd {folder} && digest build --keep-going && digest check")
+
+
+@main.command()
 @click.argument("title")
 @SOURCE
 @click.option("--collection", "-c", required=True, help="Collection key or title.")

@@ -55,6 +55,24 @@ class CollectionSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldDefaults:
+    """Front matter values for the files under `path` (relative to the content folder: a folder or one
+    file; "" for all)
+    of one `kind` ("posts": under `_posts/`, "drafts", "pages": any other file, "" for every file),
+    as Jekyll's `defaults:` gives them: a file's own value wins, then the most specific scope's."""
+
+    path: str
+    kind: str
+    values_json: str  # the values as JSON text: data that any process reads, and that hashes alike
+
+    def applies_to(self, article_id: str) -> bool:
+        parts = article_id.split("/")
+        kind = "posts" if "_posts" in parts else "drafts" if "_drafts" in parts else "pages"
+        inside = not self.path or article_id == self.path or article_id.startswith(self.path + "/")
+        return inside and self.kind in ("", kind)
+
+
+@dataclass(frozen=True, slots=True)
 class Showing:
     """Which articles a build shows: those published at `now`, and drafts or future ones when asked
     for (never expired ones); see `content.published`."""
@@ -155,6 +173,10 @@ class Config:
     source: Path | None = None
     imports: ImportSettings = field(default_factory=ImportSettings, repr=False, compare=False)
     images: ImageSettings = field(default_factory=ImageSettings)
+    slug_source: str = (
+        "filename"  # what a slug comes from when none is given: "filename" or "title" (Pelican's)
+    )
+    defaults: tuple[FieldDefaults, ...] = ()  # front matter fields that files lack, by folder (Jekyll's)
     # Deploy targets by name; not part of what pages depend on.
     deploy: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 

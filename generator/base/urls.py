@@ -26,7 +26,7 @@ def slugify(text: str) -> str:
     return str(_slugify(text, max_length=80, word_boundary=True, save_order=True))
 
 
-PERMALINK_TOKENS = ("collection", "categories", "year", "month", "day", "slug", "filename", "title")
+PERMALINK_TOKENS = ("collection", "categories", "year", "month", "day", "slug", "filename", "title", "path")
 _TOKEN = re.compile(r":([A-Za-z_]+)")
 
 
@@ -53,10 +53,14 @@ def permalink(
     filename: str,
     title: str,
     categories: tuple[str, ...] = (),
+    path: str = "",
 ) -> str:
     """The page URL (relative: `belarus/2020/09/03/slug/`) that `pattern` makes for an article;
-    empty folders (an article outside any collection) drop out. Raises ValueError if unsafe."""
+    empty folders (an article outside any collection) drop out. `path` is the folder of the
+    article's file in the content folder (Jekyll's and Hugo's `:path`, as written: its folders are
+    the old site's). Raises ValueError if unsafe."""
     values = {
+        "path": path,
         "collection": collection, "year": f"{day.year:04d}", "month": f"{day.month:02d}",
         "day": f"{day.day:02d}", "slug": slug, "filename": slugify(filename), "title": slugify(title),
         "categories": "/".join(slugify(c) for c in categories) if categories else collection,

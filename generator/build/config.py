@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import re
 from pathlib import Path
 from types import MappingProxyType
@@ -18,7 +19,14 @@ import yaml
 
 from generator.base import yamlutil
 from generator.base.errors import BuildFailed, ConfigError, SiteError, SourceLocation
-from generator.base.model import AuthorSpec, CollectionSpec, Config, ImageSettings, ImportSettings
+from generator.base.model import (
+    AuthorSpec,
+    CollectionSpec,
+    Config,
+    FieldDefaults,
+    ImageSettings,
+    ImportSettings,
+)
 from generator.base.urls import PERMALINK_TOKENS, permalink_problem
 
 CONFIG_NAME = "config.yaml"
@@ -46,6 +54,7 @@ _SCALARS: dict[str, type] = {
     "feed_content": str,
     "search": bool,
     "permalink": str,
+    "slug_source": str,
     "week_start": str,
     "max_article_kb": int,
     "allow_outside_symlinks": bool,
@@ -57,6 +66,7 @@ PERMALINK_HINT = (
 )
 _KNOWN = frozenset(_SCALARS) | {
     "collections",
+    "defaults",
     "deploy",
     "menu",
     "newsletter",
@@ -148,6 +158,8 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
             values[key] = _collections(value, error)
         elif key == "menu":
             values[key] = _menu(value, error)
+        elif key == "defaults":
+            values[key] = _defaults(value, error)
         elif key == "stories":
             values[key] = _stories(value, error)
         elif key == "authors":
@@ -238,8 +250,49 @@ def _check_values(values: dict[str, Any], error: Any) -> None:
     problem = permalink_problem(values["permalink"]) if "permalink" in values else None
     if problem:
         error(problem, ("permalink",), PERMALINK_HINT)
+    if values.get("slug_source", "filename") not in ("filename", "title"):
+        error(
+            "'slug_source' must be filename or title",
+            ("slug_source",),
+            "title: a slug made from the title, as in Pelican",
+        )
     if "theme" in values and not KEY_PATTERN.fullmatch(values["theme"].replace("_", "-")):
         error(f"'theme' must be a theme folder name, not {values['theme']!r}", ("theme",))
+
+
+_DEFAULTS_HINT = (
+    "defaults: [{scope: {path: '', type: pages}, values: {type: page}}] (type: posts, drafts or pages)"
+)
+
+
+def _defaults(value: Any, error: Any) -> tuple[FieldDefaults, ...]:
+    """`defaults:` as Jekyll writes it: each a `scope` (`path`, `type`) and the `values` it gives."""
+    if not isinstance(value, list):
+        error("'defaults' must be a list of scopes and values", ("defaults",), _DEFAULTS_HINT)
+        return ()
+    found = []
+    for item in value:
+        scope = item.get("scope", {}) if isinstance(item, dict) else None
+        given = item.get("values") if isinstance(item, dict) else None
+        if (
+            not isinstance(scope, dict)
+            or not isinstance(given, dict)
+            or set(map(str, item)) - {"scope", "values"}
+        ):
+            error("each of 'defaults' takes a 'scope' and its 'values'", ("defaults",), _DEFAULTS_HINT)
+            continue
+        path, kind = str(scope.get("path") or "").strip("/"), str(scope.get("type") or "")
+        if kind not in ("", "posts", "drafts", "pages") or set(map(str, scope)) - {"path", "type"}:
+            error(f"a scope of 'defaults' takes a path and a type (posts, drafts or pages), not {scope!r}",
+                  ("defaults",), _DEFAULTS_HINT)  # fmt: skip
+            continue
+        try:
+            values_json = json.dumps({str(k): v for k, v in given.items()}, sort_keys=True, default=str)
+        except (TypeError, ValueError):
+            error("the values of 'defaults' must be plain text, numbers, lists or mappings", ("defaults",))
+            continue
+        found.append(FieldDefaults(path, kind, values_json))
+    return tuple(found)
 
 
 def _imports(value: Any, error: Any) -> ImportSettings:

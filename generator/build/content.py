@@ -9,6 +9,7 @@ takes a file's text and gives an `Article`, so it can run in any process.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -17,11 +18,13 @@ from zoneinfo import ZoneInfo
 
 from generator.base import parallel, yamlutil
 from generator.base.errors import BuildFailed, FrontMatterError, SiteError, SiteWarning, SourceLocation
-from generator.base.model import Article, Config, Progress, Showing, no_progress
+from generator.base.model import Article, Config, FieldDefaults, Progress, Showing, no_progress
 from generator.build import frontmatter
 from generator.build.contentfiles import HTML_SUFFIXES, RawArticle, ReadRules, find_articles, load_files
 from generator.build.fields import FieldReader
 
+# How fields are read: the config's `defaults:` and `slug_source`.
+FieldRules = tuple[tuple[FieldDefaults, ...], str]
 # The content stage as the build calls it (the incremental layer wraps it): articles and errors.
 Reader = Callable[[Config, Progress, Showing], tuple[tuple[Article, ...], list[Any]]]
 
@@ -59,7 +62,7 @@ def parse_files(
     errors: list[SiteError] = []
     done = 0
     progress("Reading articles", 0, len(paths))
-    state = (ReadRules.of(config), ZoneInfo(config.timezone), showing)
+    state = (ReadRules.of(config), ZoneInfo(config.timezone), showing, (config.defaults, config.slug_source))
     for parsed, problems in parallel.map_chunks(_parse_chunk, paths, PARSE_CHUNK, state):
         articles += parsed
         errors += problems
@@ -72,14 +75,14 @@ PARSE_CHUNK = 40
 
 
 def _parse_chunk(
-    state: tuple[ReadRules, ZoneInfo, Showing | None], paths: Sequence[Path]
+    state: tuple[ReadRules, ZoneInfo, Showing | None, FieldRules], paths: Sequence[Path]
 ) -> tuple[list[Article], list[SiteError]]:
-    rules, tz, showing = state
+    rules, tz, showing, fields = state
     raws, errors = load_files(rules, paths)
     articles: list[Article] = []
     for raw in raws:
         try:
-            articles.append(parse_article(raw, tz, showing))
+            articles.append(parse_article(raw, tz, showing, fields))
         except BuildFailed as failed:
             errors += failed.errors
     return articles, errors
@@ -121,9 +124,13 @@ def sort_newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
     return tuple(sorted(by_id, key=lambda a: a.date, reverse=True))
 
 
-def parse_article(raw: RawArticle, tz: ZoneInfo, showing: Showing | None = None) -> Article:
+def parse_article(
+    raw: RawArticle, tz: ZoneInfo, showing: Showing | None = None, fields: FieldRules = ((), "filename")
+) -> Article:
     """Parse one article file; raise `BuildFailed` with every problem in it. Its text is converted
-    unless `showing` is given and does not show it (see `finish`)."""
+    unless `showing` is given and does not show it (see `finish`). `fields` are the config's
+    `defaults:` (the fields the file lacks) and `slug_source`."""
+    defaults, slug_source = fields
     path = raw.path
     bad = yamlutil.find_forbidden(raw.text)
     removed = None
@@ -139,7 +146,10 @@ def parse_article(raw: RawArticle, tz: ZoneInfo, showing: Showing | None = None)
         found = frontmatter.split(raw.text, path)
     except FrontMatterError as exc:
         raise BuildFailed([exc]) from None
-    reader = FieldReader(raw, found, tz)
+    given = default_fields(raw.id, defaults)
+    if given:
+        found = dataclasses.replace(found, meta={**given, **found.meta})
+    reader = FieldReader(raw, found, tz, slug_source)
     held = yamlutil.forbidden_value(found.meta)
     if held:
         key, message = held
@@ -149,6 +159,18 @@ def parse_article(raw: RawArticle, tz: ZoneInfo, showing: Showing | None = None)
     if removed:
         article = dataclasses.replace(article, notes=(removed, *article.notes))
     return finish(article) if showing is None or shows(article, showing) else article
+
+
+def default_fields(article_id: str, defaults: Sequence[FieldDefaults]) -> dict[str, Any]:
+    """The fields that `defaults` give the file `article_id`: the most specific scope's value wins
+    (the longer path, then the one that names a type), as in Jekyll."""
+    found: dict[str, Any] = {}
+    scopes = sorted(
+        (d for d in defaults if d.applies_to(article_id)), key=lambda d: (len(d.path), bool(d.kind))
+    )
+    for scope in scopes:
+        found.update(json.loads(scope.values_json))
+    return found
 
 
 def finish(article: Article) -> Article:

@@ -50,6 +50,11 @@ _IMAGE_KEYS = ("image", "images", "featured_image", "featuredImage", "feature_im
 # Liquid tags and output ({% ... %}, {{ ... }}) and Hugo shortcodes ({{< ... >}}, {{% ... %}}).
 
 
+_HOME_FILES = frozenset(
+    f"{name}{suffix}" for name in ("index", "_index") for suffix in (".md", ".markdown", ".html")
+)
+
+
 def _is_jekyll(article_id: str) -> bool:
     return bool({"_posts", "_drafts"} & set(PurePosixPath(article_id).parts))
 
@@ -57,8 +62,11 @@ def _is_jekyll(article_id: str) -> bool:
 class FieldReader:
     """Checks front matter fields one by one, collecting errors located at their lines."""
 
-    def __init__(self, raw: RawArticle, found: frontmatter.FrontMatter, tz: ZoneInfo) -> None:
+    def __init__(
+        self, raw: RawArticle, found: frontmatter.FrontMatter, tz: ZoneInfo, slug_source: str = "filename"
+    ) -> None:
         self.raw = raw
+        self.slug_source = slug_source
         self.meta = {str(k): v for k, v in found.meta.items()}
         self.found = found
         self.tz = tz
@@ -237,7 +245,8 @@ class FieldReader:
             when = publish_date or (parse_date(prefix.group(1), self.tz) if prefix else None) or UNDATED
         updated = self.when_any(("updated", "lastmod", "modified"))
         given_slug = self.text("slug")
-        slug = slugify(given_slug) if given_slug else file_slug(raw.path) or slugify(title)
+        made = slugify(title) if self.slug_source == "title" and title else file_slug(raw.path)
+        slug = slugify(given_slug) if given_slug else made or slugify(title)
         if title and not slug:
             self.error(
                 "slug" if given_slug else "title",
@@ -297,7 +306,7 @@ class FieldReader:
             expiry_date=expiry_date,
             summary_from_text=not (summary_given or excerpt),
             kind=kind,
-            notes=self.unsupported(body, body_line),
+            notes=self.unsupported(body, body_line) + self.unshown(kind, body, body_line),
             extra=MappingProxyType(
                 {
                     **({"image_alt": image_alt} if image_alt else {}),
@@ -311,7 +320,7 @@ class FieldReader:
     def kind(self) -> str:
         """ "section" for Hugo's `_index.md`; "page" for a file under `pages/`, or with `type: page`
         or Jekyll's `layout: page`; else "article"."""
-        if self.raw.path.stem == "_index":
+        if self.raw.path.stem == "_index" or self.raw.id in _HOME_FILES:  # the home page's: Hugo's, Jekyll's
             return "section"
         if "edition" in self.meta:
             return "edition"
@@ -343,6 +352,19 @@ class FieldReader:
         if separator not in body:
             return ""
         return " ".join(markup.plain_text(markup.to_html(body.split(separator, 1)[0])).split())
+
+    def unshown(self, kind: str, body: str, body_line: int) -> tuple[SiteError, ...]:
+        """A warning for the text of the old site's home page (`content/index.md`, `_index.md`): the
+        home page here lists the latest articles, and shows no text of its own."""
+        if kind != "section" or "/" in self.raw.id or not body.strip():
+            return ()
+        return (
+            SiteWarning(
+                "the text of the old home page is not shown: the home page lists the latest articles",
+                SourceLocation(self.raw.path, body_line),
+                "make it a page (add 'type: page' and a title) or move it into overrides/ as a template",
+            ),
+        )
 
     def unsupported(self, body: str, body_line: int) -> tuple[SiteError, ...]:
         """One warning for template code in the text (Liquid tags, Hugo shortcodes), which is shown

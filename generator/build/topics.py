@@ -165,12 +165,15 @@ def assign_urls(articles: tuple[Article, ...], config: Config) -> tuple[dict[str
         pattern = article.url or (PAGE_PERMALINK if article.kind == "page" else "")
         pattern = pattern or patterns.get(article.collection) or config.permalink
         day = article.date.astimezone(tz).date()
-        jekyll = bool({"_posts", "_drafts"} & set(PurePosixPath(article.id).parts))  # :title: the file name
+        source = PurePosixPath(article.id)
+        jekyll = bool({"_posts", "_drafts"} & set(source.parts))  # :title: the file name
+        if source.stem == "index" and len(source.parts) > 1:  # a page bundle: named by its folder
+            source = source.parent
         try:
             url = permalink(
                 pattern, collection=article.collection, day=day, slug=article.slug,
-                filename=PurePosixPath(article.id).stem, categories=article.categories,
-                title=article.slug if jekyll else article.title,
+                filename=source.stem, categories=article.categories,
+                title=article.slug if jekyll else article.title, path=_folder_path(source),
             )  # fmt: skip
         except ValueError:
             message = f"the URL pattern {pattern!r} gives an unsafe path for this article"
@@ -189,6 +192,13 @@ def assign_urls(articles: tuple[Article, ...], config: Config) -> tuple[dict[str
         owners[url] = article
         urls[article.id] = url
     return urls, errors
+
+
+def _folder_path(source: PurePosixPath) -> str:
+    """The folder of an article's file, for `:path`: without Jekyll's `_posts` and `_drafts`, and
+    without the folder of a Jekyll collection (`_docs/`: its label is in the pattern)."""
+    parts = [p for p in source.parent.parts if p not in ("_posts", "_drafts")]
+    return "/".join(parts[1:] if parts and parts[0].startswith("_") else parts)
 
 
 def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterable[SiteError] = ()) -> Site:

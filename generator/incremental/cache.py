@@ -52,7 +52,9 @@ def parse_fingerprint(config: Config) -> str:
     """What besides its own text decides how an article parses."""
     from generator.build.markup import MARKDOWN_SETTINGS
 
-    return stable_hash(generator.__version__, MARKDOWN_SETTINGS, config.timezone)
+    return stable_hash(
+        generator.__version__, MARKDOWN_SETTINGS, config.timezone, repr(config.defaults), config.slug_source
+    )
 
 
 def stat_files(paths: Iterable[str]) -> dict[str, FileStat]:

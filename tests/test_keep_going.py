@@ -106,3 +106,18 @@ def test_the_preview_says_whether_the_build_failed_or_left_articles_out() -> Non
     assert "The build failed; this is the last good version" in failed and "a.md:3: error: bad" in failed
     assert "left out of the site for their errors; everything else is current" in left_out
     assert "a.md:3: error: bad" in left_out and "The build failed" not in left_out
+
+
+def test_check_names_every_broken_file_and_checks_the_links_of_all_the_others(make_site: MakeSite) -> None:
+    """A broken file does not hide the broken links of the rest: `check` reports both in one run."""
+    root = make_site(
+        {
+            **BROKEN,
+            "content/world/links.md": article_text("Links", "2020-09-07", body="[gone](/world/gone/)\n"),
+        },
+        config=CONFIG,
+    )
+    code, out, err = run_cli("check", "-s", str(root))
+    assert code == 1
+    for text in ("bad-date.md:3: error", "nowhere.md", "no-image.md", "broken link '/world/gone/'"):
+        assert text in out + err, text

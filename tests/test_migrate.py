@@ -29,6 +29,10 @@ JEKYLL = {
         timezone: Europe/Vilnius
         permalink: /:categories/:year/:month/:day/:title.html
         exclude: [notes.txt]
+        repository: https://github.com/old/news
+        collections:
+          docs: {output: true, permalink: "/:collection/:path/"}
+          drafts_box: {output: false}
         plugins: [jekyll-feed, jekyll-redirect-from, jekyll-scholar]
         defaults:
           - scope: {path: "", type: posts}
@@ -60,6 +64,22 @@ JEKYLL = {
         Back to [the march](/news/world/2008/08/23/minsk-marches.html). {% include widget.html %}
         """,
     "_posts/2008-08-25-broken.md": "---\ntitle: Broken\ndate: not a date\n---\nText.\n",
+    "_posts/2008-08-27-release.md": """\
+        ---
+        title: Release notes
+        categories: [team]
+        ---
+        Code at {{ site.repository }}; see [the 1.0 notes](#v1-0).
+
+        ## 1.0 / 2008-08-27
+        {: #v1-0}
+
+        The first.
+        """,
+    "team.md": "---\ntitle: The team\npermalink: /team/\n---\nWho builds it.\n",  # the collection 'team' yields
+    "_docs/setup.md": "---\nredirect_from: /setup.html\n---\n# Setting up\n\n![Shot](../../assets/img/march.png)\n",
+    "_docs/setup-again.md": "---\ntitle: Setup, again\nredirect_from: /setup.html\n---\nThe same.\n",
+    "_drafts_box/x.md": "---\ntitle: Box\n---\nNot published by Jekyll.\n",
     "_drafts/unfinished.md": "---\ntitle: Unfinished NEVERPUBLISHED\n---\nNEVERPUBLISHED\n",
     "_posts/2008-08-26-old-html.html": "---\ntitle: An HTML post\n---\n<p>Made in <em>HTML</em>.</p>\n",
     "about.md": "---\nlayout: page\ntitle: About\n---\nWho we are.\n",
@@ -80,6 +100,11 @@ JEKYLL_URLS = [
     "about.html",
     "contact.html",
     "assets/img/march.png",
+    "team/index.html",  # the page, not the collection's list
+    "docs/setup/index.html",
+    "docs/setup-again/index.html",
+    "setup.html",
+    "team/2008/08/27/release.html",
 ]
 
 HUGO = {
@@ -237,6 +262,19 @@ def test_migrate_keeps_every_old_url_and_every_link_resolves(migrated: tuple[str
     )
     assert broken_links(site, CASES[name][2]) == []
     assert not [p for p in site.rglob("*") if p.is_file() and b"NEVERPUBLISHED" in p.read_bytes()]
+    if name == "jekyll":
+        release = (site / "team/2008/08/27/release.html").read_text(encoding="utf-8")
+        assert (
+            "Code at https://github.com/old/news;" in release
+            and '<h2 id="v1-0">1.0 / 2008-08-27</h2>' in release
+        )
+        assert "<h1>Who builds it." not in (site / "team/index.html").read_text() and "Who builds it." in (
+            site / "team/index.html"
+        ).read_text(encoding="utf-8")
+        setup = (site / "docs/setup/index.html").read_text(encoding="utf-8")
+        assert "<h1>Setting up</h1>" in setup and 'src="../../assets/img/march.png"' in setup
+        assert "the collection page /team/index.html is not written: this article has that URL" in err
+        assert "the redirect from /setup.html is not written: another article redirects from there" in err
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert "{% post_url" not in text and "{{< ref" not in text and "{filename}" not in text, page
@@ -256,6 +294,8 @@ def test_the_report_says_what_maps_and_what_is_left_behind(migrated: tuple[str, 
             "plugin jekyll-scholar: not run",
             "content/_posts/2008-08-25-broken.md:3: error",
             "follow-up.markdown:8: warning: a Liquid tag in the text ({% include widget.html %})",
+            "the collection docs: /:collection/:path/ is /docs/:path/:filename/ here",
+            "not copied: _drafts_box/: a Jekyll collection without pages of its own",
         ],
         "hugo": ["Hugo site in", "section posts: Hugo's '/:year/:month/:slug/'", "taxonomy 'series'", "layouts/",
                  "first-post.md:11: warning: a Hugo shortcode in the text ({{< mywidget >}})"],
@@ -268,6 +308,7 @@ def test_the_report_says_what_maps_and_what_is_left_behind(migrated: tuple[str, 
     assert "Traceback" not in out
     if name == "jekyll":
         assert "base_url: https://old.example/news/" in config and "timezone: Europe/Vilnius" in config
+        assert "repository: https://github.com/old/news" in config
     if name == "pelican":
         assert "slug_source: title" in config and "language: pl" in config
 

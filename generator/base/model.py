@@ -73,6 +73,23 @@ class FieldDefaults:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldRules:
+    """What besides a file's text decides its fields: the config's `defaults:`, `slug_source` and
+    `params:` (which template code in the text may name); data that any process takes."""
+
+    defaults: tuple[FieldDefaults, ...] = ()
+    slug_source: str = "filename"
+    params_json: str = "{}"
+
+    @classmethod
+    def of(cls, config: Config) -> FieldRules:
+        return cls(config.defaults, config.slug_source, config.params_json)
+
+
+NO_RULES = FieldRules()
+
+
+@dataclass(frozen=True, slots=True)
 class Showing:
     """Which articles a build shows: those published at `now`, and drafts or future ones when asked
     for (never expired ones); see `content.published`."""
@@ -177,6 +194,7 @@ class Config:
         "filename"  # what a slug comes from when none is given: "filename" or "title" (Pelican's)
     )
     defaults: tuple[FieldDefaults, ...] = ()  # front matter fields that files lack, by folder (Jekyll's)
+    params_json: str = "{}"  # the site's own values (`params:`), as JSON: `{{ site.x }}`, `{{< param x >}}`
     # Deploy targets by name; not part of what pages depend on.
     deploy: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 

@@ -67,6 +67,7 @@ PERMALINK_HINT = (
 _KNOWN = frozenset(_SCALARS) | {
     "collections",
     "defaults",
+    "params",
     "deploy",
     "menu",
     "newsletter",
@@ -160,6 +161,17 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
             values[key] = _menu(value, error)
         elif key == "defaults":
             values[key] = _defaults(value, error)
+        elif key == "params":
+            if not isinstance(value, dict):
+                error(
+                    "'params' must be a mapping of names to values",
+                    ("params",),
+                    "params: {repository: https://...}",
+                )
+            else:
+                values["params_json"] = json.dumps(
+                    {str(k): v for k, v in value.items()}, sort_keys=True, default=str
+                )
         elif key == "stories":
             values[key] = _stories(value, error)
         elif key == "authors":

@@ -18,13 +18,20 @@ from zoneinfo import ZoneInfo
 
 from generator.base import parallel, yamlutil
 from generator.base.errors import BuildFailed, FrontMatterError, SiteError, SiteWarning, SourceLocation
-from generator.base.model import Article, Config, FieldDefaults, Progress, Showing, no_progress
+from generator.base.model import (
+    NO_RULES,
+    Article,
+    Config,
+    FieldDefaults,
+    FieldRules,
+    Progress,
+    Showing,
+    no_progress,
+)
 from generator.build import frontmatter
 from generator.build.contentfiles import HTML_SUFFIXES, RawArticle, ReadRules, find_articles, load_files
 from generator.build.fields import FieldReader
 
-# How fields are read: the config's `defaults:` and `slug_source`.
-FieldRules = tuple[tuple[FieldDefaults, ...], str]
 # The content stage as the build calls it (the incremental layer wraps it): articles and errors.
 Reader = Callable[[Config, Progress, Showing], tuple[tuple[Article, ...], list[Any]]]
 
@@ -62,7 +69,7 @@ def parse_files(
     errors: list[SiteError] = []
     done = 0
     progress("Reading articles", 0, len(paths))
-    state = (ReadRules.of(config), ZoneInfo(config.timezone), showing, (config.defaults, config.slug_source))
+    state = (ReadRules.of(config), ZoneInfo(config.timezone), showing, FieldRules.of(config))
     for parsed, problems in parallel.map_chunks(_parse_chunk, paths, PARSE_CHUNK, state):
         articles += parsed
         errors += problems
@@ -125,12 +132,11 @@ def sort_newest_first(articles: Iterable[Article]) -> tuple[Article, ...]:
 
 
 def parse_article(
-    raw: RawArticle, tz: ZoneInfo, showing: Showing | None = None, fields: FieldRules = ((), "filename")
+    raw: RawArticle, tz: ZoneInfo, showing: Showing | None = None, fields: FieldRules = NO_RULES
 ) -> Article:
     """Parse one article file; raise `BuildFailed` with every problem in it. Its text is converted
     unless `showing` is given and does not show it (see `finish`). `fields` are the config's
-    `defaults:` (the fields the file lacks) and `slug_source`."""
-    defaults, slug_source = fields
+    `defaults:` (the fields the file lacks), `slug_source` and `params:`."""
     path = raw.path
     bad = yamlutil.find_forbidden(raw.text)
     removed = None
@@ -146,10 +152,10 @@ def parse_article(
         found = frontmatter.split(raw.text, path)
     except FrontMatterError as exc:
         raise BuildFailed([exc]) from None
-    given = default_fields(raw.id, defaults)
+    given = default_fields(raw.id, fields.defaults)
     if given:
         found = dataclasses.replace(found, meta={**given, **found.meta})
-    reader = FieldReader(raw, found, tz, slug_source)
+    reader = FieldReader(raw, found, tz, fields)
     held = yamlutil.forbidden_value(found.meta)
     if held:
         key, message = held

@@ -4,6 +4,7 @@ newsdigest write it, every error located at its line (the content stage's field 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
@@ -13,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from generator.base.errors import BuildFailed, FrontMatterError, SiteError, SiteWarning, SourceLocation
-from generator.base.model import Article, Correction, Source
+from generator.base.model import NO_RULES, Article, Correction, FieldRules, Source
 from generator.base.urls import output_file_for, permalink_problem, slugify
 from generator.build import frontmatter, shortcodes
 from generator.build.config import LANG_PATTERN
@@ -50,6 +51,7 @@ _IMAGE_KEYS = ("image", "images", "featured_image", "featuredImage", "feature_im
 # Liquid tags and output ({% ... %}, {{ ... }}) and Hugo shortcodes ({{< ... >}}, {{% ... %}}).
 
 
+_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)  # a Markdown heading of the first level
 _HOME_FILES = frozenset(
     f"{name}{suffix}" for name in ("index", "_index") for suffix in (".md", ".markdown", ".html")
 )
@@ -63,10 +65,10 @@ class FieldReader:
     """Checks front matter fields one by one, collecting errors located at their lines."""
 
     def __init__(
-        self, raw: RawArticle, found: frontmatter.FrontMatter, tz: ZoneInfo, slug_source: str = "filename"
+        self, raw: RawArticle, found: frontmatter.FrontMatter, tz: ZoneInfo, rules: FieldRules = NO_RULES
     ) -> None:
         self.raw = raw
-        self.slug_source = slug_source
+        self.rules = rules
         self.meta = {str(k): v for k, v in found.meta.items()}
         self.found = found
         self.tz = tz
@@ -235,7 +237,14 @@ class FieldReader:
     def article(self, body: str, body_line: int = 1) -> Article:
         raw = self.raw
         kind = self.kind()
-        title = self.text("title", required=kind != "section")  # a section's title may come from config
+        title = self.text("title", required=kind not in ("section", "page"))  # a section's: from config
+        if (
+            not title and kind == "page"
+        ):  # Jekyll's, Hugo's and Zola's pages need none: the heading's, or the name's
+            heading = _HEADING.search(body)
+            title = (
+                heading.group(1).strip() if heading else file_slug(raw.path).replace("-", " ").capitalize()
+            )
         prefix = _DATE_PREFIX.match(raw.path.name)
         in_drafts = "_drafts" in PurePosixPath(raw.id).parts  # Jekyll's drafts have no date yet
         publish_date = self.when_any(_PUBLISH_DATE)
@@ -245,7 +254,7 @@ class FieldReader:
             when = publish_date or (parse_date(prefix.group(1), self.tz) if prefix else None) or UNDATED
         updated = self.when_any(("updated", "lastmod", "modified"))
         given_slug = self.text("slug")
-        made = slugify(title) if self.slug_source == "title" and title else file_slug(raw.path)
+        made = slugify(title) if self.rules.slug_source == "title" and title else file_slug(raw.path)
         slug = slugify(given_slug) if given_slug else made or slugify(title)
         if title and not slug:
             self.error(
@@ -279,7 +288,8 @@ class FieldReader:
         _check_brackets(body, raw.path, body_line)
         excerpt = self.excerpt(body)
         html = raw.path.suffix.lower() in HTML_SUFFIXES  # an HTML article: its text is HTML already
-        body = shortcodes.translate(body, title, self.meta, html)  # what the old generator's tags meant
+        site = json.loads(self.rules.params_json) if self.rules.params_json != "{}" else {}
+        body = shortcodes.translate(body, title, self.meta, html, site)  # what the old generator's tags meant
         return Article(
             source_hash=raw.source_hash,
             id=raw.id,

@@ -165,8 +165,10 @@ def attach(
         site = replace(site, articles={**written, **covered})
     for article_id in site.urls:
         article = site.articles[article_id]
-        uses[article_id] = _files_used(article, content_dir, errors, warnings)
+        missing: list[SiteError] = []
+        uses[article_id] = _files_used(article, content_dir, missing, warnings)
         linked[article_id] = _references_found(article, index, site.urls[article_id], errors)
+        linked[article_id].update(_from_page_url(missing, index, article, site.urls[article_id], errors))
         warnings += _missing_alt(written[article_id])
     facts = probe(sorted({target for found in uses.values() for _, target in found}))
     media = {}
@@ -196,6 +198,26 @@ def with_bundle_cover(article: Article) -> Article:
         if chosen:
             return replace(article, image=chosen[0])  # the first by name, as `bundle_files` sorts
     return article
+
+
+def _from_page_url(
+    missing: list[SiteError], index: refs.Index, article: Article, page_url: str, errors: list[SiteError]
+) -> dict[str, str]:
+    """The relative addresses that name no file from the article's file but do from its page's URL,
+    as the old generator read them (Jekyll leaves relative links to the browser: `../../img/x.png`
+    from `/tutorials/setup/`), each as the link from the page; the errors of the others."""
+    found: dict[str, str] = {}
+    for error in missing:
+        address = error.address if isinstance(error, MediaError) else ""
+        from_url = posixpath.normpath(
+            posixpath.join("/" + posixpath.dirname(output_file_for(page_url)), address)
+        )
+        target = index.find(from_url, article.id, True) if address and not from_url.startswith("//") else None
+        if target:
+            found[address] = refs.relative(target, page_url)
+        else:
+            errors.append(error)
+    return found
 
 
 def _references_found(

@@ -67,10 +67,12 @@ def make_plan(
         for s in page_specs(site, links)
         if s.kind != "search" or theme.has_template(chosen_theme, s.template)
     ]
+    pages, redirects, yielded = _old_urls_first(pages, render_redirects(site))
+    warnings = (*warnings, *yielded)
     specs = {output_file_for(s.url): s for s in pages}
     small = (
         *feeds.render_feeds(site), *feeds.render_sitemap(site, specs), feeds.render_robots(site),
-        *render_redirects(site),
+        *redirects,
     )  # fmt: skip
     static = (*theme.static_files(chosen_theme), *media.files_of(site))
     pictures = tuple(media.pictures_of(site))
@@ -91,6 +93,37 @@ def make_plan(
     _check_conflicts(pages, small, static, pictures)
     parts = search.parts(search.pages_of(site)) if site.config.search else {}
     return Plan(site, chosen_theme, links, specs, small, static, parts, warnings, next_change, pictures)
+
+
+def _old_urls_first(
+    pages: list[PageSpec], redirects: Sequence[OutputFile]
+) -> tuple[list[PageSpec], list[OutputFile], list[SiteError]]:
+    """An article's URL wins over a list of the site's making: a collection's or a tag's page at the
+    URL of an article or page (a Jekyll page at `/team/`, a category `team`) is not written; and a
+    second redirect from one URL (an archive's `redirect_from` written twice: Jekyll keeps one in
+    silence) is not either. Each is said. Any other clash stays an error (`_check_conflicts`)."""
+    owned = {output_file_for(s.url): s for s in pages if s.article}
+    kept: list[PageSpec] = []
+    yielded: list[SiteError] = []
+    for spec in pages:
+        path = output_file_for(spec.url)
+        owner = owned.get(path)
+        if owner is not None and owner is not spec and spec.kind in ("collection", "tag"):
+            message = f"the {spec.kind} page /{path} is not written: this article has that URL"
+            yielded.append(SiteWarning(message, owner.origin, "give the article another URL to have both"))
+        else:
+            kept.append(spec)
+    taken: set[str] = set()
+    moved: list[OutputFile] = []
+    for page in redirects:
+        path = str(page.path)
+        if path in taken:
+            message = f"the redirect from /{path} is not written: another article redirects from there"
+            yielded.append(SiteWarning(message, page.origin, "drop one of the two aliases"))
+        else:
+            taken.add(path)
+            moved.append(page)
+    return kept, moved, yielded
 
 
 def _babel_locale(language: str) -> str:

@@ -47,15 +47,24 @@ _SITE_ROOT = re.compile(
     r"|\{\{-?\s*site\.url\s*-?\}\}(?=[/{@])"
 )
 _PELICAN = re.compile(r"\{(?:filename|static|attach)\}|\|(?:filename|static|attach)\|")
+_KRAMDOWN_HEADING = re.compile(r"^(#{1,6}[ \t].*?)[ \t]*\n\{:[ \t]*([^}\n]*)\}[ \t]*$", re.M)
+_SITE_VALUE = re.compile(r"\{\{-?\s*site\.(?:params\.)?([A-Za-z_][\w.]*)\s*-?\}\}")  # Jekyll's, Hugo's
 TEMPLATE_CODE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)  # what is left is named (`fields`)
 _MARK = "\x00"  # stands for a kept block while the rest is translated (no article text holds it)
 
 
-def translate(text: str, title: str, params: Mapping[str, Any] | None = None, html: bool = False) -> str:
+def translate(
+    text: str,
+    title: str,
+    params: Mapping[str, Any] | None = None,
+    html: bool = False,
+    site: Mapping[str, Any] | None = None,
+) -> str:
     """`text` with the template code of other generators that has a meaning here translated; `params`
-    are the article's front matter fields (Hugo's `{{< param >}}`). With `html`, the text is an HTML
-    article's (`contentfiles.is_html_article`): the translations are HTML, and Markdown's code is
-    not code there."""
+    are the article's front matter fields (Hugo's `{{< param >}}`), `site` the config's `params:`
+    (Jekyll's `{{ site.x }}`, and Hugo's `param` when the article has none). With `html`, the text is
+    an HTML article's (`contentfiles.is_html_article`): the translations are HTML, and Markdown's
+    code is not code there."""
     if "{" not in text and "|" not in text:
         return text
     kept: list[str] = []
@@ -69,10 +78,14 @@ def translate(text: str, title: str, params: Mapping[str, Any] | None = None, ht
     text = _HIGHLIGHT.sub(_highlighted(keep, html), text)
     if not html:
         text = _FENCED.sub(lambda m: keep(m.group()), text)  # code written as Markdown is left as it is
-    fields = params or {}
+    fields = {**(site or {}), **(params or {})}
 
     def change(part: str) -> str:
         part = _SHORTCODE.sub(lambda m: _shortcode(m, fields, html), _PAGE_TITLE.sub(title, part))
+        if not html and "{:" in part:  # kramdown's attributes on the line below a heading: on its line
+            part = _KRAMDOWN_HEADING.sub(lambda m: f"{m.group(1)} {{: {m.group(2).strip()}}}\n", part)
+        if site and "site." in part:
+            part = _SITE_VALUE.sub(lambda m: _site_value(m, site), part)
         return _references(part)
 
     text = change(text) if html else _outside_spans(text, change)
@@ -140,6 +153,17 @@ def _fence(language: str, code: str) -> str:
     longest = max((len(run) for run in re.findall(r"`{3,}", code)), default=2)
     fence = "`" * (longest + 1)
     return f"{fence}{language}\n{code}\n{fence}"
+
+
+def _site_value(found: re.Match[str], site: Mapping[str, Any]) -> str:
+    """A site value (`{{ site.repository }}`, `{{ site.twitter.username }}`) if it is text or a number;
+    else the tag as written (named as template code)."""
+    value: Any = site
+    for key in found.group(1).split("."):
+        value = value.get(key) if isinstance(value, Mapping) else None
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    return found.group()
 
 
 def _pre(language: str, code: str) -> str:

@@ -28,7 +28,8 @@ def check(root: Path, **options: Any) -> BuildSummary:
     from generator.build import links
 
     started = time.perf_counter()
-    result = render_site(root, keep_problems=True, make=media.unmade, **options)  # links need only names
+    # Every broken file is left out and said, and the links of all the others are checked.
+    result = render_site(root, keep_problems=True, keep_going=True, make=media.unmade, **options)
     site = result.plan.site
     problems = result.plan.problems
     broken = links.find_broken_links(result.files, site.config.base_path)

@@ -26,7 +26,7 @@ import generator
 from generator.base import parallel
 from generator.base.errors import SiteError
 from generator.base.hashing import stable_hash
-from generator.base.model import Article, Config, Picture, Progress, Showing, no_progress
+from generator.base.model import Article, Config, FieldRules, Picture, Progress, Showing, no_progress
 from generator.build import content, contentfiles
 from generator.build.media import Facts
 from generator.incremental import seal
@@ -52,9 +52,7 @@ def parse_fingerprint(config: Config) -> str:
     """What besides its own text decides how an article parses."""
     from generator.build.markup import MARKDOWN_SETTINGS
 
-    return stable_hash(
-        generator.__version__, MARKDOWN_SETTINGS, config.timezone, repr(config.defaults), config.slug_source
-    )
+    return stable_hash(generator.__version__, MARKDOWN_SETTINGS, config.timezone, repr(FieldRules.of(config)))
 
 
 def stat_files(paths: Iterable[str]) -> dict[str, FileStat]:

@@ -141,6 +141,23 @@ def _common(site: OldSite, title: Any, base_url: str | None, timezone: Any, lang
         site.settings["language"] = code.split("-")[0].lower() if len(code) > 2 and "-" in code else code
 
 
+def _params(site: OldSite, values: dict[str, Any], used_as: str) -> None:
+    """The old site's own values that article text may name (`params:`): text and numbers, and
+    mappings of them one level deep."""
+
+    def plain(value: Any) -> bool:
+        return isinstance(value, (str, int, float)) and not isinstance(value, bool) and len(str(value)) < 1000
+
+    kept = {
+        str(k): v if plain(v) else {str(a): b for a, b in v.items() if plain(b)}
+        for k, v in values.items()
+        if plain(v) or (isinstance(v, dict) and any(plain(b) for b in v.values()))
+    }
+    if kept:
+        site.settings["params"] = kept
+        site.note(f"{len(kept)} site values kept as params: (what {used_as} in a text names)")
+
+
 def has_front_matter(path: Path) -> bool:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")[:65536]
@@ -164,6 +181,11 @@ _JEKYLL_TOKENS = {
     ":title": ":title", ":slug": ":title", ":name": ":filename", ":basename": ":filename",
 }  # fmt: skip
 _JEKYLL_OWN = {"_site", "_layouts", "_includes", "_sass", "_data", "_plugins", "_config.yml", "_config.yaml"}
+_JEKYLL_BUILD_KEYS = {
+    "title", "url", "baseurl", "permalink", "collections", "defaults", "exclude", "include", "plugins",
+    "gems", "timezone", "lang", "markdown", "kramdown", "sass", "highlighter", "future", "source",
+    "destination", "keep_files", "encoding", "paginate", "paginate_path", "whitelist", "theme",
+}  # fmt: skip
 _JEKYLL_TOOLING = {"Gemfile", "Gemfile.lock", "node_modules", "vendor", "package.json", "package-lock.json"}
 
 
@@ -221,6 +243,7 @@ def _jekyll(root: Path, config_file: Path | None) -> OldSite:
                 {"scope": {"path": path, "type": kind} if kind else {"path": path}, "values": values}
             )
     site.settings["defaults"] = defaults
+    _params(site, {k: v for k, v in data.items() if k not in _JEKYLL_BUILD_KEYS}, "{{ site.x }}")
     excluded = {str(e).strip("/") for e in data.get("exclude") or [] if isinstance(e, str)}
     for entry in sorted(root.iterdir()):
         name = entry.name
@@ -341,6 +364,7 @@ def _hugo(root: Path, config_file: Path | None) -> OldSite:
     for name in _HUGO_NOT_COPIED:
         if (root / name).is_dir():
             site.skipped.append(f"{name}/: Hugo's own (templates, data, build)")
+    _params(site, _mapping(data.get("params")), "{{< param x >}}")
     taxonomies = data.get("taxonomies")
     if isinstance(taxonomies, dict):
         for plural in taxonomies.values():

@@ -79,3 +79,13 @@ def test_template_code_in_code_is_not_named_and_what_is_left_is_named_at_its_lin
     assert article("Write `{{ page.url }}` in a template.\n")[1] == ()
     _, notes = article("One.\n\n{% include note.html %}\n")
     assert len(notes) == 1 and "a.md:7: warning: a Liquid tag" in notes[0]
+
+
+def test_site_values_and_kramdown_heading_attributes() -> None:
+    site = {"repository": "https://github.com/o/r", "twitter": {"username": "news"}, "list": [1]}
+    text = "At {{ site.repository }} and @{{ site.twitter.username }}, {{ site.list }} {{ site.nothing }}\n"
+    assert translate(text, "T", None, False, site) == (
+        "At https://github.com/o/r and @news, {{ site.list }} {{ site.nothing }}\n"
+    )
+    assert translate("## 1.0\n{: #v1 .big}\nText\n", "T") == "## 1.0 {: #v1 .big}\n\nText\n"  # lines kept
+    assert translate("`{{ site.repository }}`\n", "T", None, False, site) == "`{{ site.repository }}`\n"

@@ -147,6 +147,19 @@ HUGO = {
     "content/posts/third/index.html": "---\ntitle: Third, in HTML\ndate: 2020-03-03\n---\n<p>HTML content.</p>\n",
     "content/posts/draft.md": "---\ntitle: NEVERPUBLISHED\ndate: 2020-03-04\ndraft: true\n---\nNEVERPUBLISHED\n",
     "content/about.md": "---\ntitle: About\n---\nWho we are.\n",
+    "content/_common/_index.md": "---\ncascade:\n  build:\n    render: never\n---\n",  # a headless bundle
+    "content/_common/snippet.md": "---\n# Do not remove front matter.\n---\nA NEVERPUBLISHED snippet.\n",
+    "content/docs/_index.md": "---\ntitle: Docs\n---\nThe manual.\n",  # a section of no collection: a page
+    "content/docs/setup/_index.md": "---\ntitle: Setting up\n---\n",
+    "content/docs/setup/install.md": """\
+        ---
+        title: Install
+        aliases: [/docs/setup/install]
+        ---
+        ```go {file="main.go" linenos=true}
+        package main
+        ```
+        """,
     "static/img/cover.png": png(),
     "layouts/_default/single.html": "{{ .Content }}\n",
 }
@@ -157,6 +170,9 @@ HUGO_URLS = [
     "2020/first/index.html",  # an alias
     "about/index.html",
     "img/cover.png",
+    "docs/index.html",
+    "docs/setup/index.html",
+    "docs/setup/install/index.html",
 ]
 
 ZOLA = {
@@ -262,6 +278,10 @@ def test_migrate_keeps_every_old_url_and_every_link_resolves(migrated: tuple[str
     )
     assert broken_links(site, CASES[name][2]) == []
     assert not [p for p in site.rglob("*") if p.is_file() and b"NEVERPUBLISHED" in p.read_bytes()]
+    if name == "hugo":
+        install = (site / "docs/setup/install/index.html").read_text(encoding="utf-8")
+        assert '<pre><code class="language-go">package main' in install
+        assert "The manual." in (site / "docs/index.html").read_text(encoding="utf-8")
     if name == "jekyll":
         release = (site / "team/2008/08/27/release.html").read_text(encoding="utf-8")
         assert (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
@@ -55,6 +55,14 @@ _HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)  # a Markdown heading of t
 _HOME_FILES = frozenset(
     f"{name}{suffix}" for name in ("index", "_index") for suffix in (".md", ".markdown", ".html")
 )
+
+
+def _never_rendered(meta: Mapping[str, Any]) -> bool:
+    """Hugo's headless bundles and snippets (`headless: true`, `build: {render: never}`, the older
+    `_build: {render: false}`) and Zola's `render = false`: read, but never a page of their own."""
+    build = meta.get("build") or meta.get("_build")
+    render = build.get("render") if isinstance(build, dict) else meta.get("render", True)
+    return meta.get("headless") is True or render in (False, "never", "Never")
 
 
 def _is_jekyll(article_id: str) -> bool:
@@ -237,7 +245,9 @@ class FieldReader:
     def article(self, body: str, body_line: int = 1) -> Article:
         raw = self.raw
         kind = self.kind()
-        title = self.text("title", required=kind not in ("section", "page"))  # a section's: from config
+        title = self.text(
+            "title", required=kind not in ("section", "page", "headless")
+        )  # a section's: config's
         if (
             not title and kind == "page"
         ):  # Jekyll's, Hugo's and Zola's pages need none: the heading's, or the name's
@@ -290,6 +300,8 @@ class FieldReader:
         html = raw.path.suffix.lower() in HTML_SUFFIXES  # an HTML article: its text is HTML already
         site = json.loads(self.rules.params_json) if self.rules.params_json != "{}" else {}
         body = shortcodes.translate(body, title, self.meta, html, site)  # what the old generator's tags meant
+        if not html:
+            body = shortcodes.plain_fences(body)
         return Article(
             source_hash=raw.source_hash,
             id=raw.id,
@@ -330,13 +342,17 @@ class FieldReader:
     def kind(self) -> str:
         """ "section" for Hugo's `_index.md`; "page" for a file under `pages/`, or with `type: page`
         or Jekyll's `layout: page`; else "article"."""
-        if self.raw.path.stem == "_index" or self.raw.id in _HOME_FILES:  # the home page's: Hugo's, Jekyll's
-            return "section"
+        if _never_rendered(self.meta):
+            return "headless"
+        if self.raw.id in _HOME_FILES or (self.raw.path.stem == "_index" and self.raw.id.count("/") == 1):
+            return "section"  # the home page's (Hugo's, Jekyll's), a collection's (Hugo's, Zola's)
         if "edition" in self.meta:
             return "edition"
         if PurePosixPath(self.raw.id).parts[0] == "stories" or self.meta.get("type") == "story":
             return "story"
         parts = PurePosixPath(self.raw.id).parts
+        if self.raw.path.stem == "_index":  # a section below a collection (Zola's, Hugo's): a page of its own
+            return "page"
         if parts[0] == "pages" or "page" in (self.meta.get("type"), self.meta.get("layout")):
             return "page"
         return "article"

@@ -113,6 +113,8 @@ def _load_yaml(front: str, path: Path, first: int = 2) -> dict[str, Any]:
         ) from None
     except (yaml.YAMLError, yamlutil.ValueProblem) as exc:
         raise FrontMatterError(f"invalid value in front matter: {exc}", SourceLocation(path, first)) from None
+    if meta is None:
+        meta = {}  # nothing but comments (Hugo's snippets: "# Do not remove front matter.")
     if not isinstance(meta, dict):
         raise FrontMatterError("front matter must be 'key: value' lines", SourceLocation(path, first))
     return meta

@@ -99,9 +99,10 @@ def _old_urls_first(
     pages: list[PageSpec], redirects: Sequence[OutputFile]
 ) -> tuple[list[PageSpec], list[OutputFile], list[SiteError]]:
     """An article's URL wins over a list of the site's making: a collection's or a tag's page at the
-    URL of an article or page (a Jekyll page at `/team/`, a category `team`) is not written; and a
-    second redirect from one URL (an archive's `redirect_from` written twice: Jekyll keeps one in
-    silence) is not either. Each is said. Any other clash stays an error (`_check_conflicts`)."""
+    URL of an article or page (a Jekyll page at `/team/`, a category `team`) is not written; nor is
+    a redirect from the URL of a page (Hugo lets the page win), nor a second redirect from one URL
+    (an archive's `redirect_from` written twice: Jekyll keeps one in silence). Each is said. Any
+    other clash stays an error (`_check_conflicts`)."""
     owned = {output_file_for(s.url): s for s in pages if s.article}
     kept: list[PageSpec] = []
     yielded: list[SiteError] = []
@@ -113,13 +114,15 @@ def _old_urls_first(
             yielded.append(SiteWarning(message, owner.origin, "give the article another URL to have both"))
         else:
             kept.append(spec)
+    pages_at = {output_file_for(s.url) for s in kept}
     taken: set[str] = set()
     moved: list[OutputFile] = []
     for page in redirects:
         path = str(page.path)
-        if path in taken:
-            message = f"the redirect from /{path} is not written: another article redirects from there"
-            yielded.append(SiteWarning(message, page.origin, "drop one of the two aliases"))
+        if path in pages_at or path in taken:
+            there = "a page is there" if path in pages_at else "another article redirects from there"
+            message = f"the redirect from /{path} is not written: {there}"
+            yielded.append(SiteWarning(message, page.origin, "drop the alias"))
         else:
             taken.add(path)
             moved.append(page)

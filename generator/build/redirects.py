@@ -44,6 +44,8 @@ def render_redirects(site: Site) -> tuple[OutputFile, ...]:
             continue
         target = site.urls[article_id]
         for alias in article.aliases:
+            if alias.rstrip("/") == target.rstrip("/"):
+                continue  # the article's own URL, written again (Hugo lowercases it): no redirect
             link = html.escape(root_prefix(alias) + target)
             page = _PAGE.format(
                 lang=html.escape(article.lang or config.language),

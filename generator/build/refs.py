@@ -24,6 +24,7 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from generator.base.model import Site
+from generator.base.urls import collection_url
 from generator.build.contentfiles import ARTICLE_SUFFIXES, HTML_SUFFIXES
 from generator.build.shortcodes import REF
 
@@ -56,9 +57,15 @@ class Index:
                 by_name.setdefault(name, []).append(article_id)
             for old in (url, *site.articles[article_id].aliases):
                 by_url.setdefault(old, url)
+        urls = dict(site.urls)
+        for key, url in (("", "index.html"), *((c.key, collection_url(c.key)) for c in site.collections)):
+            urls[f"\0{key}"] = (
+                url  # a section's `_index.md` names its collection's page; the root's, the home
+            )
+            by_path.setdefault(key, f"\0{key}")
         base_path = urlsplit(site.config.base_url).path or "/"
         names = {k: tuple(v) for k, v in by_name.items()}
-        return cls(by_path, names, by_url, frozenset(files), base_path, site.urls)
+        return cls(by_path, names, by_url, frozenset(files), base_path, urls)
 
     def find(self, address: str, article_id: str, image: bool) -> str | None:
         """The URL from the site's root that `address`, written in article `article_id`, stands for
@@ -99,8 +106,8 @@ class Index:
     def _article(self, path: str) -> str | None:
         path = path.rstrip("/")
         stem = path.rsplit(".", 1)[0] if path.endswith(SOURCE_SUFFIXES) else path
-        if stem.endswith(("/index", "/_index")):
-            stem = stem.rsplit("/", 1)[0]
+        if stem.endswith(("/index", "/_index")) or stem in ("index", "_index"):
+            stem = stem.rsplit("/", 1)[0] if "/" in stem else ""
         article_id = self.by_path.get(stem)
         return None if article_id is None else self._url_of(article_id)
 

@@ -94,6 +94,16 @@ def translate(
     return text
 
 
+# A fence whose info string has more than the language (Hugo's ```go {file="x"}, ```py title="x"):
+# Python-Markdown would not see the block at all. Only the language is kept (hl_lines= it reads).
+_INFO_STRING = re.compile(r"^([ \t]{0,3}(?:`{3,}|~{3,})[ \t]*[\w#.+-]+)[ \t]+(?!hl_lines=)[^`\n]+$", re.M)
+
+
+def plain_fences(text: str) -> str:
+    """`text` with each code fence's info string cut to its language (CommonMark's reading)."""
+    return _INFO_STRING.sub(r"\1", text) if "``" in text or "~~" in text else text
+
+
 def _references(text: str) -> str:
     """`text` with its references to articles and files as the addresses `refs` resolves: `@/path`
     from the content folder, `@path` from the article's folder (then by the file's name)."""

@@ -167,7 +167,7 @@ def assign_urls(articles: tuple[Article, ...], config: Config) -> tuple[dict[str
         day = article.date.astimezone(tz).date()
         source = PurePosixPath(article.id)
         jekyll = bool({"_posts", "_drafts"} & set(source.parts))  # :title: the file name
-        if source.stem == "index" and len(source.parts) > 1:  # a page bundle: named by its folder
+        if source.stem in ("index", "_index") and len(source.parts) > 1:  # a bundle, a section: by its folder
             source = source.parent
         try:
             url = permalink(
@@ -213,7 +213,14 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
     pages = tuple(a for a in articles if a.kind == "page")
     resolved, specs, collection_errors = resolve_collections(stories, config)
     notes, _, note_errors = resolve_collections([a for a in articles if a.kind == "edition"], config)
-    specs = with_sections(specs, [a for a in articles if a.kind == "section"])
+    sections = [a for a in articles if a.kind == "section"]
+    specs = with_sections(specs, sections)
+    keys = {s.key for s in specs}  # a section of no collection (Hugo's list of pages) is a page of its own
+    pages += tuple(
+        dataclasses.replace(a, kind="page")
+        for a in sections
+        if "/" in a.id and a.id.split("/")[0] not in keys
+    )
     urls, url_errors = assign_urls((*resolved, *pages), config)
     editions, edition_errors = group_editions(resolved, specs, notes, config)
     urls.update((e.note, e.url) for e in editions if e.note)

@@ -194,6 +194,8 @@ def refresh(
     if errors or problems or len(resolved) != len(paths):
         return None
     fresh = {a.id: media.with_bundle_cover(a) for a in resolved}  # as `media.attach` gives them
+    if any(a.kind != site.articles[a.id].kind for a in fresh.values()):
+        return None  # a section that the site made a page (`topics.assemble_site`), or the reverse
     updated = keys.with_new_text(plan, plan_keys, fresh)
     if updated is not None and cache:
         cache.remember(parse_fingerprint(config), parsed, [site.articles[i].source_hash for i in fresh])

@@ -324,7 +324,13 @@ def _hugo(root: Path, config_file: Path | None) -> OldSite:
         data.get("timezone"),
         data.get("languagecode") or data.get("defaultcontentlanguage"),
     )
-    content = root / (_text(data.get("contentdir")) or "content")
+    mounts = [_mapping(m) for m in _mapping(data.get("module")).get("mounts") or [] if isinstance(m, dict)]
+    mounted = {
+        t: [_text(m.get("source")) for m in mounts if m.get("target") == t] for t in ("content", "static")
+    }
+    content = root / (_text(data.get("contentdir")) or (mounted["content"] or ["content"])[0])
+    if mounted["content"]:
+        site.note(f"module mounts: {', '.join(mounted['content'])} is the content folder")
     ugly = bool(data.get("uglyurls"))
     ending = ".html" if ugly else "/"
     permalinks = _mapping(data.get("permalinks"))
@@ -351,12 +357,16 @@ def _hugo(root: Path, config_file: Path | None) -> OldSite:
                 **({"permalink": patterns[s]} if s in patterns else {}),
             }
             for s in sections
+            if s in patterns or _has_dated(content / s)
         ]
         for section, pattern in patterns.items():
             site.note(f"section {section}: Hugo's {permalinks[section]!r} is {pattern} here")
     _dateless_pages(site, content, f"/:path/:filename{ending}")
+    _cascades(site, content)
+    if isinstance(data.get("cascade"), (dict, list)):
+        site.note("the configuration's cascade is not read (a section's _index.md cascade is)")
     site.copies.append((content, ""))
-    statics = data.get("staticdir") or "static"
+    statics = data.get("staticdir") or mounted["static"] or "static"
     for folder in statics if isinstance(statics, list) else [statics]:
         if (root / str(folder)).is_dir():
             site.copies.append((root / str(folder), ""))
@@ -398,7 +408,8 @@ def _dateless_pages(site: OldSite, content: Path, pattern: str) -> None:
     for path in sorted(content.rglob("*")):
         relative = path.relative_to(content)
         hidden = any(p.startswith(".") for p in relative.parts)
-        if path.suffix in ARTICLE_SUFFIXES and path.stem != "_index" and not hidden and path.is_file():
+        section = path.stem == "_index" and len(relative.parts) <= 2  # the home's, a collection's: no page
+        if path.suffix in ARTICLE_SUFFIXES and not section and not hidden and path.is_file():
             dated[relative.as_posix()] = _is_dated(path)
     scopes: list[str] = []
     for name, has_date in dated.items():
@@ -422,14 +433,52 @@ def _dateless_pages(site: OldSite, content: Path, pattern: str) -> None:
         site.settings.pop("defaults")
 
 
-def _is_dated(path: Path) -> bool:
-    if re.match(r"\d{4}-\d{2}-\d{2}", path.name):
-        return True
+def _cascades(site: OldSite, content: Path) -> None:
+    """Hugo's `cascade:` in a section's `_index.md` (values for every file below it) as `defaults:`
+    for its folder; a cascade aimed at some kinds or paths only (`target:`) is said, not read."""
+    defaults = site.settings.setdefault("defaults", [])
+    for path in sorted(content.rglob("_index.*")):
+        if path.suffix not in ARTICLE_SUFFIXES:
+            continue
+        cascade = _front_matter(path).get("cascade")
+        folder = path.parent.relative_to(content).as_posix()
+        for values in (
+            cascade if isinstance(cascade, list) else [cascade] if isinstance(cascade, dict) else []
+        ):
+            if not isinstance(values, dict):
+                continue
+            if "target" in values or "_target" in values:
+                site.note(f"{folder}/_index.md: a cascade with a target is not read")
+                continue
+            defaults.append({"scope": {"path": "" if folder == "." else folder}, "values": dict(values)})
+            site.note(
+                f"{folder}/_index.md: its cascade gives every file below it {', '.join(map(str, values))}"
+            )
+    if not defaults:
+        site.settings.pop("defaults")
+
+
+def _front_matter(path: Path) -> dict[str, Any]:
+    """The fields of the article file at `path`, with lowercase keys; none for a broken one (the
+    build names it)."""
     try:
         found = split(path.read_text(encoding="utf-8", errors="replace")[:65536], path)
-    except Exception:  # a broken file: the build names it
+    except Exception:  # any reader's error: the build reports it at its line
+        return {}
+    return {str(k).lower(): v for k, v in found.meta.items()}
+
+
+def _has_dated(folder: Path) -> bool:
+    """Whether an article file below `folder` has a date: a section of posts, not of pages."""
+    return any(
+        p.suffix in ARTICLE_SUFFIXES and p.stem != "_index" and _is_dated(p) for p in folder.rglob("*")
+    )
+
+
+def _is_dated(path: Path) -> bool:
+    meta = _front_matter(path)
+    if re.match(r"\d{4}-\d{2}-\d{2}", path.name) or not meta:
         return True
-    meta = {str(k).lower(): v for k, v in found.meta.items()}
     return any(meta.get(k) for k in ("date", "publishdate", "pubdate", "published"))
 
 

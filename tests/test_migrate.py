@@ -307,7 +307,7 @@ def test_the_report_says_what_maps_and_what_is_left_behind(migrated: tuple[str, 
         "jekyll": [
             "Jekyll site in",
             "maps: posts: Jekyll's permalink '/:categories/:year/:month/:day/:title.html'",
-            "not copied: README.md: Markdown without front matter",
+            "not copied: README.md: Markdown without front matter (the old site published it as a plain file)",
             "not copied: notes.txt: excluded",
             "not copied: _layouts/",
             "not copied: 404.html",

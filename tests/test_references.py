@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from generator.build.refs import relative
 from tests.conftest import MakeSite, article_text, run_cli
 
 CONFIG = (
@@ -76,3 +79,17 @@ def test_a_reference_to_nothing_or_a_missing_image_from_the_root_is_an_error_at_
     assert code == 1 and (root / "site/2020/09/04/fine.html").is_file()
     code, out, err = run_cli("check", "-s", str(root))
     assert code == 1 and "names nothing" in out + err
+
+
+@pytest.mark.parametrize(
+    ("target", "page", "link"),
+    [
+        ("agreement.html", "about.html", "agreement.html"),  # a page at the root ending in .html
+        ("x.png", "news/2020/a/", "../../../x.png"),
+        ("news/a.html#x", "news/a.html", "#x"),
+        ("index.html", "a/b/c.html", "../../index.html"),
+        ("news/", "news/", "./"),
+    ],
+)
+def test_a_link_is_relative_to_the_page_wherever_it_is(target: str, page: str, link: str) -> None:
+    assert relative(target, page) == link

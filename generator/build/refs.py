@@ -150,7 +150,8 @@ def relative(target: str, page_url: str) -> str:
     """`target` (a URL from the site's root, maybe with a fragment) as a link from the page at
     `page_url`."""
     path, hashmark, fragment = target.partition("#")
-    page_dir = page_url if page_url.endswith("/") or not page_url else posixpath.dirname(page_url) + "/"
+    folder = page_url if page_url.endswith("/") or not page_url else posixpath.dirname(page_url)
+    page_dir = folder.rstrip("/") if folder else ""  # "" at the root: relpath against it is the path itself
     if path == page_url and hashmark:
         return f"#{fragment}"
     link = posixpath.relpath(path or ".", page_dir or ".") if path else ""

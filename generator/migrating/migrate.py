@@ -111,10 +111,14 @@ def _copy(origin: Path, to: str, target: Path, root: Path, taken: set[str], repo
                     relative = (here / name).relative_to(origin).as_posix()
                     files.append((here / name, f"{to}/{relative}" if to else relative))
     for path, name in files:
+        if origin.is_dir() and name in report.old.moved:
+            continue  # published at the path the old configuration gave it (copied first)
         if not os.path.realpath(path).startswith(real_root + os.sep):
             report.left_behind.append(f"{name}: a link that leads outside the old site")
-        elif path.suffix in ARTICLE_SUFFIXES and not has_front_matter(path):
-            report.left_behind.append(f"{name}: Markdown without front matter (published raw by Jekyll)")
+        elif Path(name).suffix in ARTICLE_SUFFIXES and not has_front_matter(path):
+            report.left_behind.append(
+                f"{name}: Markdown without front matter (the old site published it as a plain file)"
+            )
         elif name in taken:
             report.left_behind.append(f"{name}: a file of the same name was copied first")
         else:
@@ -137,7 +141,9 @@ def _count(report: Report, folder: Path) -> None:
     report.errors += [note for a in articles for note in a.notes]  # what is read but not honoured
     report.kinds = Counter(a.kind for a in articles)
     report.drafts = sum(1 for a in articles if a.is_draft)
-    resolved, specs, problems = topics.resolve_collections(articles, config)
+    resolved, specs, problems = topics.resolve_collections(
+        [a for a in articles if a.kind == "article"], config
+    )
     report.errors += problems
     used = {key for a in resolved for key in a.collections}
     report.collections = tuple(s.key for s in specs if s.key in used)

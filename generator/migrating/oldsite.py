@@ -41,6 +41,7 @@ class OldSite:
     skipped: list[str] = field(default_factory=list)  # what is not copied, and why
     notes: list[str] = field(default_factory=list)  # how its URLs map; what cannot be honoured
     pages: list[str] = field(default_factory=list)  # folders (under content/) whose undated files are pages
+    moved: set[str] = field(default_factory=set)  # files (under content/) copied to another path instead
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -530,34 +531,48 @@ def _pelican(root: Path) -> OldSite:
         settings.get("TIMEZONE"),
         settings.get("DEFAULT_LANG"),
     )
-    if settings.get("SLUGIFY_SOURCE", "title") == "title":
+    from_name = "(?P<slug>" in _text(settings.get("FILENAME_METADATA"))  # the slug is the file's name
+    if settings.get("SLUGIFY_SOURCE", "title") == "title" and not from_name:
         site.settings["slug_source"] = "title"
-    article_url = _text(settings.get("ARTICLE_URL")) or "{slug}.html"
-    site.settings["permalink"] = _pelican_pattern(site, article_url, "ARTICLE_URL")
-    site.note(f"articles: Pelican's ARTICLE_URL {article_url!r} is {site.settings['permalink']} here")
-    saved = _text(settings.get("ARTICLE_SAVE_AS"))
-    if saved and saved.removesuffix("index.html") != article_url.removesuffix("index.html"):
-        site.note(f"ARTICLE_SAVE_AS {saved!r} differs from ARTICLE_URL: the pages are written at the URL")
-    page_url = _text(settings.get("PAGE_URL")) or "pages/{slug}.html"
-    page_pattern = _pelican_pattern(site, page_url, "PAGE_URL")
+    site.settings["permalink"] = _pelican_url(site, settings, "ARTICLE", "{slug}.html")
+    page_pattern = _pelican_url(site, settings, "PAGE", "pages/{slug}.html")
     page_paths = settings.get("PAGE_PATHS") or ["pages"]
     site.settings["defaults"] = [
         {"scope": {"path": str(p).strip("/")}, "values": {"type": "page", "permalink": page_pattern}}
         for p in page_paths
         if isinstance(p, str)
     ]
-    site.note(
-        f"pages ({', '.join(map(str, page_paths))}/): Pelican's PAGE_URL {page_url!r} is {page_pattern} here"
-    )
+    site.note(f"pages are the files of {', '.join(f'{p}/' for p in page_paths)}")
     site.note("category and tag pages move (Pelican's /category/x.html is /x/ here, /tag/y.html is /tags/y/)")
     content = root / (_text(settings.get("PATH")) or "content")
+    moved = settings.get("EXTRA_PATH_METADATA")
+    for source, meta in moved.items() if isinstance(moved, dict) else []:
+        target = _text(meta.get("path")) if isinstance(meta, dict) else ""
+        safe = target and not target.startswith((".", "/")) and ".." not in target.split("/")
+        if safe and (content / str(source)).is_file():
+            site.copies.append((content / str(source), target))
+            site.moved.add(str(source))
+            site.note(f"{source} is published as {target} (EXTRA_PATH_METADATA)")
     site.copies.append((content, ""))
-    for name, value in settings.items():
-        if name in ("EXTRA_PATH_METADATA", "PLUGINS", "THEME", "DEFAULT_DATE") and value:
-            site.note(f"{name} is not honoured (newsdigest has no equal): {str(value)[:60]}")
+    if settings.get("DEFAULT_DATE"):
+        site.note(f"DEFAULT_DATE {settings['DEFAULT_DATE']!r} is not honoured: an article needs its own date")
+    for name in ("PLUGINS", "THEME"):
+        if settings.get(name):
+            site.note(f"{name} is not honoured (newsdigest runs no plugins and has its own theme)")
     for unread in settings.get("__unread__", []):
         site.note(f"pelicanconf.py: {unread} is computed, not a plain value: not read")
     return site
+
+
+def _pelican_url(site: OldSite, settings: dict[str, Any], kind: str, default: str) -> str:
+    """The pattern of `kind`'s (ARTICLE's, PAGE's) URLs: where Pelican saves them (`_SAVE_AS`), which
+    is where the links lead (`_URL` may leave out `.html` or `index.html`, for the host to add)."""
+    url = _text(settings.get(f"{kind}_URL")) or default
+    saved = _text(settings.get(f"{kind}_SAVE_AS"))
+    written = saved if saved.removesuffix("index.html") else url
+    pattern = _pelican_pattern(site, written, f"{kind}_SAVE_AS" if written == saved else f"{kind}_URL")
+    site.note(f"{kind.lower()}s: Pelican's {kind}_URL {url!r} is {pattern} here")
+    return pattern
 
 
 def _pelican_settings(path: Path) -> dict[str, Any]:
@@ -581,10 +596,23 @@ def _pelican_settings(path: Path) -> dict[str, Any]:
             if not name.isupper():
                 continue
             try:
-                found[name] = ast.literal_eval(node.value)
+                found[name] = _plain_value(node.value, found)
             except (ValueError, TypeError, SyntaxError, RecursionError):
                 found["__unread__"].append(name)
     return found
+
+
+def _plain_value(node: ast.expr, known: dict[str, Any]) -> Any:
+    """A literal, a setting assigned above (`ARTICLE_SAVE_AS = ARTICLE_URL`) or texts added together
+    (`PAGE_URL + 'index.html'`); raises ValueError for anything else: nothing is ever run."""
+    if isinstance(node, ast.Name) and node.id in known and node.id != "__unread__":
+        return known[node.id]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _plain_value(node.left, known), _plain_value(node.right, known)
+        if isinstance(left, str) and isinstance(right, str) and len(left) + len(right) < 10_000:
+            return left + right
+        raise ValueError("not texts")
+    return ast.literal_eval(node)
 
 
 def _pelican_pattern(site: OldSite, pattern: str, name: str) -> str:

@@ -196,8 +196,20 @@ ZOLA = {
     "content/docs/install.md": '+++\ntitle = "Install"\n+++\nRun it. ![Shot](/shot.png)\n',
     "static/shot.png": png(),
     "templates/index.html": "{{ section.title }}\n",
+    # The Rust blog's way: no date, the URL (and so the date) in `path`; a bundle at the top.
+    "content/Release-1/index.md": '+++\npath = "2016/09/29/release-1"\ntitle = "Release 1"\naliases = ["releases/1"]\n+++\n![Chart](chart.png)\n',
+    "content/Release-1/chart.png": png(),
+    "content/later.md": '+++\npath = "2016/10/01/later"\ntitle = "Later"\n+++\n![The chart](../../../../2016/09/29/release-1/chart.png)\n',
 }
-ZOLA_URLS = ["blog/spring/index.html", "blog/summer/index.html", "docs/install/index.html", "shot.png"]
+ZOLA_URLS = [
+    "blog/spring/index.html",
+    "blog/summer/index.html",
+    "docs/install/index.html",
+    "shot.png",
+    "2016/09/29/release-1/index.html",
+    "releases/1/index.html",
+    "2016/10/01/later/index.html",
+]
 
 PELICAN = {
     "pelicanconf.py": """\
@@ -319,7 +331,8 @@ def test_the_report_says_what_maps_and_what_is_left_behind(migrated: tuple[str, 
         ],
         "hugo": ["Hugo site in", "section posts: Hugo's '/:year/:month/:slug/'", "taxonomy 'series'", "layouts/",
                  "first-post.md:11: warning: a Hugo shortcode in the text ({{< mywidget >}})"],
-        "zola": ["Zola site in", "templates/", "undated files are pages, as the old site made them: docs"],
+        "zola": ["Zola site in", "templates/", "undated files are pages, as the old site made them: docs",
+                 "collections: blog\n", "posts: 4, pages: 1"],
         "pelican": ["Pelican site in", "ARTICLE_URL '{category}/{slug}.html' is /:categories/:slug.html",
                     "THEME is computed", "old.rst' is left out: it is written in reStructuredText"],
     }[name]  # fmt: skip

@@ -241,3 +241,21 @@ def _read_bounded(path: Path, rules: ReadRules) -> bytes:
             "split it, or raise 'max_article_kb' in config.yaml",
         )
     return data
+
+
+_HTML_INDEX = tuple(f"index{suffix}" for suffix in HTML_SUFFIXES)  # a bundle's article, in HTML
+
+
+def bundle_files(folder: Path) -> list[str]:
+    """The files of the page bundle in `folder` (and its subfolders) other than hidden ones, relative
+    to it; none if the folder holds other articles than its `index.md` (it is a section then)."""
+    found = []
+    for base, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(names):
+            if name.endswith(ARTICLE_SUFFIXES) or (base == str(folder) and name in _HTML_INDEX):
+                if base != str(folder) or Path(name).stem != "index":
+                    return []
+            elif not name.startswith((".", "_")):
+                found.append(Path(base, name).relative_to(folder).as_posix())
+    return found

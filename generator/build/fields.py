@@ -20,7 +20,8 @@ from generator.build import frontmatter, shortcodes
 from generator.build.config import LANG_PATTERN
 from generator.build.contentfiles import HTML_SUFFIXES, RawArticle
 
-_DATE_PREFIX = re.compile(r"(\d{4}-\d{2}-\d{2})-")
+_DATE_PREFIX = re.compile(r"(\d{4})-(\d{2})-(\d{2})-")
+_DATE_IN_URL = re.compile(r"(?:^|.*?/)(\d{4})/(\d{2})/(\d{2})/")
 
 
 UNDATED = datetime(1970, 1, 1, tzinfo=timezone.utc)  # the date of a page or section that gives none
@@ -245,23 +246,23 @@ class FieldReader:
     def article(self, body: str, body_line: int = 1) -> Article:
         raw = self.raw
         kind = self.kind()
-        title = self.text(
-            "title", required=kind not in ("section", "page", "headless")
-        )  # a section's: config's
-        if (
-            not title and kind == "page"
-        ):  # Jekyll's, Hugo's and Zola's pages need none: the heading's, or the name's
+        # A section's title may come from the config; a page needs none (Jekyll's, Hugo's, Zola's).
+        title = self.text("title", required=kind not in ("section", "page", "headless"))
+        if not title and kind == "page":
             heading = _HEADING.search(body)
             title = (
                 heading.group(1).strip() if heading else file_slug(raw.path).replace("-", " ").capitalize()
             )
-        prefix = _DATE_PREFIX.match(raw.path.name)
+        url = self.page_url()
+        # A date from the file's name (Jekyll's, Zola's), else from the old URL (`2020/09/03/name`).
+        prefix = _DATE_PREFIX.match(raw.path.name) or _DATE_IN_URL.match(url)
         in_drafts = "_drafts" in PurePosixPath(raw.id).parts  # Jekyll's drafts have no date yet
         publish_date = self.when_any(_PUBLISH_DATE)
         dated = prefix or publish_date or in_drafts or kind != "article"
         when = self.when("date", required=not dated)
         if when is None:
-            when = publish_date or (parse_date(prefix.group(1), self.tz) if prefix else None) or UNDATED
+            named = "-".join(prefix.groups()) if prefix else ""
+            when = publish_date or (parse_date(named, self.tz) if prefix else None) or UNDATED
         updated = self.when_any(("updated", "lastmod", "modified"))
         given_slug = self.text("slug")
         made = slugify(title) if self.rules.slug_source == "title" and title else file_slug(raw.path)
@@ -272,7 +273,6 @@ class FieldReader:
                 f"cannot make a URL slug from {given_slug or title!r}",
                 "add 'slug: some-words' to the front matter",
             )
-        url = self.page_url()
         aliases = self.aliases()
         jekyll = _is_jekyll(raw.id)  # Jekyll splits a text of tags and categories at spaces
         collections = self.names("collection", False) + self.names("collections", False)
@@ -414,11 +414,15 @@ class FieldReader:
         )
 
     def page_url(self) -> str:
-        """The URL that `url:` (Hugo) or `permalink:` (Jekyll, tokens allowed) gives, as a pattern."""
-        key = "url" if "url" in self.meta else "permalink"
+        """The URL that `url:` (Hugo), `permalink:` (Jekyll, tokens allowed) or, in TOML front matter,
+        `path` (Zola) gives, as a pattern."""
+        zola = self.found.kind == "toml" and "path" in self.meta
+        key = "url" if "url" in self.meta else "permalink" if "permalink" in self.meta or not zola else "path"
         given = self.text(key)
         if not given:
             return ""
+        if key == "path" and not given.startswith("/"):
+            given = "/" + given  # Zola's path is from the site's root
         if not given.endswith(("/", ".html")):
             given += "/"
         problem = permalink_problem(given)

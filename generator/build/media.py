@@ -37,7 +37,13 @@ from generator.base.hashing import stable_hash
 from generator.base.model import Article, Config, ImageSettings, Media, Picture, Site, StaticFile
 from generator.base.urls import absolute, is_safe_text_path, output_file_for
 from generator.build import refs, shortcodes
-from generator.build.contentfiles import ARTICLE_SUFFIXES, HTML_SUFFIXES, read_head, split_content
+from generator.build.contentfiles import (
+    ARTICLE_SUFFIXES,
+    HTML_SUFFIXES,
+    bundle_files,
+    read_head,
+    split_content,
+)
 
 RASTER = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp"}
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
@@ -327,24 +333,6 @@ def _inside(target: Path, content_dir: Path) -> bool:
     """Whether `target` is in the (resolved) content folder, links followed: nothing outside it is
     ever published."""
     return target.resolve().is_relative_to(content_dir)
-
-
-_HTML_INDEX = tuple(f"index{suffix}" for suffix in HTML_SUFFIXES)  # a bundle's article, in HTML
-
-
-def bundle_files(folder: Path) -> list[str]:
-    """The files of the page bundle in `folder` (and its subfolders) other than hidden ones, relative
-    to it; none if the folder holds other articles than its `index.md` (it is a section then)."""
-    found = []
-    for base, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
-        for name in sorted(names):
-            if name.endswith(ARTICLE_SUFFIXES) or (base == str(folder) and name in _HTML_INDEX):
-                if base != str(folder) or Path(name).stem != "index":
-                    return []
-            elif not name.startswith((".", "_")):
-                found.append(Path(base, name).relative_to(folder).as_posix())
-    return found
 
 
 def _published(target: Path, folder: Path, content_dir: Path) -> str:

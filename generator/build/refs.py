@@ -17,6 +17,7 @@ error at its line, as in Hugo and Jekyll; a link from the root that names nothin
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,8 +25,8 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from generator.base.model import Site
-from generator.base.urls import collection_url
-from generator.build.contentfiles import ARTICLE_SUFFIXES, HTML_SUFFIXES
+from generator.base.urls import collection_url, output_file_for
+from generator.build.contentfiles import ARTICLE_SUFFIXES, HTML_SUFFIXES, bundle_files
 from generator.build.shortcodes import REF
 
 SOURCE_SUFFIXES = (*ARTICLE_SUFFIXES, *HTML_SUFFIXES)
@@ -49,7 +50,17 @@ class Index:
         by_path: dict[str, str] = {}
         by_name: dict[str, list[str]] = {}
         by_url: dict[str, str] = {}
+        published = set(files)
+        inside = os.path.realpath(site.config.content_dir) + os.sep
         for article_id, url in site.urls.items():
+            source = site.articles[article_id].source_location.path
+            if source.stem == "index":  # a bundle's files, beside its page: old links may name them
+                folder = posixpath.dirname(output_file_for(url))
+                published.update(
+                    posixpath.join(folder, name)
+                    for name in bundle_files(source.parent)
+                    if os.path.realpath(source.parent / name).startswith(inside)  # never a link leading out
+                )
             path = PurePosixPath(article_id)
             stem = path.parent if path.stem in ("index", "_index") else path.with_suffix("")
             by_path.setdefault(stem.as_posix(), article_id)
@@ -65,7 +76,7 @@ class Index:
             by_path.setdefault(key, f"\0{key}")
         base_path = urlsplit(site.config.base_url).path or "/"
         names = {k: tuple(v) for k, v in by_name.items()}
-        return cls(by_path, names, by_url, frozenset(files), base_path, urls)
+        return cls(by_path, names, by_url, frozenset(published), base_path, urls)
 
     def find(self, address: str, article_id: str, image: bool) -> str | None:
         """The URL from the site's root that `address`, written in article `article_id`, stands for

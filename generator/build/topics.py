@@ -86,8 +86,10 @@ def resolve_collections(
                 article = dataclasses.replace(article, tags=article.tags + rest)
             else:
                 article = dataclasses.replace(article, tags=article.tags + article.categories)
-        if not names and "/" in article.id and not article.id.startswith("_"):
-            folder = article.id.split("/", 1)[0]
+        parts = article.id.split("/")
+        bundled = len(parts) == 2 and parts[1].rsplit(".", 1)[0] == "index"  # a bundle at the top: no folder
+        if not names and len(parts) > 1 and not bundled and not article.id.startswith("_"):
+            folder = parts[0]
             if is_open or collection_key_of(folder) == folder:
                 names = (folder.replace("-", " ").replace("_", " ").title() if is_open else folder,)
         for name in names:

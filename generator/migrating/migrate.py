@@ -88,11 +88,19 @@ def migrate(source: Path, folder: Path) -> Report:
         "# permalink, defaults and collections keep the old site's URLs; see the README's\n"
         '# "Coming from Jekyll, Hugo, Pelican or Zola".\n'
     )
-    body = yaml.safe_dump(old.settings, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump(old.settings, Dumper=_Plain, sort_keys=False, allow_unicode=True, width=100)
     (folder / "config.yaml").write_text(header + body, encoding="utf-8")
     (folder / ".gitignore").write_text(f"/site/\n/{CACHE_DIR}/\n/.site.digest-work/\n", encoding="utf-8")
     _count(report, folder)
     return report
+
+
+class _Plain(yaml.SafeDumper):
+    """YAML written out in full: no anchors and aliases for values that repeat (config.yaml is read
+    with a bound on aliases, and an editor reads it)."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 def _copy(origin: Path, to: str, target: Path, root: Path, taken: set[str], report: Report) -> None:

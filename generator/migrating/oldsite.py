@@ -480,7 +480,9 @@ def _is_dated(path: Path) -> bool:
     meta = _front_matter(path)
     if re.match(r"\d{4}-\d{2}-\d{2}", path.name) or not meta:
         return True
-    return any(meta.get(k) for k in ("date", "publishdate", "pubdate", "published"))
+    old_url = next((str(meta[k]) for k in ("path", "url", "permalink") if isinstance(meta.get(k), str)), "")
+    dated_url = re.search(r"(?:^|/)\d{4}/\d{2}/\d{2}/", old_url)  # Zola's path = "2020/09/03/name"
+    return bool(dated_url) or any(meta.get(k) for k in ("date", "publishdate", "pubdate", "published"))
 
 
 # --- Zola --------------------------------------------------------------------------------------

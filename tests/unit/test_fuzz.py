@@ -96,7 +96,7 @@ def html_trees(draw: st.DrawFn, depth: int = 0) -> str:
     return "".join(parts)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(html_trees())
 def test_any_html_becomes_markdown_that_renders_no_markup_of_its_own(html: str) -> None:
     """Whatever a page holds, its Markdown gives only the elements we write: no script, handler or

@@ -236,6 +236,7 @@ PELICAN = {
     "content/Politics/result.md": "Title: The result\nDate: 2019-10-14\n\nBack to [the vote]({filename}warsaw-vote.md).\n",
     "content/Culture/festival.md": "Title: Festival\nDate: 2019-08-01\nStatus: draft\n\nNEVERPUBLISHED\n",
     "content/pages/about.md": "Title: About us\n\nWho we are.\n",
+    "content/Politics/special.md": "Title: Special\nDate: 2019-10-15\nSave_as: specials/one.html\n\nOne.\n",
     "content/static/images/vote.png": png(),
     "content/old.rst": "Old\n###\n\n:date: 2010-10-03\n",
 }
@@ -243,6 +244,7 @@ PELICAN_URLS = [
     "politics/warsaw-votes.html",
     "politics/the-result.html",
     "pages/about-us.html",
+    "specials/one.html",  # its own Save_as
     "static/images/vote.png",
 ]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 import re
-from datetime import date
+from datetime import date, datetime
 from functools import cache, lru_cache
 from pathlib import PurePosixPath
 
@@ -27,6 +27,11 @@ def slugify(text: str) -> str:
 
 
 PERMALINK_TOKENS = ("collection", "categories", "year", "month", "day", "slug", "filename", "title", "path")
+# The date's other forms, as Jekyll spells them (and Hugo's :monthname): old URL schemes use them.
+DATE_TOKENS = (
+    "i_month", "i_day", "short_year", "y_day", "short_month", "long_month", "monthname", "week",
+    "short_day", "long_day", "hour", "minute", "second",
+)  # fmt: skip
 _TOKEN = re.compile(r":([A-Za-z_]+)")
 
 
@@ -34,7 +39,7 @@ def permalink_problem(pattern: str) -> str | None:
     """What is wrong with a permalink pattern, or None: tokens are spelled as Hugo and Jekyll spell
     them (`:year`), it ends in `/` or `.html`, and names each article apart (`:slug`, `:filename`,
     `:title`)."""
-    unknown = [t for t in _TOKEN.findall(pattern) if t not in PERMALINK_TOKENS]
+    unknown = [t for t in _TOKEN.findall(pattern) if t not in PERMALINK_TOKENS and t not in DATE_TOKENS]
     if unknown:
         return f"unknown token ':{unknown[0]}' in the permalink {pattern!r}"
     if not (pattern.endswith("/") or pattern.endswith(".html")):
@@ -54,23 +59,49 @@ def permalink(
     title: str,
     categories: tuple[str, ...] = (),
     path: str = "",
+    moment: datetime | None = None,
 ) -> str:
     """The page URL (relative: `belarus/2020/09/03/slug/`) that `pattern` makes for an article;
     empty folders (an article outside any collection) drop out. `path` is the folder of the
     article's file in the content folder (Jekyll's and Hugo's `:path`, as written: its folders are
-    the old site's). Raises ValueError if unsafe."""
+    the old site's). `moment` is the date and time, in the site's time zone, for the hour, minute
+    and second (midnight without it). Raises ValueError if unsafe."""
     values = {
         "path": path,
         "collection": collection, "year": f"{day.year:04d}", "month": f"{day.month:02d}",
         "day": f"{day.day:02d}", "slug": slug, "filename": slugify(filename), "title": slugify(title),
         "categories": "/".join(slugify(c) for c in categories) if categories else collection,
     }  # fmt: skip
+    if _uses_date_forms(pattern):
+        values.update(_date_forms(moment or datetime(day.year, day.month, day.day)))
     text = _TOKEN.sub(lambda m: values.get(m.group(1), m.group(0)), pattern.strip())
     url = "/".join(part for part in text.split("/") if part)
     if pattern.strip().endswith("/") and url:
         url += "/"
     output_file_for(url)  # raises ValueError for anything outside the output folder
     return url
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")  # fmt: skip
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@lru_cache(maxsize=256)
+def _uses_date_forms(pattern: str) -> bool:
+    return any(token in DATE_TOKENS for token in _TOKEN.findall(pattern))
+
+
+def _date_forms(moment: datetime) -> dict[str, str]:
+    """`DATE_TOKENS`' values, in English as Jekyll and Hugo write them whatever the site's language."""
+    month, weekday = _MONTHS[moment.month - 1], _DAYS[moment.weekday()]
+    return {
+        "i_month": str(moment.month), "i_day": str(moment.day), "short_year": f"{moment.year % 100:02d}",
+        "y_day": f"{moment.timetuple().tm_yday:03d}", "short_month": month[:3], "long_month": month,
+        "monthname": month.lower(), "week": f"{moment.isocalendar()[1]:02d}", "short_day": weekday[:3],
+        "long_day": weekday, "hour": f"{moment.hour:02d}", "minute": f"{moment.minute:02d}",
+        "second": f"{moment.second:02d}",
+    }  # fmt: skip
 
 
 def collection_url(key: str, page: int = 1) -> str:

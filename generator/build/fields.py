@@ -414,15 +414,19 @@ class FieldReader:
         )
 
     def page_url(self) -> str:
-        """The URL that `url:` (Hugo), `permalink:` (Jekyll, tokens allowed) or, in TOML front matter,
-        `path` (Zola) gives, as a pattern."""
+        """The URL that `url:` (Hugo, Pelican), `permalink:` (Jekyll, tokens allowed), `save_as:`
+        (Pelican) or, in TOML front matter, `path` (Zola) gives, as a pattern."""
         zola = self.found.kind == "toml" and "path" in self.meta
         key = "url" if "url" in self.meta else "permalink" if "permalink" in self.meta or not zola else "path"
+        if "save_as" in self.meta:  # Pelican's: the file the page is written to, which its links name
+            key = "save_as"
         given = self.text(key)
         if not given:
             return ""
-        if key == "path" and not given.startswith("/"):
-            given = "/" + given  # Zola's path is from the site's root
+        if key == "save_as":
+            given = given.removesuffix("index.html")
+        if key in ("path", "save_as") and not given.startswith("/"):
+            given = "/" + given  # Zola's path and Pelican's save_as are from the site's root
         if not given.endswith(("/", ".html")):
             given += "/"
         problem = permalink_problem(given)

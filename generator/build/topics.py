@@ -166,7 +166,8 @@ def assign_urls(articles: tuple[Article, ...], config: Config) -> tuple[dict[str
     for article in sorted(articles, key=lambda a: a.id):
         pattern = article.url or (PAGE_PERMALINK if article.kind == "page" else "")
         pattern = pattern or patterns.get(article.collection) or config.permalink
-        day = article.date.astimezone(tz).date()
+        moment = article.date.astimezone(tz)
+        day = moment.date()
         source = PurePosixPath(article.id)
         jekyll = bool({"_posts", "_drafts"} & set(source.parts))  # :title: the file name
         if source.stem in ("index", "_index") and len(source.parts) > 1:  # a bundle, a section: by its folder
@@ -176,6 +177,7 @@ def assign_urls(articles: tuple[Article, ...], config: Config) -> tuple[dict[str
                 pattern, collection=article.collection, day=day, slug=article.slug,
                 filename=source.stem, categories=article.categories,
                 title=article.slug if jekyll else article.title, path=_folder_path(source),
+                moment=moment.replace(tzinfo=None),
             )  # fmt: skip
         except ValueError:
             message = f"the URL pattern {pattern!r} gives an unsafe path for this article"

@@ -22,6 +22,7 @@ import tomllib
 
 from generator.base import yamlutil
 from generator.base.errors import BuildFailed, ConfigError, SourceLocation
+from generator.base.urls import DATE_TOKENS
 from generator.build.config import LANG_PATTERN
 from generator.build.contentfiles import ARTICLE_SUFFIXES
 from generator.build.frontmatter import split
@@ -180,6 +181,7 @@ _JEKYLL_STYLES = {
 _JEKYLL_TOKENS = {
     ":categories": ":categories", ":year": ":year", ":month": ":month", ":day": ":day",
     ":title": ":title", ":slug": ":title", ":name": ":filename", ":basename": ":filename",
+    **{f":{t}": f":{t}" for t in DATE_TOKENS if t != "monthname"},
 }  # fmt: skip
 _JEKYLL_OWN = {"_site", "_layouts", "_includes", "_sass", "_data", "_plugins", "_config.yml", "_config.yaml"}
 _JEKYLL_BUILD_KEYS = {
@@ -300,6 +302,7 @@ _HUGO_TOKENS = {
     ":year": ":year", ":month": ":month", ":day": ":day", ":title": ":title", ":slug": ":slug",
     ":filename": ":filename", ":contentbasename": ":filename", ":slugorfilename": ":slug",
     ":slugorcontentbasename": ":slug", ":section": ":collection", ":sections": ":path",
+    ":monthname": ":monthname",
 }  # fmt: skip
 _HUGO_NOT_COPIED = ("layouts", "themes", "archetypes", "assets", "data", "i18n", "resources", "public")
 

@@ -69,3 +69,22 @@ def test_root_prefix() -> None:
     assert root_prefix("404.html") == "./"
     assert root_prefix("a/") == "../"
     assert root_prefix("a/b/page/2/") == "../../../../"
+
+
+def test_the_date_forms_of_old_url_schemes() -> None:
+    """Jekyll's :i_month, :short_year, :y_day, :long_month... and Hugo's :monthname keep old URLs."""
+    from datetime import date, datetime
+
+    from generator.base.urls import permalink, permalink_problem
+
+    pattern = "/:short_year/:i_month/:i_day/:y_day/:short_month/:long_month/:monthname/:week/:short_day/:hour:minute:second/:slug/"
+    assert permalink_problem(pattern) is None
+    url = permalink(
+        pattern, collection="", day=date(2008, 2, 3), slug="s", filename="f", title="T",
+        moment=datetime(2008, 2, 3, 5, 7, 9),
+    )  # fmt: skip
+    assert url == "08/2/3/034/Feb/February/february/05/Sun/050709/s/"
+    assert (
+        permalink("/:hour/:slug/", collection="", day=date(2008, 2, 3), slug="s", filename="f", title="T")
+        == "00/s/"
+    )

@@ -198,11 +198,23 @@ def with_bundle_cover(article: Article) -> Article:
     path = article.source_location.path
     if article.image or path.stem != "index":
         return article
-    names = [n for n in bundle_files(path.parent) if "/" not in n and n.lower().endswith(_RASTER)]
+    try:  # one look at the bundle's own folder: a cover is never in a subfolder
+        listed = sorted(os.listdir(path.parent))
+    except OSError:
+        return article
+    if any(n.endswith(ARTICLE_SUFFIXES) and n != path.name for n in listed):
+        return article  # a folder of articles (a section), not a bundle
+    names = [
+        n
+        for n in listed
+        if n.lower().endswith(_RASTER)
+        and not n.startswith((".", "_"))
+        and not os.path.islink(path.parent / n)
+    ]
     for patterns in _COVERS:
         chosen = [n for n in names if any(fnmatch.fnmatchcase(n.lower(), p) for p in patterns)]
         if chosen:
-            return replace(article, image=chosen[0])  # the first by name, as `bundle_files` sorts
+            return replace(article, image=chosen[0])  # the first by name
     return article
 
 

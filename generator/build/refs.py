@@ -21,7 +21,7 @@ import os
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from generator.base.model import Site
@@ -44,23 +44,19 @@ class Index:
     files: frozenset[str]
     base_path: str  # the path the site is published below, "/" or "/digest/"
     urls: Mapping[str, str]  # article id -> URL
+    bundles: Mapping[str, Path]  # a page bundle's output folder -> its folder, whose files it publishes
+    content: str  # the content folder, resolved, ending in the path separator
 
     @classmethod
     def of(cls, site: Site, files: Iterable[str]) -> Index:
         by_path: dict[str, str] = {}
         by_name: dict[str, list[str]] = {}
         by_url: dict[str, str] = {}
-        published = set(files)
-        inside = os.path.realpath(site.config.content_dir) + os.sep
+        bundles: dict[str, Path] = {}
         for article_id, url in site.urls.items():
             source = site.articles[article_id].source_location.path
             if source.stem == "index":  # a bundle's files, beside its page: old links may name them
-                folder = posixpath.dirname(output_file_for(url))
-                published.update(
-                    posixpath.join(folder, name)
-                    for name in bundle_files(source.parent)
-                    if os.path.realpath(source.parent / name).startswith(inside)  # never a link leading out
-                )
+                bundles[posixpath.dirname(output_file_for(url))] = source.parent
             path = PurePosixPath(article_id)
             stem = path.parent if path.stem in ("index", "_index") else path.with_suffix("")
             by_path.setdefault(stem.as_posix(), article_id)
@@ -76,7 +72,8 @@ class Index:
             by_path.setdefault(key, f"\0{key}")
         base_path = urlsplit(site.config.base_url).path or "/"
         names = {k: tuple(v) for k, v in by_name.items()}
-        return cls(by_path, names, by_url, frozenset(published), base_path, urls)
+        content = os.path.realpath(site.config.content_dir) + os.sep
+        return cls(by_path, names, by_url, frozenset(files), base_path, urls, bundles, content)
 
     def find(self, address: str, article_id: str, image: bool) -> str | None:
         """The URL from the site's root that `address`, written in article `article_id`, stands for
@@ -140,12 +137,25 @@ class Index:
         inside = path.removeprefix(self.base_path) if path.startswith(self.base_path) else path
         inside = inside.lstrip("/")
         for relative in dict.fromkeys((inside, path.lstrip("/"))):
-            if relative in self.files:
+            if relative in self.files or self._bundled(relative):
                 return relative
             for url in (relative, f"{relative}/", relative.removesuffix("index.html")):
                 if url in self.by_url:
                     return self.by_url[url]
         return None
+
+    def _bundled(self, path: str) -> bool:
+        """Whether `path` is a file that a page bundle publishes beside its page (looked up only
+        when asked: no bundle's folder is listed for it), never one that leads outside."""
+        folder, _, name = path.rpartition("/")
+        while folder:
+            source = self.bundles.get(folder)
+            if source is not None:
+                file = source / name
+                return name in bundle_files(source) and os.path.realpath(file).startswith(self.content)
+            folder, _, parent = folder.rpartition("/")
+            name = f"{parent}/{name}"
+        return False
 
 
 def names_source(address: str) -> bool:

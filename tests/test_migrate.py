@@ -8,6 +8,7 @@ import io
 import textwrap
 from pathlib import Path
 
+import feedparser
 import pytest
 from PIL import Image
 
@@ -85,6 +86,7 @@ JEKYLL = {
     "about.md": "---\nlayout: page\ntitle: About\n---\nWho we are.\n",
     "contact.md": "---\nlayout: default\ntitle: Contact\n---\nWrite to us.\n",
     "index.html": "---\nlayout: home\n---\n{% for post in site.posts %}{{ post.title }}{% endfor %}\n",
+    "atom.xml": '---\nlayout: null\n---\n<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom">{% for post in site.posts %}{% endfor %}</feed>\n',
     "404.html": "---\npermalink: /404.html\n---\nNot here.\n",
     "README.md": "# The old blog\n",
     "notes.txt": "excluded\n",
@@ -105,6 +107,7 @@ JEKYLL_URLS = [
     "docs/setup-again/index.html",
     "setup.html",
     "team/2008/08/27/release.html",
+    "atom.xml",  # the old feed: the site's Atom feed there too
 ]
 
 HUGO = {
@@ -168,6 +171,7 @@ HUGO_URLS = [
     "2020/03/the-second/index.html",
     "2020/03/third-in-html/index.html",
     "2020/first/index.html",  # an alias
+    "index.xml",  # Hugo's RSS
     "about/index.html",
     "img/cover.png",
     "docs/index.html",
@@ -179,6 +183,8 @@ ZOLA = {
     "config.toml": """\
         base_url = "https://zola.example"
         title = "Old Zola News"
+        generate_feeds = true
+        feed_filenames = ["atom.xml", "rss.xml"]
         default_language = "en"
         taxonomies = [{name = "tags"}]
         """,
@@ -209,6 +215,8 @@ ZOLA_URLS = [
     "2016/09/29/release-1/index.html",
     "releases/1/index.html",
     "2016/10/01/later/index.html",
+    "atom.xml",
+    "rss.xml",
 ]
 
 PELICAN = {
@@ -245,6 +253,9 @@ PELICAN_URLS = [
     "politics/the-result.html",
     "pages/about-us.html",
     "specials/one.html",  # its own Save_as
+    "feeds/all.atom.xml",  # Pelican's feed, kept
+    "category/politics.html",  # the old category and tag pages redirect
+    "tag/warsaw.html",
     "static/images/vote.png",
 ]
 
@@ -292,6 +303,18 @@ def test_migrate_keeps_every_old_url_and_every_link_resolves(migrated: tuple[str
     )
     assert broken_links(site, CASES[name][2]) == []
     assert not [p for p in site.rglob("*") if p.is_file() and b"NEVERPUBLISHED" in p.read_bytes()]
+    feeds = {
+        "jekyll": ("atom.xml", "feed.xml"),
+        "hugo": ("index.xml", "rss.xml"),
+        "pelican": ("feeds/all.atom.xml", "feed.xml"),
+    }
+    if name in feeds:
+        old_feed, ours = feeds[name]
+        assert (site / old_feed).read_bytes() == (site / ours).read_bytes()
+        assert feedparser.parse((site / old_feed).read_bytes()).entries
+    if name == "pelican":
+        moved = (site / "category/politics.html").read_text(encoding="utf-8")
+        assert 'http-equiv="refresh" content="0; url=../politics/"' in moved
     if name == "hugo":
         install = (site / "docs/setup/install/index.html").read_text(encoding="utf-8")
         assert '<pre><code class="language-go">package main' in install

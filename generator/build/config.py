@@ -27,7 +27,7 @@ from generator.base.model import (
     ImageSettings,
     ImportSettings,
 )
-from generator.base.urls import PERMALINK_TOKENS, permalink_problem
+from generator.base.urls import PERMALINK_TOKENS, output_file_for, permalink_problem
 
 CONFIG_NAME = "config.yaml"
 KEY_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -68,6 +68,8 @@ _KNOWN = frozenset(_SCALARS) | {
     "collections",
     "defaults",
     "params",
+    "redirects",
+    "feed_aliases",
     "deploy",
     "menu",
     "newsletter",
@@ -161,6 +163,10 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
             values[key] = _menu(value, error)
         elif key == "defaults":
             values[key] = _defaults(value, error)
+        elif key == "redirects":
+            values[key] = _redirects(value, error)
+        elif key == "feed_aliases":
+            values[key] = _feed_aliases(value, error)
         elif key == "params":
             if not isinstance(value, dict):
                 error(
@@ -270,6 +276,56 @@ def _check_values(values: dict[str, Any], error: Any) -> None:
         )
     if "theme" in values and not KEY_PATTERN.fullmatch(values["theme"].replace("_", "-")):
         error(f"'theme' must be a theme folder name, not {values['theme']!r}", ("theme",))
+
+
+def _site_path(text: Any, page: bool) -> str | None:
+    """A path from the site's root (a page's URL, or a file's), without its leading "/"; None if it
+    is not one that stays in the output folder."""
+    if not isinstance(text, str) or "://" in text or text.startswith("//"):
+        return None
+    path = text.strip().lstrip("/")
+    try:
+        output_file_for(path) if path or page else None
+    except ValueError:
+        return None
+    return path if path or page else None
+
+
+def _redirects(value: Any, error: Any) -> tuple[tuple[str, str], ...]:
+    """`redirects:`: old URLs of the site (a list page that moved, a page gone) and where they lead."""
+    hint = "redirects: {/category/politics.html: /politics/} (paths from the site's root)"
+    if not isinstance(value, dict):
+        error("'redirects' must map old URLs to the URLs they lead to", ("redirects",), hint)
+        return ()
+    found = []
+    for old, new in value.items():
+        source, target = _site_path(old, False), _site_path(new, True)
+        if not source or target is None:
+            error(
+                f"the redirect {old!r}: {new!r} must go from a path of the site to a path of it",
+                ("redirects",),
+                hint,
+            )
+        else:
+            found.append((source, target))
+    return tuple(found)
+
+
+def _feed_aliases(value: Any, error: Any) -> tuple[tuple[str, str], ...]:
+    """`feed_aliases:`: the old site's feed paths, where the site's Atom, RSS or JSON feed is written too."""
+    hint = "feed_aliases: {atom: [atom.xml, feeds/all.atom.xml], rss: [index.xml]}"
+    if not isinstance(value, dict) or not set(map(str, value)) <= {"atom", "rss", "json"}:
+        error("'feed_aliases' maps atom, rss or json to lists of paths", ("feed_aliases",), hint)
+        return ()
+    found = []
+    for kind, paths in value.items():
+        for path in paths if isinstance(paths, list) else [paths]:
+            where = _site_path(path, False)
+            if not where or where.endswith("/"):
+                error(f"the feed path {path!r} must be a file's path in the site", ("feed_aliases",), hint)
+            else:
+                found.append((str(kind), where))
+    return tuple(found)
 
 
 _DEFAULTS_HINT = (

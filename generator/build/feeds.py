@@ -51,6 +51,9 @@ def render_feeds(site: Site, showing: Collection[str] | None = None) -> tuple[Ou
         made.append(_feed(site, page_url + "feed.xml", page_url, title, subtitle, ids))
         made.append(rss(site, page_url, title, subtitle, ids, identity))
         made.append(json_feed(site, page_url, title, subtitle, ids, identity))
+        if not page_url:  # the old site's feed paths: its subscribers keep their feed, ids unchanged
+            kinds = dict(zip(("atom", "rss", "json"), made[-3:], strict=True))
+            made += [OutputFile(PurePosixPath(p), kinds[k].content) for k, p in config.feed_aliases]
     if site.corrected and (showing is None or not set(site.corrected).isdisjoint(showing)):
         made.append(_corrections_feed(site, [site.articles[i] for i in site.corrected]))
     for key in dict.fromkeys(e.collection for e in site.editions):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from pathlib import PurePosixPath
 
+from generator.base.errors import SourceLocation
 from generator.base.model import OutputFile, Site
 from generator.base.urls import absolute, output_path_for, root_prefix
 
@@ -34,7 +35,8 @@ _PAGE = """<!doctype html>
 
 
 def render_redirects(site: Site) -> tuple[OutputFile, ...]:
-    """A redirect page at each alias of each article, and the `_redirects` list (if any alias)."""
+    """A redirect page at each alias of each article and each of the config's `redirects:`, and the
+    `_redirects` list (if any)."""
     config = site.config
     pages: list[OutputFile] = []
     rules: list[str] = []
@@ -55,6 +57,17 @@ def render_redirects(site: Site) -> tuple[OutputFile, ...]:
             )
             pages.append(OutputFile(output_path_for(alias), page.encode("utf-8"), article.source_location))
             rules.append(f"{config.base_path}{alias} {config.base_path}{target} 301")
+    for old, target in config.redirects:  # the config's: list pages that moved (`digest migrate` writes them)
+        link = html.escape(root_prefix(old) + (target or "./"))
+        page = _PAGE.format(
+            lang=html.escape(config.language),
+            title=html.escape(config.title),
+            canonical=html.escape(absolute(config.base_url, target)),
+            link=link,
+        )
+        origin = SourceLocation(config.source) if config.source else None
+        pages.append(OutputFile(output_path_for(old), page.encode("utf-8"), origin))
+        rules.append(f"{config.base_path}{old} {config.base_path}{target} 301")
     if rules:
         pages.append(
             OutputFile(PurePosixPath(REDIRECTS_FILE), ("\n".join(sorted(rules)) + "\n").encode("utf-8"))

@@ -20,6 +20,7 @@ import yaml
 
 from generator.base.errors import BuildFailed, OutputError, SiteError, SiteWarning, SourceLocation
 from generator.base.model import CACHE_DIR
+from generator.base.urls import slugify
 from generator.build import content, media, topics
 from generator.build.config import load_config
 from generator.build.contentfiles import ARTICLE_SUFFIXES
@@ -88,11 +89,19 @@ def migrate(source: Path, folder: Path) -> Report:
         "# permalink, defaults and collections keep the old site's URLs; see the README's\n"
         '# "Coming from Jekyll, Hugo, Pelican or Zola".\n'
     )
-    body = yaml.dump(old.settings, Dumper=_Plain, sort_keys=False, allow_unicode=True, width=100)
-    (folder / "config.yaml").write_text(header + body, encoding="utf-8")
+    config_file = folder / "config.yaml"
+    config_file.write_text(header + _yaml(old.settings), encoding="utf-8")
     (folder / ".gitignore").write_text(f"/site/\n/{CACHE_DIR}/\n/.site.digest-work/\n", encoding="utf-8")
-    _count(report, folder)
+    moved = _count(report, folder)
+    if moved:  # the old list pages, now that the collections and tags are known
+        old.settings["redirects"] = moved
+        old.note(f"{len(moved)} old category and tag pages redirect to their collection and tag pages")
+        config_file.write_text(header + _yaml(old.settings), encoding="utf-8")
     return report
+
+
+def _yaml(settings: dict[str, object]) -> str:
+    return yaml.dump(settings, Dumper=_Plain, sort_keys=False, allow_unicode=True, width=100)
 
 
 class _Plain(yaml.SafeDumper):
@@ -137,13 +146,15 @@ def _copy(origin: Path, to: str, target: Path, root: Path, taken: set[str], repo
             report.copied += 1
 
 
-def _count(report: Report, folder: Path) -> None:
-    """What the new site holds, read as a build reads it (drafts and future articles included)."""
+def _count(report: Report, folder: Path) -> dict[str, str]:
+    """What the new site holds, read as a build reads it (drafts and future articles included); and
+    the redirects from the old site's category and tag pages (Pelican's) to their collections' and
+    tags' pages."""
     try:
         config = load_config(folder)
     except BuildFailed as failed:
         report.errors += failed.errors
-        return
+        return {}
     articles, errors = content.read_content(config)
     report.errors += errors
     report.errors += [note for a in articles for note in a.notes]  # what is read but not honoured
@@ -158,3 +169,11 @@ def _count(report: Report, folder: Path) -> None:
     files, warnings = media.content_files(config)
     report.files = len(files)
     report.errors += warnings
+    patterns = report.old.list_urls
+    moved: dict[str, str] = {}
+    if patterns:
+        for key in dict.fromkeys(k for a in resolved if not a.is_draft for k in a.collections):
+            moved[patterns["category"].replace("{slug}", key)] = f"/{key}/"
+        for tag in dict.fromkeys(slugify(t) for a in resolved if not a.is_draft for t in a.tags):
+            moved[patterns["tag"].replace("{slug}", tag)] = f"/tags/{tag}/"
+    return {old.removesuffix("index.html").lstrip("/"): new for old, new in moved.items() if "{" not in old}

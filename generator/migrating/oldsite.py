@@ -43,6 +43,14 @@ class OldSite:
     notes: list[str] = field(default_factory=list)  # how its URLs map; what cannot be honoured
     pages: list[str] = field(default_factory=list)  # folders (under content/) whose undated files are pages
     moved: set[str] = field(default_factory=set)  # files (under content/) copied to another path instead
+    list_urls: dict[str, str] = field(default_factory=dict)  # Pelican's category and tag pages: patterns
+
+    def feed_alias(self, kind: str, path: str) -> None:
+        """The old site's feed at `path` is this site's `kind` feed there too (`feed_aliases:`)."""
+        path = path.strip().lstrip("/")
+        if path and path not in ("feed.xml", "rss.xml", "feed.json"):
+            self.settings.setdefault("feed_aliases", {}).setdefault(kind, []).append(path)
+            self.note(f"the old feed /{path} is written too, with the {kind} feed's entries and ids")
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -263,6 +271,14 @@ def _jekyll(root: Path, config_file: Path | None) -> OldSite:
         else:
             site.copies.append((entry, name))
     _plugins_note(site, data.get("plugins") or data.get("gems") or [])
+    for name in ("atom.xml", "rss.xml", "feed.xml", "index.xml"):  # a feed template of the site's own
+        head = (
+            (root / name).read_text(encoding="utf-8", errors="replace")[:4096]
+            if (root / name).is_file()
+            else ""
+        )
+        if "<feed" in head or "<rss" in head:
+            site.feed_alias("atom" if "<feed" in head else "rss", name)
     return site
 
 
@@ -379,6 +395,9 @@ def _hugo(root: Path, config_file: Path | None) -> OldSite:
         if (root / name).is_dir():
             site.skipped.append(f"{name}/: Hugo's own (templates, data, build)")
     _params(site, _mapping(data.get("params")), "{{< param x >}}")
+    disabled = data.get("disablekinds")
+    if "rss" not in [str(k).lower() for k in (disabled if isinstance(disabled, list) else [])]:
+        site.feed_alias("rss", "index.xml")  # Hugo's RSS of the home page
     taxonomies = data.get("taxonomies")
     if isinstance(taxonomies, dict):
         for plural in taxonomies.values():
@@ -505,6 +524,10 @@ def _zola(root: Path, data: dict[str, Any]) -> OldSite:
     site.copies.append((content, ""))
     if (root / "static").is_dir():
         site.copies.append((root / "static", ""))
+    if data.get("generate_feeds") or data.get("generate_feed"):
+        names = data.get("feed_filenames") or [data.get("feed_filename") or "atom.xml"]
+        for name in names if isinstance(names, list) else []:
+            site.feed_alias("rss" if "rss" in str(name) else "atom", str(name))
         site.note("static/: published at the site's root, as Zola publishes it")
     for name in ("templates", "sass", "themes", "public"):
         if (root / name).is_dir():
@@ -548,7 +571,8 @@ def _pelican(root: Path) -> OldSite:
         if isinstance(p, str)
     ]
     site.note(f"pages are the files of {', '.join(f'{p}/' for p in page_paths)}")
-    site.note("category and tag pages move (Pelican's /category/x.html is /x/ here, /tag/y.html is /tags/y/)")
+    site.note("category and tag pages move (Pelican's /category/x.html is /x/ here, /tag/y.html is "
+              "/tags/y/): each old one redirects")  # fmt: skip
     content = root / (_text(settings.get("PATH")) or "content")
     moved = settings.get("EXTRA_PATH_METADATA")
     for source, meta in moved.items() if isinstance(moved, dict) else []:
@@ -559,6 +583,17 @@ def _pelican(root: Path) -> OldSite:
             site.moved.add(str(source))
             site.note(f"{source} is published as {target} (EXTRA_PATH_METADATA)")
     site.copies.append((content, ""))
+    feeds = {"FEED_ALL_ATOM": "feeds/all.atom.xml", "FEED_ATOM": None, "FEED_ALL_RSS": None, "FEED_RSS": None}
+    for name, default in feeds.items():
+        value = settings.get(name, default)
+        if isinstance(value, str) and value:
+            site.feed_alias("atom" if "ATOM" in name else "rss", value)
+    site.list_urls = {
+        "category": _text(settings.get("CATEGORY_SAVE_AS"))
+        or _text(settings.get("CATEGORY_URL"))
+        or "category/{slug}.html",
+        "tag": _text(settings.get("TAG_SAVE_AS")) or _text(settings.get("TAG_URL")) or "tag/{slug}.html",
+    }
     if settings.get("DEFAULT_DATE"):
         site.note(f"DEFAULT_DATE {settings['DEFAULT_DATE']!r} is not honoured: an article needs its own date")
     for name in ("PLUGINS", "THEME"):

@@ -502,10 +502,12 @@ def parse_date(value: object, tz: ZoneInfo) -> datetime:
 
 # What Jekyll (Ruby's Time.parse), Hugo, Pelican and Zola also read as a date: one-digit months, days
 # and hours, no seconds, a space or a T, a space before the offset, offsets with or without a colon,
-# slashes between the parts of the date, and a zone's abbreviation after the offset.
+# slashes between the parts of the date, the year again before the offset, and a zone's abbreviation
+# after the offset.
 _LENIENT = re.compile(
     r"(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})"
     r"(?:(?:[ \t]+|T)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d{1,6})\d*)?)?)?"
+    r"(?:[ \t]+(?P=y)(?=[ \t]))?"  # the year again, as `date` prints it (Ruby's parser skips it)
     r"[ \t]*(?P<z>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?(?:[ \t]+[A-Z]{2,5})?",
     re.IGNORECASE,
 )

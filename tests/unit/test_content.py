@@ -352,7 +352,10 @@ def test_a_paragraph_markdown_would_take_minutes_over_is_an_error_in_a_future_ar
     ("text", "date"),
     [
         ("2013-11-22 5:00:00 +0000", "2013-11-22T05:00:00+00:00"),  # Jekyll: one-digit hour, spaced offset
-        ("2023-01-29 18:30:22 2023 -0800", "2023-01-29T18:30:22-08:00"),  # the year again (jekyllrb.com has one)
+        (
+            "2023-01-29 18:30:22 2023 -0800",
+            "2023-01-29T18:30:22-08:00",
+        ),  # the year again (jekyllrb.com has one)
         ("2008-08-23 14:00", "2008-08-23T14:00:00+03:00"),  # no seconds: the site's time zone
         ("2008-08-23T14:00", "2008-08-23T14:00:00+03:00"),
         ("2020-9-3", "2020-09-03T00:00:00+03:00"),

@@ -90,8 +90,8 @@ def test_theme_file_errors(make_site: MakeSite, files: dict[str, str | bytes], m
 
 
 def test_unknown_language_warns_and_falls_back_to_english(tmp_path: Path) -> None:
-    _, warnings = find_theme(config_for(tmp_path, "language: de\n"))
-    assert len(warnings) == 1 and "no texts for language 'de'" in warnings[0].message
+    _, warnings = find_theme(config_for(tmp_path, "language: fr\n"))
+    assert len(warnings) == 1 and "no texts for language 'fr'" in warnings[0].message
 
 
 def test_every_language_has_every_text() -> None:
@@ -99,12 +99,47 @@ def test_every_language_has_every_text() -> None:
 
     folder = REPO / "themes" / "default" / "i18n"
     tables = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in folder.glob("*.yaml")}
-    assert set(tables) == {"en", "ru"}
-    assert set(tables["en"]) == set(tables["ru"])
+    assert set(tables) == {"en", "ru", "be", "uk", "pl", "lt", "de"}
+    for language, table in tables.items():
+        assert set(table) == set(tables["en"]), language
+        for key, text in table.items():  # every plural form CLDR has for the language, and nothing else
+            if isinstance(text, dict):
+                from babel import Locale
+
+                assert set(Locale.parse(language).plural_form.tags) | {"other"} <= set(text), (language, key)
     used = set()
     for template in (REPO / "themes").rglob("*.html"):
         used |= set(re.findall(r"""\bt\(["'](\w+)["']""", template.read_text(encoding="utf-8")))
     assert used <= set(tables["en"]), used - set(tables["en"])
+
+
+@pytest.mark.parametrize(
+    ("language", "two", "five", "month"),
+    [
+        ("be", "2 матэрыялы", "5 матэрыялаў", "верасень 2020"),
+        ("uk", "2 матеріали", "5 матеріалів", "вересень 2020"),
+        ("pl", "2 artykuły", "5 artykułów", "wrzesień 2020"),
+        ("lt", "2 straipsniai", "10 straipsnių", "rugsėjis 2020"),
+        ("de", "2 Beiträge", "5 Beiträge", "September 2020"),
+    ],
+)
+def test_the_theme_speaks_the_languages_of_the_region(
+    make_site: MakeSite, language: str, two: str, five: str, month: str
+) -> None:
+    """Belarusian, Ukrainian, Polish, Lithuanian and German texts, plurals by CLDR, dates by Babel."""
+    count = 10 if language == "lt" else 5
+    files = {f"content/world/a{i}.md": article_text(f"A{i}", f"2020-09-{i + 1:02d}") for i in range(count)}
+    files["content/news/b1.md"] = article_text("B1", "2020-09-01")
+    files["content/news/b2.md"] = article_text("B2", "2020-09-02")
+    root = make_site(
+        files, config=f"title: T\nbase_url: https://e.org/\nlanguage: {language}\nsearch: false\n"
+    )
+    result = render_site(root, now=FIXED_NOW)
+    assert two in html_of(result, "news/index.html")
+    assert five in html_of(result, "world/index.html")
+    archive = html_of(result, "archive/2020/09/index.html")
+    assert month.lower() in archive.lower(), archive[:2000]
+    assert f'<html lang="{language}">' in html_of(result, "index.html")
 
 
 def test_russian_site_gets_russian_texts_dates_and_plurals(make_site: MakeSite) -> None:

@@ -89,6 +89,10 @@ class CollectionError(SiteError):
     """An article names a collection that does not exist."""
 
 
+class TranslationError(SiteError):
+    """Two translations of one article in one language, or a translation key that names nothing."""
+
+
 class TemplateError(SiteError):
     """A theme template failed to load or render."""
 

@@ -43,6 +43,16 @@ class AuthorSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageSpec:
+    """A language of a multilingual site, as `config.yaml`'s `languages:` describes it."""
+
+    code: str  # en, be, pt-BR
+    name: str  # as its speakers write it: Беларуская
+    title: str = ""  # the site's title in it, if another
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class CollectionSpec:
     """A collection as `config.yaml` describes it."""
 
@@ -80,10 +90,12 @@ class FieldRules:
     defaults: tuple[FieldDefaults, ...] = ()
     slug_source: str = "filename"
     params_json: str = "{}"
+    languages: tuple[str, ...] = ()  # a multilingual site's codes, the default first: `story.ru.md`, `ru/`
 
     @classmethod
     def of(cls, config: Config) -> FieldRules:
-        return cls(config.defaults, config.slug_source, config.params_json)
+        codes = tuple(spec.code for spec in config.languages)
+        return cls(config.defaults, config.slug_source, config.params_json, codes)
 
 
 NO_RULES = FieldRules()
@@ -190,9 +202,9 @@ class Config:
     source: Path | None = None
     imports: ImportSettings = field(default_factory=ImportSettings, repr=False, compare=False)
     images: ImageSettings = field(default_factory=ImageSettings)
-    slug_source: str = (
-        "filename"  # what a slug comes from when none is given: "filename" or "title" (Pelican's)
-    )
+    slug_source: str = "filename"  # a slug's source when none is given: "filename" or "title" (Pelican's)
+    languages: tuple[LanguageSpec, ...] = ()  # a multilingual site's, the default (`language`) first
+    default_language_in_subdir: bool = False  # the default language under /<code>/ too (Hugo's option)
     defaults: tuple[FieldDefaults, ...] = ()  # front matter fields that files lack, by folder (Jekyll's)
     params_json: str = "{}"  # the site's own values (`params:`), as JSON: `{{ site.x }}`, `{{< param x >}}`
     redirects: tuple[tuple[str, str], ...] = ()  # (old URL, URL now), both from the site's root, no "/"
@@ -268,6 +280,7 @@ class Article:
     notes: tuple[SiteError, ...] = ()  # what was read but not supported (Liquid tags, shortcodes): warnings
     word_count: int = 0
     extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    translation_key: str = ""  # on a multilingual site: what its translations share (`translations`)
     source_hash: str = ""  # of the file's text: the build cache's key for this article
     # The Markdown of an article that was not shown when it was read (a draft, a future or expired
     # one), and its first line in the file: `body_html`, the summary from the text and the word
@@ -351,6 +364,7 @@ class Site:
     corrected: tuple[str, ...] = ()  # the articles with corrections, the latest correction first
     bylines: tuple[Tag, ...] = ()  # each configured author (key, name) with their articles, newest first
     media: Mapping[str, Media] = field(default_factory=dict)  # the local files each article uses, by id
+    translations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # id -> its translations' ids
 
     def collection(self, key: str) -> Collection | None:
         """The collection with this key, if any."""

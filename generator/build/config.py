@@ -26,6 +26,7 @@ from generator.base.model import (
     FieldDefaults,
     ImageSettings,
     ImportSettings,
+    LanguageSpec,
 )
 from generator.base.urls import PERMALINK_TOKENS, output_file_for, permalink_problem
 
@@ -55,6 +56,7 @@ _SCALARS: dict[str, type] = {
     "search": bool,
     "permalink": str,
     "slug_source": str,
+    "default_language_in_subdir": bool,
     "week_start": str,
     "max_article_kb": int,
     "allow_outside_symlinks": bool,
@@ -67,6 +69,7 @@ PERMALINK_HINT = (
 _KNOWN = frozenset(_SCALARS) | {
     "collections",
     "defaults",
+    "languages",
     "params",
     "redirects",
     "feed_aliases",
@@ -163,6 +166,10 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
             values[key] = _menu(value, error)
         elif key == "defaults":
             values[key] = _defaults(value, error)
+        elif key == "languages":
+            values[key] = _languages(value, error)
+            if values[key]:
+                values["language"] = values[key][0].code  # the default's: every other setting follows it
         elif key == "redirects":
             values[key] = _redirects(value, error)
         elif key == "feed_aliases":
@@ -276,6 +283,31 @@ def _check_values(values: dict[str, Any], error: Any) -> None:
         )
     if "theme" in values and not KEY_PATTERN.fullmatch(values["theme"].replace("_", "-")):
         error(f"'theme' must be a theme folder name, not {values['theme']!r}", ("theme",))
+
+
+def _languages(value: Any, error: Any) -> tuple[LanguageSpec, ...]:
+    """`languages:`: each `{code, name, title, description, default}`; the default first."""
+    hint = "languages: [{code: be, name: Беларуская, default: true}, {code: en, name: English}]"
+    if not isinstance(value, list) or not all(isinstance(i, dict) and "code" in i for i in value):
+        error("'languages' must be a list of entries with 'code' and 'name'", ("languages",), hint)
+        return ()
+    found: list[LanguageSpec] = []
+    default: list[str] = []
+    for index, item in enumerate(value):
+        code, name = str(item.get("code", "")).strip(), str(item.get("name") or "").strip()
+        unknown = set(map(str, item)) - {"code", "name", "title", "description", "default"}
+        if not LANG_PATTERN.fullmatch(code) or not name or unknown or code in {f.code for f in found}:
+            why = f"unknown field '{sorted(unknown)[0]}'" if unknown else "a code and a name, once each"
+            error(f"language {code!r}: {why}", ("languages", str(index)), hint)
+            continue
+        spec = LanguageSpec(code, name, str(item.get("title") or ""), str(item.get("description") or ""))
+        found.append(spec)
+        if item.get("default") is True:
+            default.append(code)
+    if len(default) > 1:
+        error(f"only one language can be the default, not {', '.join(default)}", ("languages",), hint)
+    first = default[0] if default else (found[0].code if found else "")
+    return tuple(sorted(found, key=lambda s: s.code != first))
 
 
 def _site_path(text: Any, page: bool) -> str | None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from generator.base.errors import BuildFailed, FrontMatterError, SiteError, SiteWarning, SourceLocation
 from generator.base.model import NO_RULES, Article, Correction, FieldRules, Source
 from generator.base.urls import output_file_for, permalink_problem, slugify
-from generator.build import frontmatter, shortcodes
+from generator.build import frontmatter, shortcodes, translations
 from generator.build.config import LANG_PATTERN
 from generator.build.contentfiles import HTML_SUFFIXES, RawArticle
 
@@ -38,7 +38,7 @@ _KNOWN = frozenset(
         "title", "date", "collection", "collections", "tags", "author", "authors", "summary",
         "description", "slug", "draft", "updated", "lastmod", "modified", "image", "source", "sources",
         "corrections", "story",
-        "lang",
+        "lang", "translation_key", "translationKey",
         "url",
         "permalink", "aliases", "redirect_from", "categories", "category", "published", "status",
         "excerpt_separator", *_PUBLISH_DATE, *_EXPIRY_DATE,
@@ -261,11 +261,14 @@ class FieldReader:
         dated = prefix or publish_date or in_drafts or kind != "article"
         when = self.when("date", required=not dated)
         if when is None:
-            named = "-".join(prefix.groups()) if prefix else ""
-            when = publish_date or (parse_date(named, self.tz) if prefix else None) or UNDATED
+            day = "-".join(prefix.groups()) if prefix else ""
+            when = publish_date or (parse_date(day, self.tz) if prefix else None) or UNDATED
         updated = self.when_any(("updated", "lastmod", "modified"))
         given_slug = self.text("slug")
-        made = slugify(title) if self.rules.slug_source == "title" and title else file_slug(raw.path)
+        codes = self.rules.languages
+        in_language, base_id = translations.language_of(raw.id, codes) if codes else ("", raw.id)
+        named = raw.path.with_name(PurePosixPath(base_id).name)  # `story.ru.md`: slugged as `story.md` is
+        made = slugify(title) if self.rules.slug_source == "title" and title else file_slug(named)
         slug = slugify(given_slug) if given_slug else made or slugify(title)
         if title and not slug:
             self.error(
@@ -286,7 +289,9 @@ class FieldReader:
         corrections = self.corrections(when)
         story = self.text("story")
         image, image_alt = self.lead_image()
-        lang = self.text("lang")
+        lang = self.text("lang") or (in_language or codes[0] if codes else "")
+        given_key = self.text("translation_key") or self.text("translationKey")
+        key = translations.key_of(given_key, base_id) if codes else ""
         if lang and not LANG_PATTERN.fullmatch(lang):
             self.error("lang", f"'lang' must be a language code, not {lang!r}", "write it as en, ru or pt-BR")
         expiry_date = self.when_any(_EXPIRY_DATE)
@@ -321,6 +326,7 @@ class FieldReader:
             corrections=corrections,
             story=story,
             lang=lang,
+            translation_key=key,
             url=url,
             aliases=aliases,
             categories=categories,

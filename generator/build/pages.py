@@ -91,6 +91,7 @@ def _article_pages(site: Site, links: Links) -> list[PageSpec]:
         newer, older = links.neighbours.get(article_id, (None, None))
         _, earlier, later = links.stories.get(article_id, ("", None, None))
         cards = (*links.related[article_id], *(i for i in (newer, older, earlier, later) if i))
+        cards += site.translations.get(article_id, ())  # its translations' URLs and titles are on it
         specs.append(
             PageSpec(
                 site.urls[article_id], "article.html", "article", article.title,

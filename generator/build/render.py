@@ -237,6 +237,7 @@ class Renderer:
             story = self._story_links(spec.article)
             return {
                 "article": self._with_body(spec.article),
+                "translations": self._translations(spec.article),
                 "related": [view(i) for i in self.links.related[spec.article]],
                 "newer": view(newer) if newer else None,
                 "older": view(older) if older else None,
@@ -295,6 +296,27 @@ class Renderer:
         count = next(len(b.article_ids) for b in self.site.bylines if b.slug == key)
         return {"author": {"name": found.name, "bio": found.bio, "url": found.url, "image": found.image,
                            "page_url": author_url(key), "count": count}}  # fmt: skip
+
+    def _translations(self, article_id: str) -> list[dict[str, Any]]:
+        """The article and its translations, each `{lang, name, url, href, current}`, in the order of
+        `languages:`: for `hreflang` alternates and the "Also in" line; none if it has none."""
+        site = self.site
+        others = site.translations.get(article_id, ())
+        if not others:
+            return []
+        names = {spec.code: spec.name for spec in site.config.languages}
+        order = list(names)
+        members = sorted((article_id, *others), key=lambda i: order.index(site.articles[i].lang))
+        return [
+            {
+                "lang": site.articles[i].lang,
+                "name": names[site.articles[i].lang],
+                "url": site.urls[i],
+                "href": absolute(site.config.base_url, site.urls[i]),
+                "current": i == article_id,
+            }
+            for i in members
+        ]
 
     def _story_links(self, article_id: str) -> dict[str, Any] | None:
         """The running story an article is part of, with the story's earlier and later article."""

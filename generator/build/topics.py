@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from generator.base.errors import BuildFailed, CollectionError, OutputConflictError, SiteError, SourceLocation
 from generator.base.model import Article, Collection, CollectionSpec, Config, Site, Tag
 from generator.base.urls import permalink, slugify
+from generator.build import translations
 from generator.build.config import KEY_PATTERN, RESERVED_KEYS
 
 
@@ -75,6 +76,7 @@ def resolve_collections(
             known[name] = collection_key(name, specs)
         return known[name]
 
+    codes = tuple(spec.code for spec in config.languages)
     for article in articles:
         keys: list[str] = []
         names = article.collections
@@ -86,7 +88,7 @@ def resolve_collections(
                 article = dataclasses.replace(article, tags=article.tags + rest)
             else:
                 article = dataclasses.replace(article, tags=article.tags + article.categories)
-        parts = article.id.split("/")
+        parts = _without_language(article.id, codes).split("/")
         bundled = len(parts) == 2 and parts[1].rsplit(".", 1)[0] == "index"  # a bundle at the top: no folder
         if not names and len(parts) > 1 and not bundled and not article.id.startswith("_"):
             folder = parts[0]
@@ -163,12 +165,13 @@ def assign_urls(articles: tuple[Article, ...], config: Config) -> tuple[dict[str
     urls: dict[str, str] = {}
     owners: dict[str, Article] = {}
     errors: list[SiteError] = []
+    codes = tuple(spec.code for spec in config.languages)
     for article in sorted(articles, key=lambda a: a.id):
         pattern = article.url or (PAGE_PERMALINK if article.kind == "page" else "")
         pattern = pattern or patterns.get(article.collection) or config.permalink
         moment = article.date.astimezone(tz)
         day = moment.date()
-        source = PurePosixPath(article.id)
+        source = PurePosixPath(_without_language(article.id, codes))
         jekyll = bool({"_posts", "_drafts"} & set(source.parts))  # :title: the file name
         if source.stem in ("index", "_index") and len(source.parts) > 1:  # a bundle, a section: by its folder
             source = source.parent
@@ -179,6 +182,12 @@ def assign_urls(articles: tuple[Article, ...], config: Config) -> tuple[dict[str
                 title=article.slug if jekyll else article.title, path=_folder_path(source),
                 moment=moment.replace(tzinfo=None),
             )  # fmt: skip
+            if (
+                config.languages
+                and not article.url
+                and (article.lang != config.language or config.default_language_in_subdir)
+            ):
+                url = f"{article.lang}/{url}"  # a language's articles under /<code>/, as Hugo and Zola do
         except ValueError:
             message = f"the URL pattern {pattern!r} gives an unsafe path for this article"
             errors.append(OutputConflictError(message, article.source_location))
@@ -196,6 +205,12 @@ def assign_urls(articles: tuple[Article, ...], config: Config) -> tuple[dict[str
         owners[url] = article
         urls[article.id] = url
     return urls, errors
+
+
+def _without_language(article_id: str, codes: tuple[str, ...]) -> str:
+    """The id of an article as its collection and URL see it: without its language's folder
+    (`ru/news/x.md`) or suffix (`news/x.ru.md`) on a multilingual site."""
+    return translations.language_of(article_id, codes)[1] if codes else article_id
 
 
 def _folder_path(source: PurePosixPath) -> str:
@@ -228,7 +243,10 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
     urls, url_errors = assign_urls((*resolved, *pages), config)
     editions, edition_errors = group_editions(resolved, specs, notes, config)
     urls.update((e.note, e.url) for e in editions if e.note)
-    found = [*errors, *collection_errors, *note_errors, *url_errors, *edition_errors]
+    linked, translation_errors = (
+        translations.group((*resolved, *pages), config.language) if config.languages else ({}, [])
+    )
+    found = [*errors, *collection_errors, *note_errors, *url_errors, *edition_errors, *translation_errors]
     if found:
         raise BuildFailed(found)
     shown_notes = {e.note for e in editions}
@@ -246,6 +264,7 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
         stories=group_stories(resolved, config, [a for a in articles if a.kind == "story"]),
         corrected=corrected_ids(resolved),
         bylines=group_bylines(resolved, config),
+        translations=MappingProxyType(linked),
     )
 
 

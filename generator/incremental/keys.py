@@ -35,7 +35,7 @@ ARTICLE_LAYOUT = frozenset(
         "is_draft", "image", "sources", "corrections", "story", "lang", "url", "aliases", "categories",
         "publish_date",
         "expiry_date",
-        "kind", "extra",
+        "kind", "extra", "translation_key",
     }
 )  # fmt: skip
 # TEXT: only what the pages showing the article show (and its page's description): `with_new_text`.

@@ -8,10 +8,12 @@ import re
 
 from tests.conftest import MakeSite, article_text, run_cli
 
-CONFIG = """\
+HEAD = """\
 title: Салідарнасць
 base_url: https://digest.example/
 search: false
+"""
+CONFIG = HEAD + """\
 languages:
   - {code: en, name: English}
   - {code: be, name: Беларуская, default: true}
@@ -60,7 +62,7 @@ def test_translations_are_linked_three_ways_and_every_alternate_is_reciprocal(ma
     golos = (site / "ru/news/2020/09/04/golos/index.html").read_text(encoding="utf-8")
     assert alternates(golos)["be"] == "https://digest.example/news/2020/09/04/vote/"
     alone = (site / "news/2020/09/05/alone/index.html").read_text(encoding="utf-8")
-    assert "hreflang" not in alone and "also-in" not in alone
+    assert 'rel="alternate" hreflang' not in alone and "also-in" not in alone
 
 
 def test_two_translations_in_one_language_and_a_key_of_nothing_are_located_errors(
@@ -88,3 +90,105 @@ def test_a_language_setting_is_checked_at_its_line(make_site: MakeSite) -> None:
     )
     code, _, err = run_cli("build", "-s", str(root))
     assert code == 1 and "config.yaml:5" in err and "language 'x y'" in err
+
+
+LISTS = HEAD + """\
+collections:
+  - {key: belarus, title: Belarus}
+authors:
+  - {key: ana, name: Ana}
+languages:
+  - {code: be, name: Беларуская, default: true, description: Навіны салідарнасці}
+  - {code: ru, name: Русский, title: Солидарность}
+  - {code: en, name: English, title: Solidarity}
+"""
+
+
+def test_every_list_and_feed_is_per_language_and_the_switcher_leads_to_the_same_page(
+    make_site: MakeSite,
+) -> None:
+    import json
+
+    import feedparser
+
+    common = "collection: belarus\ntags: [march]\nauthor: Ana"
+    root = make_site(
+        {
+            "content/belarus/march.md": article_text("Марш", "2020-09-03", **_fields(common)),
+            "content/belarus/march.ru.md": article_text("Марш по-русски", "2020-09-03", **_fields(common)),
+            "content/belarus/march.en.md": article_text("The march", "2020-09-03", **_fields(common)),
+            "content/belarus/strike.md": article_text("Забастоўка", "2020-09-04", **_fields(common)),
+        },
+        config=LISTS,
+    )
+    code, _, err = run_cli("build", "-s", str(root))
+    assert code == 0, err
+    site = root / "site"
+    read = lambda path: (site / path).read_text(encoding="utf-8")  # noqa: E731
+    # Each language's home, collection, tag, author and archive pages list its own articles only.
+    for prefix, mine, others in (("", "Забастоўка", "The march"), ("ru/", "Марш по-русски", "Забастоўка"),
+                                 ("en/", "The march", "Марш по-русски")):  # fmt: skip
+        for page in ("index.html", "belarus/index.html", "tags/march/index.html", "authors/ana/index.html",
+                     "archive/2020/09/index.html", "tags/index.html", "archive/index.html"):  # fmt: skip
+            html = read(prefix + page)
+            if page != "tags/index.html" and page != "archive/index.html":
+                assert mine in html and others not in html, prefix + page
+            assert f'<html lang="{prefix.rstrip("/") or "be"}"' in html, prefix + page
+        assert (site / prefix / "404.html").is_file()
+    assert "<title>Солидарность</title>" in read("ru/index.html")
+    assert '<a href="../ru/" aria-current="page">Солидарность</a>' in read("ru/index.html")  # its own home
+    # The homes are one another's translations: reciprocal alternates, and the switcher between them.
+    homes = {
+        code: alternates(read(f"{p}index.html")) for code, p in (("be", ""), ("ru", "ru/"), ("en", "en/"))
+    }
+    assert all(found == homes["be"] for found in homes.values())
+    assert homes["be"] == {"be": "https://digest.example/", "ru": "https://digest.example/ru/",
+                           "en": "https://digest.example/en/", "x-default": "https://digest.example/"}  # fmt: skip
+    # On an article, the switcher leads to its translation; where there is none, to that language's home.
+    march = read("belarus/2020/09/03/march/index.html")
+    switcher = re.search(r'<nav class="languages wrap"[^>]*>(.*?)</nav>', march, re.S)
+    assert switcher
+    links = dict(re.findall(r'<a href="([^"]+)" hreflang="([^"]+)"', switcher.group(1)))
+    assert {v: k for k, v in links.items()} == {
+        "be": "../../../../../belarus/2020/09/03/march/",
+        "ru": "../../../../../ru/belarus/2020/09/03/march/",
+        "en": "../../../../../en/belarus/2020/09/03/march/",
+    }
+    strike = read("belarus/2020/09/04/strike/index.html")
+    assert 'href="../../../../../ru/" hreflang="ru"' in strike
+    assert '<meta property="og:locale" content="be_BY">' in march
+    assert '<meta property="og:locale:alternate" content="ru_RU">' in march
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', march).group(1))
+    assert data["inLanguage"] == "be"
+    assert [w["@id"] for w in data["workTranslation"]] == [
+        "https://digest.example/ru/belarus/2020/09/03/march/",
+        "https://digest.example/en/belarus/2020/09/03/march/",
+    ]
+    ru_data = read("ru/belarus/2020/09/03/march/index.html")
+    assert '"translationOfWork": {"@id": "https://digest.example/belarus/2020/09/03/march/"' in ru_data
+    # Feeds per language and per collection and language, in all three formats, ids apart.
+    ids = {}
+    for prefix, lang in (("", "be"), ("ru/", "ru"), ("en/", "en")):
+        items = json.loads(read(prefix + "belarus/feed.json"))["items"]
+        assert items and all(f"/{prefix}belarus/" in i["url"] for i in items)
+        for feed in ("feed.xml", "belarus/feed.xml", "rss.xml", "belarus/rss.xml"):
+            parsed = feedparser.parse(read(prefix + feed))
+            assert not parsed.bozo, prefix + feed
+            assert parsed.entries and all(f"/{prefix}belarus/" in e.link for e in parsed.entries), (
+                prefix + feed
+            )
+        atom = feedparser.parse(read(prefix + "feed.xml"))
+        assert atom.feed.language == lang
+        ids[lang] = {e.id for e in atom.entries}
+    assert not (ids["be"] & ids["ru"]) and not (ids["ru"] & ids["en"])
+    # The sitemap lists every version of a translated page, itself included.
+    sitemap = read("sitemap.xml")
+    assert 'xmlns:xhtml="http://www.w3.org/1999/xhtml"' in sitemap
+    entry = re.search(
+        r"<url><loc>https://digest.example/ru/belarus/2020/09/03/march/</loc>.*?</url>", sitemap
+    )
+    assert entry and entry.group(0).count("<xhtml:link") == 4  # be, ru, en and x-default
+
+
+def _fields(text: str) -> dict[str, str]:
+    return dict(line.split(": ", 1) for line in text.splitlines())

@@ -50,6 +50,7 @@ class LanguageSpec:
     name: str  # as its speakers write it: Беларуская
     title: str = ""  # the site's title in it, if another
     description: str = ""
+    menu: tuple[tuple[str, str], ...] | None = None  # its own menu, if another
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +206,7 @@ class Config:
     slug_source: str = "filename"  # a slug's source when none is given: "filename" or "title" (Pelican's)
     languages: tuple[LanguageSpec, ...] = ()  # a multilingual site's, the default (`language`) first
     default_language_in_subdir: bool = False  # the default language under /<code>/ too (Hugo's option)
+    url_prefix: str = ""  # of one language's part of a multilingual site: "ru/" (see `languages.py`)
     defaults: tuple[FieldDefaults, ...] = ()  # front matter fields that files lack, by folder (Jekyll's)
     params_json: str = "{}"  # the site's own values (`params:`), as JSON: `{{ site.x }}`, `{{< param x >}}`
     redirects: tuple[tuple[str, str], ...] = ()  # (old URL, URL now), both from the site's root, no "/"
@@ -221,6 +223,20 @@ class Config:
         """The path part of `base_url`, always ending in `/` (e.g. `/digest/`)."""
         rest = self.base_url.split("://", 1)[-1]
         return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+
+    def home_of(self, lang: str) -> str:
+        """The language part of the site that `lang` is read in: a code of `languages:`, else the
+        default language's ("" on a site of one language)."""
+        codes = [spec.code for spec in self.languages]
+        return lang if lang in codes else (codes[0] if codes else "")
+
+    def prefix_of(self, lang: str) -> str:
+        """Where the pages of `lang` live: "ru/" for a language that is not the default, "" for the
+        default (unless `default_language_in_subdir`) and on a site of one language."""
+        home = self.home_of(lang)
+        if not home or (home == self.languages[0].code and not self.default_language_in_subdir):
+            return ""
+        return f"{home}/"
 
 
 @dataclass(frozen=True, slots=True)

@@ -295,12 +295,15 @@ def _languages(value: Any, error: Any) -> tuple[LanguageSpec, ...]:
     default: list[str] = []
     for index, item in enumerate(value):
         code, name = str(item.get("code", "")).strip(), str(item.get("name") or "").strip()
-        unknown = set(map(str, item)) - {"code", "name", "title", "description", "default"}
+        unknown = set(map(str, item)) - {"code", "name", "title", "description", "default", "menu"}
         if not LANG_PATTERN.fullmatch(code) or not name or unknown or code in {f.code for f in found}:
             why = f"unknown field '{sorted(unknown)[0]}'" if unknown else "a code and a name, once each"
             error(f"language {code!r}: {why}", ("languages", str(index)), hint)
             continue
-        spec = LanguageSpec(code, name, str(item.get("title") or ""), str(item.get("description") or ""))
+        menu = _menu(item["menu"], error) if "menu" in item else None
+        spec = LanguageSpec(
+            code, name, str(item.get("title") or ""), str(item.get("description") or ""), menu
+        )
         found.append(spec)
         if item.get("default") is True:
             default.append(code)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 import generator
 from generator.base.model import Article, Config, Edition, OutputFile, Site
 from generator.base.urls import CORRECTIONS_URL, SEARCH_URL, absolute, author_url, story_url, tag_url
+from generator.build import languages
 from generator.build.media import feed_html
 
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as sitemaps.org allows
@@ -29,25 +30,33 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 def render_feeds(site: Site, showing: Collection[str] | None = None) -> tuple[OutputFile, ...]:
     """The feeds of the site, each collection, running story and tag: Atom (`feed.xml`), RSS 2.0
     (`rss.xml`) and JSON Feed (`feed.json`) with the same entries and ids; then the corrections and
-    editions feeds (Atom). With `showing`, only the feeds that show one of those articles."""
+    editions feeds (Atom). With `showing`, only the feeds that show one of those articles. A
+    multilingual site has all of these in each language, under its URL prefix (`ru/feed.xml`)."""
+    return tuple(f for part in languages.parts(site).values() for f in _feeds_of(part, showing))
+
+
+def _feeds_of(site: Site, showing: Collection[str] | None) -> list[OutputFile]:
     config = site.config
     limit = config.feed_entries
-    feeds = [("", config.title, config.description, site.article_ids[:limit])]
-    feeds += [(f"{c.key}/", f"{c.title} · {config.title}", c.description, c.article_ids[:limit])
+    home = config.url_prefix
+    feeds = [(home, config.title, config.description, site.article_ids[:limit])]
+    feeds += [(f"{home}{c.key}/", f"{c.title} · {config.title}", c.description, c.article_ids[:limit])
               for c in site.collections if c.article_ids]  # fmt: skip
     for story in site.stories:  # newest first, as feeds are
-        feeds.append((story_url(story.key), f"{story.title} · {config.title}", story.description,
+        feeds.append((home + story_url(story.key), f"{story.title} · {config.title}", story.description,
                       tuple(reversed(story.article_ids))[:limit]))  # fmt: skip
-    feeds += [(tag_url(t.slug), f"{t.name} · {config.title}", "", t.article_ids[:limit]) for t in site.tags]
     feeds += [
-        (author_url(b.slug), f"{b.name} · {config.title}", "", b.article_ids[:limit]) for b in site.bylines
+        (home + tag_url(t.slug), f"{t.name} · {config.title}", "", t.article_ids[:limit]) for t in site.tags
+    ]
+    feeds += [
+        (home + author_url(b.slug), f"{b.name} · {config.title}", "", b.article_ids[:limit])
+        for b in site.bylines
     ]
     made: list[OutputFile] = []
-    base = config.base_url
     for page_url, title, subtitle, ids in feeds:
         if showing is not None and set(showing).isdisjoint(ids):
             continue
-        identity = {i: entry_id(site.articles[i], base) for i in ids}
+        identity = {i: entry_id(site.articles[i], config) for i in ids}
         made.append(_feed(site, page_url + "feed.xml", page_url, title, subtitle, ids))
         made.append(rss(site, page_url, title, subtitle, ids, identity))
         made.append(json_feed(site, page_url, title, subtitle, ids, identity))
@@ -61,7 +70,7 @@ def render_feeds(site: Site, showing: Collection[str] | None = None) -> tuple[Ou
         shown = {i for e in editions for i in (*e.article_ids, e.note)}
         if showing is None or not shown.isdisjoint(showing):
             made.append(_editions_feed(site, key, editions))
-    return tuple(made)
+    return made
 
 
 def _corrections_feed(site: Site, corrected: Sequence[Article]) -> OutputFile:
@@ -70,7 +79,7 @@ def _corrections_feed(site: Site, corrected: Sequence[Article]) -> OutputFile:
     base = config.base_url
     made = sorted(((c, a) for a in corrected for c in a.corrections), key=lambda p: p[0].date, reverse=True)
     made = made[: config.feed_entries]
-    page = absolute(base, CORRECTIONS_URL)
+    page = absolute(base, config.url_prefix + CORRECTIONS_URL)
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(config.language)}>',
@@ -83,7 +92,7 @@ def _corrections_feed(site: Site, corrected: Sequence[Article]) -> OutputFile:
     ]
     for correction, article in made:
         link = absolute(base, site.urls[article.id])
-        identity = entry_id(article, base).rstrip("/") + f"/correction/{correction.date.isoformat()}"
+        identity = entry_id(article, config).rstrip("/") + f"/correction/{correction.date.isoformat()}"
         lines += [
             "<entry>",
             f"<title>{escape(article.title)}</title>",
@@ -94,7 +103,9 @@ def _corrections_feed(site: Site, corrected: Sequence[Article]) -> OutputFile:
             "</entry>",
         ]
     lines.append("</feed>\n")
-    return OutputFile(PurePosixPath(CORRECTIONS_URL + "feed.xml"), "\n".join(lines).encode("utf-8"))
+    return OutputFile(
+        PurePosixPath(config.url_prefix + CORRECTIONS_URL + "feed.xml"), "\n".join(lines).encode("utf-8")
+    )
 
 
 def _editions_feed(site: Site, key: str, editions: Sequence[Edition]) -> OutputFile:
@@ -104,7 +115,7 @@ def _editions_feed(site: Site, key: str, editions: Sequence[Edition]) -> OutputF
     base = config.base_url
     collection = site.collection(key)
     title = f"{collection.title if collection else key} · {config.title}"
-    index = f"{key}/editions/"
+    index = f"{config.url_prefix}{key}/editions/"
     self_link = quoteattr(absolute(base, index) + "feed.xml")
     stamps = {e.id: max(updated_of(site.articles[i]) for i in e.article_ids) for e in editions}
     lines = [
@@ -126,7 +137,7 @@ def _editions_feed(site: Site, key: str, editions: Sequence[Edition]) -> OutputF
             f'<li><a href="{html.escape(url)}">{html.escape(a.title)}</a><br>{html.escape(a.summary)}</li>'
             for url, a in stories
         )
-        identity = f"tag:{host.split(':')[0]},{edition.start.isoformat()}:/{path}{key}/editions/{edition.id}/"
+        identity = f"tag:{host.split(':')[0]},{edition.start.isoformat()}:/{path}{index}{edition.id}/"
         whole = note + "<ul>" + items + "</ul>"
         lines += [
             "<entry>",
@@ -169,7 +180,7 @@ def _feed(
         full = config.feed_content == "full"
         if full:  # the text's images and files at their absolute addresses
             article = replace(article, body_html=feed_html(site, article))
-        lines.append(_entry(article, link, entry_id(article, base), titles, full, bylines(article, config)))
+        lines.append(_entry(article, link, entry_id(article, config), titles, full, bylines(article, config)))
     lines.append("</feed>\n")
     return OutputFile(PurePosixPath(path), "\n".join(lines).encode("utf-8"))
 
@@ -206,15 +217,16 @@ def _entry(
     return "\n".join(parts)
 
 
-def entry_id(article: Article, base_url: str) -> str:
+def entry_id(article: Article, config: Config) -> str:
     """A stable id: the front matter's `id` if given, else a tag URI (RFC 4151) of the site's host
-    and path, the article's date, collection and slug: a corrected headline or a new permalink
-    pattern keeps it."""
+    and path, the article's date, collection and slug (and language, of a translation in one that
+    is not the default): a corrected headline or a new permalink pattern keeps it."""
     given = article.extra.get("id")
     if isinstance(given, str) and given.strip():
         return given.strip()
-    host, _, path = base_url.split("://", 1)[-1].partition("/")
+    host, _, path = config.base_url.split("://", 1)[-1].partition("/")
     where = f"{article.collection}/{article.slug}/" if article.collection else f"{article.slug}/"
+    where = config.prefix_of(article.lang) + where
     return f"tag:{host.split(':')[0]},{article.date.date().isoformat()}:/{path}{where}"
 
 
@@ -222,10 +234,14 @@ def _stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def render_sitemap(site: Site, pages: Iterable[str]) -> tuple[OutputFile, ...]:
+def render_sitemap(
+    site: Site, pages: Iterable[str], alternates: Mapping[str, Sequence[tuple[str, str]]] | None = None
+) -> tuple[OutputFile, ...]:
     """`sitemap.xml` listing every page (output paths) but the 404 and search pages; an index past
-    50,000 URLs."""
+    50,000 URLs. A page with translations (`alternates`: its output path -> (language, URL) of each
+    version, itself included) lists them all as `xhtml:link` alternates, as search engines read them."""
     base = site.config.base_url
+    alternates = alternates or {}
     lastmod = {
         site.urls[a.id] + "index.html": updated_of(a)
         for a in site.articles.values()
@@ -238,11 +254,20 @@ def render_sitemap(site: Site, pages: Iterable[str]) -> tuple[OutputFile, ...]:
         url = absolute(base, path[: -len("index.html")])
         modified = lastmod.get(path)
         stamp = f"<lastmod>{_stamp(modified)}</lastmod>" if modified else ""
-        entries.append(f"<url><loc>{escape(url)}</loc>{stamp}</url>")
+        versions = alternates.get(path, ())
+        links = "".join(
+            f'<xhtml:link rel="alternate" hreflang={quoteattr(code)} href={quoteattr(absolute(base, link))}/>'
+            for code, link in (*versions, ("x-default", versions[0][1]) if versions else ("", ""))
+            if code
+        )
+        entries.append(f"<url><loc>{escape(url)}</loc>{stamp}{links}</url>")
     chunks = [entries[i : i + SITEMAP_LIMIT] for i in range(0, len(entries), SITEMAP_LIMIT)] or [[]]
+    spaces = ' xmlns:xhtml="http://www.w3.org/1999/xhtml"' if alternates else ""
     if len(chunks) == 1:
-        return (OutputFile(PurePosixPath("sitemap.xml"), _urlset(chunks[0])),)
-    outputs = [OutputFile(PurePosixPath(f"sitemap-{n}.xml"), _urlset(c)) for n, c in enumerate(chunks, 1)]
+        return (OutputFile(PurePosixPath("sitemap.xml"), _urlset(chunks[0], spaces)),)
+    outputs = [
+        OutputFile(PurePosixPath(f"sitemap-{n}.xml"), _urlset(c, spaces)) for n, c in enumerate(chunks, 1)
+    ]
     index = "".join(f"<sitemap><loc>{escape(absolute(base, str(o.path)))}</loc></sitemap>\n" for o in outputs)
     outputs.append(
         OutputFile(
@@ -257,11 +282,11 @@ def render_sitemap(site: Site, pages: Iterable[str]) -> tuple[OutputFile, ...]:
     return tuple(outputs)
 
 
-def _urlset(entries: list[str]) -> bytes:
+def _urlset(entries: list[str], spaces: str = "") -> bytes:
     body = "\n".join(entries)
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"{spaces}>\n'
         f"{body}\n</urlset>\n"
     ).encode()
 

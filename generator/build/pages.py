@@ -7,7 +7,7 @@ Specs are plain data, cheap to make for the whole site; `render.py` turns them i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from generator.base.urls import (
     story_url,
     tag_url,
 )
+from generator.build import languages
 from generator.build.editions import edition_url
 from generator.build.topics import collection_neighbours, related_articles, story_neighbours
 
@@ -53,6 +54,7 @@ class PageSpec:
     neighbours: tuple[str | None, str | None] = (None, None)  # URLs of the newer and older month
     origin: SourceLocation | None = None
     lang: str = ""
+    alternates: tuple[str, ...] = ()  # of a list page of a multilingual site: the languages it is in
 
     def __reduce__(self) -> tuple[Any, ...]:
         # By position: the build cache keeps every spec, and this loads them four times faster.
@@ -73,7 +75,15 @@ class Links:
 
     @classmethod
     def of(cls, site: Site) -> Links:
-        return cls(related_articles(site), collection_neighbours(site), story_neighbours(site))
+        """The links of `site`; on a multilingual site, each language's among its own articles."""
+        related: dict[str, tuple[str, ...]] = {}
+        neighbours: dict[str, tuple[str | None, str | None]] = {}
+        stories: dict[str, tuple[str, str | None, str | None]] = {}
+        for part in languages.parts(site).values():
+            related.update(related_articles(part))
+            neighbours.update(collection_neighbours(part))
+            stories.update(story_neighbours(part))
+        return cls(related, neighbours, stories)
 
 
 def _home_page(site: Site, links: Links) -> list[PageSpec]:
@@ -81,7 +91,10 @@ def _home_page(site: Site, links: Links) -> list[PageSpec]:
     newest = site.article_ids[: config.home_latest + 1]
     on_home = [i for c in site.collections for i in c.article_ids[: config.home_per_collection]]
     cards = tuple(dict.fromkeys((*newest, *on_home)))
-    return [PageSpec("", "home.html", "home", config.title, config.description or config.title, cards=cards)]
+    home = config.url_prefix
+    return [
+        PageSpec(home, "home.html", "home", config.title, config.description or config.title, cards=cards)
+    ]
 
 
 def _article_pages(site: Site, links: Links) -> list[PageSpec]:
@@ -124,22 +137,25 @@ def _collection_pages(site: Site, links: Links) -> list[PageSpec]:
         if collection.article_ids:  # like the navigation and the feeds, an empty collection has no page
             specs += _list_specs(
                 "collection", collection.title, collection.key, collection.article_ids,
-                collection_url(collection.key), site.config.per_page, collection.description,
+                site.config.url_prefix + collection_url(collection.key), site.config.per_page,
+                collection.description,
             )  # fmt: skip
     return specs
 
 
 def _tag_index(site: Site, links: Links) -> list[PageSpec]:
     counts = stable_hash(repr([(t.slug, t.name, len(t.article_ids)) for t in site.tags]))
-    return [PageSpec("tags/", "tags.html", "tags", counts=counts)]
+    return [PageSpec(site.config.url_prefix + "tags/", "tags.html", "tags", counts=counts)]
 
 
 def _tag_pages(site: Site, links: Links) -> list[PageSpec]:
-    per_page = site.config.per_page
+    per_page, home = site.config.per_page, site.config.url_prefix
     return [
         spec
         for tag in site.tags
-        for spec in _list_specs("tag", tag.name, tag.slug, tag.article_ids, tag_url(tag.slug), per_page)
+        for spec in _list_specs(
+            "tag", tag.name, tag.slug, tag.article_ids, home + tag_url(tag.slug), per_page
+        )
     ]
 
 
@@ -148,7 +164,7 @@ def _corrections_page(site: Site, links: Links) -> list[PageSpec]:
     if not corrected:
         return []
     listing = repr([(a.id, [c.date.isoformat() for c in a.corrections]) for a in corrected])
-    return [PageSpec(CORRECTIONS_URL, "corrections.html", "corrections",
+    return [PageSpec(site.config.url_prefix + CORRECTIONS_URL, "corrections.html", "corrections",
                      cards=tuple(a.id for a in corrected), counts=stable_hash(listing))]  # fmt: skip
 
 
@@ -161,7 +177,7 @@ def _author_pages(site: Site, links: Links) -> list[PageSpec]:
             byline.name,
             byline.slug,
             byline.article_ids,
-            author_url(byline.slug),
+            site.config.url_prefix + author_url(byline.slug),
             site.config.per_page,
         )
     ]
@@ -169,8 +185,8 @@ def _author_pages(site: Site, links: Links) -> list[PageSpec]:
 
 def _story_pages(site: Site, links: Links) -> list[PageSpec]:
     return [
-        PageSpec(story_url(story.key), "story.html", "story", story.title, story.description,
-                 cards=story.article_ids, group=story.key)
+        PageSpec(site.config.url_prefix + story_url(story.key), "story.html", "story", story.title,
+                 story.description, cards=story.article_ids, group=story.key)
         for story in site.stories
     ]  # fmt: skip
 
@@ -179,16 +195,20 @@ def _source_index(site: Site, links: Links) -> list[PageSpec]:
     if not site.outlets:
         return []
     listing = repr([(o.slug, o.name, len(o.article_ids)) for o in site.outlets])
-    return [PageSpec(source_url(), "sources.html", "sources", counts=stable_hash(listing))]
+    return [
+        PageSpec(
+            site.config.url_prefix + source_url(), "sources.html", "sources", counts=stable_hash(listing)
+        )
+    ]
 
 
 def _source_pages(site: Site, links: Links) -> list[PageSpec]:
-    per_page = site.config.per_page
+    per_page, home = site.config.per_page, site.config.url_prefix
     return [
         spec
         for outlet in site.outlets
         for spec in _list_specs(
-            "source", outlet.name, outlet.slug, outlet.article_ids, source_url(outlet.slug), per_page
+            "source", outlet.name, outlet.slug, outlet.article_ids, home + source_url(outlet.slug), per_page
         )
     ]
 
@@ -197,8 +217,9 @@ def _archive_pages(site: Site, links: Links) -> list[PageSpec]:
     """The archive's index, then a page per month, each linking to the newer and older month."""
     months = _months(site)
     counts = stable_hash(repr([(m, len(ids)) for m, ids in months]))
-    specs = [PageSpec(archive_url(), "archive.html", "archive", counts=counts)]
-    urls = [archive_url(year, month) for (year, month), _ in months]
+    home = site.config.url_prefix
+    specs = [PageSpec(home + archive_url(), "archive.html", "archive", counts=counts)]
+    urls = [home + archive_url(year, month) for (year, month), _ in months]
     for index, ((year, month), ids) in enumerate(months):
         newer = urls[index - 1] if index else None
         older = urls[index + 1] if index + 1 < len(urls) else None
@@ -212,11 +233,13 @@ def _archive_pages(site: Site, links: Links) -> list[PageSpec]:
 
 
 def _not_found_page(site: Site, links: Links) -> list[PageSpec]:
-    return [PageSpec("404.html", "404.html", "404")]
+    return [PageSpec(site.config.url_prefix + "404.html", "404.html", "404")]
 
 
 def _search_page(site: Site, links: Links) -> list[PageSpec]:
-    return [PageSpec(SEARCH_URL, "search.html", "search")] if site.config.search else []
+    return (
+        [PageSpec(site.config.url_prefix + SEARCH_URL, "search.html", "search")] if site.config.search else []
+    )
 
 
 def _edition_pages(site: Site, links: Links) -> list[PageSpec]:
@@ -242,8 +265,8 @@ def _edition_pages(site: Site, links: Links) -> list[PageSpec]:
         listing = [(e.id, e.title, e.url, len(e.article_ids), e.start.isoformat()) for e in editions]
         about = collection.description if collection else ""
         specs.append(
-            PageSpec(edition_url(key), "editions.html", "editions", title, about, group=key,
-                     counts=stable_hash(repr(listing)))
+            PageSpec(site.config.url_prefix + edition_url(key), "editions.html", "editions", title, about,
+                     group=key, counts=stable_hash(repr(listing)))
         )  # fmt: skip
     return specs
 
@@ -309,6 +332,29 @@ PAGE_KINDS: tuple[PageKind, ...] = (
 )
 
 
+# The kinds of page that each language of a multilingual site has of its own (see `languages.py`).
+LISTS = tuple(k for k in PAGE_KINDS if k not in (_article_pages, _standalone_pages))
+
+
 def page_specs(site: Site, links: Links) -> list[PageSpec]:
-    """Every HTML page of the site, in a stable order: those of each kind of `PAGE_KINDS` in turn."""
-    return [spec for kind in PAGE_KINDS for spec in kind(site, links)]
+    """Every HTML page of the site, in a stable order: those of each kind of `PAGE_KINDS` in turn;
+    on a multilingual site, the articles' pages, then each language's lists, home to 404."""
+    if not site.config.languages:
+        return [spec for kind in PAGE_KINDS for spec in kind(site, links)]
+    config = site.config
+    lists = [
+        replace(spec, lang=code)
+        for code, part in languages.parts(site).items()
+        for kind in LISTS
+        for spec in kind(part, links)
+    ]
+    rest = [spec.url.removeprefix(config.prefix_of(spec.lang)) for spec in lists]
+    found: dict[str, list[str]] = {}
+    for spec, path in zip(lists, rest, strict=True):
+        if spec.kind != "404":
+            found.setdefault(path, []).append(spec.lang)
+    lists = [
+        replace(spec, alternates=tuple(found[path])) if len(found.get(path, ())) > 1 else spec
+        for spec, path in zip(lists, rest, strict=True)
+    ]  # the same list in each language: one another's translations, as Hugo has them
+    return [*_article_pages(site, links), *_standalone_pages(site, links), *lists]

@@ -71,7 +71,8 @@ def make_plan(
     warnings = (*warnings, *yielded)
     specs = {output_file_for(s.url): s for s in pages}
     small = (
-        *feeds.render_feeds(site), *feeds.render_sitemap(site, specs), feeds.render_robots(site),
+        *feeds.render_feeds(site), *feeds.render_sitemap(site, specs, _alternates(site, specs)),
+        feeds.render_robots(site),
         *redirects,
     )  # fmt: skip
     static = (*theme.static_files(chosen_theme), *media.files_of(site))
@@ -127,6 +128,26 @@ def _old_urls_first(
             taken.add(path)
             moved.append(page)
     return kept, moved, yielded
+
+
+def _alternates(site: Site, specs: Mapping[str, PageSpec]) -> dict[str, list[tuple[str, str]]]:
+    """Of each page in several languages, by output path: (language, URL) of each of its versions,
+    in the order of `languages:` (an article's translations, a list's twins)."""
+    if not site.config.languages:
+        return {}
+    config = site.config
+    order = [language.code for language in config.languages]
+    found: dict[str, list[tuple[str, str]]] = {}
+    for path, spec in specs.items():
+        if spec.article and spec.kind in ("article", "page"):
+            others = site.translations.get(spec.article, ())
+            if others:
+                members = sorted((spec.article, *others), key=lambda i: order.index(site.articles[i].lang))
+                found[path] = [(site.articles[i].lang, site.urls[i]) for i in members]
+        elif spec.alternates:
+            rest = spec.url.removeprefix(config.prefix_of(spec.lang))
+            found[path] = [(code, config.prefix_of(code) + rest) for code in spec.alternates]
+    return found
 
 
 def _babel_locale(language: str) -> str:

@@ -25,7 +25,7 @@ from generator.base import parallel
 from generator.base.errors import BuildFailed, SiteError, SourceLocation, TemplateError
 from generator.base.model import Config, Progress, Site, no_progress
 from generator.base.urls import absolute, author_url, output_file_for, paged, root_prefix, story_url
-from generator.build import views
+from generator.build import languages, views
 from generator.build.pages import Links, PageSpec
 from generator.build.theme import FALLBACK_LANGUAGE, Theme
 from generator.build.writer import Sink
@@ -91,7 +91,12 @@ def _cached_include(env: jinja2.Environment) -> Callable[..., Markup]:
     def cached_include(context: jinja2.runtime.Context, name: str, key: str, **values: Any) -> Markup:
         hit = rendered.get((name, key))
         if hit is None:
-            page = {**context["page"], "root": _ROOT_MARK}
+            shown = context["page"]
+            page = {
+                **shown,
+                "root": _ROOT_MARK,
+                "home": _ROOT_MARK + shown.get("home", "")[len(shown["root"]) :],
+            }
             marked = {**values, "root": _ROOT_MARK} if "root" in values else values
             hit = env.get_template(name).render({**context.get_all(), **marked, "page": page})
             rendered[(name, key)] = hit
@@ -137,6 +142,20 @@ def _locale(lang: str) -> Locale:
         return Locale.parse(FALLBACK_LANGUAGE)
 
 
+@lru_cache(maxsize=64)
+def og_locale(lang: str) -> str:
+    """Open Graph's form of a language: `be_BY`, `pt_BR` (its likeliest territory, by CLDR)."""
+    from babel.core import get_global
+
+    code = lang.replace("-", "_")
+    likely: Mapping[str, str] = get_global("likely_subtags")
+    try:
+        found = Locale.parse(code if "_" in code else likely.get(code, code))
+    except (UnknownLocaleError, ValueError):
+        return code
+    return f"{found.language}_{found.territory}" if found.territory else found.language
+
+
 @jinja2.pass_context
 def _date_filter(context: jinja2.runtime.Context, value: str, pattern: str = "long") -> str:
     """An ISO date as people read it in the page's language: `3 сентября 2020 г.`, `September 3, 2020`."""
@@ -179,7 +198,8 @@ class Renderer:
         self._views: dict[str, views.ArticleView] = {}
         self._tz = ZoneInfo(site.config.timezone)
         self._titles = {c.key: c.title for c in site.collections}
-        self._site_view = views.site_view(site)
+        self._parts: dict[str, Site] = {}  # a multilingual site's languages (`languages.py`), as met
+        self._site_views: dict[str, views.SiteView] = {}
 
     @property
     def env(self) -> jinja2.Environment:
@@ -210,15 +230,30 @@ class Renderer:
             self.view(article_id), site.articles[article_id], found, site.config.images.sizes
         )
 
+    def part(self, lang: str) -> Site:
+        """The site as a page in `lang` shows it: on a multilingual site, that language's part."""
+        config = self.site.config
+        if not config.languages:
+            return self.site
+        code = config.home_of(lang)
+        if code not in self._parts:
+            self._parts[code] = languages.part(self.site, code)
+            self._site_views[code] = views.site_view(self._parts[code])
+        return self._parts[code]
+
     def render(self, spec: PageSpec) -> bytes:
         """Render one page; raises jinja2.TemplateError."""
-        return render_page(
-            spec, self.context(spec), self._site_view, self.env, self.site.config, self.theme
-        ).encode("utf-8")
+        part = self.part(spec.lang)
+        site_view = self._site_views.get(part.config.language) or self._site_views.setdefault(
+            "", views.site_view(part)
+        )
+        context = {**self.context(spec), "translations": self.translations(spec)}
+        return render_page(spec, context, site_view, self.env, part.config, self.theme).encode("utf-8")
 
     def context(self, spec: PageSpec) -> dict[str, Any]:
         """The template keys beyond `site`, `page` and `i18n` (see `views.PageContext`)."""
-        site, config, view = self.site, self.site.config, self.view
+        site = self.part(spec.lang)
+        config, view = site.config, self.view
         if spec.kind == "home":
             newest = [view(i) for i in site.article_ids[: config.home_latest + 1]]
             sections = [
@@ -237,7 +272,6 @@ class Renderer:
             story = self._story_links(spec.article)
             return {
                 "article": self._with_body(spec.article),
-                "translations": self._translations(spec.article),
                 "related": [view(i) for i in self.links.related[spec.article]],
                 "newer": view(newer) if newer else None,
                 "older": view(older) if older else None,
@@ -256,15 +290,15 @@ class Renderer:
             ]
             return {"corrections": sorted(made, key=lambda c: c["date"], reverse=True)}
         if spec.kind == "author":
-            return {**self._author(spec.group), "articles": [view(i) for i in spec.cards],
+            return {**self._author(spec.group, site), "articles": [view(i) for i in spec.cards],
                     "pagination": _pagination(spec)}  # fmt: skip
         if spec.kind == "sources":
-            return {"outlets": [views.outlet_view(o) for o in site.outlets]}
+            return {"outlets": [views.outlet_view(o, config.url_prefix) for o in site.outlets]}
         if spec.kind == "source":
             outlet = next(o for o in site.outlets if o.slug == spec.group)
             articles = [view(i) for i in spec.cards]
             return {
-                "outlet": views.outlet_view(outlet),
+                "outlet": views.outlet_view(outlet, config.url_prefix),
                 "articles": articles,
                 "pagination": _pagination(spec),
             }
@@ -273,15 +307,17 @@ class Renderer:
                 found = site.collection(spec.group)
                 assert found is not None
                 editions = (
-                    f"{found.key}/editions/" if any(e.collection == found.key for e in site.editions) else ""
+                    f"{config.url_prefix}{found.key}/editions/"
+                    if any(e.collection == found.key for e in site.editions)
+                    else ""
                 )
                 extra = {"collection": {**views.collection_view(found, config), "editions_url": editions}}
             else:
                 tag = next(t for t in site.tags if t.slug == spec.group)
-                extra = {"tag": views.tag_view(tag)}
+                extra = {"tag": views.tag_view(tag, config.url_prefix)}
             return {**extra, "articles": [view(i) for i in spec.cards], "pagination": _pagination(spec)}
         if spec.kind == "tags":
-            return {"tags": [views.tag_view(t) for t in site.tags]}
+            return {"tags": [views.tag_view(t, config.url_prefix) for t in site.tags]}
         if spec.kind == "archive":
             if spec.template == "archive.html":
                 return {"years": views.archive_years(site)}
@@ -290,32 +326,44 @@ class Renderer:
             return self._edition_context(spec)
         return {}
 
-    def _author(self, key: str) -> dict[str, Any]:
+    def _author(self, key: str, site: Site) -> dict[str, Any]:
         """A configured author's page: their profile and how many articles carry their byline."""
-        found = next(a for a in self.site.config.authors if a.key == key)
-        count = next(len(b.article_ids) for b in self.site.bylines if b.slug == key)
+        found = next(a for a in site.config.authors if a.key == key)
+        count = next(len(b.article_ids) for b in site.bylines if b.slug == key)
+        page_url = site.config.url_prefix + author_url(key)
         return {"author": {"name": found.name, "bio": found.bio, "url": found.url, "image": found.image,
-                           "page_url": author_url(key), "count": count}}  # fmt: skip
+                           "page_url": page_url, "count": count}}  # fmt: skip
 
-    def _translations(self, article_id: str) -> list[dict[str, Any]]:
-        """The article and its translations, each `{lang, name, url, href, current}`, in the order of
-        `languages:`: for `hreflang` alternates and the "Also in" line; none if it has none."""
+    def translations(self, spec: PageSpec) -> list[dict[str, Any]]:
+        """This page in each language it is in, each `{lang, name, url, href, current}`, in the order
+        of `languages:`, for `hreflang` alternates, the switcher and the "Also in" line: an article's
+        translations, or a list page's twins (the home, a collection in every language); [] for a
+        page in one language only."""
         site = self.site
-        others = site.translations.get(article_id, ())
-        if not others:
-            return []
-        names = {spec.code: spec.name for spec in site.config.languages}
-        order = list(names)
-        members = sorted((article_id, *others), key=lambda i: order.index(site.articles[i].lang))
+        config = site.config
+        names = {language.code: language.name for language in config.languages}
+        if spec.article and spec.kind in ("article", "page"):
+            others = site.translations.get(spec.article, ())
+            order = list(names)
+            members = (
+                sorted((spec.article, *others), key=lambda i: order.index(site.articles[i].lang))
+                if others
+                else []
+            )
+            found = [(site.articles[i].lang, site.urls[i], i == spec.article) for i in members]
+        else:
+            rest = spec.url.removeprefix(config.prefix_of(spec.lang))
+            found = [(code, config.prefix_of(code) + rest, code == spec.lang) for code in spec.alternates]
         return [
             {
-                "lang": site.articles[i].lang,
-                "name": names[site.articles[i].lang],
-                "url": site.urls[i],
-                "href": absolute(site.config.base_url, site.urls[i]),
-                "current": i == article_id,
+                "lang": code,
+                "name": names[code],
+                "url": url,
+                "href": absolute(config.base_url, url),
+                "current": current,
+                "locale": og_locale(code),
             }
-            for i in members
+            for code, url, current in found
         ]
 
     def _story_links(self, article_id: str) -> dict[str, Any] | None:
@@ -323,30 +371,37 @@ class Renderer:
         if article_id not in self.links.stories:
             return None
         key, earlier, later = self.links.stories[article_id]
-        told = next(s for s in self.site.stories if s.key == key)
+        article = self.site.articles[article_id]
+        part = self.part(article.lang)
+        told = next(s for s in part.stories if s.key == key)
         return {
-            "title": told.title, "url": story_url(key), "count": len(told.article_ids),
+            "title": told.title, "url": part.config.url_prefix + story_url(key),
+            "count": len(told.article_ids),
             "earlier": self.view(earlier) if earlier else None, "later": self.view(later) if later else None,
         }  # fmt: skip
 
     def _edition_context(self, spec: PageSpec) -> dict[str, Any]:
-        site = self.site
+        site = self.part(spec.lang)
+        home = site.config.url_prefix
         found = site.collection(spec.group)
         collection = views.collection_view(found, site.config) if found else None
         editions = [e for e in site.editions if e.collection == spec.group]
         if spec.kind == "editions":
-            return {"collection": collection, "editions": [views.edition_view(e, None) for e in editions]}
+            return {
+                "collection": collection,
+                "editions": [views.edition_view(e, None, home=home) for e in editions],
+            }
         edition = next(e for e in editions if e.url == spec.url)
         note = site.articles[edition.note] if edition.note else None
         newer, older = (next((e for e in editions if e.url == url), None) for url in spec.neighbours)
         return {
             "collection": collection,
             "edition": views.edition_view(
-                edition, note, site.media.get(edition.note), site.config.images.sizes
+                edition, note, site.media.get(edition.note), site.config.images.sizes, home
             ),
             "articles": [self.view(i) for i in spec.cards],
-            "newer": views.edition_view(newer, None) if newer else None,
-            "older": views.edition_view(older, None) if older else None,
+            "newer": views.edition_view(newer, None, home=home) if newer else None,
+            "older": views.edition_view(older, None, home=home) if older else None,
         }
 
 
@@ -438,11 +493,35 @@ def render_page(
         "ui_lang": ui_lang,
         "prev_url": pagination["prev_url"] if pagination else None,
         "next_url": pagination["next_url"] if pagination else None,
+        "home": root + config.url_prefix,
+        "dir": "rtl" if _locale(lang).character_order == "right-to-left" else "ltr",
+        "locale": og_locale(lang),
+        "translations": context.get("translations", []),
+        "languages": _switcher(config, lang, context.get("translations", [])),
     }
     full: dict[str, Any] = {"site": site_view, "page": page_view, "i18n": texts, **context}
     if spec.kind == "article":
-        full["structured_data"] = views.news_article_data(context["article"], site_view, canonical)
+        full["structured_data"] = views.news_article_data(
+            context["article"], site_view, canonical, page_view["translations"]
+        )
     return env.get_template(spec.template).render(full)
+
+
+def _switcher(config: Config, lang: str, translations: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each language of a multilingual site, `{lang, name, url, current, translated}`: the URL of this
+    page in it where there is one, else of its home page (what readers of multilingual themes ask)."""
+    here = config.home_of(lang)
+    found = {t["lang"]: t["url"] for t in translations}
+    return [
+        {
+            "lang": spec.code,
+            "name": spec.name,
+            "url": found.get(spec.code, config.prefix_of(spec.code)),
+            "current": spec.code == here,
+            "translated": spec.code in found,
+        }
+        for spec in config.languages
+    ]
 
 
 def template_error(exc: jinja2.TemplateError, theme: Theme) -> TemplateError:

@@ -182,12 +182,8 @@ def assign_urls(articles: tuple[Article, ...], config: Config) -> tuple[dict[str
                 title=article.slug if jekyll else article.title, path=_folder_path(source),
                 moment=moment.replace(tzinfo=None),
             )  # fmt: skip
-            if (
-                config.languages
-                and not article.url
-                and (article.lang != config.language or config.default_language_in_subdir)
-            ):
-                url = f"{article.lang}/{url}"  # a language's articles under /<code>/, as Hugo and Zola do
+            if not article.url:
+                url = config.prefix_of(article.lang) + url  # a language's under /<code>/, as in Hugo and Zola
         except ValueError:
             message = f"the URL pattern {pattern!r} gives an unsafe path for this article"
             errors.append(OutputConflictError(message, article.source_location))
@@ -242,9 +238,12 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
     )
     urls, url_errors = assign_urls((*resolved, *pages), config)
     editions, edition_errors = group_editions(resolved, specs, notes, config)
-    urls.update((e.note, e.url) for e in editions if e.note)
+    notes_lang = {a.id: a.lang for a in notes}
+    urls.update((e.note, config.prefix_of(notes_lang[e.note]) + e.url) for e in editions if e.note)
     linked, translation_errors = (
-        translations.group((*resolved, *pages), config.language) if config.languages else ({}, [])
+        translations.group((*resolved, *pages), [spec.code for spec in config.languages])
+        if config.languages
+        else ({}, [])
     )
     found = [*errors, *collection_errors, *note_errors, *url_errors, *edition_errors, *translation_errors]
     if found:

@@ -41,14 +41,18 @@ def language_of(article_id: str, codes: Sequence[str]) -> tuple[str, str]:
     return "", article_id
 
 
-def group(articles: Iterable[Article], default: str) -> tuple[dict[str, tuple[str, ...]], list[SiteError]]:
+def group(
+    articles: Iterable[Article], codes: Sequence[str]
+) -> tuple[dict[str, tuple[str, ...]], list[SiteError]]:
     """Each article's translations (the ids of the others with its key, in the languages' order of
     the articles met), and an error for a second article of one key in one language, or for a key
-    given by hand that no article of the default language has."""
+    given by hand that no article of the default language (the first of `codes`) has. An article
+    in a language the site does not have (`lang: fr` for a quote) is no one's translation."""
     by_key: dict[str, dict[str, Article]] = {}
     errors: list[SiteError] = []
+    default = codes[0]
     for article in sorted(articles, key=lambda a: a.id):
-        if not article.translation_key:
+        if not article.translation_key or article.lang not in codes:
             continue
         same = by_key.setdefault(article.translation_key, {})
         other = same.get(article.lang)

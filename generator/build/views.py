@@ -82,6 +82,7 @@ class SiteView(TypedDict):
     ]  # title and url of each `menu:` entry (a url in the site is relative to the root)
     feed_url: str
     search: SearchView | None  # None when search is off
+    home_url: str  # this language's home page, relative to the root: "" (or "ru/" on a multilingual site)
     sources_url: str  # the index of source outlets, or "" when no article names a source
     corrections_url: str  # the corrections page, or "" when nothing was corrected
 
@@ -102,6 +103,11 @@ class PageView(TypedDict):
     ui_lang: str  # language of the theme's texts on this page
     prev_url: str | None  # pagination, relative to the site root
     next_url: str | None
+    home: str  # relative link to the home page of the page's language: `root` ("../../") or "../../ru/"
+    locale: str  # Open Graph's form of `lang`: be_BY
+    dir: str  # the direction its language is written in: "ltr" or "rtl" (Arabic, Hebrew, Persian, Urdu)
+    translations: list[dict[str, Any]]  # this page in each language it is in (`hreflang`); [] if one
+    languages: list[dict[str, Any]]  # the switcher: each language, linking to this page in it, else its home
 
 
 class PageContext(TypedDict, total=False):
@@ -127,7 +133,10 @@ class PageContext(TypedDict, total=False):
 
 
 def site_view(site: Site) -> SiteView:
+    """The site for templates; on a multilingual site, one language's part (see `languages.py`):
+    its title, its collections and feeds under its URL prefix."""
     config = site.config
+    home = config.url_prefix
     return {
         "title": config.title,
         "description": config.description,
@@ -135,7 +144,12 @@ def site_view(site: Site) -> SiteView:
         "language": config.language,
         "author": config.author,
         "collections": [
-            {"key": c.key, "title": c.title, "url": collection_url(c.key), "feed_url": feed_url(c.key)}
+            {
+                "key": c.key,
+                "title": c.title,
+                "url": home + collection_url(c.key),
+                "feed_url": home + feed_url(c.key),
+            }
             for c in site.collections
             if c.article_ids
         ],
@@ -143,10 +157,11 @@ def site_view(site: Site) -> SiteView:
             {"title": title, "url": url.lstrip("/") if url.startswith("/") else url}
             for title, url in config.menu
         ],
-        "feed_url": feed_url(),
-        "sources_url": source_url() if site.outlets else "",
-        "corrections_url": CORRECTIONS_URL if site.corrected else "",
-        "search": ({"url": SEARCH_URL, "index": f"{BUNDLE_DIR}/"} if config.search else None),
+        "feed_url": home + feed_url(),
+        "sources_url": home + source_url() if site.outlets else "",
+        "corrections_url": home + CORRECTIONS_URL if site.corrected else "",
+        "search": ({"url": home + SEARCH_URL, "index": f"{BUNDLE_DIR}/"} if config.search else None),
+        "home_url": home,
     }
 
 
@@ -158,7 +173,8 @@ def article_view(
     tz: ZoneInfo,
     found: Media | None = None,
 ) -> ArticleView:
-    links = [{"title": titles[k], "url": collection_url(k)} for k in article.collections]
+    home = config.prefix_of(article.lang)  # its links lead to the lists of its own language
+    links = [{"title": titles[k], "url": home + collection_url(k)} for k in article.collections]
     date = article.date.astimezone(tz)
     updated = article.updated.astimezone(tz) if article.updated else None
     return {
@@ -172,14 +188,15 @@ def article_view(
         "body": Markup(""),  # filled in on the article's own page only: see `with_body`
         "collection": links[0] if links else None,
         "collections": links,
-        "tags": [{"title": t, "url": tag_url(_tag_slug(t))} for t in article.tags if _tag_slug(t)],
+        "tags": [{"title": t, "url": home + tag_url(_tag_slug(t))} for t in article.tags if _tag_slug(t)],
         "authors": list(article.authors) or ([config.author] if config.author else []),
         "bylines": [
-            _byline(name, config) for name in (article.authors or ((config.author,) if config.author else ()))
+            _byline(name, config, home)
+            for name in (article.authors or ((config.author,) if config.author else ()))
         ],
         **_lead_image(article, config, found or Media()),  # type: ignore[typeddict-item]
-        "source": _source_view(article.sources[0]) if article.sources else None,
-        "sources": [_source_view(s) for s in article.sources],
+        "source": _source_view(article.sources[0], home) if article.sources else None,
+        "sources": [_source_view(s, home) for s in article.sources],
         "corrections": [
             {"date": c.date.astimezone(tz).isoformat(), "text": Markup(c.text)}  # noqa: S704 - the editor's Markdown
             for c in reversed(article.corrections)
@@ -244,8 +261,12 @@ def absolute_url(base_url: str, link: str) -> str:
     return link if "://" in link else absolute(base_url, link.lstrip("/"))
 
 
-def news_article_data(article: ArticleView, site: SiteView, canonical: str) -> dict[str, Any]:
-    """schema.org NewsArticle structured data for search engines (JSON-LD)."""
+def news_article_data(
+    article: ArticleView, site: SiteView, canonical: str, translations: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """schema.org NewsArticle structured data for search engines (JSON-LD); of a translated article,
+    the original (the one in the language first in `languages:`) names its translations in
+    `workTranslation`, and each translation names it in `translationOfWork`."""
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -260,6 +281,12 @@ def news_article_data(article: ArticleView, site: SiteView, canonical: str) -> d
         "author": [_person(b, site["base_url"]) for b in article["bylines"]]
         or [{"@type": "Organization", "name": site["title"]}],
     }
+    if translations:
+        original, *others = translations
+        if original["current"]:
+            data["workTranslation"] = [_work(t) for t in others]
+        else:
+            data["translationOfWork"] = _work(original)
     if article["collection"]:
         data["articleSection"] = article["collection"]["title"]
     if article["tags"]:
@@ -285,6 +312,10 @@ def news_article_data(article: ArticleView, site: SiteView, canonical: str) -> d
             for c in article["corrections"]
         ]
     return data
+
+
+def _work(translation: dict[str, Any]) -> dict[str, Any]:
+    return {"@type": "NewsArticle", "@id": translation["href"], "inLanguage": translation["lang"]}
 
 
 def _person(byline: dict[str, str], base_url: str) -> dict[str, Any]:
@@ -314,21 +345,21 @@ def _based_on(source: dict[str, str]) -> dict[str, Any]:
     return work
 
 
-def _byline(name: str, config: Config) -> dict[str, str]:
+def _byline(name: str, config: Config, home: str = "") -> dict[str, str]:
     """A byline name, with the page of the configured author it names ("" for a name without one)."""
     from generator.build.topics import author_key
 
     key = author_key(name, config)
     found = next((a for a in config.authors if a.key == key), None)
-    return {"name": found.name if found else name, "url": author_url(found.key) if found else "",
+    return {"name": found.name if found else name, "url": home + author_url(found.key) if found else "",
             "profile": found.url if found else ""}  # fmt: skip
 
 
-def _source_view(source: Source) -> dict[str, str]:
+def _source_view(source: Source, home: str = "") -> dict[str, str]:
     """A source for templates, with the URL of its outlet's page."""
     return {
         "name": source.name, "url": source.url, "author": source.author, "published": source.published,
-        "archived": source.archived, "outlet_url": source_url(source.outlet),
+        "archived": source.archived, "outlet_url": home + source_url(source.outlet),
     }  # fmt: skip
 
 
@@ -341,14 +372,14 @@ def collection_view(collection: Collection, config: Config) -> dict[str, Any]:
         "key": collection.key,
         "title": collection.title,
         "description": collection.description,
-        "url": collection_url(collection.key),
-        "feed_url": feed_url(collection.key),
+        "url": config.url_prefix + collection_url(collection.key),
+        "feed_url": config.url_prefix + feed_url(collection.key),
         "count": len(collection.article_ids),
     }
 
 
 def edition_view(
-    edition: Edition, note: Article | None, found: Media | None = None, sizes: str = ""
+    edition: Edition, note: Article | None, found: Media | None = None, sizes: str = "", home: str = ""
 ) -> dict[str, Any]:
     """An edition for templates: its period as ISO dates, its count, and the editor's note as HTML
     (its local images as pictures, see `with_body`)."""
@@ -359,8 +390,8 @@ def edition_view(
         "id": edition.id,
         "title": edition.title,
         "url": edition.url,
-        "index_url": f"{edition.collection}/editions/",
-        "feed_url": f"{edition.collection}/editions/feed.xml",
+        "index_url": f"{home}{edition.collection}/editions/",
+        "feed_url": f"{home}{edition.collection}/editions/feed.xml",
         "start": edition.start.isoformat(),
         "end": edition.end.isoformat(),
         "count": len(edition.article_ids),
@@ -368,13 +399,13 @@ def edition_view(
     }
 
 
-def outlet_view(outlet: Tag) -> dict[str, Any]:
+def outlet_view(outlet: Tag, home: str = "") -> dict[str, Any]:
     """A source outlet: its name, page and how many of the digest's stories came from it."""
-    return {"title": outlet.name, "url": source_url(outlet.slug), "count": len(outlet.article_ids)}
+    return {"title": outlet.name, "url": home + source_url(outlet.slug), "count": len(outlet.article_ids)}
 
 
-def tag_view(tag: Tag) -> dict[str, Any]:
-    return {"title": tag.name, "url": tag_url(tag.slug), "count": len(tag.article_ids)}
+def tag_view(tag: Tag, home: str = "") -> dict[str, Any]:
+    return {"title": tag.name, "url": home + tag_url(tag.slug), "count": len(tag.article_ids)}
 
 
 def archive_years(site: Site) -> list[dict[str, Any]]:
@@ -387,7 +418,7 @@ def archive_years(site: Site) -> list[dict[str, Any]]:
             {
                 "month": month,
                 "date": f"{year:04d}-{month:02d}-01",
-                "url": archive_url(year, month),
+                "url": site.config.url_prefix + archive_url(year, month),
                 "count": len(list(group)),
             }
             for month, group in groupby(in_year, key=lambda d: d.month)

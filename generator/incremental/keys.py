@@ -55,7 +55,7 @@ ARTICLE_TEXT = frozenset(
 # PageSpec fields. KEYED: hashed as they are into the page's key.
 SPEC_KEYED = (
     "url", "template", "kind", "title", "description", "group", "number", "count", "first_url", "counts",
-    "neighbours", "lang",
+    "neighbours", "lang", "alternates",
 )  # fmt: skip
 # ARTICLES: the articles the page shows, in its key by their article keys.
 SPEC_ARTICLES = frozenset({"article", "cards"})

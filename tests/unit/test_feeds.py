@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import feedparser
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from generator.base.model import Config, LanguageSpec
 from generator.build import feeds
 from generator.build.feeds import entry_id, render_feeds, render_robots, render_sitemap
 from generator.driver.pipeline import BuildResult, render_site
@@ -64,11 +66,21 @@ def test_escaped_title_and_html_content_survive_the_round_trip(result: BuildResu
 
 def test_entry_ids_are_tag_uris_unless_front_matter_gives_one() -> None:
     article = make_article()
-    assert entry_id(article, "https://example.org:8080/x/") == "tag:example.org,2020-09-03:/x/a/"
+    site = Config(root=Path("."), base_url="https://example.org/")
+    assert (
+        entry_id(article, replace(site, base_url="https://example.org:8080/x/"))
+        == "tag:example.org,2020-09-03:/x/a/"
+    )
     renamed = dataclasses.replace(article, title="A corrected headline", collections=())
-    assert entry_id(renamed, "https://example.org/") == "tag:example.org,2020-09-03:/a/"
+    assert entry_id(renamed, site) == "tag:example.org,2020-09-03:/a/"
     given = make_article(extra={"id": "urn:uuid:1234"})
-    assert entry_id(given, "https://example.org/") == "urn:uuid:1234"
+    assert entry_id(given, site) == "urn:uuid:1234"
+    # On a multilingual site the default language's ids stay as they were; a translation's has its language.
+    many = replace(
+        site, languages=(LanguageSpec("be", "Беларуская"), LanguageSpec("ru", "Русский")), language="be"
+    )
+    assert entry_id(dataclasses.replace(article, lang="be"), many) == "tag:example.org,2020-09-03:/a/"
+    assert entry_id(dataclasses.replace(article, lang="ru"), many) == "tag:example.org,2020-09-03:/ru/a/"
 
 
 def test_sitemap_lists_pages_but_not_404_search_and_robots_names_it(result: BuildResult) -> None:

@@ -1,0 +1,71 @@
+"""A multilingual site's parts: one `Site` per language of `languages:`, as Hugo and Zola make one
+site per language. Each part lists only its language's articles (home, collections, tags, authors,
+stories, editions, archives, feeds) under its own URL prefix (`ru/`), in its own title and words;
+the articles, their URLs and translations are the whole site's, shared by every part.
+
+An article in a language that `languages:` does not name (a `lang: fr` quote) is listed in the
+default language's part, as on a site of one language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from generator.base.model import Collection, Site, Tag
+
+
+def parts(site: Site) -> dict[str, Site]:
+    """Each language's part of `site`, by code, the default language first; a site of one language
+    is its own only part, under its language's code."""
+    if not site.config.languages:
+        return {site.config.language: site}
+    return {spec.code: part(site, spec.code) for spec in site.config.languages}
+
+
+def part(site: Site, code: str) -> Site:
+    """The part of `site` in the language `code`."""
+    config = site.config
+    spec = next(s for s in config.languages if s.code == code)
+    home_of = config.home_of
+    listed = {i for i in site.article_ids if home_of(site.articles[i].lang) == code}
+
+    def only(ids: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(i for i in ids if i in listed)
+
+    def tags(groups: tuple[Tag, ...]) -> tuple[Tag, ...]:
+        kept = (replace(t, article_ids=only(t.article_ids)) for t in groups)
+        return tuple(t for t in kept if t.article_ids)
+
+    prefix = config.prefix_of(code)
+    editions = (
+        replace(
+            e,
+            article_ids=only(e.article_ids),
+            note=e.note if e.note and home_of(site.articles[e.note].lang) == code else "",
+            url=prefix + e.url,
+        )
+        for e in site.editions
+    )
+    return replace(
+        site,
+        config=replace(
+            config,
+            language=code,
+            title=spec.title or config.title,
+            description=spec.description or config.description,
+            menu=config.menu if spec.menu is None else spec.menu,
+            url_prefix=prefix,
+        ),
+        article_ids=only(site.article_ids),
+        collections=tuple(
+            Collection(c.key, c.title, c.description, only(c.article_ids)) for c in site.collections
+        ),
+        tags=tags(site.tags),
+        editions=tuple(e for e in editions if e.article_ids),
+        outlets=tags(site.outlets),
+        stories=tuple(
+            s for s in (replace(s, article_ids=only(s.article_ids)) for s in site.stories) if s.article_ids
+        ),
+        corrected=only(site.corrected),
+        bylines=tags(site.bylines),
+    )

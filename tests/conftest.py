@@ -242,6 +242,20 @@ def compact_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+MULTILINGUAL = REPO / "examples" / "multilingual"
+
+
+@pytest.fixture(scope="session")
+def multilingual_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled multilingual example (examples/multilingual), built once per test run at the
+    bundled site's base path, so that the browser tests serve it the same way."""
+    from generator.driver.pipeline import build
+
+    out = tmp_path_factory.mktemp("multilingual") / "site"
+    build(MULTILINGUAL, output_dir=out, use_cache=False, base_url="https://example.org/digest/")
+    return out
+
+
 @pytest.fixture(scope="session")
 def sample_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """tests/sample_site built once per test run."""

@@ -13,12 +13,15 @@ title: Салідарнасць
 base_url: https://digest.example/
 search: false
 """
-CONFIG = HEAD + """\
+CONFIG = (
+    HEAD
+    + """\
 languages:
   - {code: en, name: English}
   - {code: be, name: Беларуская, default: true}
   - {code: ru, name: Русский}
 """
+)
 
 
 def alternates(page: str) -> dict[str, str]:
@@ -92,7 +95,9 @@ def test_a_language_setting_is_checked_at_its_line(make_site: MakeSite) -> None:
     assert code == 1 and "config.yaml:5" in err and "language 'x y'" in err
 
 
-LISTS = HEAD + """\
+LISTS = (
+    HEAD
+    + """\
 collections:
   - {key: belarus, title: Belarus}
 authors:
@@ -102,6 +107,7 @@ languages:
   - {code: ru, name: Русский, title: Солидарность}
   - {code: en, name: English, title: Solidarity}
 """
+)
 
 
 def test_every_list_and_feed_is_per_language_and_the_switcher_leads_to_the_same_page(

@@ -39,10 +39,11 @@ def nu_check(*targets: Path) -> str:
 
 
 def test_every_page_and_stylesheet_passes_the_nu_html_checker(
-    bundled_site: Path, sample_output: Path, compact_site: Path
+    bundled_site: Path, sample_output: Path, compact_site: Path, multilingual_site: Path
 ) -> None:
-    sites = (bundled_site, sample_output, compact_site)
-    assert sum(len(list(site.rglob("*.html"))) for site in sites) > 60
+    sites = (bundled_site, sample_output, compact_site, multilingual_site)
+    assert sum(len(list(site.rglob("*.html"))) for site in sites) > 120
+    assert all((multilingual_site / code / "index.html").is_file() for code in ("ru", "en"))  # every language
     errors = nu_check(*sites, *bundled_site.glob("static/*.css"), *compact_site.glob("static/*.css"))
     assert errors == "", errors
 
@@ -67,8 +68,9 @@ def test_every_feed_of_the_bundled_site_parses(bundled_site: Path) -> None:
 
 
 def test_every_internal_link_and_asset_resolves(
-    bundled_site: Path, sample_output: Path, compact_site: Path
+    bundled_site: Path, sample_output: Path, compact_site: Path, multilingual_site: Path
 ) -> None:
+    assert broken_links(multilingual_site, base_path="/digest/") == []
     assert broken_links(bundled_site, base_path="/digest/") == []
     assert broken_links(compact_site, base_path="/digest/") == []
     assert broken_links(sample_output, base_path="/sub/path/") == []

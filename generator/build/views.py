@@ -7,6 +7,7 @@ template writes `{{ page.root }}{{ article.url }}`.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import groupby
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
@@ -66,6 +67,7 @@ class ArticleView(TypedDict):
     corrections: list[dict[str, Any]]  # date and text (HTML) of each correction, newest first
     bylines: list[dict[str, str]]  # each author's name and, for a configured author, url (their page)
     lang: str
+    dir: str  # "ltr", or "rtl" for an article in Arabic, Hebrew...
     reading_minutes: int
     extra: dict[str, Any]
 
@@ -105,6 +107,7 @@ class PageView(TypedDict):
     next_url: str | None
     home: str  # relative link to the home page of the page's language: `root` ("../../") or "../../ru/"
     locale: str  # Open Graph's form of `lang`: be_BY
+    ui_dir: str  # the direction of the theme's texts' language
     dir: str  # the direction its language is written in: "ltr" or "rtl" (Arabic, Hebrew, Persian, Urdu)
     translations: list[dict[str, Any]]  # this page in each language it is in (`hreflang`); [] if one
     languages: list[dict[str, Any]]  # the switcher: each language, linking to this page in it, else its home
@@ -202,9 +205,22 @@ def article_view(
             for c in reversed(article.corrections)
         ],
         "lang": article.lang or config.language,
+        "dir": direction(article.lang or config.language),
         "reading_minutes": max(1, round(article.word_count / WORDS_PER_MINUTE)),
         "extra": dict(article.extra),
     }
+
+
+@lru_cache(maxsize=64)
+def direction(lang: str) -> str:
+    """ "rtl" for a language written right to left (Arabic, Hebrew, Persian, Urdu), by CLDR; else "ltr"."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        order = Locale.parse(lang.replace("-", "_")).character_order
+    except (UnknownLocaleError, ValueError):
+        return "ltr"
+    return "rtl" if order == "right-to-left" else "ltr"
 
 
 def _lead_image(article: Article, config: Config, found: Media) -> dict[str, Any]:

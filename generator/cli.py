@@ -109,6 +109,10 @@ def check(source: Path, drafts: bool, future: bool) -> None:
     summary = _run(run_check, source.absolute(), include_drafts=drafts, include_future=future, after="")
     for warning in summary.warnings:
         click.echo(str(warning), err=True)
+    if summary.to_translate:
+        click.echo("Translations, by language:")
+        for line in summary.to_translate:
+            click.echo("  " + line)
     found = len(summary.warnings)
     click.echo(
         f"Checked {summary.articles} {_plural(summary.articles, 'article')} and {summary.pages} pages"
@@ -190,17 +194,40 @@ def migrate(old: Path, folder: Path) -> None:
 
 
 @main.command()
-@click.argument("title")
+@click.argument("title", required=False)
 @SOURCE
-@click.option("--collection", "-c", required=True, help="Collection key or title.")
+@click.option("--collection", "-c", help="Collection key or title.")
 @click.option("--tag", "-t", "tags", multiple=True, help="A tag (repeat for more).")
-def new(title: str, source: Path, collection: str, tags: tuple[str, ...]) -> None:
-    """Start a draft article called TITLE and print its path."""
+@click.option(
+    "--translation-of",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Start a translation of this article file instead (with --language).",
+)
+@click.option("--language", "-l", help="With --translation-of: the translation's language code.")
+def new(
+    title: str | None,
+    source: Path,
+    collection: str | None,
+    tags: tuple[str, ...],
+    translation_of: Path | None,
+    language: str | None,
+) -> None:
+    """Start a draft article called TITLE (in --collection) and print its path; or, with
+    --translation-of FILE --language CODE, a draft translation of FILE."""
     from generator.build.config import load_config
-    from generator.editing.scaffold import new_article
+    from generator.editing.scaffold import new_article, new_translation
 
     config = _run(load_config, source.absolute(), after="")
-    path = _run(new_article, config, title, collection, tags, after="Nothing was written.")
+    if translation_of is not None:
+        if not language:
+            raise click.UsageError("--translation-of needs --language, e.g. --language be")
+        path = _run(
+            new_translation, config, translation_of.absolute(), language, after="Nothing was written."
+        )
+    elif title and collection:
+        path = _run(new_article, config, title, collection, tags, after="Nothing was written.")
+    else:
+        raise click.UsageError("give a TITLE and --collection (or --translation-of FILE --language CODE)")
     click.echo(_show(path).rstrip("/"))
 
 

@@ -198,3 +198,45 @@ def test_every_list_and_feed_is_per_language_and_the_switcher_leads_to_the_same_
 
 def _fields(text: str) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in text.splitlines())
+
+
+def test_check_lists_what_to_translate_and_new_starts_a_translation(make_site: MakeSite) -> None:
+    root = make_site(
+        {
+            "content/news/march.md": article_text("Марш", "2020-09-03", updated="2020-09-10"),
+            "content/news/march.ru.md": article_text("Марш", "2020-09-03", updated="2020-09-04"),
+            "content/news/march.en.md": article_text("March", "2020-09-03", updated="2020-09-11"),
+            "content/news/strike.md": article_text("Забастоўка", "2020-09-04", translation_key="strike"),
+            "content/ru/news/only.md": article_text("Только по-русски", "2020-09-05"),
+        },
+        config=CONFIG,
+    )
+    code, out, err = run_cli("check", "-s", str(root))
+    assert code == 0, err
+    assert "ru (Русский): 1 to translate, 1 behind the original" in out
+    assert "to translate: news/strike.md" in out
+    assert "behind: news/march.ru.md (its original news/march.md was updated 2020-09-10)" in out
+    assert "en (English): 1 to translate, 0 behind the original" in out
+    assert "be (Беларуская): 1 to translate" in out and "to translate: ru/news/only.md" in out
+    # A translation starts with the original's fields, its key, its text, as a draft beside it.
+    code, out, err = run_cli(
+        "new", "-s", str(root), "--translation-of", str(root / "content/news/strike.md"), "--language", "ru"
+    )
+    assert code == 0, err
+    made = root / "content/news/strike.ru.md"
+    assert out.strip().endswith("strike.ru.md") and made.is_file()
+    text = made.read_text(encoding="utf-8")
+    assert "title: Забастоўка" in text and "translation_key: strike" in text and "draft: true" in text
+    assert "First paragraph." in text
+    code, _, err = run_cli(
+        "new", "-s", str(root), "--translation-of", str(root / "content/ru/news/only.md"), "-l", "en"
+    )
+    assert code == 0 and (root / "content/en/news/only.md").is_file(), err  # the language-folder convention
+    code, _, err = run_cli(
+        "new", "-s", str(root), "--translation-of", str(made.with_name("strike.md")), "-l", "ru"
+    )
+    assert code == 1 and "the 'ru' translation exists" in err and "Traceback" not in err
+    code, _, err = run_cli("new", "-s", str(root), "--translation-of", str(made), "-l", "fr")
+    assert code == 1 and "the site has no language 'fr'" in err and "its languages: be, en, ru" in err
+    code, out, err = run_cli("check", "-s", str(root), "--drafts")
+    assert code == 0 and "ru (Русский): 0 to translate, 1 behind the original" in out, err

@@ -437,3 +437,4 @@ class BuildSummary:
     index_parts: tuple[int, int] = (0, 0)  # search: parts indexed in this build, parts in all
     index_seconds: float | None = None  # how long indexing took; None if the index was current
     left_out: tuple[SiteError, ...] = ()  # with --keep-going: the errors of the article files left out
+    to_translate: tuple[str, ...] = ()  # `check` of a multilingual site: what to translate next, a line each

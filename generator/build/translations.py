@@ -11,9 +11,13 @@ Only a site with `languages:` in config.yaml has any of this.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from generator.base.errors import SiteError, TranslationError
 from generator.base.model import Article
+
+if TYPE_CHECKING:
+    from generator.base.model import Site
 
 GIVEN, BY_FILE = "key:", "file:"  # a key written in the front matter, and one made from the file's path
 
@@ -84,3 +88,47 @@ def group(
                 )
             )
     return found, errors
+
+
+def to_translate(site: Site) -> list[str]:
+    """What an editor translates next, per language of a multilingual site: the default language's
+    articles and pages that have no version in it (and, for the default language, the others' that
+    have none in it), and its translations older than their original (the original's `updated`
+    later than the translation's, or than its date if it has none). A line each, by file."""
+    config = site.config
+    if not config.languages:
+        return []
+    default = config.languages[0].code
+    shown = [a for a in site.articles.values() if a.kind in ("article", "page") and a.lang in _codes(site)]
+    versions = {
+        a.id: {site.articles[i].lang: site.articles[i] for i in (a.id, *site.translations.get(a.id, ()))}
+        for a in shown
+    }
+    lines: list[str] = []
+    for language in config.languages:
+        code = language.code
+        missing = sorted(
+            a.id for a in shown
+            if code not in versions[a.id] and (a.lang == default or (code == default and a.lang != default))
+        )  # fmt: skip
+        behind = []
+        for article in sorted((a for a in shown if a.lang == code and code != default), key=lambda a: a.id):
+            original = versions[article.id].get(default)
+            if (
+                original is not None
+                and original.updated
+                and original.updated > (article.updated or article.date)
+            ):
+                when = original.updated.date().isoformat()
+                behind.append(f"{article.id} (its original {original.id} was updated {when})")
+        if missing or behind:
+            lines.append(
+                f"{code} ({language.name}): {len(missing)} to translate, {len(behind)} behind the original"
+            )
+            lines += [f"  to translate: {i}" for i in missing]
+            lines += [f"  behind: {line}" for line in behind]
+    return lines
+
+
+def _codes(site: Site) -> set[str]:
+    return {language.code for language in site.config.languages}

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator.base.errors import BuildFailed, LinkError, MediaError, SiteError, SiteWarning, SourceLocation
 from generator.base.model import Article, BuildSummary, Config, Site
-from generator.build import media
+from generator.build import media, translations
 from generator.driver.pipeline import collections_count, render_site
 from generator.incremental import layer
 
@@ -50,6 +50,7 @@ def check(root: Path, **options: Any) -> BuildSummary:
     return BuildSummary(
         len(site.article_ids), collections_count(site), warnings, pages, 0,
         time.perf_counter() - started, site.config.output_dir, pages,
+        to_translate=tuple(translations.to_translate(site)),
     )  # fmt: skip
 
 

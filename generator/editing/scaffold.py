@@ -246,3 +246,52 @@ def _folder_for(config: Config, key: str) -> Path:
 
 def _yaml_scalar(text: str) -> str:
     return yaml.safe_dump(text, allow_unicode=True, default_style=None).removesuffix("\n...\n").strip()
+
+
+def new_translation(config: Config, original: Path, lang: str) -> Path:
+    """Start the `lang` translation of the article file `original`: a draft beside it named as Hugo
+    and Zola name translations (`story.ru.md` beside `story.md`, or under `content/ru/` if the
+    original sits in a language's folder), with its fields (and `translation_key`, if it has one)
+    and its text to translate over; return its path. Raises `BuildFailed` for a site without that
+    language, a file outside the content folder or of no front matter, or a translation that exists."""
+    from generator.build import translations
+
+    content = (config.root / config.content_dir).resolve()
+    where = SourceLocation(original)
+    codes = [spec.code for spec in config.languages]
+    if lang not in codes:
+        have = ", ".join(codes) or "none: add languages: to config.yaml"
+        raise BuildFailed([SiteError(f"the site has no language '{lang}'", where, f"its languages: {have}")])
+    path = original.resolve()
+    if not path.is_file() or not path.is_relative_to(content):
+        raise BuildFailed(
+            [SiteError("not an article file of this site", where, f"name a file under {content}")]
+        )
+    text = path.read_text(encoding="utf-8")
+    found = frontmatter.split(text, path)  # FrontMatterError, located, for a file of none
+    relative = path.relative_to(content).as_posix()
+    by_name, base = translations.language_of(relative, codes)
+    in_folder = bool(by_name) and relative.startswith(f"{by_name}/")
+    stem, suffix = base.rsplit(".", 1)
+    if lang == codes[0]:
+        target = base
+    elif in_folder:
+        target = f"{lang}/{base}"
+    else:
+        target = f"{stem}.{lang}.{suffix}"
+    meta = {k: v for k, v in found.meta.items() if k not in ("lang", "updated", "lastmod", "draft")}
+    meta["draft"] = True
+    for key in ("updated", "lastmod"):  # the version it translates: not behind its original
+        if key in found.meta:
+            meta["updated"] = found.meta[key]
+    body = found.body if found.body.strip() else "Translate here.\n"
+    new = content / target
+    if new.exists():
+        raise BuildFailed(
+            [SiteError(f"the '{lang}' translation exists: {new}", where, "edit that file instead")]
+        )
+    new.parent.mkdir(parents=True, exist_ok=True)
+    dumped = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
+    with new.open("x", encoding="utf-8") as handle:
+        handle.write(f"---\n{dumped}---\n\n{body.lstrip()}")
+    return new

@@ -363,9 +363,12 @@ def deploy(
 @click.option("--send", is_flag=True, help="Also send it over SMTP (newsletter: smtp: in config.yaml).")
 @click.option("--to", "recipients", type=click.Path(dir_okay=False, path_type=Path), help="Recipients file.")
 @click.option("--dry-run", "-n", is_flag=True, help="With --send: say who would get it; send nothing.")
+@click.option(
+    "--language", "-l", help="A multilingual site's edition in this language (default: the default)."
+)
 def newsletter(
     collection: str, source: Path, edition_id: str | None, latest: bool, out: Path | None, send: bool,
-    recipients: Path | None, dry_run: bool,
+    recipients: Path | None, dry_run: bool, language: str | None,
 ) -> None:  # fmt: skip
     """Write an edition of COLLECTION as an email: HTML with inlined CSS, plain text, and a .eml;
     with --send, mail it to each address of the --to file once (the password from DIGEST_SMTP_PASSWORD)."""
@@ -374,8 +377,9 @@ def newsletter(
 
     root = source.absolute()
     plan = _run(prepare, root, after="")
-    letter = _run(make_newsletter, plan, collection, None if latest else edition_id, after="")
-    folder = out or root / "newsletters" / f"{collection}-{letter.edition.id}"
+    letter = _run(make_newsletter, plan, collection, None if latest else edition_id, language, after="")
+    named = f"{collection}-{letter.edition.id}" + (f"-{language}" if language else "")
+    folder = out or root / "newsletters" / named
     for path in write_newsletter(letter, folder.absolute()):
         click.echo(f"wrote {_show(path).rstrip('/')}")
     size = len(letter.html.encode("utf-8")) / 1024
@@ -398,7 +402,11 @@ def _send_newsletter(plan: Any, letter: Any, recipients: Path | None, dry_run: b
         return
     addresses = _run(mailer.read_recipients, recipients.absolute(), after="Nothing was sent.")
     settings = plan.site.config.newsletter.get("smtp") or {}
-    log = plan.site.config.cache_dir / "deliveries" / f"{letter.edition.collection}-{letter.edition.id}.json"
+    config = plan.site.config
+    edition = letter.edition
+    other = edition.lang and config.languages and edition.lang != config.languages[0].code
+    name = f"{edition.collection}-{edition.id}" + (f"-{edition.lang}" if other else "")  # a log per language
+    log = config.cache_dir / "deliveries" / f"{name}.json"
     done = _run(mailer.send, letter.message, addresses, settings, log, dry_run, after="")
     if dry_run:
         click.echo(f"Would send to {len(done.pending)} recipients ({len(done.skipped)} already served).")

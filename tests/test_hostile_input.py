@@ -81,7 +81,7 @@ SETTINGS = settings(
 
 
 @pytest.mark.slow
-@SETTINGS
+@settings(SETTINGS, max_examples=8)  # each a process of its own: the same kinds as front matter's twelve
 @given(payload=YAML)
 def test_hostile_yaml_in_config_is_a_located_error(tmp_path: Path, payload: str) -> None:
     assert_located(build(site(tmp_path, CONFIG + payload)), "config.yaml")

@@ -5,6 +5,7 @@ alternates and "Also in" on every translated article; a site without `languages:
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.conftest import MakeSite, article_text, run_cli
 
@@ -240,3 +241,87 @@ def test_check_lists_what_to_translate_and_new_starts_a_translation(make_site: M
     assert code == 1 and "the site has no language 'fr'" in err and "its languages: be, en, ru" in err
     code, out, err = run_cli("check", "-s", str(root), "--drafts")
     assert code == 0 and "ru (Русский): 0 to translate, 1 behind the original" in out, err
+
+
+def test_editions_and_newsletters_are_per_language_in_its_words(make_site: MakeSite) -> None:
+    config = LISTS.replace(
+        "  - {key: belarus, title: Belarus}", "  - {key: belarus, title: Belarus, edition: monthly}"
+    )
+    config += "newsletter: {from: 'D <d@example.org>', unsubscribe: https://example.org/u}\n"
+    root = make_site(
+        {
+            "content/belarus/march.md": article_text("Марш", "2020-09-03"),
+            "content/belarus/march.ru.md": article_text("Марш по-русски", "2020-09-03"),
+            "content/belarus/strike.en.md": article_text("The strike", "2020-10-26"),
+        },
+        config=config,
+    )
+    code, _, err = run_cli("build", "-s", str(root))
+    assert code == 0, err
+    site = root / "site"
+    be = (site / "belarus/editions/2020-09/index.html").read_text(encoding="utf-8")
+    ru = (site / "ru/belarus/editions/2020-09/index.html").read_text(encoding="utf-8")
+    assert "Belarus: верасень 2020" in be and "Марш по-русски" not in be
+    assert "Belarus: сентябрь 2020" in ru and "Марш по-русски" in ru
+    assert (
+        not (site / "ru/belarus/editions/2020-10").exists()
+        and (site / "en/belarus/editions/2020-10").is_dir()
+    )
+    code, _, err = run_cli("newsletter", "belarus", "-s", str(root), "--language", "ru")
+    assert code == 0, err
+    letter = root / "newsletters/belarus-2020-09-ru"
+    html = (letter / "newsletter.html").read_text(encoding="utf-8")
+    assert 'lang="ru"' in html and "Марш по-русски" in html and "/ru/belarus/2020/09/03/march/" in html
+    code, _, err = run_cli("newsletter", "belarus", "-s", str(root), "--language", "fr")
+    assert code == 1 and "the site has no language 'fr'" in err
+
+
+def test_an_edit_to_one_translation_rebuilds_to_what_a_clean_build_gives(tmp_path: Path) -> None:
+    """Incremental builds of the multilingual example: each change re-renders what it must (its own
+    pages, and the switchers and alternates of its siblings) and equals a clean build byte for byte."""
+    import shutil
+
+    from generator.driver.pipeline import build
+    from tests.conftest import FIXED_NOW, MULTILINGUAL, assert_same_site
+
+    root = tmp_path / "src"
+    shutil.copytree(MULTILINGUAL, root)
+    content = root / "content" / "belarus"
+    out = tmp_path / "out"
+    build(root, output_dir=out, now=FIXED_NOW)
+    strike_be = out / "belarus/2020/10/26/national-strike/index.html"
+    changes = {
+        "edit a translation's text": lambda: _replace(
+            content / "2020-08-16-march-for-freedom.ru.md", "мирно", "спокойно"
+        ),
+        "retitle a translation": lambda: _replace(
+            content / "2020-08-16-march-for-freedom.en.md", "draws", "gathers"
+        ),
+        "add a translation": lambda: (content / "2020-10-26-national-strike.en.md").write_text(
+            article_text("The national strike", "2020-10-26 10:00"), encoding="utf-8"
+        ),
+        "remove a translation": lambda: (content / "2020-09-05-womens-march.en.md").unlink(),
+        "rename a language": lambda: _replace(
+            root / "config.yaml", "title: Solidarity", "title: Solidarity Digest"
+        ),
+    }
+    for name, change in changes.items():
+        change()
+        summary = build(root, output_dir=out, now=FIXED_NOW)
+        clean = tmp_path / "clean"
+        shutil.rmtree(clean, ignore_errors=True)
+        build(root, output_dir=clean, now=FIXED_NOW, use_cache=False)
+        assert_same_site(out, clean, name)
+        if name == "edit a translation's text":
+            assert 0 < summary.rendered < summary.pages / 4, name
+        if name == "add a translation":  # the Belarusian original's switcher and alternates lead to it now
+            assert (
+                'hreflang="en" href="https://example.org/solidarity/en/belarus/2020/10/26/national-strike/"'
+                in (strike_be.read_text(encoding="utf-8"))
+            )
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new), encoding="utf-8")

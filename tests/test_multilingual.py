@@ -97,15 +97,16 @@ def test_the_switcher_leads_to_the_translation_and_back_else_to_the_languages_ho
     tab.close()
 
 
-@pytest.mark.parametrize(
-    "path", ["", "ru/", f"en/{MARCH}", "ru/belarus/", "en/belarus/editions/", "ru/tags/", ARABIC]
-)
-def test_pages_in_every_language_pass_axe_with_no_errors(browser: Any, ml_origin: str, path: str) -> None:
-    tab = Visit(browser, ml_origin)
-    response = tab.goto(path)
-    tab.screenshot("multilingual-" + (path.strip("/").replace("/", "-") or "home"))
-    assert response.status == 200
-    assert tab.axe() == []
+PAGES = ["", f"en/{MARCH}", "ru/belarus/", "en/belarus/editions/", ARABIC]  # each kind and language
+
+
+def test_pages_in_every_language_pass_axe_with_no_errors(browser: Any, ml_origin: str) -> None:
+    tab = Visit(browser, ml_origin)  # one tab for them all: a context costs more than a page
+    for path in PAGES:
+        response = tab.goto(path)
+        tab.screenshot("multilingual-" + (path.strip("/").replace("/", "-") or "home"))
+        assert response.status == 200, path
+        assert tab.axe() == [], path
     assert tab.problems == [] and tab.foreign == []
     tab.close()
 
@@ -131,4 +132,27 @@ def test_the_arabic_article_reads_right_to_left(browser: Any, ml_origin: str) ->
     assert found["fromRight"] < 2 < found["fromLeft"]  # its first letter at the right edge of the text
     assert found["mastheadDir"] == "ltr"  # the Belarusian interface around it reads left to right
     assert found["overflow"] <= 0  # nothing pushed off the page's side
+    tab.close()
+
+
+def test_search_from_a_belarusian_page_finds_belarusian_first_and_widens_to_every_language(
+    browser: Any, ml_origin: str
+) -> None:
+    tab = Visit(browser, ml_origin)
+    tab.goto("search/?q=" + "марш")  # Belarusian «марш»: Russian has the same word
+    page = tab.page
+    page.wait_for_function("() => document.querySelector('.search-page .search').dataset.shown === 'марш'")
+    mine = page.locator(".search-page .hit-title a").evaluate_all("links => links.map(a => a.href)")
+    assert mine and not any("/ru/" in link or "/en/" in link for link in mine)
+    page.check(".search-every input")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.search-page .hit-title a')].some(a => a.href.includes('/ru/'))"
+    )
+    every = page.locator(".search-page .hit-title a").evaluate_all("links => links.map(a => a.href)")
+    russian = [i for i, link in enumerate(every) if "/ru/" in link]
+    assert len(every) > len(mine) and min(russian) == len(mine)  # Belarusian first, then the rest
+    assert "every=1" in page.url
+    assert tab.axe() == []
+    tab.screenshot("multilingual-search-every-language")
+    assert tab.problems == [] and tab.foreign == []
     tab.close()

@@ -358,6 +358,7 @@ class Edition:
     article_ids: tuple[str, ...]
     note: str = ""  # the id of its edition file (an `Article` of kind "edition"), or ""
     url: str = ""
+    lang: str = ""  # on a multilingual site, the language whose articles it gathers
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,7 +198,7 @@ def search_text(html: bytes) -> bytes:
         if end is None:
             return html
         inside.append((start, end))
-        pieces.append(html[start:end])
+        pieces.append(_without_ignored(html, start, end, marked))
     if not pieces:
         return html
     for start, opened, tag, kind in marked:
@@ -211,6 +211,24 @@ def search_text(html: bytes) -> bytes:
     opening = _HTML_TAG.search(html)
     head = b'<head><meta charset="utf-8"></head><body>'
     return (opening.group(0) if opening else b"<html>") + head + b"\n".join(pieces) + b"</body></html>"
+
+
+def _without_ignored(html: bytes, start: int, end: int, marked: list[tuple[int, int, bytes, bytes]]) -> bytes:
+    """`html[start:end]` without the elements in it marked `data-pagefind-ignore` that hold no other
+    mark: Pagefind leaves their text out, so a change there (the "Also in" line of a translated
+    article) must not count as a change of what the index holds."""
+    kept: list[bytes] = []
+    at = start
+    for begin, opened, tag, kind in marked:
+        if kind != b"ignore" or not at <= begin < end:
+            continue
+        stop = _element_end(html, tag, opened)
+        if stop is None or stop > end or any(begin < other < stop for other, *_ in marked):
+            continue
+        kept.append(html[at:begin])
+        at = stop
+    kept.append(html[at:end])
+    return b"".join(kept)
 
 
 def _marked(html: bytes) -> Iterator[tuple[int, int, bytes, bytes]]:

@@ -37,15 +37,6 @@ def part(site: Site, code: str) -> Site:
         return tuple(t for t in kept if t.article_ids)
 
     prefix = config.prefix_of(code)
-    editions = (
-        replace(
-            e,
-            article_ids=only(e.article_ids),
-            note=e.note if e.note and home_of(site.articles[e.note].lang) == code else "",
-            url=prefix + e.url,
-        )
-        for e in site.editions
-    )
     return replace(
         site,
         config=replace(
@@ -61,7 +52,7 @@ def part(site: Site, code: str) -> Site:
             Collection(c.key, c.title, c.description, only(c.article_ids)) for c in site.collections
         ),
         tags=tags(site.tags),
-        editions=tuple(e for e in editions if e.article_ids),
+        editions=tuple(e for e in site.editions if e.lang == code),
         outlets=tags(site.outlets),
         stories=tuple(
             s for s in (replace(s, article_ids=only(s.article_ids)) for s in site.stories) if s.article_ids

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from generator.base.errors import BuildFailed, OutputConflictError, SiteError, SiteWarning, SourceLocation
-from generator.base.model import OutputFile, Picture, Site, StaticFile
+from generator.base.model import Edition, OutputFile, Picture, Site, StaticFile
 from generator.base.urls import (
     output_file_for,
 )
@@ -52,11 +52,14 @@ def make_plan(
     """The plan of `site` with `chosen_theme`; raises `BuildFailed` if two files would share a path.
     `content` are the content folder's other files (`media.content_files`), each published at its own
     path unless the site makes a file there."""
-    if site.editions:  # named in the theme's words
-        language = site.config.language
-        texts = chosen_theme.texts(language) or chosen_theme.texts(theme.FALLBACK_LANGUAGE) or {}
+    if site.editions:  # named in the theme's words, each in its language's
         titles = {c.key: c.title for c in site.collections}
-        site = replace(site, editions=with_titles(site.editions, titles, texts, _babel_locale(language)))
+        named: list[Edition] = []
+        for language in dict.fromkeys(e.lang or site.config.language for e in site.editions):
+            texts = chosen_theme.texts(language) or chosen_theme.texts(theme.FALLBACK_LANGUAGE) or {}
+            mine = [e for e in site.editions if (e.lang or site.config.language) == language]
+            named += with_titles(mine, titles, texts, _babel_locale(language))
+        site = replace(site, editions=tuple(named))
     links = Links.of(site)
     # A theme of its own, made before search, has no search page; its pages can still use the index.
     # One made before standalone pages shows them with its article template.

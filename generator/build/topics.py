@@ -14,7 +14,7 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from generator.base.errors import BuildFailed, CollectionError, OutputConflictError, SiteError, SourceLocation
-from generator.base.model import Article, Collection, CollectionSpec, Config, Site, Tag
+from generator.base.model import Article, Collection, CollectionSpec, Config, Edition, Site, Tag
 from generator.base.urls import permalink, slugify
 from generator.build import translations
 from generator.build.config import KEY_PATTERN, RESERVED_KEYS
@@ -222,8 +222,6 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
     Raises `BuildFailed` with the given earlier `errors` and every error found
     here, so that one run reports all broken articles.
     """
-    from generator.build.editions import group_editions
-
     stories = tuple(a for a in articles if a.kind == "article")
     pages = tuple(a for a in articles if a.kind == "page")
     resolved, specs, collection_errors = resolve_collections(stories, config)
@@ -237,9 +235,8 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
         if "/" in a.id and a.id.split("/")[0] not in keys
     )
     urls, url_errors = assign_urls((*resolved, *pages), config)
-    editions, edition_errors = group_editions(resolved, specs, notes, config)
-    notes_lang = {a.id: a.lang for a in notes}
-    urls.update((e.note, config.prefix_of(notes_lang[e.note]) + e.url) for e in editions if e.note)
+    editions, edition_errors = _editions(resolved, specs, notes, config)
+    urls.update((e.note, e.url) for e in editions if e.note)
     linked, translation_errors = (
         translations.group((*resolved, *pages), [spec.code for spec in config.languages])
         if config.languages
@@ -265,6 +262,32 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
         bylines=group_bylines(resolved, config),
         translations=MappingProxyType(linked),
     )
+
+
+def _editions(
+    articles: tuple[Article, ...],
+    specs: tuple[CollectionSpec, ...],
+    notes: tuple[Article, ...],
+    config: Config,
+) -> tuple[tuple[Edition, ...], list[SiteError]]:
+    """The editions of the site; of a multilingual site, each language's apart (its articles, its
+    edition files, under its URL prefix), one language after the other."""
+    from generator.build.editions import group_editions
+
+    if not config.languages:
+        return group_editions(articles, specs, notes, config)
+    editions: list[Edition] = []
+    errors: list[SiteError] = []
+    for language in config.languages:
+        code = language.code
+        mine = [a for a in articles if config.home_of(a.lang) == code]
+        found, problems = group_editions(
+            mine, specs, [n for n in notes if config.home_of(n.lang) == code], config
+        )
+        prefix = config.prefix_of(code)
+        editions += [dataclasses.replace(e, url=prefix + e.url, lang=code) for e in found]
+        errors += problems
+    return tuple(editions), errors
 
 
 def author_key(name: str, config: Config) -> str | None:

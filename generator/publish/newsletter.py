@@ -44,14 +44,25 @@ class Newsletter:
     cut: int  # stories left out to stay under CLIP_BYTES (the email links to the rest)
 
 
-def make_newsletter(plan: Plan, collection: str, edition_id: str | None = None) -> Newsletter:
-    """The newsletter of an edition of `collection` (its newest without `edition_id`); raises
-    `BuildFailed` for an unknown collection or edition, or a missing `newsletter:` setting."""
-    from generator.build import render
+def make_newsletter(
+    plan: Plan, collection: str, edition_id: str | None = None, language: str | None = None
+) -> Newsletter:
+    """The newsletter of an edition of `collection` (its newest without `edition_id`); of a
+    multilingual site, of its edition in `language` (the default language's without), in that
+    language's title and words. Raises `BuildFailed` for an unknown collection, edition or
+    language, or a missing `newsletter:` setting."""
+    from generator.build import languages, render
 
     site = plan.site
     config = site.config
     where = SourceLocation(config.source) if config.source else None
+    codes = [spec.code for spec in config.languages]
+    if language and language not in codes:
+        have = ", ".join(codes) or "none (the site has no languages: in config.yaml)"
+        raise _failed(f"the site has no language '{language}'", where, f"its languages: {have}")
+    if codes:
+        site = languages.part(site, language or codes[0])
+        config = site.config
     editions = [e for e in site.editions if e.collection == collection]
     if not editions:
         known = ", ".join(sorted({e.collection for e in site.editions})) or "none"

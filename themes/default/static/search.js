@@ -40,12 +40,16 @@ function load(index) {
   return indexes.get(index);
 }
 
-async function find(index, query) {
-  const found = await Promise.all((await load(index)).map(async ([lang, pagefind, hidden]) => {
+// On a multilingual site (`language`, the page's), the page's language alone unless `every`, and its
+// results first; on a site of one language, every language's results by score.
+async function find(index, query, language, every) {
+  const chosen = (await load(index)).filter(([lang]) => !language || every || lang === language);
+  const found = await Promise.all(chosen.map(async ([lang, pagefind, hidden]) => {
     const search = await pagefind.search(query);
     return (search?.results ?? []).filter((result) => !hidden.has(result.id)).map((result) => ({ result, lang }));
   }));
-  return found.flat().sort((a, b) => b.result.score - a.result.score);
+  const first = (hit) => (language && hit.lang !== language ? 1 : 0);
+  return found.flat().sort((a, b) => first(a) - first(b) || b.result.score - a.result.score);
 }
 
 function plural(forms, n, lang) {
@@ -90,7 +94,9 @@ function setUp(root) {
   const texts = JSON.parse(root.dataset.texts);
   const lang = root.closest("[lang]")?.lang || "en";
   const form = root.querySelector("form");
-  const input = form.querySelector("input");
+  const input = form.querySelector("input[type=search]");
+  const every = form.querySelector(".search-every input"); // a multilingual site's search page: widen
+  const language = root.dataset.language || "";
   const status = root.querySelector(".search-status");
   const panel = root.querySelector(".search-results");
   let hits = [];
@@ -135,6 +141,8 @@ function setUp(root) {
       const address = new URL(location.href);
       if (query) address.searchParams.set("q", query);
       else address.searchParams.delete("q");
+      if (every?.checked) address.searchParams.set("every", "1");
+      else address.searchParams.delete("every");
       history.replaceState(null, "", address);
     }
     if (!query) {
@@ -146,7 +154,7 @@ function setUp(root) {
     }
     status.textContent = texts.loading;
     try {
-      const found = await find(index, query);
+      const found = await find(index, query, language, every?.checked);
       if (mine !== run) return;
       hits = found;
       shown = SHOWN[mode];
@@ -164,6 +172,7 @@ function setUp(root) {
     timer = setTimeout(update, WAIT_MS);
   });
   input.addEventListener("focus", () => load(index).catch(() => {}), { once: true });
+  every?.addEventListener("change", update);
   form.addEventListener("submit", (event) => {
     if (mode === "page") {
       event.preventDefault();
@@ -193,7 +202,9 @@ function setUp(root) {
       if (panel.childElementCount) panel.hidden = false;
     });
   }
-  const query = new URLSearchParams(location.search).get("q");
+  const params = new URLSearchParams(location.search);
+  const query = params.get("q");
+  if (every) every.checked = params.get("every") === "1";
   if (mode === "page" && query) {
     input.value = query;
     update();

@@ -272,6 +272,9 @@ def test_editions_and_newsletters_are_per_language_in_its_words(make_site: MakeS
     letter = root / "newsletters/belarus-2020-09-ru"
     html = (letter / "newsletter.html").read_text(encoding="utf-8")
     assert 'lang="ru"' in html and "Марш по-русски" in html and "/ru/belarus/2020/09/03/march/" in html
+    text = (letter / "newsletter.txt").read_text(encoding="utf-8")
+    assert "Читать на сайте: https://digest.example/ru/belarus/editions/2020-09/" in text
+    assert "Отписаться: https://example.org/u" in text and "Unsubscribe" not in text
     code, _, err = run_cli("newsletter", "belarus", "-s", str(root), "--language", "fr")
     assert code == 1 and "the site has no language 'fr'" in err
 
@@ -325,3 +328,112 @@ def _replace(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, (path, old)
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_slugs_are_spelled_by_each_languages_rules_only_when_asked(make_site: MakeSite) -> None:
+    files = {
+        "content/news/2020-09-03-київ-сьогодні.md": article_text("Київ", "2020-09-03", lang="uk"),
+        "content/news/гродна.md": article_text("Гродна", "2020-09-04"),  # the default's: Belarusian
+        "content/news/münchen.md": article_text("München", "2020-09-05", lang="de"),
+        "content/news/москва.md": article_text("Москва", "2020-09-06", lang="ru"),
+        "content/news/titled.md": article_text("Ціханоўская", "2020-09-07", slug="Магілёў"),
+    }
+    standard = make_site(files, config=HEAD + "language: be\n")
+    code, _, err = run_cli("build", "-s", str(standard))
+    assert code == 0, err
+    made = {p.parent.name for p in (standard / "site/news").glob("2020/09/*/*/index.html")}
+    assert made == {"kiiv-sogodni", "grodna", "munchen", "moskva", "magileu"}  # today's slugs, kept
+
+    by_language = make_site(files, config=HEAD + "language: be\ntransliteration: language\n")
+    code, _, err = run_cli("build", "-s", str(by_language))
+    assert code == 0, err
+    made = {p.parent.name for p in (by_language / "site/news").glob("2020/09/*/*/index.html")}
+    assert made == {"kyiv-sohodni", "hrodna", "muenchen", "moskva", "mahiliou"}
+
+    code, out, _ = run_cli("new", "Вызваленне Гомеля", "--collection", "news", "-s", str(by_language))
+    assert code == 0 and "vyzvaliennie-homielia" in out
+
+    (by_language / "config.yaml").write_text(HEAD + "transliteration: belarusian\n", encoding="utf-8")
+    code, _, err = run_cli("build", "-s", str(by_language))
+    assert code == 1 and "config.yaml:4" in err and "'transliteration' must be standard or language" in err
+
+
+def test_each_languages_transliteration_follows_its_official_romanization() -> None:
+    from generator.base.urls import slugify
+
+    cases = {
+        ("uk", "Згорани"): "zghorany",  # зг apart from ж
+        ("uk", "Євген Їжак"): "yevhen-yizhak",  # є, ї at a word's start
+        ("uk", "Юрій Пилип"): "yurii-pylyp",
+        ("uk", "з'їзд у Києві"): "zizd-u-kyievi",  # the apostrophe dropped, є inside a word
+        ("be", "Ціханоўская"): "tsikhanouskaya",  # я after a vowel
+        ("be", "Зьезд сям'і"): "zyezd-siami",
+        ("be", "Беларусь"): "bielarus",  # е after a consonant
+        ("be-tarask", "Гродна"): "hrodna",
+        ("bg", "София Щастие"): "sofia-shtastie",
+        ("de", "Grüße aus Köln"): "gruesse-aus-koeln",
+        ("ru", "Київ"): "kiiv",  # a language without rules: the standard slug
+        ("", "Київ"): "kiiv",
+    }
+    assert {key: slugify(key[1], key[0]) for key in cases} == cases
+
+
+def test_the_default_language_in_its_own_folder_leaves_a_root_that_leads_there(make_site: MakeSite) -> None:
+    from tests.hreflang import problems
+    from tests.linkcheck import broken_links
+
+    root = make_site(
+        {
+            "content/news/march.md": article_text("Марш", "2020-09-03"),
+            "content/news/march.en.md": article_text("The march", "2020-09-03"),
+        },
+        config=CONFIG + "default_language_in_subdir: true\n",
+    )
+    code, _, err = run_cli("build", "-s", str(root))
+    assert code == 0, err
+    site = root / "site"
+    assert (site / "be/news/2020/09/03/march/index.html").is_file()
+    assert not (site / "news").exists()  # nothing of the default's at the root
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'content="0; url=./be/"' in home and 'href="https://digest.example/be/"' in home
+    assert "/ /be/ 302" in (site / "_redirects").read_text(encoding="utf-8")
+    assert "Старонка не знойдзена" in (site / "404.html").read_text(encoding="utf-8")  # the default's
+    page = (site / "en/news/2020/09/03/march/index.html").read_text(encoding="utf-8")
+    assert alternates(page)["be"] == "https://digest.example/be/news/2020/09/03/march/"
+    assert problems(site, "https://digest.example/") == []
+    assert broken_links(site) == []
+
+
+def test_a_collection_is_named_in_each_language_wherever_it_is_shown(make_site: MakeSite) -> None:
+    config = LISTS.replace(
+        "  - {key: belarus, title: Belarus}",
+        "  - key: belarus\n    title: {be: Беларусь, en: Belarus in English}\n"
+        "    description: {en: The protests}\n    edition: monthly",
+    )
+    root = make_site(
+        {
+            "content/belarus/march.md": article_text("Марш", "2020-09-03"),
+            "content/belarus/march.ru.md": article_text("Марш по-русски", "2020-09-03"),
+            "content/belarus/march.en.md": article_text("The march", "2020-09-03"),
+        },
+        config=config,
+    )
+    code, _, err = run_cli("build", "-s", str(root))
+    assert code == 0, err
+    site = root / "site"
+    read = lambda path: (site / path).read_text(encoding="utf-8")  # noqa: E731
+    en = read("en/belarus/index.html")
+    assert "<h1>Belarus in English</h1>" in en and "The protests" in en
+    assert "Belarus in English</a>" in read("en/belarus/2020/09/03/march/index.html")  # the kicker
+    assert "<h1>Belarus in English: September 2020</h1>" in read("en/belarus/editions/2020-09/index.html")
+    assert "<title>Belarus in English · Solidarity</title>" in read("en/belarus/feed.xml")
+    assert "<h1>Беларусь</h1>" in read("belarus/index.html") and "Belarus in English" not in read(
+        "index.html"
+    )
+    assert "<h1>Беларусь</h1>" in read("ru/belarus/index.html")  # no Russian title: the default's
+
+    bad = config.replace("en: Belarus in English", "fr: Biélorussie")
+    (root / "config.yaml").write_text(bad, encoding="utf-8")
+    code, _, err = run_cli("build", "-s", str(root))
+    line = bad.splitlines().index("  - key: belarus") + 1
+    assert code == 1 and f"config.yaml:{line}" in err and "no language 'fr' in 'languages:'" in err

@@ -63,6 +63,15 @@ class CollectionSpec:
     order: int = 0
     permalink: str = ""  # the pattern of its articles' URLs; the site's `permalink` if empty
     edition: str = ""  # "daily", "weekly" or "monthly": the collection is also published in editions
+    # On a multilingual site, its title and description in each other language: (code, title, text).
+    translated: tuple[tuple[str, str, str], ...] = ()
+
+    def in_language(self, code: str) -> tuple[str, str]:
+        """Its title and description as read in the language `code` (its own where none is given)."""
+        for lang, title, description in self.translated:
+            if lang == code:
+                return title or self.title, description or self.description
+        return self.title, self.description
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +101,14 @@ class FieldRules:
     slug_source: str = "filename"
     params_json: str = "{}"
     languages: tuple[str, ...] = ()  # a multilingual site's codes, the default first: `story.ru.md`, `ru/`
+    # With `transliteration: language`, the site's language: slugs spelled by each article's
+    # language's own rules (`translit.py`); "" keeps the standard slugs.
+    slug_language: str = ""
 
     @classmethod
     def of(cls, config: Config) -> FieldRules:
         codes = tuple(spec.code for spec in config.languages)
-        return cls(config.defaults, config.slug_source, config.params_json, codes)
+        return cls(config.defaults, config.slug_source, config.params_json, codes, config.slug_language)
 
 
 NO_RULES = FieldRules()
@@ -204,6 +216,7 @@ class Config:
     imports: ImportSettings = field(default_factory=ImportSettings, repr=False, compare=False)
     images: ImageSettings = field(default_factory=ImageSettings)
     slug_source: str = "filename"  # a slug's source when none is given: "filename" or "title" (Pelican's)
+    transliteration: str = "standard"  # or "language": slugs by each language's own rules
     languages: tuple[LanguageSpec, ...] = ()  # a multilingual site's, the default (`language`) first
     default_language_in_subdir: bool = False  # the default language under /<code>/ too (Hugo's option)
     url_prefix: str = ""  # of one language's part of a multilingual site: "ru/" (see `languages.py`)
@@ -223,6 +236,12 @@ class Config:
         """The path part of `base_url`, always ending in `/` (e.g. `/digest/`)."""
         rest = self.base_url.split("://", 1)[-1]
         return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+
+    @property
+    def slug_language(self) -> str:
+        """Whose spelling a new slug takes: the site's language with `transliteration: language`
+        (an article's own `lang` overrides it), else "" for the standard slugs."""
+        return self.language if self.transliteration == "language" else ""
 
     def home_of(self, lang: str) -> str:
         """The language part of the site that `lang` is read in: a code of `languages:`, else the

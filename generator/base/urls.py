@@ -16,13 +16,19 @@ from pathlib import PurePosixPath
 
 from slugify import slugify as _slugify
 
+from generator.base.translit import transliterate
+
 
 @lru_cache(maxsize=65536)
-def slugify(text: str) -> str:
-    """A lowercase ASCII slug; Cyrillic and other scripts are transliterated.
+def slugify(text: str, lang: str = "") -> str:
+    """A lowercase ASCII slug; Cyrillic and other scripts are transliterated, by `lang`'s own rules
+    where it has them (`translit.py`: Ukrainian `Київ` kyiv, Belarusian `Гродна` hrodna) and by
+    the standard table otherwise (and always without `lang`: `kiiv`, `grodna`).
 
     Cached: tags and collection names come back thousands of times a build.
     """
+    if lang:
+        text = transliterate(text, lang)
     return str(_slugify(text, max_length=80, word_boundary=True, save_order=True))
 
 

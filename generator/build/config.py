@@ -56,6 +56,7 @@ _SCALARS: dict[str, type] = {
     "search": bool,
     "permalink": str,
     "slug_source": str,
+    "transliteration": str,
     "default_language_in_subdir": bool,
     "week_start": str,
     "max_article_kb": int,
@@ -227,6 +228,7 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
             values[key] = value.strip() if isinstance(value, str) else value
 
     _check_values(values, error)
+    _collections_in(values, error)
     if errors:
         raise BuildFailed(errors)
     root = path.parent
@@ -280,6 +282,12 @@ def _check_values(values: dict[str, Any], error: Any) -> None:
             "'slug_source' must be filename or title",
             ("slug_source",),
             "title: a slug made from the title, as in Pelican",
+        )
+    if values.get("transliteration", "standard") not in ("standard", "language"):
+        error(
+            "'transliteration' must be standard or language",
+            ("transliteration",),
+            "language: slugs spelled by each language's own rules (Ukrainian Київ kyiv, not kiiv)",
         )
     if "theme" in values and not KEY_PATTERN.fullmatch(values["theme"].replace("_", "-")):
         error(f"'theme' must be a theme folder name, not {values['theme']!r}", ("theme",))
@@ -575,8 +583,17 @@ def _collections(value: Any, error: Any) -> tuple[CollectionSpec, ...]:
         if not isinstance(order, int) or isinstance(order, bool):
             error(f"collection order must be a whole number, not {order!r}", (*where, "order"))
             order = 0
-        title = str(item.get("title") or key).strip()
-        description = str(item.get("description") or "").strip()
+        titles, descriptions = (
+            _by_language(item.get("title"), where, error),
+            _by_language(item.get("description"), where, error),
+        )
+        title = (titles.get("") or key).strip()
+        description = descriptions.get("", "").strip()
+        translated = tuple(
+            (code, titles.get(code, ""), descriptions.get(code, ""))
+            for code in dict.fromkeys([*titles, *descriptions])
+            if code
+        )
         pattern = str(item.get("permalink") or "").strip()
         problem = permalink_problem(pattern) if pattern else None
         if problem:
@@ -585,8 +602,48 @@ def _collections(value: Any, error: Any) -> tuple[CollectionSpec, ...]:
         if edition and edition not in EDITIONS:
             error(f"edition {edition!r} must be daily, weekly or monthly", (*where, "edition"))
             edition = ""
-        specs.append((order, index, CollectionSpec(key, title, description, order, pattern, edition)))
+        spec = CollectionSpec(key, title, description, order, pattern, edition, translated)
+        specs.append((order, index, spec))
     return tuple(spec for _, _, spec in sorted(specs, key=lambda s: (s[0], s[1])))
+
+
+def _by_language(value: Any, where: tuple[str, ...], error: Any) -> dict[str, str]:
+    """A collection's title or description: a text ({"": text}), or one per language
+    (`{be: Салідарнасць, en: Solidarity}`: the first is the text until the languages are known)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        return {"": str(value)}
+    found = {str(code).strip(): str(text or "").strip() for code, text in value.items()}
+    if not found or not all(LANG_PATTERN.fullmatch(code) for code in found):
+        error(
+            "a title per language maps language codes to texts", where, "title: {be: Беларусь, en: Belarus}"
+        )
+        return {}
+    return {"": next(iter(found.values())), **found}
+
+
+def _collections_in(values: dict[str, Any], error: Any) -> None:
+    """Each collection's texts per language checked against `languages:`: every code one of the
+    site's, the default's text the collection's own."""
+    specs = values.get("collections", ())
+    codes = [spec.code for spec in values.get("languages", ())]
+    fixed = []
+    for index, spec in enumerate(specs):
+        if spec.translated and not codes:
+            hint = "list the site's languages in 'languages:', or give one title"
+            error(f"collection '{spec.key}' has texts per language, but the site has no 'languages:'",
+                  ("collections", str(index)), hint)  # fmt: skip
+            continue
+        for code, _, _ in spec.translated:
+            if code not in codes:
+                error(f"collection '{spec.key}': no language '{code}' in 'languages:'",
+                      ("collections", str(index)), f"the site's languages: {', '.join(codes)}")  # fmt: skip
+        title, description = spec.in_language(codes[0]) if codes else (spec.title, spec.description)
+        kept = tuple(t for t in spec.translated if t[0] != (codes[0] if codes else ""))
+        fixed.append(dataclasses.replace(spec, title=title, description=description, translated=kept))
+    if specs:
+        values["collections"] = tuple(fixed)
 
 
 def output_dir_of(root: Path, output_dir: Path | None = None) -> Path | None:

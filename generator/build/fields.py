@@ -268,8 +268,10 @@ class FieldReader:
         codes = self.rules.languages
         in_language, base_id = translations.language_of(raw.id, codes) if codes else ("", raw.id)
         named = raw.path.with_name(PurePosixPath(base_id).name)  # `story.ru.md`: slugged as `story.md` is
-        made = slugify(title) if self.rules.slug_source == "title" and title else file_slug(named)
-        slug = slugify(given_slug) if given_slug else made or slugify(title)
+        lang = self.text("lang") or (in_language or codes[0] if codes else "")
+        by = (lang or self.rules.slug_language) if self.rules.slug_language else ""  # whose spelling
+        made = slugify(title, by) if self.rules.slug_source == "title" and title else file_slug(named, by)
+        slug = slugify(given_slug, by) if given_slug else made or slugify(title, by)
         if title and not slug:
             self.error(
                 "slug" if given_slug else "title",
@@ -289,7 +291,6 @@ class FieldReader:
         corrections = self.corrections(when)
         story = self.text("story")
         image, image_alt = self.lead_image()
-        lang = self.text("lang") or (in_language or codes[0] if codes else "")
         given_key = self.text("translation_key") or self.text("translationKey")
         key = translations.key_of(given_key, base_id) if codes else ""
         if lang and not LANG_PATTERN.fullmatch(lang):
@@ -479,12 +480,12 @@ def _check_brackets(body: str, path: Path, body_line: int) -> None:
         )
 
 
-def file_slug(path: Path) -> str:
+def file_slug(path: Path, lang: str = "") -> str:
     """The slug a file's name gives: `2020-09-03-weekly-briefing.md` gives `weekly-briefing`, and
-    `weekly-briefing/index.md` (a page bundle) the same."""
+    `weekly-briefing/index.md` (a page bundle) the same; spelled by `lang`'s rules if given."""
     stem = path.stem if path.stem not in ("index", "_index") else path.parent.name
     dated = _DATE_PREFIX.match(stem)
-    return slugify(stem[dated.end() :] if dated else stem)
+    return slugify(stem[dated.end() :] if dated else stem, lang)
 
 
 def parse_date(value: object, tz: ZoneInfo) -> datetime:

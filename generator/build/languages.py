@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from generator.base.model import Collection, Site, Tag
+from generator.base.model import Collection, Config, Site, Tag
 
 
 def parts(site: Site) -> dict[str, Site]:
@@ -20,6 +20,11 @@ def parts(site: Site) -> dict[str, Site]:
     if not site.config.languages:
         return {site.config.language: site}
     return {spec.code: part(site, spec.code) for spec in site.config.languages}
+
+
+def collection_titles(config: Config, code: str) -> dict[str, tuple[str, str]]:
+    """Each collection's title and description in the language `code` (`title: {be: ..., en: ...}`)."""
+    return {spec.key: spec.in_language(code) for spec in config.collections}
 
 
 def part(site: Site, code: str) -> Site:
@@ -37,6 +42,7 @@ def part(site: Site, code: str) -> Site:
         return tuple(t for t in kept if t.article_ids)
 
     prefix = config.prefix_of(code)
+    titles = collection_titles(config, code)
     return replace(
         site,
         config=replace(
@@ -49,7 +55,8 @@ def part(site: Site, code: str) -> Site:
         ),
         article_ids=only(site.article_ids),
         collections=tuple(
-            Collection(c.key, c.title, c.description, only(c.article_ids)) for c in site.collections
+            Collection(c.key, *titles.get(c.key, (c.title, c.description)), only(c.article_ids))
+            for c in site.collections
         ),
         tags=tags(site.tags),
         editions=tuple(e for e in site.editions if e.lang == code),

@@ -357,4 +357,6 @@ def page_specs(site: Site, links: Links) -> list[PageSpec]:
         replace(spec, alternates=tuple(found[path])) if len(found.get(path, ())) > 1 else spec
         for spec, path in zip(lists, rest, strict=True)
     ]  # the same list in each language: one another's translations, as Hugo has them
+    if config.default_language_in_subdir:  # hosts serve /404.html for every path: the default's
+        lists.append(PageSpec("404.html", "404.html", "404", lang=config.languages[0].code))
     return [*_article_pages(site, links), *_standalone_pages(site, links), *lists]

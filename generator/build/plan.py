@@ -19,7 +19,7 @@ from generator.base.model import Edition, OutputFile, Picture, Site, StaticFile
 from generator.base.urls import (
     output_file_for,
 )
-from generator.build import feeds, media, search, theme
+from generator.build import feeds, languages, media, search, theme
 from generator.build.editions import with_titles
 from generator.build.pages import Links, PageSpec, page_specs
 from generator.build.redirects import render_redirects
@@ -53,11 +53,14 @@ def make_plan(
     `content` are the content folder's other files (`media.content_files`), each published at its own
     path unless the site makes a file there."""
     if site.editions:  # named in the theme's words, each in its language's
-        titles = {c.key: c.title for c in site.collections}
         named: list[Edition] = []
         for language in dict.fromkeys(e.lang or site.config.language for e in site.editions):
             texts = chosen_theme.texts(language) or chosen_theme.texts(theme.FALLBACK_LANGUAGE) or {}
             mine = [e for e in site.editions if (e.lang or site.config.language) == language]
+            titles = {c.key: c.title for c in site.collections}
+            titles.update(
+                (k, title) for k, (title, _) in languages.collection_titles(site.config, language).items()
+            )
             named += with_titles(mine, titles, texts, _babel_locale(language))
         site = replace(site, editions=tuple(named))
     links = Links.of(site)

@@ -57,7 +57,10 @@ def render_redirects(site: Site) -> tuple[OutputFile, ...]:
             )
             pages.append(OutputFile(output_path_for(alias), page.encode("utf-8"), article.source_location))
             rules.append(f"{config.base_path}{alias} {config.base_path}{target} 301")
-    for old, target in config.redirects:  # the config's: list pages that moved (`digest migrate` writes them)
+    moved = config.redirects
+    if config.languages and config.default_language_in_subdir:  # the root leads to the default's home
+        moved = (("", config.prefix_of(config.languages[0].code)), *moved)
+    for old, target in moved:  # the config's: list pages that moved (`digest migrate` writes them)
         link = html.escape(root_prefix(old) + (target or "./"))
         page = _PAGE.format(
             lang=html.escape(config.language),
@@ -67,7 +70,8 @@ def render_redirects(site: Site) -> tuple[OutputFile, ...]:
         )
         origin = SourceLocation(config.source) if config.source else None
         pages.append(OutputFile(output_path_for(old), page.encode("utf-8"), origin))
-        rules.append(f"{config.base_path}{old} {config.base_path}{target} 301")
+        status = 302 if not old else 301  # the root's target is a choice that may change; a move is not
+        rules.append(f"{config.base_path}{old} {config.base_path}{target} {status}")
     if rules:
         pages.append(
             OutputFile(PurePosixPath(REDIRECTS_FILE), ("\n".join(sorted(rules)) + "\n").encode("utf-8"))

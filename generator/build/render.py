@@ -198,6 +198,7 @@ class Renderer:
         self._views: dict[str, views.ArticleView] = {}
         self._tz = ZoneInfo(site.config.timezone)
         self._titles = {c.key: c.title for c in site.collections}
+        self._titles_by_language: dict[str, dict[str, str]] = {}
         self._parts: dict[str, Site] = {}  # a multilingual site's languages (`languages.py`), as met
         self._site_views: dict[str, views.SiteView] = {}
 
@@ -214,7 +215,7 @@ class Renderer:
             view = views.article_view(
                 site.articles[article_id],
                 site.urls[article_id],
-                self._titles,
+                self._titles_in(site.articles[article_id].lang),
                 site.config,
                 self._tz,
                 site.media.get(article_id),
@@ -229,6 +230,20 @@ class Renderer:
         return views.with_body(
             self.view(article_id), site.articles[article_id], found, site.config.images.sizes
         )
+
+    def _titles_in(self, lang: str) -> dict[str, str]:
+        """The collections' titles as an article in `lang` names them."""
+        config = self.site.config
+        if not any(spec.translated for spec in config.collections):
+            return self._titles
+        code = config.home_of(lang)
+        if code not in self._titles_by_language:
+            found = languages.collection_titles(config, code)
+            self._titles_by_language[code] = {
+                **self._titles,
+                **{key: title for key, (title, _) in found.items()},
+            }
+        return self._titles_by_language[code]
 
     def part(self, lang: str) -> Site:
         """The site as a page in `lang` shows it: on a multilingual site, that language's part."""

@@ -40,6 +40,9 @@ base_url: https://example.org/
 # Language of the site's texts (en, ru) and the time zone of dates written without an offset.
 language: en
 timezone: UTC
+# URL slugs spelled by each article's language's own rules (Ukrainian Київ kyiv, Belarusian
+# Гродна hrodna, German München muenchen); `standard` reads every Cyrillic letter as Russian.
+transliteration: language
 
 # Default author of articles and feeds.
 author: The editors
@@ -118,7 +121,7 @@ def new_article(
     or a title with no usable slug.
     """
     key = require_collection(collection, config.collections, SourceLocation(config.root / CONFIG_NAME))
-    slug = slugify(title)
+    slug = slugify(title, config.slug_language)
     if not slug:
         raise BuildFailed(
             [SiteError(f"cannot make a file name from the title {title!r}", hint="use some letters")]

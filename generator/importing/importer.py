@@ -305,7 +305,7 @@ class Importer:
             notes += ("no date was found: dated now; set it in the file, or import with --date",)
         key = self.options.collection or draft.collection
         folder = self.config.content_dir / key if key else self.config.content_dir
-        slug = slugify(draft.title) or "article"
+        slug = slugify(draft.title, self.config.slug_language) or "article"
         lead = self.lead_image(draft) if self.options.images and draft.image else None
         if lead is None:
             text = article_file(draft, moment, key, not self.options.publish)

@@ -113,7 +113,11 @@ def make_newsletter(
         shown -= 1
     from generator.build.markup import plain_text
 
-    text = _plain(edition, plain_text(note.body_html) if note else "", stories, web_url, unsubscribe)
+    words = (
+        str(texts.get("newsletter_web", "Read on the web")),
+        str(texts.get("newsletter_unsubscribe", "Unsubscribe")),
+    )
+    text = _plain(edition, plain_text(note.body_html) if note else "", stories, (web_url, unsubscribe), words)
     message = _message(edition.title, sender, unsubscribe, html, text, config.base_url)
     return Newsletter(edition, edition.title, html, text, message, len(stories) - shown)
 
@@ -142,13 +146,16 @@ def _absolute_links(fragment: str, base: str) -> str:
     return _LINK.sub(lambda m: f'{m.group(1)}="{urljoin(base, m.group(2))}"', fragment)
 
 
-def _plain(edition: Edition, note: str, stories: list[dict[str, str]], web_url: str, unsubscribe: str) -> str:
+def _plain(
+    edition: Edition, note: str, stories: list[dict[str, str]], links: tuple[str, str], words: tuple[str, str]
+) -> str:
+    """The text part: the note, each story, and the web and unsubscribe links in the edition's words."""
     lines = [edition.title, "=" * len(edition.title), ""]
     if note:
         lines += [note, ""]
     for story in stories:
         lines += [story["title"], story["url"], story["summary"], ""]
-    lines += [f"Read on the web: {web_url}", f"Unsubscribe: {unsubscribe}", ""]
+    lines += [f"{words[0]}: {links[0]}", f"{words[1]}: {links[1]}", ""]
     return "\n".join(lines)
 
 

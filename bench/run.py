@@ -2,6 +2,7 @@
 """Benchmark newsdigest against Pelican and Hugo on a synthetic corpus (bench/make_corpus.py).
 
     python bench/run.py [--sizes 1000 5000] [--huge] [--runs 3] [--peers] [--install-peers] [--photos 1000]
+                        [--languages]
 
 For each size (and 50,000 with --huge) it writes the corpus with bench/make_corpus.py (the same
 articles for every tool), then times newsdigest without and with search: a cold build (no cache,
@@ -11,6 +12,8 @@ search, the edit is searchable when the build returns: the index is part of the 
 articles before and after each got a 2000x1333 lead photo (cold, nothing changed, one edit, and the
 output folder removed with the cache kept), and prints what the images cost. With --peers (or --install-peers,
 which installs them into bench/.venv) it times Pelican's and Hugo's cold builds in the same run.
+With --languages it times the same builds again on the same articles in three languages (30% of
+them translations, linked by file name: `translate_corpus`), for what languages cost.
 
 Every figure is the median of --runs runs with the spread (min-max); memory is the peak resident
 size of the largest process of the run; the load column is the machine's one-minute load average
@@ -117,17 +120,42 @@ def digest_command() -> list[str]:
     return [sys.executable, "-c", start]
 
 
-def bench_digest(work: Path, size: int, runs: int) -> dict[str, dict[str, float]]:
+LANGUAGES = """languages:
+  - {code: en, name: English, default: true}
+  - {code: ru, name: Русский, title: Бенч}
+  - {code: be, name: Беларуская, title: Бэнч}
+"""
+
+
+def translate_corpus(site: Path) -> int:
+    """The same number of articles in three languages: of each ten files, the second and third
+    become the Russian and Belarusian translations of the first (`a.ru.md`, `a.be.md`) and the
+    fifth the Russian one of the fourth: 30% translations, linked by file name. Returns how many."""
+    files = sorted((site / "content").glob("*.md"))
+    moved = 0
+    for start in range(0, len(files) - 4, 10):
+        group = files[start : start + 5]
+        for original, translation, code in ((0, 1, "ru"), (0, 2, "be"), (3, 4, "ru")):
+            group[translation].rename(group[original].with_suffix(f".{code}.md"))
+            moved += 1
+    return moved
+
+
+def bench_digest(work: Path, size: int, runs: int, languages: bool = False) -> dict[str, dict[str, float]]:
     """Cold, unchanged and one-edit builds without search (as Pelican and Hugo build, for the
-    ratios), then the same with search, and the indexing time they report."""
-    site = work / f"digest-{size}"
+    ratios), then the same with search, and the indexing time they report. With `languages`, the
+    same articles on a site in three languages (`translate_corpus`)."""
+    site = work / f"digest-{size}{'-languages' if languages else ''}"
     make_corpus(site, size, "yaml", "content")
+    if languages:
+        translate_corpus(site)
     command = [*digest_command(), "build"]
     results: dict[str, list[tuple[float, float, float]]] = {}
     target = sorted((site / "content").glob("*.md"))[size // 2]
     original = target.read_text(encoding="utf-8")
     for search in (False, True):
         config = f"title: Bench\nbase_url: https://bench.example/\nsearch: {str(search).lower()}\n"
+        config += LANGUAGES if languages else ""
         (site / "config.yaml").write_text(config, encoding="utf-8")
         suffix = ", with search" if search else ""
         for run in range(runs):
@@ -143,7 +171,8 @@ def bench_digest(work: Path, size: int, runs: int) -> dict[str, dict[str, float]
                 results.setdefault("search index, one edit", []).append((indexed_seconds(), 0.0, 0.0))
     target.write_text(original, encoding="utf-8")
     found = {name: summary(samples) for name, samples in results.items()}
-    found["serve: save to reload, with search"] = bench_serve(site, max(runs, 3))
+    if not languages:
+        found["serve: save to reload, with search"] = bench_serve(site, max(runs, 3))
     return found
 
 
@@ -335,6 +364,9 @@ def main() -> None:
     parser.add_argument(
         "--install-peers", action="store_true", help="install Pelican and Hugo into bench/.venv"
     )
+    parser.add_argument(
+        "--languages", action="store_true", help="also each size in three languages (30%% translations)"
+    )
     args = parser.parse_args()
     if args.install_peers:
         install_peers()
@@ -356,6 +388,10 @@ def main() -> None:
             ours = bench_digest(work, size, args.runs)
             for name, stats in ours.items():
                 print(row(f"newsdigest, {name}", stats))
+            if args.languages:
+                multi = bench_digest(work, size, args.runs, languages=True)
+                for name, stats in multi.items():
+                    print(row(f"newsdigest, three languages, {name}", stats))
             hugo = None
             if args.peers:
                 pelican = bench_pelican(work, size, args.runs)

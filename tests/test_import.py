@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from generator.driver.pipeline import render_site
+from tests import hostile
 from tests.conftest import MINIMAL_CONFIG, MakeSite, run_cli
 from tests.newsroom import DATA, PAGES, Newsroom, Route, newsroom
 
@@ -349,3 +351,15 @@ def test_with_images_the_lead_image_is_downloaded_beside_the_article(room: Newsr
     )
     with Image.open(published / "lead-800w.webp") as image:
         assert image.size == (800, 450) and not image.getexif()
+
+
+def test_an_import_from_a_server_that_drips_ends_at_its_deadline(make_site: MakeSite) -> None:
+    site = make_site({}, MINIMAL_CONFIG + "import: {timeout: 0.5, delay: 0}\n")
+    with hostile.hostile(hostile.drip_body) as base:
+        started = time.monotonic()
+        code, _out, err = run_cli("import", base + "/story", "-s", str(site))
+        took = time.monotonic() - started
+    assert code == 1 and "Traceback" not in err
+    assert f"error: cannot import {base}/story: it did not arrive within 1.5 s" in err
+    assert took < 3, f"{took:.1f} s"
+    assert not articles(site)

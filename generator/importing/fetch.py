@@ -5,16 +5,24 @@ cannot be read for a server or network error, or 429, means "keep out"; any othe
 and keeps its Crawl-delay, waits `delay` seconds between requests to one host, follows at most
 `MAX_REDIRECTS` redirects and only to http(s), gives up after `timeout` seconds of silence and
 reads at most `max_bytes`. Every failure is a `FetchFailed` naming the URL and the reason.
+
+Silence is not the only way a server can hold a reader: one that drips a byte at a time never
+lets a socket timeout fire. So every `get` also has a wall-clock deadline of `DEADLINE_FACTOR` x
+`timeout` (robots.txt, redirects, headers, TLS and body together; polite pauses are added to it):
+a watchdog shuts every socket the request opened when it passes, whatever the server is doing.
 """
 
 from __future__ import annotations
 
+import http.client
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import IO, Any
@@ -27,6 +35,7 @@ USER_AGENT = f"newsdigest/{__version__} (digest import; +https://pypi.org/projec
 ROBOTS_NAME = "newsdigest"  # the name a robots.txt group can address
 MAX_REDIRECTS = 5
 MAX_CRAWL_DELAY = 30.0  # a longer Crawl-delay is kept at this: an import must end
+DEADLINE_FACTOR = 3  # one `get` ends within this many times `timeout`, plus its polite pauses
 _CHUNK = 64 * 1024
 
 
@@ -57,21 +66,38 @@ class Fetcher:
     sleep: Callable[[float], None] = time.sleep
     _robots: dict[str, RobotFileParser | str] = field(default_factory=dict)  # by origin; str: why not
     _last: dict[str, float] = field(default_factory=dict)  # the time of the last request, by host
+    _deadline: _Deadline | None = None  # the one of the `get` under way
 
     def get(self, url: str, accept: str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5") -> Fetched:
-        """GET `url` after robots.txt allows it; raises `FetchFailed`."""
+        """GET `url` after robots.txt allows it; raises `FetchFailed`, at the latest at the deadline."""
         _require_http(url)
-        self._allowed(url)
-        return self._get(url, accept)
+        with _Deadline(self.timeout * DEADLINE_FACTOR) as deadline:
+            self._deadline = deadline
+            try:
+                self._allowed(url)
+                fetched = self._get(url, accept)
+            except FetchFailed:
+                if deadline.expired:  # whatever the shut socket made of it, the deadline is why
+                    raise FetchFailed(url, deadline.reason) from None
+                raise
+            finally:
+                self._deadline = None
+            if deadline.expired:  # a body cut short by the watchdog is not the page
+                raise FetchFailed(url, deadline.reason)
+            return fetched
 
     def _get(self, url: str, accept: str) -> Fetched:
         asked = {"User-Agent": self.user_agent, "Accept": accept, "Accept-Encoding": "gzip"}
         request = urllib.request.Request(url, headers=asked)  # noqa: S310 - http(s) only, checked
-        opener = urllib.request.build_opener(_Redirects(self))
+        deadline = self._deadline
+        assert deadline is not None, "_get runs only inside get"
+        opener = urllib.request.build_opener(_Redirects(self), _Watched(deadline), _WatchedTLS(deadline))
         self._wait(url)
         try:
+            if deadline.expired:
+                raise FetchFailed(url, deadline.reason)
             with opener.open(request, timeout=self.timeout) as answer:
-                body = _read_bounded(answer, self.max_bytes, url, self.timeout * 4, self.clock)
+                body = _read_bounded(answer, self.max_bytes, url)
                 headers: Message = answer.headers
                 body = _decompressed(body, headers.get("Content-Encoding", ""), self.max_bytes, url)
                 return Fetched(
@@ -88,6 +114,8 @@ class Fetcher:
             ) from None
         except TimeoutError:
             raise FetchFailed(url, f"no answer within {self.timeout:g} s") from None
+        except http.client.HTTPException as error:
+            raise FetchFailed(url, f"its answer is not valid HTTP ({_why(error)})") from None
         except (OSError, ValueError) as error:
             raise FetchFailed(url, _why(error)) from None
 
@@ -102,6 +130,8 @@ class Fetcher:
         if host in self._last:
             left = self._last[host] + pause - self.clock()
             if left > 0:
+                if self._deadline is not None:
+                    self._deadline.extend(left)
                 self.sleep(left)
         self._last[host] = self.clock()
 
@@ -156,20 +186,105 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, target)
 
 
-def _read_bounded(answer: Any, limit: int, url: str, seconds: float, clock: Callable[[], float]) -> bytes:
-    """At most `limit` bytes, within `seconds` in all (a server that drips is given up on)."""
+class _Deadline:
+    """A wall-clock limit on one `get`: when it passes, every socket the get opened is shut down.
+
+    A read blocked on a shut-down socket returns at once (end of file, or an error), so no server
+    behaviour can outlast it: not a drip of body bytes, not endless header lines, not a TLS
+    handshake that never ends. A watchdog thread looks ten times a second.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+
+    @property
+    def reason(self) -> str:
+        return f"it did not arrive within {self.seconds:g} s (the limit is {DEADLINE_FACTOR} x timeout)"
+
+    def extend(self, seconds: float) -> None:
+        """Add a pause the fetcher keeps on purpose (a Crawl-delay) to the time allowed."""
+        self.ends += seconds
+        self.seconds += seconds
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+        return sock
+
+    def __enter__(self) -> _Deadline:
+        threading.Thread(target=self._watch, name="fetch-deadline", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+
+    def _watch(self) -> None:
+        while not self._done.wait(min(0.1, max(0.0, self.ends - time.monotonic()))):
+            if time.monotonic() >= self.ends:
+                with self._lock:
+                    self.expired = True
+                    for sock in self._sockets:
+                        _shut(sock)
+                return
+
+
+def _shut(sock: socket.socket) -> None:
+    with suppress(OSError):  # already closed: nothing left to stop
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watched_connection(base: type[http.client.HTTPConnection], deadline: _Deadline) -> Any:
+    """`base` with every raw socket it opens handed to `deadline` before TLS or any byte is read."""
+
+    def connect(address: Any, timeout: Any = None, source: Any = None) -> socket.socket:
+        return deadline.watch(socket.create_connection(address, timeout, source))
+
+    def make(host: str, **kw: Any) -> http.client.HTTPConnection:
+        connection = base(host, **kw)
+        connection._create_connection = connect  # type: ignore[attr-defined]
+        return connection
+
+    return make
+
+
+class _Watched(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: Any) -> Any:
+        return self.do_open(_watched_connection(http.client.HTTPConnection, self.deadline), req)
+
+
+class _WatchedTLS(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: Any) -> Any:
+        make = _watched_connection(http.client.HTTPSConnection, self.deadline)
+        return self.do_open(make, req, context=self._context)  # type: ignore[attr-defined]
+
+
+def _read_bounded(answer: Any, limit: int, url: str) -> bytes:
+    """At most `limit` bytes (the deadline's watchdog ends a server that drips)."""
     length = answer.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > limit:
         raise FetchFailed(
             url, f"it is {int(length) // 1024:,} KB, more than the limit of {limit // 1024:,} KB"
         )
-    started, chunks, size = clock(), [], 0
-    while chunk := answer.read(_CHUNK):
+    chunks, size = [], 0
+    while chunk := answer.read1(_CHUNK):
         size += len(chunk)
         if size > limit:
             raise FetchFailed(url, f"it is more than the limit of {limit // 1024:,} KB")
-        if clock() - started > seconds:
-            raise FetchFailed(url, f"it took more than {seconds:g} s to arrive")
         chunks.append(chunk)
     return b"".join(chunks)
 

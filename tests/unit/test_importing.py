@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,9 +17,10 @@ from generator.build.config import parse_config
 from generator.build.markup import to_html
 from generator.importing.decode import UnknownEncoding, decode, label
 from generator.importing.extract import parse_moment, read_page
-from generator.importing.fetch import MAX_REDIRECTS, Fetcher, FetchFailed
+from generator.importing.fetch import DEADLINE_FACTOR, MAX_REDIRECTS, Fetcher, FetchFailed
 from generator.importing.htmlmd import to_markdown
 from generator.importing.textclean import clean_text, repair_paragraph
+from tests import hostile
 from tests.newsroom import Newsroom, Route, newsroom
 
 UTC = ZoneInfo("UTC")
@@ -314,3 +316,38 @@ def test_import_settings_are_checked() -> None:
     assert messages[0].startswith("/s/config.yaml:2: error: 'import: timeout' must be a number of seconds")
     assert messages[1].startswith("/s/config.yaml:3: error: unknown key 'threshold' in 'import'")
     assert messages[2].startswith("/s/config.yaml:4: error: 'import: max_page_kb' must be a whole number")
+
+
+# Hostile servers: every get ends within DEADLINE_FACTOR x timeout, whatever the server does
+
+
+@pytest.mark.parametrize(
+    ("behave", "scheme", "reason"),
+    [
+        (hostile.drip_body, "http", "did not arrive within 1.5 s"),
+        (hostile.endless_headers, "http", "did not arrive within 1.5 s"),
+        (hostile.slow_redirects, "http", "did not arrive within 1.5 s"),
+        (hostile.slow_tls, "https", "no answer within 0.5 s|did not arrive within 1.5 s"),
+        (hostile.stall, "http", "no answer within 0.5 s"),
+        (hostile.reset, "http", "reset"),
+    ],
+    ids=["drip", "endless-headers", "slow-redirects", "slow-tls", "stall", "reset"],
+)
+def test_a_hostile_server_is_given_up_on_at_the_deadline(
+    behave: hostile.Behave, scheme: str, reason: str
+) -> None:
+    with hostile.hostile(behave) as base:
+        url = base.replace("http", scheme, 1) + "/hop/0"
+        started = time.monotonic()
+        with pytest.raises(FetchFailed, match=reason) as failed:
+            Fetcher(timeout=0.5, delay=0.0).get(url)
+        took = time.monotonic() - started
+    assert failed.value.url == url
+    assert took < 0.5 * DEADLINE_FACTOR + 0.5, f"{took:.2f} s"
+
+
+def test_the_deadline_leaves_the_polite_pause_out(room: Newsroom) -> None:
+    slept: list[float] = []
+    paused = Fetcher(timeout=0.5, delay=5.0, sleep=slept.append)
+    paused.get(room.url("/2024/04/11/opposition-office-vilnius/"))  # robots.txt, pause, page
+    assert slept and slept[0] > 4  # the pause was asked for and did not count against the deadline

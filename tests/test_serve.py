@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -321,6 +322,49 @@ def test_an_idle_connection_is_closed(dev_server: DevServer) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as idle:
         started = time.monotonic()
         assert idle.recv(100) == b""  # the server hung up
+        assert time.monotonic() - started < 3
+    assert ask(port, "localhost") == 200  # and still serves
+
+
+def raw(port: int, request: bytes) -> bytes:
+    """The answer's status line to `request`, sent as it is."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(request)
+        return conn.recv(4096).split(b"\r\n", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("request_head", "status"),
+    [
+        (b"GET http://evil.example/ HTTP/1.1\r\nHost: localhost\r\n\r\n", b"421"),
+        (b"GET http://evil.example/ HTTP/1.1\r\nHost: evil.example\r\n\r\n", b"421"),
+        (b"GET http://localhost/ HTTP/1.1\r\nHost: evil.example\r\n\r\n", b"200"),
+        (b"GET http://127.0.0.1/ HTTP/1.1\r\n\r\n", b"200"),
+        (b"GET ftp://localhost/ HTTP/1.1\r\nHost: localhost\r\n\r\n", b"400"),
+        (b"GET * HTTP/1.1\r\nHost: localhost\r\n\r\n", b"400"),
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n\r\n", b"400"),
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n", b"400"),
+    ],
+    ids=["absolute-foreign", "absolute-foreign-both", "absolute-own", "absolute-no-host", "ftp", "star",
+         "two-hosts", "two-same-hosts"],
+)  # fmt: skip
+def test_foreign_absolute_targets_and_two_host_headers_are_refused(
+    dev_server: DevServer, request_head: bytes, status: bytes
+) -> None:
+    assert raw(dev_server.httpd.server_address[1], request_head).split(b" ")[1] == status
+
+
+def test_a_request_whose_headers_drip_is_cut_off(dev_server: DevServer) -> None:
+    dev_server.head_seconds = 1.0
+    port = dev_server.httpd.server_address[1]
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
+        started = time.monotonic()
+        slow.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n")
+        with contextlib.suppress(OSError):  # the server hangs up between two lines
+            for n in range(20):
+                time.sleep(0.3)  # each line well within the idle limit of 20 s
+                slow.sendall(b"X-Drip-%d: x\r\n" % n)
+        assert slow.recv(100) == b""
         assert time.monotonic() - started < 3
     assert ask(port, "localhost") == 200  # and still serves
 

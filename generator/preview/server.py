@@ -40,6 +40,7 @@ RELOAD_JS = b"""// Injected by `digest serve` only: reloads the page after each 
 """
 KEEPALIVE_SECONDS = 15.0
 IDLE_SECONDS = 20.0  # a connection that sends no request for this long is closed
+HEAD_SECONDS = 10.0  # a request whose line and headers take longer in all is cut off (slow drips)
 ALL_INTERFACES = frozenset({"", "0", "0.0.0.0", "::", "[::]"})  # noqa: S104 - names, not a binding
 
 
@@ -105,6 +106,7 @@ class DevServer:
     ) -> None:
         self._rebuild = rebuild
         self.idle_seconds = IDLE_SECONDS
+        self.head_seconds = HEAD_SECONDS
         self._changed = threading.Condition()
         self._rebuild_lock = threading.RLock()  # `patch` may be called from within a rebuild
         self.stopping = False
@@ -243,6 +245,33 @@ def _handler_for(server: DevServer) -> type[BaseHTTPRequestHandler]:
             self.request.settimeout(server.idle_seconds)  # an idle connection is closed, holding no thread
             super().setup()
 
+        def handle_one_request(self) -> None:
+            """One request, whose line and headers must arrive within `head_seconds` of its first
+            byte: a client that drips a header line now and then is cut off, not waited for."""
+            try:
+                first = self.rfile.peek(1)  # type: ignore[attr-defined]  # waits at most idle_seconds
+            except OSError:
+                first = b""
+            if not first:
+                self.close_connection = True
+                return
+            self._cut = threading.Timer(server.head_seconds, self._cut_off)
+            self._cut.daemon = True
+            self._cut.start()
+            try:
+                super().handle_one_request()
+            finally:
+                self._cut.cancel()
+
+        def _cut_off(self) -> None:
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+
+        def parse_request(self) -> bool:
+            parsed = super().parse_request()
+            self._cut.cancel()  # the head has arrived in time
+            return parsed
+
         def log_message(self, format: str, *args: object) -> None:
             pass
 
@@ -261,10 +290,27 @@ def _handler_for(server: DevServer) -> type[BaseHTTPRequestHandler]:
                 self._respond(send_body=True)
 
         def _own_host(self) -> bool:
-            if is_own_host(self.headers.get("Host")):
+            """Answer 400 to two Host headers and 421 to a host not this machine's, whether it is
+            named in the Host header or in an absolute-form target (`GET http://host/path`)."""
+            hosts = self.headers.get_all("Host") or []
+            if len(hosts) > 1:
+                return self._refuse(HTTPStatus.BAD_REQUEST, "A request may carry one Host header.\n")
+            host = hosts[0] if hosts else None
+            if not self.path.startswith("/"):
+                target = urlsplit(self.path)
+                if target.scheme.lower() not in ("http", "https") or not target.netloc:
+                    return self._refuse(HTTPStatus.BAD_REQUEST, "The request target is not a path.\n")
+                host = target.netloc  # RFC 9112 3.2.2: the target's host is the one that counts
+                self.path = target.path or "/"
+                if target.query:
+                    self.path += "?" + target.query
+            if is_own_host(host):
                 return True
             text = "This preview answers only to localhost and IP addresses (DNS rebinding guard).\n"
-            self._send(HTTPStatus.MISDIRECTED_REQUEST, text.encode(), "text/plain; charset=utf-8")
+            return self._refuse(HTTPStatus.MISDIRECTED_REQUEST, text)
+
+        def _refuse(self, status: HTTPStatus, text: str) -> bool:
+            self._send(status, text.encode(), "text/plain; charset=utf-8")
             self.close_connection = True
             return False
 

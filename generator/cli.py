@@ -283,6 +283,7 @@ def import_(
         key, _date_option("--date", when, tz), publish, _date_option("--since", since, tz), images
     )
     importer = Importer(config, options)
+    importer.waiting = _warn
     written = 0
     for outcome in importer.run(inputs, feeds):
         given = outcome.given if "://" in outcome.given else _show(Path(outcome.given).absolute()).rstrip("/")

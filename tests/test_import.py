@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -363,3 +365,44 @@ def test_an_import_from_a_server_that_drips_ends_at_its_deadline(make_site: Make
     assert f"error: cannot import {base}/story: it did not arrive within 1.5 s" in err
     assert took < 3, f"{took:.1f} s"
     assert not articles(site)
+
+
+def test_two_imports_of_one_story_at_the_same_moment_make_one_article(room: Newsroom, site: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 60, 30)).save(picture, "JPEG")
+    path, image = "/2024/04/11/opposition-office-vilnius/?at=once", "/once/lead.jpg"
+    page = room.page("opengraph-only.html")
+    room.routes[path] = Route(
+        body=re.sub(rb'(og:image" content=")[^"]*', lambda m: m[1] + image.encode(), page)
+    )
+    room.routes[image] = Route(
+        content_type="image/jpeg", body=picture.getvalue(), delay=1.5
+    )  # both wait here
+    command = [sys.executable, "-m", "generator", "import", room.url(path), "--images", "-s", str(site)]
+    runs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in "ab"
+    ]
+    said = [run.communicate(timeout=60) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], said
+    assert len(articles(site)) == 1, said
+    assert sum(": skipped: " in out for out, _err in said) == 1, said
+
+
+@pytest.mark.parametrize("image", ["javascript:alert(3)", "file:///etc/passwd", "data:image/png;base64,AAAA"])
+def test_a_lead_image_that_is_not_on_the_web_is_left_out_with_a_note(
+    room: Newsroom, site: Path, image: str
+) -> None:
+    page = room.page("opengraph-only.html")
+    page = re.sub(rb'(<meta property="og:image" content=")[^"]*', lambda m: m[1] + image.encode(), page)
+    room.routes["/odd-image"] = Route(body=page)
+    code, out, err = run_cli("import", room.url("/odd-image"), "-s", str(site))
+    assert code == 0, err
+    assert f"left out the lead image {image!r}" in out + err
+    ((front, _body),) = articles(site).values()
+    assert "image" not in front and "image_alt" not in front
+    html = render_site(site).files
+    assert not any(image.encode() in data for data in html.values() if isinstance(data, bytes))

@@ -15,17 +15,20 @@ except ImportError:  # Windows: runs there are not locked
     fcntl = None  # type: ignore[assignment]
 
 LOCK = "lock"
+IMPORT_LOCK = "import.lock"  # `digest import` checks for a story and writes it under this one
 
 
 @contextlib.contextmanager
-def site_lock(root: Path, waiting: Callable[[str], None] = lambda _: None) -> Iterator[None]:
+def site_lock(
+    root: Path, waiting: Callable[[str], None] = lambda _: None, name: str = LOCK
+) -> Iterator[None]:
     """Hold the site at `root` for one build, deploy or preview rebuild at a time.
 
     The lock is an `flock` on `.digest-cache/lock`: the system releases it
     when the process ends, however it ends, so a crashed run never leaves it
     held. If another run holds it, `waiting` is told and the call waits.
     """
-    path = root / CACHE_DIR / LOCK
+    path = root / CACHE_DIR / name
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = path.open("a+", encoding="utf-8")

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from generator.base.errors import BuildFailed, FrontMatterError, SiteError, SiteWarning, SourceLocation
@@ -161,14 +162,25 @@ class FieldReader:
                         continue  # another tool's settings of the same name
                     self.error(key, f"'{key}' must name an image: a path or URL, or {{path: ...}}")
                     return "", ""
-                return " ".join(address.split()), " ".join(str(value.get("alt") or "").split())
+                return self._image_address(key, address), " ".join(str(value.get("alt") or "").split())
             if isinstance(value, (bool, bytes, int, float)):
                 if key == "image":
                     self.error(key, f"'{key}' must name an image: a path or URL")
                     return "", ""
                 continue  # another tool's flag of the same name (`cover: true`)
-            return " ".join(str(value).split()), ""
+            return self._image_address(key, str(value)), ""
         return "", ""
+
+    def _image_address(self, key: str, address: str) -> str:
+        """The address, if it is one a page may load: a path in the site or http(s); '' and an error
+        for any other scheme (`javascript:`, `file:`, `data:`), which no reader's browser should be
+        handed as an image or a social card."""
+        address = " ".join(address.split())
+        scheme = urlsplit(address).scheme.lower()
+        if scheme and scheme not in ("http", "https"):
+            self.error(key, f"'{key}' must be a path in the site or an http(s) address, not {address[:60]!r}")
+            return ""
+        return address
 
     def flag(self, key: str) -> bool:
         value = self.meta.get(key, False)

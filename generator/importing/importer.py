@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import yaml
 
 from generator.base import dedupe
 from generator.base.errors import BuildFailed, SiteError, SourceLocation
+from generator.base.lock import IMPORT_LOCK, site_lock
 from generator.base.model import FORMAT_SUFFIX, Config, Draft, Source
 from generator.base.urls import slugify
 from generator.build import contentfiles, frontmatter
@@ -70,6 +72,8 @@ class Importer:
         )
         self.errors: list[SiteError] = []
         self._index: dedupe.StoryIndex | None = None
+        self._indexed: set[Path] = set()  # the files of content/ the index has read
+        self.waiting: Callable[[str], None] = lambda _: None  # told when another import holds the lock
         self._image_problem = ""  # why the last lead image was not downloaded
 
     @property
@@ -268,19 +272,24 @@ class Importer:
 
     @property
     def index(self) -> dedupe.StoryIndex:
-        """Every article in content/ (drafts too) by source address and text; read once, on first use."""
+        """Every article in content/ (drafts too) by source address and text; read on first use."""
         if self._index is None:
             self._index = dedupe.StoryIndex(self.config.imports.duplicate_threshold)
-            raws, _unreadable = contentfiles.load_files(
-                contentfiles.ReadRules.of(self.config), map(Path, contentfiles.find_articles(self.config))
-            )
-            for raw in raws:
-                try:
-                    found = frontmatter.split(raw.text, raw.path)
-                except SiteError:
-                    continue
-                self._index.add(self.shown(raw.path), found.body, dedupe.source_urls(found.meta))
+            self._refresh_index()
         return self._index
+
+    def _refresh_index(self) -> None:
+        """Add to the index the articles of content/ it has not seen (another import's, say)."""
+        index = self.index
+        new = [p for p in map(Path, contentfiles.find_articles(self.config)) if p not in self._indexed]
+        self._indexed.update(new)
+        raws, _unreadable = contentfiles.load_files(contentfiles.ReadRules.of(self.config), new)
+        for raw in raws:
+            try:
+                found = frontmatter.split(raw.text, raw.path)
+            except SiteError:
+                continue
+            index.add(self.shown(raw.path), found.body, dedupe.source_urls(found.meta))
 
     def shown(self, path: Path) -> str:
         """An article's path as the editor sees it: from the site's folder (content/world/x.md)."""
@@ -290,15 +299,34 @@ class Importer:
             return str(path)
 
     def write(self, given: str, draft: Draft, notes: tuple[str, ...]) -> Outcome:
-        """Write the draft unless content/ has it already; the outcome says which, and why."""
+        """Write the draft unless content/ has it already; the outcome says which, and why.
+
+        The story is looked for twice: first in what this import has read (no lead image is fetched
+        for a duplicate), then under the import lock with what other imports wrote since, so that
+        two imports of one story at the same moment make one article."""
         notes = (*notes, *draft.notes)
         if draft.missing:
             notes += ("not found: " + ", ".join(draft.missing),)
         if not draft.title:
             raise _Failed("no headline was found", "save the page as it is served and import the file")
+        draft, dropped = _web_only(draft)
+        notes += dropped
         match = self.index.find(draft.body, [draft.source.url])
         if match is not None:
             return Outcome(given, skipped=match.describe(), notes=notes)
+        lead = self.lead_image(draft) if self.options.images and draft.image else None
+        if draft.image and self.options.images and lead is None:
+            notes += (f"the lead image could not be downloaded ({self._image_problem}): it stays a link",)
+        with site_lock(self.config.root, self.waiting, IMPORT_LOCK):  # one check-and-write at a time
+            self._refresh_index()
+            match = self.index.find(draft.body, [draft.source.url])
+            if match is not None:
+                return Outcome(given, skipped=match.describe(), notes=notes)
+            return self._create(given, draft, lead, notes)
+
+    def _create(
+        self, given: str, draft: Draft, lead: tuple[str, bytes] | None, notes: tuple[str, ...]
+    ) -> Outcome:
         moment = self.options.date or draft.date
         if moment is None:
             moment = datetime.now(self.tz).replace(microsecond=0)
@@ -306,7 +334,6 @@ class Importer:
         key = self.options.collection or draft.collection
         folder = self.config.content_dir / key if key else self.config.content_dir
         slug = slugify(draft.title, self.config.slug_language) or "article"
-        lead = self.lead_image(draft) if self.options.images and draft.image else None
         if lead is None:
             text = article_file(draft, moment, key, not self.options.publish)
             path = create_article(folder, moment, slug, text)
@@ -315,9 +342,8 @@ class Importer:
             text = article_file(dataclasses.replace(draft, image=name), moment, key, not self.options.publish)
             path = create_bundle(folder, moment, slug, text, {name: data})
             notes += (f"the lead image was downloaded beside the article, as {name}",)
-        if draft.image and self.options.images and lead is None:
-            notes += (f"the lead image could not be downloaded ({self._image_problem}): it stays a link",)
         self.index.add(self.shown(path), draft.body, [draft.source.url] if draft.source.url else [])
+        self._indexed.add(path)
         return Outcome(given, path, notes)
 
 
@@ -336,6 +362,29 @@ def article_file(draft: Draft, date: datetime, collection: str, is_draft: bool =
         front["draft"] = True
     text = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
     return f"---\n{text}---\n\n{draft.body}\n"
+
+
+def _web_only(draft: Draft) -> tuple[Draft, tuple[str, ...]]:
+    """The draft with its lead image and source address kept only if they are http(s) or a path in
+    the site (a page may say `og:image` is `javascript:...` or `file:///etc/passwd`), and a note for
+    each one dropped."""
+    notes = []
+    if draft.image and not _loadable(draft.image):
+        notes.append(
+            f"left out the lead image {draft.image[:60]!r}: only http(s) addresses and paths are kept"
+        )
+        draft = dataclasses.replace(draft, image="", image_alt="")
+    if draft.source.url and not _loadable(draft.source.url, local=False):
+        notes.append(f"left out the source address {draft.source.url[:60]!r}: it is not http(s)")
+        draft = dataclasses.replace(draft, source=dataclasses.replace(draft.source, url=""))
+    return draft, tuple(notes)
+
+
+def _loadable(address: str, local: bool = True) -> bool:
+    parts = urlsplit(address)
+    if parts.scheme.lower() in ("http", "https"):
+        return bool(parts.hostname)
+    return local and not parts.scheme and not parts.netloc
 
 
 class _Failed(Exception):

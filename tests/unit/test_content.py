@@ -139,8 +139,14 @@ def test_unquoted_colon_is_reported_at_its_line_and_column() -> None:
         ("---\ntitle: [a, b]\ndate: 2020-01-01\n---\n", "'title' must be text"),
         ("---\ntitle: T\ndate: 2020-01-01\nslug: '!!!'\n---\n", "cannot make a URL slug from '!!!'"),
         ("---\ntitle: T\ndate: 2020-01-01\nlang: ../../x\n---\n", "'lang' must be a language code"),
+        ("---\ntitle: T\ndate: 2020-01-01\nimage: javascript:alert(3)\n---\n",
+         "story.md:4: error: 'image' must be a path in the site or an http(s) address, not 'javascript:alert(3)'"),
+        ("---\ntitle: T\ndate: 2020-01-01\nimages: [file:///etc/passwd]\n---\n",
+         "'images' must be a path in the site or an http(s) address"),
+        ("---\ntitle: T\ndate: 2020-01-01\ncover: {image: 'data:image/png;base64,AA'}\n---\n",
+         "'cover' must be a path in the site or an http(s) address"),
     ],
-)
+)  # fmt: skip
 def test_bad_front_matter(text: str, message: str) -> None:
     errors = errors_of(text)
     assert any(message in e for e in errors), errors

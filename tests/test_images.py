@@ -213,6 +213,51 @@ def test_missing_images_are_errors_at_their_lines_in_build_and_check(tmp_path: P
     assert tree(root / "site") == before
 
 
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims `width` x `height` pixels (and whose pixels are a few bytes)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_broken_truncated_mislabelled_and_oversized_images_are_all_errors_in_check_and_build(
+    tmp_path: Path,
+) -> None:
+    root = write_site(tmp_path / "src")
+    assert run_cli("build", "-s", str(root))[0] == 0
+    before = tree(root / "site")
+    trip = root / "content" / "news" / "trip"
+    (trip / "photo.jpg").write_bytes((trip / "photo.jpg").read_bytes()[:-4000])  # cut short
+    (trip / "map.png").write_bytes(b"<html>this is no picture</html>")
+    Image.new("RGB", (640, 480), (1, 2, 3)).save(trip / "sign.webp", "PNG")  # a PNG under a .webp name
+    (root / "content" / "news" / "common" / "chart.png").write_bytes(png_header_only(30000, 30000))
+    for command in ("check", "build"):
+        code, _, err = run_cli(command, "-s", str(root))
+        assert code == 1 and "Traceback" not in err and "0x" not in err, err
+        assert (
+            "trip/index.md:5: error: 'photo.jpg' is cut short or damaged: it cannot be decoded whole" in err
+        )
+        assert "trip/index.md:13: error: 'map.png' is not an image: its bytes are not those of a JPEG" in err
+        assert "trip/index.md:15: error: 'sign.webp' is a PNG image under a .webp name: rename it" in err
+        assert (
+            "trip/index.md:17: error: '../common/chart.png' has 30,000 x 30,000 pixels, more than the limit of 60,000,000"
+            in err
+        )
+        assert "prices.md:7: error: 'common/chart.png' has 30,000 x 30,000 pixels" in err
+        assert "Failed: 5 errors" in err, err
+    assert tree(root / "site") == before
+
+
 def test_a_local_image_without_alt_text_is_a_warning_at_its_line(tmp_path: Path) -> None:
     root = write_site(tmp_path / "src")
     (root / "content" / "news" / "prices.md").write_text(

@@ -19,6 +19,7 @@ is a warning there.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import html
@@ -32,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, unquote, urljoin
 
-from generator.base.errors import MediaError, SiteError, SiteWarning, SourceLocation
+from generator.base.errors import BuildFailed, MediaError, SiteError, SiteWarning, SourceLocation
 from generator.base.hashing import stable_hash
 from generator.base.model import Article, Config, ImageSettings, Media, Picture, Site, StaticFile
 from generator.base.urls import absolute, is_safe_text_path, output_file_for
@@ -47,9 +48,10 @@ from generator.build.contentfiles import (
 
 RASTER = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp"}
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
-VARIANTS = "variants-3"  # how variants are made: part of their keys
+VARIANTS = "variants-4"  # how variants are made: part of their keys
 OUTSIDE = "_files"  # where files from outside the article's folder are published, beside its page
 MAX_PIXELS = 60_000_000  # a bigger image is an error (a decompression bomb, or a scan at full size)
+LARGE_PIXELS = 12_000_000  # an image this large is decoded by one worker at a time: memory bounds it
 _IMG = re.compile(r"<img\b[^>]*>")
 _IMAGE = re.compile(r"<p>(<img\b[^>]*>)</p>|<img\b[^>]*>")  # alone in its paragraph, or not
 _ATTR = re.compile(r'([a-zA-Z-]+)="([^"]*)"')
@@ -84,35 +86,66 @@ def probe(path: Path) -> Facts:
     key = hashlib.blake2b(data, digest_size=16).hexdigest()
     if path.suffix.lower() not in RASTER:
         return Facts(key)
+    found = inspect(data)
+    if isinstance(found, str):
+        return Facts(key, problem=found)
+    fmt, width, height = found
+    if fmt != RASTER[path.suffix.lower()] and {fmt, RASTER[path.suffix.lower()]} != {"jpeg"}:
+        return Facts(key, problem=f"is a {fmt.upper()} image under a {path.suffix} name: rename it")
+    return Facts(key, fmt, width, height)
+
+
+def inspect(data: bytes) -> tuple[str, int, int] | str:
+    """("jpeg" | "png" | "webp", width, height as shown) of an image that decodes whole, or what is
+    wrong with it, in words for the editor. `digest check`, `digest build` and `digest import` all
+    ask this, so an image one of them takes, the others take too.
+
+    Its size is read before any pixel: more than `MAX_PIXELS` is refused unread (a decompression
+    bomb). Then it is decoded, at an eighth of its size for a JPEG (every byte of it is still read),
+    so that a file cut short or damaged is found here, not while its variants are made."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            fmt = (image.format or "").lower()
+        with _open(io.BytesIO(data)) as image:
+            fmt, (width, height) = (image.format or "").lower(), image.size
+            if fmt not in MIME or fmt == "avif":
+                return f"is a {fmt.upper() or 'kind of'} image, not a JPEG, PNG or WebP one"
+            if width * height > MAX_PIXELS:
+                return (
+                    f"has {width:,} x {height:,} pixels, more than the limit of {MAX_PIXELS:,}: scale it down"
+                )
             turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
-        return Facts(key, problem=f"is not an image that can be read ({exc})")
-    if fmt not in MIME or fmt == "avif":
-        return Facts(key, problem=f"is a {fmt or 'unknown'} image under a {path.suffix} name")
-    if width * height > MAX_PIXELS:
-        return Facts(key, problem=f"has {width} x {height} pixels, more than {MAX_PIXELS:,}")
-    return Facts(key, fmt, *((height, width) if turned else (width, height)))
+            if fmt == "jpeg":
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            image.load()
+    except UnidentifiedImageError:
+        return "is not an image: its bytes are not those of a JPEG, PNG or WebP file"
+    except Image.DecompressionBombError:
+        return f"has more pixels than the limit of {MAX_PIXELS:,}: scale it down"
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        return f"is cut short or damaged: it cannot be decoded whole ({_pillow_words(exc)})"
+    return (fmt, height, width) if turned else (fmt, width, height)
 
 
 def raster_format(data: bytes) -> str | None:
     """ "jpeg", "png" or "webp" if `data` is such an image that can be read whole; else None."""
-    from PIL import Image, UnidentifiedImageError
+    found = inspect(data)
+    return None if isinstance(found, str) else found[0]
 
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            fmt = (image.format or "").lower()
-            if fmt not in ("jpeg", "png", "webp") or image.width * image.height > MAX_PIXELS:
-                return None
-            image.load()
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
-        return None
-    return fmt
+
+def _open(source: Any) -> Any:
+    """`Image.open`, with Pillow's own pixel limit left to `inspect`, which refuses an image above
+    `MAX_PIXELS` in the project's words before decoding it."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None  # checked against MAX_PIXELS before any pixel is decoded
+    return Image.open(source)
+
+
+def _pillow_words(exc: BaseException) -> str:
+    """Pillow's reason without the Python object it may name (`<_io.BytesIO object at 0x...>`)."""
+    words = re.sub(r"\s*<[^>]*object at 0x[0-9a-f]+>", "", str(exc)).strip(" :")
+    return words or type(exc).__name__
 
 
 def local_path(address: str) -> str | None:
@@ -373,23 +406,36 @@ def variant_keys(picture: Picture) -> dict[str, str]:
 
 def make_variants(picture: Picture, quality: int) -> dict[str, bytes]:
     """Every variant of `picture` as file bytes, by output path: turned upright, resized, and saved
-    without EXIF or XMP metadata (the colour profile is kept)."""
+    without EXIF or XMP metadata (the colour profile is kept).
+
+    A large photo is held once: turned in place, a JPEG decoded at the smallest scale that still
+    covers the largest variant (`draft`), and the full-size pixels let go after the first resize."""
     from PIL import Image, ImageOps
 
     made: dict[str, bytes] = {}
-    with Image.open(picture.source) as opened:
-        upright = ImageOps.exif_transpose(opened)
+    with _open(picture.source) as opened, contextlib.ExitStack() as large:
         profile = opened.info.get("icc_profile")
-        if upright.mode in ("P", "1"):  # Pillow resizes these with the nearest pixel only: jagged
-            upright = upright.convert("RGBA" if "transparency" in upright.info else "RGB")
-        sized = upright
+        if opened.format == "JPEG":
+            turned = opened.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+            shown = (picture.height, picture.width) if turned else (picture.width, picture.height)
+            opened.draft(opened.mode, shown)
+        if opened.width * opened.height > LARGE_PIXELS and _ONE_LARGE is not None:
+            large.enter_context(_ONE_LARGE)  # held until the full-size pixels are let go
+        ImageOps.exif_transpose(opened, in_place=True)  # no copy of the pixels
+        image = opened
+        if image.mode in ("P", "1"):  # Pillow resizes these with the nearest pixel only: jagged
+            image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        full_width, full_height = image.size
         for width in reversed(picture.widths):  # each from the next larger one: a third of the work
-            height = max(1, round(upright.height * width / upright.width))
-            if width != sized.width:
-                sized = sized.resize((width, height), Image.Resampling.LANCZOS)
+            height = max(1, round(full_height * width / full_width))
+            if width != image.width:
+                image = image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+                if image is not opened:
+                    opened.close()
+                    large.close()
             for fmt in picture.formats:
                 out = io.BytesIO()
-                _save(sized, out, fmt, quality, profile)
+                _save(image, out, fmt, quality, profile)
                 made[picture.variant(width, fmt)] = out.getvalue()
     return made
 
@@ -417,13 +463,30 @@ def _save(image: Any, out: io.BytesIO, fmt: str, quality: int, profile: bytes | 
 Maker = Callable[[Sequence[Picture], int], Iterator[Mapping[str, "bytes | Path"]]]
 
 
+_ONE_LARGE: Any = None  # a lock the workers share: one of them at a time holds a large image whole
+
+
 def make_all(pictures: Sequence[Picture], quality: int) -> Iterator[dict[str, bytes]]:
     """The variants of each of `pictures`, in order (on all cores for two or more); the build cache
-    wraps this (`incremental.picture_maker`)."""
+    wraps this (`incremental.picture_maker`). The workers decode images above `LARGE_PIXELS` one at
+    a time, so that peak memory grows with the largest image, not with the number of workers."""
+    global _ONE_LARGE
     from generator.base import parallel
 
-    for chunk in parallel.map_chunks(_make_chunk, pictures, 1, state=quality, min_items=2):
-        yield from chunk
+    if _ONE_LARGE is None and parallel.can_fork():
+        import multiprocessing
+
+        _ONE_LARGE = multiprocessing.get_context("fork").Lock()  # made before the workers fork
+    broken: list[SiteError] = []
+    made = (made for chunk in parallel.map_chunks(_make_chunk, pictures, 1, state=quality, min_items=2)
+            for made in chunk)  # fmt: skip
+    for picture, variants in zip(pictures, made, strict=True):
+        if isinstance(variants, str):  # changed since it was probed, or damaged past its first bytes
+            broken.append(MediaError(f"'{picture.source.name}' {variants}", SourceLocation(picture.source)))
+        else:
+            yield variants
+    if broken:
+        raise BuildFailed(broken)
 
 
 def unmade(pictures: Sequence[Picture], quality: int) -> Iterator[dict[str, bytes]]:
@@ -432,8 +495,15 @@ def unmade(pictures: Sequence[Picture], quality: int) -> Iterator[dict[str, byte
         yield {path: b"" for path, _, _ in picture.variants()}
 
 
-def _make_chunk(quality: int, pictures: Sequence[Picture]) -> list[dict[str, bytes]]:
-    return [make_variants(p, quality) for p in pictures]
+def _make_chunk(quality: int, pictures: Sequence[Picture]) -> list[dict[str, bytes] | str]:
+    """The variants of each picture, or what is wrong with it (a str: it crosses from a worker)."""
+    made: list[dict[str, bytes] | str] = []
+    for picture in pictures:
+        try:
+            made.append(make_variants(picture, quality))
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            made.append(f"is cut short or damaged: it cannot be decoded whole ({_pillow_words(exc)})")
+    return made
 
 
 # Pages -----------------------------------------------------------------------------------------

@@ -88,3 +88,44 @@ def test_a_palette_image_is_resized_smoothly(tmp_path: Path) -> None:
     made = media.make_variants(found, 80)
     with Image.open(io.BytesIO(made["a/chart-480w.png"])) as image:
         assert image.mode == "RGB" and image.size == (480, 53)
+
+
+def test_an_image_damaged_after_it_was_probed_is_a_located_error_not_a_crash(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from generator.base.errors import BuildFailed
+    from generator.base.model import Picture
+    from generator.build import media
+
+    good, bad = tmp_path / "good.png", tmp_path / "bad.png"
+    for path in (good, bad):
+        Image.linear_gradient("L").resize((400, 300)).save(path)
+    facts = {path: media.probe(path) for path in (good, bad)}
+    bad.write_bytes(bad.read_bytes()[: bad.stat().st_size // 2])  # cut after the probe
+    pictures = [Picture(p.name, 400, 300, (200, 400), ("png",), p, facts[p].key) for p in (good, bad)]
+    made = media.make_all(pictures, 80)
+    assert set(next(made)) == {path for path, _, _ in pictures[0].variants()}  # the good one is made
+    with pytest.raises(BuildFailed) as failed:
+        list(made)
+    (error,) = failed.value.errors
+    assert str(error).startswith(
+        f"{bad}: error: 'bad.png' is cut short or damaged: it cannot be decoded whole"
+    )
+    assert "0x" not in str(error)
+
+
+def test_one_inspection_of_every_kind_of_bad_image() -> None:
+    import io
+
+    from PIL import Image
+
+    from generator.build.media import inspect
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (1, 2, 3)).save(out, "JPEG")
+    assert inspect(out.getvalue()) == ("jpeg", 64, 48)
+    assert "cut short or damaged" in str(inspect(out.getvalue()[:-200]))
+    assert str(inspect(b"GIF89a not really")).startswith("is not an image")
+    gif = io.BytesIO()
+    Image.new("P", (4, 4)).save(gif, "GIF")
+    assert inspect(gif.getvalue()) == "is a GIF image, not a JPEG, PNG or WebP one"

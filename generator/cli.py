@@ -367,9 +367,20 @@ def deploy(
 @click.option(
     "--language", "-l", help="A multilingual site's edition in this language (default: the default)."
 )
+@click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="With --send: send again to those whose delivery is uncertain (a dropped connection).",
+)
+@click.option(
+    "--allow-plaintext",
+    is_flag=True,
+    help="With --send: allow a login without TLS to a host that is not this machine.",
+)
 def newsletter(
     collection: str, source: Path, edition_id: str | None, latest: bool, out: Path | None, send: bool,
-    recipients: Path | None, dry_run: bool, language: str | None,
+    recipients: Path | None, dry_run: bool, language: str | None, resend_uncertain: bool,
+    allow_plaintext: bool,
 ) -> None:  # fmt: skip
     """Write an edition of COLLECTION as an email: HTML with inlined CSS, plain text, and a .eml;
     with --send, mail it to each address of the --to file once (the password from DIGEST_SMTP_PASSWORD)."""
@@ -392,32 +403,56 @@ def newsletter(
             f"{letter.cut} stories did not fit under 102 KB (where Gmail clips): the email links to them"
         )
     if send:
-        _send_newsletter(plan, letter, recipients, dry_run)
+        _send_newsletter(plan, letter, recipients, dry_run, resend_uncertain, allow_plaintext)
 
 
-def _send_newsletter(plan: Any, letter: Any, recipients: Path | None, dry_run: bool) -> None:
+def _send_newsletter(plan: Any, letter: Any, recipients: Path | None, dry_run: bool, resend: bool,
+                     plaintext: bool) -> None:  # fmt: skip
     from generator.publish import mailer
 
     if recipients is None:
         _fail("--send needs --to FILE, a file of addresses, one a line")
         return
-    addresses = _run(mailer.read_recipients, recipients.absolute(), after="Nothing was sent.")
-    settings = plan.site.config.newsletter.get("smtp") or {}
+    found = _run(mailer.read_recipients, recipients.absolute(), after="Nothing was sent.")
+    for note in found.notes:
+        click.echo(f"note: {note}", err=True)
     config = plan.site.config
+    settings = config.newsletter.get("smtp") or {}
+    _run(mailer.check_settings, settings, plaintext, after="Nothing was sent.")
+    from email import message_from_bytes
+    from email.utils import parseaddr
+
+    sender = parseaddr(str(message_from_bytes(letter.message)["From"]))[1]
+    sign = _run(mailer.dkim_signer, config.newsletter, sender, after="Nothing was sent.")
     edition = letter.edition
     other = edition.lang and config.languages and edition.lang != config.languages[0].code
     name = f"{edition.collection}-{edition.id}" + (f"-{edition.lang}" if other else "")  # a log per language
     log = config.cache_dir / "deliveries" / f"{name}.json"
-    done = _run(mailer.send, letter.message, addresses, settings, log, dry_run, after="")
+    done = _run(
+        mailer.send, letter.message, found.addresses, settings, log, dry_run, None, resend, sign, after=""
+    )
+    if done.held:
+        click.echo(
+            f"note: {len(done.held)} recipients may have had it already (the connection dropped as it "
+            "was sent) and were not sent it again; --resend-uncertain sends it to them",
+            err=True,
+        )
     if dry_run:
         click.echo(f"Would send to {len(done.pending)} recipients ({len(done.skipped)} already served).")
         return
-    click.echo(f"Sent to {len(done.sent)} recipients ({len(done.skipped)} already served).")
+    signed = " signed with DKIM" if sign else ""
+    click.echo(f"Sent{signed} to {len(done.sent)} recipients ({len(done.skipped)} already served).")
     for address, answer in done.failed:
-        click.echo(f"error: not delivered to {address}: the server answered {answer}", err=True)
-    if done.failed:
+        click.echo(f"error: not delivered to {address}: {answer}", err=True)
+    for address, answer in done.uncertain:
+        click.echo(f"warning: perhaps delivered to {address}: {answer}; not sent again unasked", err=True)
+    if done.stopped:
+        click.echo(f"error: {done.stopped}", err=True)
+    if not done.complete:
         click.echo(
-            f"Failed: {len(done.failed)} not delivered; run the command again to retry them.", err=True
+            f"Failed: {done.counts()}. Run the command again to send to those left"
+            + (" (--resend-uncertain for the uncertain)." if done.uncertain else "."),
+            err=True,
         )
         raise SystemExit(1)
 

@@ -18,20 +18,11 @@ Behave = Callable[[socket.socket, str], None]
 
 
 @contextmanager
-def hostile(behave: Behave) -> Iterator[str]:
-    """The base URL (http://127.0.0.1:PORT) of a server that treats every request with `behave`."""
+def listening(serve: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A port on 127.0.0.1 whose every connection is served by `serve` in a thread of its own."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     stop = threading.Event()
-
-    def serve(conn: socket.socket) -> None:
-        with conn, suppress(OSError):
-            conn.settimeout(60)
-            line = _request_line(conn)
-            if " /robots.txt " in line:
-                conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                return
-            behave(conn, line)
 
     def accept() -> None:
         while not stop.is_set():
@@ -44,11 +35,28 @@ def hostile(behave: Behave) -> Iterator[str]:
     acceptor = threading.Thread(target=accept, daemon=True)
     acceptor.start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+        yield listener.getsockname()[1]
     finally:
         stop.set()
         acceptor.join()
         listener.close()
+
+
+@contextmanager
+def hostile(behave: Behave) -> Iterator[str]:
+    """The base URL (http://127.0.0.1:PORT) of a server that treats every request with `behave`."""
+
+    def serve(conn: socket.socket) -> None:
+        with conn, suppress(OSError):
+            conn.settimeout(60)
+            line = _request_line(conn)
+            if " /robots.txt " in line:
+                conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                return
+            behave(conn, line)
+
+    with listening(serve) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def _request_line(conn: socket.socket) -> str:

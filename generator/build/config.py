@@ -91,8 +91,9 @@ _IMPORT_KEYS: dict[str, tuple[type[Any], Any, str]] = {
     "delay": (float, lambda v: v >= 0, "a number of seconds, 0 or more"),
     "user_agent": (str, lambda v: bool(v.strip()), "text that names your tool and a contact"),
 }
-_NEWSLETTER_KEYS = frozenset({"from", "unsubscribe", "smtp"})
-_SMTP_KEYS = frozenset({"host", "port", "security", "user"})
+_NEWSLETTER_KEYS = frozenset({"from", "unsubscribe", "unsubscribe_mailto", "smtp", "dkim"})
+_SMTP_KEYS = frozenset({"host", "port", "security", "user", "per_minute"})
+_DKIM_KEYS = frozenset({"selector", "domain"})
 _COLLECTION_KEYS = frozenset({"key", "title", "description", "order", "permalink", "edition"})
 EDITIONS = ("daily", "weekly", "monthly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -192,13 +193,21 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
             values[key] = _authors(value, error)
         elif key == "newsletter":
             smtp = value.get("smtp", {}) if isinstance(value, dict) else {}
+            dkim = value.get("dkim", {}) if isinstance(value, dict) else {}
+            pace = smtp.get("per_minute", 1) if isinstance(smtp, dict) else 1
             if not isinstance(smtp, dict) or not set(map(str, smtp)) <= _SMTP_KEYS:
-                message = "'smtp' takes host, port, security (starttls, tls or none) and user"
+                message = "'smtp' takes host, port, security (starttls, tls or none), user and per_minute"
                 hint = "the password is read from DIGEST_SMTP_PASSWORD, never from config.yaml"
                 error(message, ("newsletter", "smtp"), hint)
+            elif isinstance(pace, bool) or not isinstance(pace, (int, float)) or pace <= 0:
+                message = "'per_minute' must be a number of messages a minute, above 0"
+                error(message, ("newsletter", "smtp", "per_minute"), "per_minute: 120")
+            elif not isinstance(dkim, dict) or not set(map(str, dkim)) <= _DKIM_KEYS:
+                message = "'dkim' takes selector and domain (the key is read from DIGEST_DKIM_KEY_FILE)"
+                error(message, ("newsletter", "dkim"), "dkim: {selector: mail2026}")
             elif not isinstance(value, dict) or not set(map(str, value)) <= _NEWSLETTER_KEYS:
                 error(
-                    "'newsletter' takes 'from' and 'unsubscribe'",
+                    "'newsletter' takes 'from', 'unsubscribe', 'unsubscribe_mailto', 'smtp' and 'dkim'",
                     ("newsletter",),
                     "newsletter: {from: 'Digest <news@example.org>', unsubscribe: https://example.org/unsubscribe}",
                 )

@@ -118,7 +118,8 @@ def make_newsletter(
         str(texts.get("newsletter_unsubscribe", "Unsubscribe")),
     )
     text = _plain(edition, plain_text(note.body_html) if note else "", stories, (web_url, unsubscribe), words)
-    message = _message(edition.title, sender, unsubscribe, html, text, config.base_url)
+    mailto = config.newsletter.get("unsubscribe_mailto", "")
+    message = _message(edition.title, sender, (unsubscribe, mailto), html, text, config.base_url)
     return Newsletter(edition, edition.title, html, text, message, len(stories) - shown)
 
 
@@ -159,7 +160,12 @@ def _plain(
     return "\n".join(lines)
 
 
-def _message(subject: str, sender: str, unsubscribe: str, html: str, text: str, base_url: str) -> bytes:
+def _message(
+    subject: str, sender: str, unsubscribe: tuple[str, str], html: str, text: str, base_url: str
+) -> bytes:
+    """The email; `unsubscribe` is (the page or mailto: link, an address that unsubscribes whoever
+    writes to it, or ''): both go into `List-Unsubscribe`, and an https page gets RFC 8058's
+    one-click `List-Unsubscribe-Post`, which large mailbox providers ask of bulk senders."""
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender
@@ -167,7 +173,11 @@ def _message(subject: str, sender: str, unsubscribe: str, html: str, text: str, 
     message["Date"] = format_datetime(datetime.now(timezone.utc))
     host = base_url.split("://", 1)[-1].split("/", 1)[0].split(":")[0]
     message["Message-ID"] = make_msgid(domain=host or None)
-    message["List-Unsubscribe"] = f"<{unsubscribe}>"
+    page, address = unsubscribe
+    links = [page] + ([f"mailto:{address.removeprefix('mailto:')}?subject=unsubscribe"] if address else [])
+    message["List-Unsubscribe"] = ", ".join(f"<{link}>" for link in links)
+    if page.startswith("https://"):
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message.as_bytes()

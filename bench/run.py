@@ -2,7 +2,7 @@
 """Benchmark newsdigest against Pelican and Hugo on a synthetic corpus (bench/make_corpus.py).
 
     python bench/run.py [--sizes 1000 5000] [--huge] [--runs 3] [--peers] [--install-peers] [--photos 1000]
-                        [--languages]
+                        [--languages] [--durability]
 
 For each size (and 50,000 with --huge) it writes the corpus with bench/make_corpus.py (the same
 articles for every tool), then times newsdigest without and with search: a cold build (no cache,
@@ -13,7 +13,9 @@ articles before and after each got a 2000x1333 lead photo (cold, nothing changed
 output folder removed with the cache kept), and prints what the images cost. With --peers (or --install-peers,
 which installs them into bench/.venv) it times Pelican's and Hugo's cold builds in the same run.
 With --languages it times the same builds again on the same articles in three languages (30% of
-them translations, linked by file name: `translate_corpus`), for what languages cost.
+them translations, linked by file name: `translate_corpus`), for what languages cost. With
+--durability it times cold and one-edit builds with the flushes that make a commit survive a power
+cut (the default) and without them (DIGEST_DURABLE=0), taking turns.
 
 Every figure is the median of --runs runs with the spread (min-max); memory is the peak resident
 size of the largest process of the run; the load column is the machine's one-minute load average
@@ -174,6 +176,28 @@ def bench_digest(work: Path, size: int, runs: int, languages: bool = False) -> d
     if not languages:
         found["serve: save to reload, with search"] = bench_serve(site, max(runs, 3))
     return found
+
+
+def bench_durability(work: Path, size: int, runs: int) -> dict[str, dict[str, float]]:
+    """Cold and one-edit builds, no search, with the flushes that make a commit survive a power
+    cut (the default) and without them (DIGEST_DURABLE=0), the two kinds taking turns."""
+    site = work / f"digest-{size}-durable"
+    make_corpus(site, size, "yaml", "content")
+    (site / "config.yaml").write_text("title: Bench\nbase_url: https://bench.example/\nsearch: false\n")
+    command = [*digest_command(), "build"]
+    target = sorted((site / "content").glob("*.md"))[size // 2]
+    original = target.read_text(encoding="utf-8")
+    results: dict[str, list[tuple[float, float, float]]] = {}
+    for run in range(runs):
+        for durable in ("1", "0"):
+            env = {**os.environ, "DIGEST_DURABLE": durable}
+            suffix = ", durable" if durable == "1" else ", DIGEST_DURABLE=0"
+            set_aside(site / "site", site / ".digest-cache")
+            results.setdefault("cold" + suffix, []).append(measure(command, site, env))
+            target.write_text(original.replace("\n---\n", f"\n---\n\nEdit {run} {durable}.\n", 1))
+            results.setdefault("one edit" + suffix, []).append(measure(command, site, env))
+    target.write_text(original, encoding="utf-8")
+    return {name: summary(samples) for name, samples in results.items()}
 
 
 def add_photos(site: Path) -> int:
@@ -367,6 +391,9 @@ def main() -> None:
     parser.add_argument(
         "--languages", action="store_true", help="also each size in three languages (30%% translations)"
     )
+    parser.add_argument(
+        "--durability", action="store_true", help="also each size with and without DIGEST_DURABLE=0"
+    )
     args = parser.parse_args()
     if args.install_peers:
         install_peers()
@@ -392,6 +419,9 @@ def main() -> None:
                 multi = bench_digest(work, size, args.runs, languages=True)
                 for name, stats in multi.items():
                     print(row(f"newsdigest, three languages, {name}", stats))
+            if args.durability:
+                for name, stats in bench_durability(work, size, args.runs).items():
+                    print(row(f"newsdigest, {name}", stats))
             hugo = None
             if args.peers:
                 pelican = bench_pelican(work, size, args.runs)

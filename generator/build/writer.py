@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, Protocol
 
+from generator.base import durable
 from generator.base.errors import OutputError, SourceLocation
 from generator.base.model import OutputFile, StaticFile
 from generator.base.urls import is_safe_path, is_safe_text_path
@@ -264,6 +265,12 @@ class Transaction:
         """Make every written file visible and remove `stale` ones; return how many files were written."""
         build_id = f"{os.getpid()}-{time.time_ns()}"
         (self.sink.root / MARKER).write_text(f"{self.marker}build: {build_id}\n", encoding="utf-8")
+        # Before the commit point, every byte to be published is on the disk: a power cut after it
+        # leaves the new files whole, never empty or torn under published names.
+        if self.sink.output is None:
+            durable.flush(self.sink.root)  # a whole site: one syncfs
+        else:
+            durable.flush(self.sink.root, [self.sink.root / MARKER, *map(self.sink.pending, self.written)])
         journal = {
             "kind": "swap" if self.sink.output is None else "files",
             "build": build_id,
@@ -302,9 +309,7 @@ def recover(output_dir: Path) -> str:
 
 def _write_journal(work: Path, journal: Mapping[str, Any]) -> None:
     """The commit point: once the journal is in place, `recover` completes the commit."""
-    temporary = work / f"{JOURNAL}.tmp"
-    temporary.write_text(json.dumps(journal), encoding="utf-8")
-    os.replace(temporary, work / JOURNAL)
+    durable.write_atomic(work / JOURNAL, json.dumps(journal).encode("utf-8"))
 
 
 def _read_journal(work: Path) -> dict[str, Any] | None:
@@ -323,26 +328,32 @@ def _finish(output_dir: Path, work: Path, journal: Mapping[str, Any]) -> None:
         staging = work / "staging"
         if staging.is_dir() and marker_field(output_dir, "build") != journal.get("build"):
             _swap(staging, output_dir, work / "old")
+        durable.fsync_folder(output_dir.parent)  # the swap is kept before the journal goes
     else:
         pending = work / "pending"
         marker = pending / MARKER
+        moved: set[Path] = set()
         for base, _, names in os.walk(pending):
             for name in names:
                 source = Path(base, name)
                 if source != marker:
-                    _move_in(source, output_dir / source.relative_to(pending))
+                    moved.add(_move_in(source, output_dir / source.relative_to(pending)))
         for path in journal.get("stale", ()):
             if isinstance(path, str) and is_safe_text_path(path):
                 _remove(output_dir, PurePosixPath(path))
         if marker.exists():
-            _move_in(marker, output_dir / MARKER)  # last: the marker's time says when the site was built
+            moved.add(_move_in(marker, output_dir / MARKER))  # last: its time says when the site was built
+        for folder in sorted(moved, key=lambda f: len(f.parts), reverse=True):
+            durable.fsync_folder(folder)  # the renames are kept before the journal goes
     shutil.rmtree(work, ignore_errors=True)
 
 
-def _move_in(source: Path, target: Path) -> None:
+def _move_in(source: Path, target: Path) -> Path:
+    """Rename `source` to `target`; return the folder whose entry changed."""
     _crash_point()
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(source, target)
+    return target.parent
 
 
 def _remove(output_dir: Path, rel: PurePosixPath) -> None:

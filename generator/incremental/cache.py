@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import generator
-from generator.base import parallel
+from generator.base import durable, parallel
 from generator.base.errors import SiteError
 from generator.base.hashing import stable_hash
 from generator.base.model import Article, Config, FieldRules, Picture, Progress, Showing, no_progress
@@ -488,14 +488,8 @@ class BuildCache:
 
     def write(self, name: str, data: bytes) -> None:
         """Keep `data` as the cache file `name`, sealed, replacing it in one step."""
-        target = self.folder / name
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.{os.getpid()}")
-            temporary.write_bytes(seal.seal(data))
-            os.replace(temporary, target)
-        except OSError:
-            pass  # a read-only site folder still builds, only without a cache
+        with contextlib.suppress(OSError):  # a read-only site folder still builds, only without a cache
+            durable.write_atomic(self.folder / name, seal.seal(data))
 
 
 class MemoryCache(BuildCache):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from generator.base import durable
 from generator.base.errors import BuildFailed, SiteError
 from generator.base.urls import content_type
 
@@ -146,22 +147,30 @@ class DirTarget:
 
     def write_manifest(self, paths: Collection[str]) -> None:
         with _io_errors(self.folder):
-            self.folder.mkdir(parents=True, exist_ok=True)
-            temporary = self.folder / f"{MANIFEST}.tmp"
-            temporary.write_bytes(manifest_text(paths))
-            os.replace(temporary, self.folder / MANIFEST)
+            durable.write_atomic(self.folder / MANIFEST, manifest_text(paths))
 
     def upload(self, paths: Sequence[str], local: Mapping[str, Path]) -> None:
+        """Copy every file into the hidden folder, make the copies durable (a power cut never leaves
+        an empty or torn file under a published name), then rename each into place and keep the
+        renames."""
         staging = self.folder / TEMPORARY
         with _io_errors(self.folder):
-            staging.mkdir(exist_ok=True)
+            staging.mkdir(parents=True, exist_ok=True)
+            copies = []
             for number, path in enumerate(paths):
-                target = self._place(path)
-                target.parent.mkdir(parents=True, exist_ok=True)
+                self._place(path)
                 copied = staging / str(number)
                 shutil.copyfile(local[path], copied)
-                self._place(path)  # again: nothing may have put a link on the way meanwhile
+                copies.append(copied)
+            durable.flush(staging, copies)
+            folders: set[Path] = set()
+            for path, copied in zip(paths, copies, strict=True):
+                target = self._place(path)  # again: nothing may have put a link on the way meanwhile
+                target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(copied, target)
+                folders.add(target.parent)
+            for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+                durable.fsync_folder(folder)
 
     def remove(self, paths: Sequence[str]) -> None:
         with _io_errors(self.folder):

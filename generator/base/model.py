@@ -224,6 +224,7 @@ class Config:
     params_json: str = "{}"  # the site's own values (`params:`), as JSON: `{{ site.x }}`, `{{< param x >}}`
     redirects: tuple[tuple[str, str], ...] = ()  # (old URL, URL now), both from the site's root, no "/"
     feed_aliases: tuple[tuple[str, str], ...] = ()  # (atom, rss or json, a path): the site feed there too
+    csp: tuple[tuple[str, str], ...] | None = ()  # directives replacing the default policy's; None: none
     # Deploy targets by name; not part of what pages depend on.
     deploy: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 

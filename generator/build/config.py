@@ -68,6 +68,7 @@ PERMALINK_HINT = (
     + ")"
 )
 _KNOWN = frozenset(_SCALARS) | {
+    "csp",
     "collections",
     "defaults",
     "languages",
@@ -176,6 +177,8 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
             values[key] = _redirects(value, error)
         elif key == "feed_aliases":
             values[key] = _feed_aliases(value, error)
+        elif key == "csp":
+            values[key] = _csp(value, error)
         elif key == "params":
             if not isinstance(value, dict):
                 error(
@@ -360,6 +363,29 @@ def _redirects(value: Any, error: Any) -> tuple[tuple[str, str], ...]:
             )
         else:
             found.append((source, target))
+    return tuple(found)
+
+
+def _csp(value: Any, error: Any) -> tuple[tuple[str, str], ...] | None:
+    """`csp: false` (no policy), or directives that replace the default's ('' removes one)."""
+    from generator.build.security import DIRECTIVE
+
+    if value is False:
+        return None
+    example = "csp: {img-src: \"'self' https://images.example.org\"}"
+    if value is True or value is None:
+        return ()
+    if not isinstance(value, dict):
+        error("'csp' must be false, or a mapping of directives to their sources", ("csp",), example)
+        return ()
+    found: list[tuple[str, str]] = []
+    for name, sources in value.items():
+        if not isinstance(name, str) or not DIRECTIVE.match(name):
+            error(f"'{name}' is not a Content-Security-Policy directive", ("csp", str(name)), example)
+        elif not isinstance(sources, str) or any(c in sources for c in ";,\r\n"):
+            error(f"the sources of '{name}' must be text, without ';' or ','", ("csp", name), example)
+        else:
+            found.append((name, " ".join(sources.split())))
     return tuple(found)
 
 

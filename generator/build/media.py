@@ -52,6 +52,7 @@ VARIANTS = "variants-4"  # how variants are made: part of their keys
 OUTSIDE = "_files"  # where files from outside the article's folder are published, beside its page
 MAX_PIXELS = 60_000_000  # a bigger image is an error (a decompression bomb, or a scan at full size)
 LARGE_PIXELS = 12_000_000  # an image this large is decoded by one worker at a time: memory bounds it
+HOST_FILES = frozenset({"_headers"})  # files of content/'s root published though their name starts with _
 _IMG = re.compile(r"<img\b[^>]*>")
 _IMAGE = re.compile(r"<p>(<img\b[^>]*>)</p>|<img\b[^>]*>")  # alone in its paragraph, or not
 _ATTR = re.compile(r'([a-zA-Z-]+)="([^"]*)"')
@@ -718,7 +719,9 @@ def content_files(config: Config) -> tuple[list[StaticFile], list[SiteError]]:
     for path in others:
         relative = PurePosixPath(Path(path).relative_to(content).as_posix())
         folders = [os.path.join(str(content), *relative.parts[:i]) for i in range(1, len(relative.parts))]
-        if any(part.startswith("_") for part in relative.parts) or any(f in bundles for f in folders):
+        if relative.as_posix() in HOST_FILES:
+            pass  # a host's own settings, published at the root (and said, see `plan._security`)
+        elif any(part.startswith("_") for part in relative.parts) or any(f in bundles for f in folders):
             continue
         if not os.path.realpath(path).startswith(real + os.sep):
             hint = "a link that leads outside the content folder is never published"

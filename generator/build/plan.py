@@ -19,7 +19,7 @@ from generator.base.model import Edition, OutputFile, Picture, Site, StaticFile
 from generator.base.urls import (
     output_file_for,
 )
-from generator.build import feeds, languages, media, search, theme
+from generator.build import feeds, languages, media, search, security, theme
 from generator.build.editions import with_titles
 from generator.build.pages import Links, PageSpec, page_specs
 from generator.build.redirects import render_redirects
@@ -76,10 +76,12 @@ def make_plan(
     pages, redirects, yielded = _old_urls_first(pages, render_redirects(site))
     warnings = (*warnings, *yielded)
     specs = {output_file_for(s.url): s for s in pages}
+    headers, said = _security(site, chosen_theme, content)
+    warnings = (*warnings, *said)
     small = (
         *feeds.render_feeds(site), *feeds.render_sitemap(site, specs, _alternates(site, specs)),
         feeds.render_robots(site),
-        *redirects,
+        *redirects, *headers,
     )  # fmt: skip
     static = (*theme.static_files(chosen_theme), *media.files_of(site))
     pictures = tuple(media.pictures_of(site))
@@ -163,6 +165,24 @@ def _babel_locale(language: str) -> str:
         return str(Locale.parse(language.replace("-", "_")))
     except (UnknownLocaleError, ValueError):
         return theme.FALLBACK_LANGUAGE
+
+
+def _security(
+    site: Site, chosen: theme.Theme, content: Sequence[StaticFile]
+) -> tuple[tuple[OutputFile, ...], tuple[SiteWarning, ...]]:
+    """The `_headers` file of the site's policy (none if `csp: false`, or if content/ has its own,
+    which is then published as it is), and a warning at each inline script of its templates."""
+    if site.config.csp is None:
+        return (), ()
+    chosen_policy = security.policy(dict(site.config.csp))
+    said = tuple(security.inline_script_warnings(chosen.template_dirs, chosen_policy))
+    own = next((item for item in content if str(item.path) == security.HEADERS_FILE), None)
+    if own is not None:
+        hint = "add the Content-Security-Policy of the pages' <meta> to it, or remove it to have ours"
+        note = SiteWarning("your _headers is published as it is, without the site's security headers",
+                           SourceLocation(own.source), hint)  # fmt: skip
+        return (), (*said, note)
+    return (security.render_headers(chosen_policy, site.config.base_path),), said
 
 
 def _check_conflicts(

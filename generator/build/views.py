@@ -27,7 +27,7 @@ from generator.base.urls import (
     source_url,
     tag_url,
 )
-from generator.build import media
+from generator.build import media, security
 from generator.build.indexer import BUNDLE_DIR
 from generator.build.markup import plain_text
 
@@ -85,6 +85,7 @@ class SiteView(TypedDict):
     feed_url: str
     search: SearchView | None  # None when search is off
     home_url: str  # this language's home page, relative to the root: "" (or "ru/" on a multilingual site)
+    csp: str  # the Content-Security-Policy for a <meta> ("" with csp: false)
     sources_url: str  # the index of source outlets, or "" when no article names a source
     corrections_url: str  # the corrections page, or "" when nothing was corrected
 
@@ -165,6 +166,7 @@ def site_view(site: Site) -> SiteView:
         "corrections_url": home + CORRECTIONS_URL if site.corrected else "",
         "search": ({"url": home + SEARCH_URL, "index": f"{BUNDLE_DIR}/"} if config.search else None),
         "home_url": home,
+        "csp": "" if config.csp is None else security.meta_value(security.policy(dict(config.csp))),
     }
 
 

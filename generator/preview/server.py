@@ -38,6 +38,12 @@ RELOAD_JS = b"""// Injected by `digest serve` only: reloads the page after each 
   source.addEventListener("reload", function () { location.reload(); });
 })();
 """
+STYLE = "/__digest__/preview.css"
+PREVIEW_CSS = b"""/* Injected by `digest serve` only: the build errors over the page. A stylesheet, not a
+   style attribute, so that the site's own Content-Security-Policy (style-src 'self') lets it apply. */
+#digest-build-error { position: fixed; inset: 0; z-index: 2147483647; overflow: auto; margin: 0;
+  padding: 2rem; background: #fff; color: #a00; font: 14px/1.5 monospace; white-space: pre-wrap; }
+"""
 KEEPALIVE_SECONDS = 15.0
 IDLE_SECONDS = 20.0  # a connection that sends no request for this long is closed
 HEAD_SECONDS = 10.0  # a request whose line and headers take longer in all is cut off (slow drips)
@@ -219,6 +225,7 @@ def decorate(page: bytes, errors: tuple[str, ...], kept_going: bool = False) -> 
     to an HTML page."""
     extra = f'<script src="{SCRIPT}"></script>'
     if errors:
+        extra += f'<link rel="stylesheet" href="{STYLE}">'
         listing = html.escape("\n".join(errors))
         headline = (
             "These articles are left out of the site for their errors; everything else is current."
@@ -226,9 +233,7 @@ def decorate(page: bytes, errors: tuple[str, ...], kept_going: bool = False) -> 
             else "The build failed; this is the last good version of the site."
         )
         extra += (
-            '<div id="digest-build-error" role="alert" style="position:fixed;inset:0;z-index:2147483647;'
-            "overflow:auto;margin:0;padding:2rem;background:#fff;color:#a00;font:14px/1.5 monospace;"
-            f'white-space:pre-wrap"><strong>{headline}'
+            f'<div id="digest-build-error" role="alert"><strong>{headline}'
             f"</strong>\n\n{listing}\n\nSave a fix and this page reloads.</div>"
         )
     marker = page.rfind(b"</body>")
@@ -286,6 +291,8 @@ def _handler_for(server: DevServer) -> type[BaseHTTPRequestHandler]:
                 self._events()
             elif self.path == SCRIPT:
                 self._send(HTTPStatus.OK, RELOAD_JS, "text/javascript; charset=utf-8")
+            elif self.path == STYLE:
+                self._send(HTTPStatus.OK, PREVIEW_CSS, "text/css; charset=utf-8")
             else:
                 self._respond(send_body=True)
 

@@ -4,8 +4,8 @@
 "drop" (close the connection), "reset" (close it with a TCP reset), "stall" (say nothing), or an
 SMTP answer such as "451 4.3.0 try later". Steps are "rcpt", "data" (the 354 answer) and "end"
 (the answer after the message's final dot). Each action is used once. A message whose text was
-received whole is kept in `taken` even when the answer to it is then dropped: what a real server
-would have delivered. `closed` makes the server refuse every new connection.
+received whole is kept in `taken` unless the server refuses it, even when the answer to it is then
+dropped: what a real server would have delivered. `closed` makes the server refuse every new connection.
 """
 
 from __future__ import annotations
@@ -74,8 +74,10 @@ def _session(box: Postbox, conn: socket.socket) -> None:
                 data = b""
                 while (part := reader.readline()) not in (b".\r\n", b""):
                     data += part
-                box.taken.setdefault(recipient, []).append(data)
-                _answer(box, conn, recipient, "end", b"250 taken")
+                action = box.act(recipient, "end")
+                if action in ("", "drop", "reset", "stall"):  # taken, whether or not it says so
+                    box.taken.setdefault(recipient, []).append(data)
+                _do(conn, action, b"250 taken")
             elif verb == b"RSET":
                 conn.sendall(b"250 OK\r\n")
             elif verb == b"QUIT":
@@ -87,7 +89,10 @@ def _session(box: Postbox, conn: socket.socket) -> None:
 
 def _answer(box: Postbox, conn: socket.socket, recipient: str, step: str, fine: bytes) -> bool:
     """Answer `fine`, or do what the script says; whether the answer was `fine`."""
-    action = box.act(recipient, step)
+    return _do(conn, box.act(recipient, step), fine)
+
+
+def _do(conn: socket.socket, action: str, fine: bytes) -> bool:
     if action == "drop":
         raise _Gone
     if action == "reset":

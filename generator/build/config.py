@@ -93,7 +93,7 @@ _IMPORT_KEYS: dict[str, tuple[type[Any], Any, str]] = {
     "user_agent": (str, lambda v: bool(v.strip()), "text that names your tool and a contact"),
 }
 _NEWSLETTER_KEYS = frozenset({"from", "unsubscribe", "unsubscribe_mailto", "smtp", "dkim"})
-_SMTP_KEYS = frozenset({"host", "port", "security", "user", "per_minute"})
+_SMTP_KEYS = frozenset({"host", "port", "security", "user", "per_minute", "timeout"})
 _DKIM_KEYS = frozenset({"selector", "domain"})
 _COLLECTION_KEYS = frozenset({"key", "title", "description", "order", "permalink", "edition"})
 EDITIONS = ("daily", "weekly", "monthly")
@@ -198,13 +198,17 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
             smtp = value.get("smtp", {}) if isinstance(value, dict) else {}
             dkim = value.get("dkim", {}) if isinstance(value, dict) else {}
             pace = smtp.get("per_minute", 1) if isinstance(smtp, dict) else 1
+            wait = smtp.get("timeout", 1) if isinstance(smtp, dict) else 1
             if not isinstance(smtp, dict) or not set(map(str, smtp)) <= _SMTP_KEYS:
-                message = "'smtp' takes host, port, security (starttls, tls or none), user and per_minute"
+                message = "'smtp' takes host, port, security (starttls, tls, none), user, per_minute, timeout"
                 hint = "the password is read from DIGEST_SMTP_PASSWORD, never from config.yaml"
                 error(message, ("newsletter", "smtp"), hint)
             elif isinstance(pace, bool) or not isinstance(pace, (int, float)) or pace <= 0:
                 message = "'per_minute' must be a number of messages a minute, above 0"
                 error(message, ("newsletter", "smtp", "per_minute"), "per_minute: 120")
+            elif isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 < wait <= 600:
+                message = "'timeout' must be a number of seconds above 0, at most 600"
+                error(message, ("newsletter", "smtp", "timeout"), "timeout: 30")
             elif not isinstance(dkim, dict) or not set(map(str, dkim)) <= _DKIM_KEYS:
                 message = "'dkim' takes selector and domain (the key is read from DIGEST_DKIM_KEY_FILE)"
                 error(message, ("newsletter", "dkim"), "dkim: {selector: mail2026}")

@@ -37,7 +37,7 @@ DKIM_KEY_ENV = "DIGEST_DKIM_KEY_FILE"
 BATCH = 50  # messages per connection
 ATTEMPTS = 3  # tries of one recipient (or one connection) before it counts as failed
 BACKOFF = 2.0  # seconds before the second try; doubled before each next one
-TIMEOUT = 30.0  # seconds of silence from the server before a try is given up
+TIMEOUT = 30.0  # seconds of silence from the server before a try is given up (smtp: timeout)
 SIGNED_HEADERS = (b"from", b"to", b"subject", b"date", b"message-id", b"mime-version", b"content-type",
                   b"list-unsubscribe", b"list-unsubscribe-post")  # fmt: skip
 
@@ -316,12 +316,13 @@ def _connect(settings: Mapping[str, object]) -> smtplib.SMTP:
     security = str(settings.get("security") or "starttls")
     port = int(str(settings.get("port") or (465 if security == "tls" else 587)))
     user = str(settings.get("user") or "")
+    timeout = float(str(settings.get("timeout") or TIMEOUT))
     server: smtplib.SMTP | None = None
     try:
         if security == "tls":
-            server = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=ssl.create_default_context())
+            server = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
         else:
-            server = smtplib.SMTP(host, port, timeout=TIMEOUT)
+            server = smtplib.SMTP(host, port, timeout=timeout)
             if security == "starttls":
                 server.starttls(context=ssl.create_default_context())
         if user:
@@ -361,7 +362,7 @@ def _loopback(host: str) -> bool:
 
 def _why(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
-        return f"no answer within {TIMEOUT:g} s"
+        return "no answer in time (smtp: timeout)"
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"{exc.smtp_code} {_text(exc.smtp_error)}"
     if isinstance(exc, OSError) and exc.strerror:

@@ -5,11 +5,12 @@ The render stage takes any Jinja bytecode cache; this is the one the incremental
 
 from __future__ import annotations
 
-import os
+import contextlib
 from pathlib import Path
 
 import jinja2
 
+from generator.base import durable
 from generator.incremental import seal
 
 
@@ -38,10 +39,5 @@ class SealedBytecodeCache(jinja2.BytecodeCache):
             bucket.bytecode_from_string(data)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        target = self.folder / f"{bucket.key}.cache"
-        temporary = self.folder / f".{bucket.key}.{os.getpid()}"
-        try:
-            temporary.write_bytes(seal.seal(bucket.bytecode_to_string()))
-            os.replace(temporary, target)
-        except OSError:
-            temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only cache: templates are compiled again next time
+            durable.write_atomic(self.folder / f"{bucket.key}.cache", seal.seal(bucket.bytecode_to_string()))

@@ -21,6 +21,9 @@ SAMPLE_SITE = TESTS / "sample_site"
 GOLDEN = TESTS / "golden"
 REPO = TESTS.parent
 FIXED_NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+# The suite's sites are thrown away: no flush to the disk for them (a syncfs waits for every other
+# test's writes too). tests/test_durability.py turns the flushes on and checks them.
+os.environ.setdefault("DIGEST_DURABLE", "0")
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [

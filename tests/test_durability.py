@@ -16,6 +16,11 @@ from tests.powercut import Disk
 from tests.test_safety import edit, write_site
 
 
+@pytest.fixture(autouse=True)
+def flushing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGEST_DURABLE", "1")  # the suite turns the flushes off elsewhere (conftest)
+
+
 class Cut(Exception):
     """The power went."""
 
@@ -68,7 +73,7 @@ def test_a_power_cut_at_any_step_of_a_commit_leaves_the_old_or_the_new_site(
     build(new_root)
     old, new = site_state(old_root / "site"), site_state(new_root / "site")
     outcomes = []
-    for at in (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89):
+    for at in (0, 1, 2, 5, 13, 34, 89):
         root = write_site(tmp_path / f"run{at}")
         build(root)
         edit(root)
@@ -82,6 +87,7 @@ def test_a_power_cut_at_any_step_of_a_commit_leaves_the_old_or_the_new_site(
             break  # the commit has fewer steps than this
         disk.cut()
         monkeypatch.undo()
+        monkeypatch.setenv("DIGEST_DURABLE", "1")
         writer.recover(root / "site")  # what the next run does first
         now = site_state(root / "site")
         assert now in (old, new), f"step {at}: neither the old site nor the new one"

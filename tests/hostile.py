@@ -115,10 +115,10 @@ def slow_tls(conn: socket.socket, line: str) -> None:
 
 
 def slow_redirects(conn: socket.socket, line: str) -> None:
-    """Redirect /hop/N to /hop/N+1 after 0.4 s each: a chain within the limit, too slow in all."""
+    """Redirect /hop/N to /hop/N+1 after 0.2 s each: a chain within the limit, too slow in all."""
     path = line.split(" ")[1] if line.count(" ") >= 2 else "/hop/0"
     step = int(path.rsplit("/", 1)[-1]) if path.rsplit("/", 1)[-1].isdigit() else 0
-    time.sleep(0.4)
+    time.sleep(0.2)
     conn.sendall(
         b"HTTP/1.1 302 Found\r\nLocation: /hop/%d\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         % (step + 1)

@@ -73,7 +73,7 @@ def test_a_power_cut_at_any_step_of_a_commit_leaves_the_old_or_the_new_site(
     build(new_root)
     old, new = site_state(old_root / "site"), site_state(new_root / "site")
     outcomes = []
-    for at in (0, 1, 2, 5, 13, 34, 89):
+    for at in (0, 1, 4, 89):  # before the journal, the first rename, one in the middle, past the end
         root = write_site(tmp_path / f"run{at}")
         build(root)
         edit(root)

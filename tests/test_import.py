@@ -356,13 +356,13 @@ def test_with_images_the_lead_image_is_downloaded_beside_the_article(room: Newsr
 
 
 def test_an_import_from_a_server_that_drips_ends_at_its_deadline(make_site: MakeSite) -> None:
-    site = make_site({}, MINIMAL_CONFIG + "import: {timeout: 0.5, delay: 0}\n")
+    site = make_site({}, MINIMAL_CONFIG + "import: {timeout: 0.3, delay: 0}\n")
     with hostile.hostile(hostile.drip_body) as base:
         started = time.monotonic()
         code, _out, err = run_cli("import", base + "/story", "-s", str(site))
         took = time.monotonic() - started
     assert code == 1 and "Traceback" not in err
-    assert f"error: cannot import {base}/story: it did not arrive within 1.5 s" in err
+    assert f"error: cannot import {base}/story: it did not arrive within 0.9 s" in err
     assert took < 3, f"{took:.1f} s"
     assert not articles(site)
 

@@ -355,7 +355,7 @@ def test_foreign_absolute_targets_and_two_host_headers_are_refused(
 
 
 def test_a_request_whose_headers_drip_is_cut_off(dev_server: DevServer) -> None:
-    dev_server.head_seconds = 1.0
+    dev_server.head_seconds = 0.5
     port = dev_server.httpd.server_address[1]
     with socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
         started = time.monotonic()

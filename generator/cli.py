@@ -132,15 +132,20 @@ def check(source: Path, drafts: bool, future: bool) -> None:
     show_default=True,
     help="Port (0: any free one).",
 )
-@click.option("--drafts", is_flag=True, help="Include articles marked draft: true.")
-@click.option("--future", is_flag=True, help="Include articles dated in the future.")
-def serve(source: Path, host: str, port: int, drafts: bool, future: bool) -> None:
-    """Preview the site, rebuilding and reloading open pages on every change."""
+@click.option(
+    "--published-only", is_flag=True, help="Preview exactly what a build publishes: no drafts, no future."
+)
+@click.option("--drafts", is_flag=True, hidden=True)  # the default now; kept for older scripts
+@click.option("--future", is_flag=True, hidden=True)
+def serve(source: Path, host: str, port: int, published_only: bool, drafts: bool, future: bool) -> None:
+    """Preview the site, drafts and scheduled articles included (each marked on its page), rebuilding
+    and reloading open pages on every change."""
     from generator.preview.server import ALL_INTERFACES
     from generator.preview.session import Preview
 
     root = source.absolute()
-    options = {"include_drafts": drafts, "include_future": future}
+    shown = not published_only
+    options = {"include_drafts": shown, "include_future": shown, "mark_unpublished": shown}
     preview = _run(Preview, root, host, port, options, _warn, after="")
     if host.strip() in ALL_INTERFACES:
         _warn("serving on all interfaces: anyone on your network can open the preview")
@@ -229,6 +234,22 @@ def new(
     else:
         raise click.UsageError("give a TITLE and --collection (or --translation-of FILE --language CODE)")
     click.echo(_show(path).rstrip("/"))
+    url = _preview_url(config, path)
+    if url:
+        click.echo(f"It is a draft: `digest serve` shows it, marked, at http://127.0.0.1:8000/{url}")
+
+
+def _preview_url(config: Any, path: Path) -> str:
+    """Where `digest serve` shows the article at `path` (its URL by the site's patterns), or ''."""
+    from generator.base.errors import BuildFailed
+    from generator.build import content, topics
+
+    try:
+        parsed, errors = content.parse_files([path / "index.md" if path.is_dir() else path], config)
+        resolved, _, _ = topics.resolve_collections(parsed, config)
+        return topics.article_url(resolved[0], config) if resolved and not errors else ""
+    except (BuildFailed, ValueError, OSError):
+        return ""
 
 
 @main.command(name="import")

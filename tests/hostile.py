@@ -23,6 +23,7 @@ def listening(serve: Callable[[socket.socket], None]) -> Iterator[int]:
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     stop = threading.Event()
+    served: list[tuple[socket.socket, threading.Thread]] = []
 
     def accept() -> None:
         while not stop.is_set():
@@ -30,7 +31,9 @@ def listening(serve: Callable[[socket.socket], None]) -> Iterator[int]:
                 conn, _ = listener.accept()
             except TimeoutError:
                 continue
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+            thread = threading.Thread(target=serve, args=(conn,), daemon=True)
+            served.append((conn, thread))
+            thread.start()
 
     acceptor = threading.Thread(target=accept, daemon=True)
     acceptor.start()
@@ -40,6 +43,10 @@ def listening(serve: Callable[[socket.socket], None]) -> Iterator[int]:
         stop.set()
         acceptor.join()
         listener.close()
+        for conn, thread in served:  # end every behaviour: no thread outlives the server
+            with suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            thread.join(timeout=5)
 
 
 @contextmanager
@@ -99,8 +106,8 @@ def endless_headers(conn: socket.socket, line: str) -> None:
 
 
 def stall(conn: socket.socket, line: str) -> None:
-    """Read the request and never answer."""
-    time.sleep(60)
+    """Read the request and never answer (until the client or the server closes the connection)."""
+    conn.recv(1)
 
 
 def reset(conn: socket.socket, line: str) -> None:

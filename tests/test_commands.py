@@ -64,7 +64,13 @@ def test_new_writes_a_draft_where_the_collection_lives(make_site: MakeSite) -> N
     assert code == 0, err
     (path,) = (root / "content" / "news" / "belarus").glob("*-protesty-v-minske.md")
     assert re.fullmatch(r"\d{4}-\d\d-\d\d-protesty-v-minske\.md", path.name)
-    assert out.strip().endswith(f"content/news/belarus/{path.name}")
+    first, second = out.strip().splitlines()
+    assert first.endswith(f"content/news/belarus/{path.name}")
+    day = path.name[:10].replace("-", "/")
+    assert (
+        second
+        == f"It is a draft: `digest serve` shows it, marked, at http://127.0.0.1:8000/belarus/{day}/protesty-v-minske/"
+    )
     raw = RawArticle(f"news/belarus/{path.name}", path, path.read_text(encoding="utf-8"))
     article = parse_article(raw, __import__("zoneinfo").ZoneInfo("UTC"))
     assert article.title == "Протесты в Минске"

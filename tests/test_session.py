@@ -92,3 +92,53 @@ def test_anything_else_makes_a_whole_plan(
             preview.rebuild(frozenset({path}))
     files = preview.rebuild(frozenset({path}))
     assert as_bytes(files) == whole_build(preview)
+
+
+def test_the_preview_shows_drafts_and_scheduled_articles_marked_and_a_build_never_does(
+    make_site: MakeSite,
+) -> None:
+    from generator.driver.pipeline import build
+
+    files: dict[str, str | bytes] = {
+        "content/world/live.md": article_text("Live one", "2020-09-01"),
+        "content/world/draft.md": article_text("Draft one", "2020-09-02").replace(
+            "---\n\n", "draft: true\n---\n\n"
+        ),
+        "content/world/later.md": article_text("Later one", "2099-01-02T10:00:00Z"),
+    }
+    root = make_site(files, config=CONFIG)
+    shown = {"include_drafts": True, "include_future": True, "mark_unpublished": True}
+    for options, expected in ((shown, {"live", "draft", "later"}), ({}, {"live"})):
+        session = Preview(root, "127.0.0.1", 0, options, lambda _: None)
+        try:
+            pages = as_bytes(session.rebuild(frozenset()))
+        finally:
+            session.index.close()
+            session.server.httpd.server_close()
+        articles = {k: v.decode() for k, v in pages.items() if k.startswith("world/") and k.endswith("/index.html")
+                    and k.count("/") > 2}  # fmt: skip
+        titles = {
+            n
+            for n in ("Live one", "Draft one", "Later one")
+            if any(f"<h1>{n}</h1>" in t for t in articles.values())
+        }
+        assert titles == {f"{n.capitalize()} one" for n in expected}
+        banners = [t for t in articles.values() if "preview-status" in t]
+        if options:
+            draft = next(t for t in articles.values() if "<h1>Draft one</h1>" in t)
+            later = next(t for t in articles.values() if "<h1>Later one</h1>" in t)
+            assert (
+                'class="preview-status" role="status" data-pagefind-ignore>Draft: not published</p>' in draft
+            )
+            assert "Scheduled for January 2, 2099: not published yet" in later
+            assert len(banners) == 2
+        else:
+            assert banners == []
+    build(root)
+    site = root / "site"
+    built = [
+        p.read_text(encoding="utf-8")
+        for p in site.rglob("*")
+        if p.is_file() and p.suffix in (".html", ".xml", ".json")
+    ]
+    assert not any("preview-status" in text or "Draft one" in text or "Later one" in text for text in built)

@@ -318,6 +318,7 @@ class Article:
     extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     translation_key: str = ""  # on a multilingual site: what its translations share (`translations`)
     source_hash: str = ""  # of the file's text: the build cache's key for this article
+    status: str = ""  # in `digest serve` only: "draft" or "scheduled" (not published yet); never in a build
     # The Markdown of an article that was not shown when it was read (a draft, a future or expired
     # one), and its first line in the file: `body_html`, the summary from the text and the word
     # count are made from it when it is shown (`content.finish`).

@@ -234,6 +234,20 @@ def shows(article: Article, showing: Showing) -> bool:
     )
 
 
+def marked(articles: Iterable[Article], now: datetime) -> tuple[Article, ...]:
+    """The articles, each draft marked "draft" and each one not live at `now` "scheduled": what the
+    preview shows on their pages (a build never marks them)."""
+    return tuple(
+        dataclasses.replace(a, status="draft" if a.is_draft else "scheduled" if _goes_live(a) > now else "")
+        for a in articles
+    )
+
+
+def live_date(article: Article) -> datetime:
+    """When the article goes live: its date, or Hugo's publishDate if later."""
+    return _goes_live(article)
+
+
 def next_change(articles: Iterable[Article], now: datetime, include_drafts: bool = False) -> datetime | None:
     """When the set of published articles next changes by itself: an article falls due or expires."""
     moments = [

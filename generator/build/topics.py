@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
@@ -167,25 +167,10 @@ def assign_urls(articles: tuple[Article, ...], config: Config) -> tuple[dict[str
     errors: list[SiteError] = []
     codes = tuple(spec.code for spec in config.languages)
     for article in sorted(articles, key=lambda a: a.id):
-        pattern = article.url or (PAGE_PERMALINK if article.kind == "page" else "")
-        pattern = pattern or patterns.get(article.collection) or config.permalink
-        moment = article.date.astimezone(tz)
-        day = moment.date()
-        source = PurePosixPath(_without_language(article.id, codes))
-        jekyll = bool({"_posts", "_drafts"} & set(source.parts))  # :title: the file name
-        if source.stem in ("index", "_index") and len(source.parts) > 1:  # a bundle, a section: by its folder
-            source = source.parent
         try:
-            url = permalink(
-                pattern, collection=article.collection, day=day, slug=article.slug,
-                filename=source.stem, categories=article.categories,
-                title=article.slug if jekyll else article.title, path=_folder_path(source),
-                moment=moment.replace(tzinfo=None),
-            )  # fmt: skip
-            if not article.url:
-                url = config.prefix_of(article.lang) + url  # a language's under /<code>/, as in Hugo and Zola
-        except ValueError:
-            message = f"the URL pattern {pattern!r} gives an unsafe path for this article"
+            url = article_url(article, config, patterns, tz, codes)
+        except ValueError as unsafe:
+            message = f"the URL pattern {str(unsafe)!r} gives an unsafe path for this article"
             errors.append(OutputConflictError(message, article.source_location))
             continue
         if url in owners:
@@ -207,6 +192,38 @@ def _without_language(article_id: str, codes: tuple[str, ...]) -> str:
     """The id of an article as its collection and URL see it: without its language's folder
     (`ru/news/x.md`) or suffix (`news/x.ru.md`) on a multilingual site."""
     return translations.language_of(article_id, codes)[1] if codes else article_id
+
+
+def article_url(
+    article: Article,
+    config: Config,
+    patterns: Mapping[str, str] | None = None,
+    tz: ZoneInfo | None = None,
+    codes: tuple[str, ...] | None = None,
+) -> str:
+    """The URL (relative) that the site's patterns give `article`, before any conflict is seen;
+    raises ValueError, with the pattern, if the path would be unsafe."""
+    if patterns is None:
+        patterns = {spec.key: spec.permalink for spec in config.collections if spec.permalink}
+    tz = tz or ZoneInfo(config.timezone)
+    codes = tuple(spec.code for spec in config.languages) if codes is None else codes
+    pattern = article.url or (PAGE_PERMALINK if article.kind == "page" else "")
+    pattern = pattern or patterns.get(article.collection) or config.permalink
+    moment = article.date.astimezone(tz)
+    source = PurePosixPath(_without_language(article.id, codes))
+    jekyll = bool({"_posts", "_drafts"} & set(source.parts))  # :title: the file name
+    if source.stem in ("index", "_index") and len(source.parts) > 1:  # a bundle, a section: by its folder
+        source = source.parent
+    try:
+        url = permalink(
+            pattern, collection=article.collection, day=moment.date(), slug=article.slug,
+            filename=source.stem, categories=article.categories,
+            title=article.slug if jekyll else article.title, path=_folder_path(source),
+            moment=moment.replace(tzinfo=None),
+        )  # fmt: skip
+    except ValueError:
+        raise ValueError(pattern) from None
+    return url if article.url else config.prefix_of(article.lang) + url  # a language's under /<code>/
 
 
 def _folder_path(source: PurePosixPath) -> str:

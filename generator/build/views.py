@@ -27,7 +27,7 @@ from generator.base.urls import (
     source_url,
     tag_url,
 )
-from generator.build import media, security
+from generator.build import content, media, security
 from generator.build.indexer import BUNDLE_DIR
 from generator.build.markup import plain_text
 
@@ -70,6 +70,8 @@ class ArticleView(TypedDict):
     dir: str  # "ltr", or "rtl" for an article in Arabic, Hebrew...
     reading_minutes: int
     extra: dict[str, Any]
+    status: str  # in `digest serve` only: "draft", "scheduled" or ""
+    goes_live: str | None  # a scheduled one's moment
 
 
 class SiteView(TypedDict):
@@ -210,7 +212,14 @@ def article_view(
         "dir": direction(article.lang or config.language),
         "reading_minutes": max(1, round(article.word_count / WORDS_PER_MINUTE)),
         "extra": dict(article.extra),
+        # In `digest serve` only: "draft" or "scheduled", and when it goes live (never in a build).
+        "status": article.status,
+        "goes_live": _goes_live(article, tz) if article.status == "scheduled" else None,
     }
+
+
+def _goes_live(article: Article, tz: ZoneInfo) -> str:
+    return content.live_date(article).astimezone(tz).isoformat()
 
 
 @lru_cache(maxsize=64)

@@ -75,6 +75,7 @@ def prepare(
     keep_going: bool = False,
     include_drafts: bool = False,
     include_future: bool = False,
+    mark_unpublished: bool = False,
     now: datetime | None = None,
     progress: Progress = no_progress,
     **overrides: Any,
@@ -88,6 +89,7 @@ def prepare(
     they are kept in the plan's `problems` instead (for `check`, which reports them with the
     broken links). With `keep_going`, every article file with an error is left out and the site is
     planned without it; the errors are the plan's `problems` (make's `--keep-going`).
+    `mark_unpublished` (the preview's) marks drafts and articles not yet live for their banner.
     """
     from generator.build import topics
     from generator.build.plan import make_plan
@@ -99,6 +101,8 @@ def prepare(
     notes = tuple(note for a in articles for note in a.notes)
     due = content.next_change(articles, moment, include_drafts)
     articles = content.published(articles, moment, include_drafts, include_future)
+    if mark_unpublished:  # the preview's: a banner on each draft and scheduled article
+        articles = content.marked(articles, moment)
     files, left_out = media.content_files(config)
     published = [str(f.path) for f in (*files, *theme.static_files(chosen_theme))]
     if keep_going:

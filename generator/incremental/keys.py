@@ -36,6 +36,7 @@ ARTICLE_LAYOUT = frozenset(
         "publish_date",
         "expiry_date",
         "kind", "extra", "translation_key",
+        "status",  # not from the file: in the article's key on its own (`article_keys`)
     }
 )  # fmt: skip
 # TEXT: only what the pages showing the article show (and its page's description): `with_new_text`.
@@ -161,7 +162,7 @@ def article_keys(site: Site, chosen: Mapping[str, Article]) -> dict[str, str]:
     """For each of the `chosen` articles of `site`, a hash of everything of it a page can show."""
     found = site.media
     return {
-        i: stable_hash(a.source_hash, site.urls[i], *a.collections, repr(found.get(i, "")))
+        i: stable_hash(a.source_hash, a.status, site.urls[i], *a.collections, repr(found.get(i, "")))
         for i, a in chosen.items()
     }
 

@@ -16,7 +16,7 @@ import hashlib
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -193,7 +193,8 @@ def refresh(
     resolved, _, problems = topics.resolve_collections(parsed, config)
     if errors or problems or len(resolved) != len(paths):
         return None
-    fresh = {a.id: media.with_bundle_cover(a) for a in resolved}  # as `media.attach` gives them
+    # As `media.attach` gives them, and marked as the preview marked them (front matter is unchanged).
+    fresh = {a.id: replace(media.with_bundle_cover(a), status=site.articles[a.id].status) for a in resolved}
     if any(a.kind != site.articles[a.id].kind for a in fresh.values()):
         return None  # a section that the site made a page (`topics.assemble_site`), or the reverse
     updated = keys.with_new_text(plan, plan_keys, fresh)

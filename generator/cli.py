@@ -31,7 +31,7 @@ def main() -> None:
     """newsdigest: build themed news digests from Markdown articles."""
 
 
-@main.command()
+@main.command(short_help="Build the site into site/.")
 @SOURCE
 @click.option(
     "--output",
@@ -71,7 +71,8 @@ def build(
     click.echo(
         f"Built {summary.articles} {_plural(summary.articles, 'article')} in "
         f"{summary.collections} {_plural(summary.collections, 'collection')}: "
-        f"{summary.pages} pages ({summary.rendered} rendered), {summary.files} files written"
+        f"{_count(summary.pages, 'page')} ({summary.rendered} rendered), "
+        f"{_count(summary.files, 'file')} written"
         f" in {summary.seconds:.2f} s"
         f" -> {_show(summary.output_dir)}" + (" (up to date)" if not summary.files else "")
     )
@@ -98,7 +99,7 @@ def build(
         raise SystemExit(1)
 
 
-@main.command()
+@main.command(short_help="Check config, articles and links; write nothing.")
 @SOURCE
 @click.option("--drafts", is_flag=True, help="Check articles marked draft: true too.")
 @click.option("--future", is_flag=True, help="Check articles dated in the future too.")
@@ -115,13 +116,14 @@ def check(source: Path, drafts: bool, future: bool) -> None:
             click.echo("  " + line)
     found = len(summary.warnings)
     click.echo(
-        f"Checked {summary.articles} {_plural(summary.articles, 'article')} and {summary.pages} pages"
+        f"Checked {summary.articles} {_plural(summary.articles, 'article')} and "
+        f"{_count(summary.pages, 'page')}"
         f" in {summary.seconds:.2f} s: "
         + (f"{found} {_plural(found, 'warning')}" if found else "no problems found")
     )
 
 
-@main.command()
+@main.command(short_help="Preview the site, drafts marked, reloading on save.")
 @SOURCE
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
@@ -169,7 +171,7 @@ def _warn(text: str) -> None:
     click.echo(f"warning: {text}", err=True)
 
 
-@main.command()
+@main.command(short_help="Create a new site in FOLDER.")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--title", default="My News Digest", show_default=True, help="The new site's title.")
 def init(folder: Path, title: str) -> None:
@@ -182,7 +184,7 @@ def init(folder: Path, title: str) -> None:
     click.echo(f"Next: cd {folder} && digest serve")
 
 
-@main.command()
+@main.command(short_help="Make a site from a Jekyll, Hugo, Zola or Pelican one.")
 @click.argument("old", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 def migrate(old: Path, folder: Path) -> None:
@@ -198,7 +200,7 @@ def migrate(old: Path, folder: Path) -> None:
     click.echo(f"Next: cd {folder} && digest build --keep-going && digest check")
 
 
-@main.command()
+@main.command(short_help="Start a draft article, or a translation of one.")
 @click.argument("title", required=False)
 @SOURCE
 @click.option("--collection", "-c", help="Collection key or title.")
@@ -252,7 +254,7 @@ def _preview_url(config: Any, path: Path) -> str:
         return ""
 
 
-@main.command(name="import")
+@main.command(name="import", short_help="Import news pages, text files and feeds as drafts.")
 @click.argument("inputs", nargs=-1, metavar="[FILE_OR_URL]...")
 @SOURCE
 @click.option(
@@ -341,7 +343,7 @@ def _raise(errors: list[Any]) -> None:
     raise BuildFailed(errors)
 
 
-@main.command()
+@main.command(short_help="Publish site/ to a folder, S3 bucket or git branch.")
 @click.argument("target", required=False)
 @SOURCE
 @click.option(
@@ -376,7 +378,7 @@ def deploy(
         click.echo(line)
 
 
-@main.command()
+@main.command(short_help="Write an edition as an email; --send mails it.")
 @click.argument("collection")
 @SOURCE
 @click.option("--edition", "edition_id", help="The edition, e.g. 2020-w36 (default: the newest).")
@@ -417,11 +419,13 @@ def newsletter(
         click.echo(f"wrote {_show(path).rstrip('/')}")
     size = len(letter.html.encode("utf-8")) / 1024
     click.echo(
-        f"{letter.subject}: {len(letter.edition.article_ids) - letter.cut} stories, {size:.1f} KB of HTML"
+        f"{letter.subject}: {_count(len(letter.edition.article_ids) - letter.cut, 'story', 'stories')},"
+        f" {size:.1f} KB of HTML"
     )
     if letter.cut:
         click.echo(
-            f"{letter.cut} stories did not fit under 102 KB (where Gmail clips): the email links to them"
+            f"{_count(letter.cut, 'story', 'stories')} did not fit under 102 KB (where Gmail clips):"
+            " the email links to them"
         )
     if send:
         _send_newsletter(plan, letter, recipients, dry_run, resend_uncertain, allow_plaintext)
@@ -454,15 +458,17 @@ def _send_newsletter(plan: Any, letter: Any, recipients: Path | None, dry_run: b
     )
     if done.held:
         click.echo(
-            f"note: {len(done.held)} recipients may have had it already (the connection dropped as it "
-            "was sent) and were not sent it again; --resend-uncertain sends it to them",
+            f"note: {_count(len(done.held), 'recipient')} may have had it already (the connection "
+            "dropped as it was sent) and were not sent it again; --resend-uncertain sends it to them",
             err=True,
         )
     if dry_run:
-        click.echo(f"Would send to {len(done.pending)} recipients ({len(done.skipped)} already served).")
+        click.echo(
+            f"Would send to {_count(len(done.pending), 'recipient')} ({len(done.skipped)} already served)."
+        )
         return
     signed = " signed with DKIM" if sign else ""
-    click.echo(f"Sent{signed} to {len(done.sent)} recipients ({len(done.skipped)} already served).")
+    click.echo(f"Sent{signed} to {_count(len(done.sent), 'recipient')} ({len(done.skipped)} already served).")
     for address, answer in done.failed:
         click.echo(f"error: not delivered to {address}: {answer}", err=True)
     for address, answer in done.uncertain:
@@ -547,6 +553,11 @@ class _ProgressBar:
 
 def _plural(count: int, word: str) -> str:
     return word if count == 1 else word + "s"
+
+
+def _count(count: int, one: str, many: str = "") -> str:
+    """`1 story`, `2 stories`: the count and its noun."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
 
 
 def _show(path: Path) -> str:

@@ -191,3 +191,53 @@ def test_import_rejects_a_bad_date_and_an_unknown_collection(tmp_path: Path, mak
 def test_every_command_has_help(command: str) -> None:
     code, out, _ = run_cli(command, "--help")
     assert code == 0 and "Usage:" in out
+
+
+def test_the_list_of_commands_cuts_no_help_short() -> None:
+    code, out, _ = run_cli("--help")
+    commands = out.split("Commands:", 1)[1].strip().splitlines()
+    assert code == 0 and len(commands) >= 9
+    assert not [line for line in commands if line.rstrip().endswith("...")], commands
+
+
+def test_errors_point_at_the_line_to_fix(make_site: MakeSite) -> None:
+    root = make_site({
+        "content/world/quote.md": '---\ntitle: "Unclosed\ndate: 2020-09-01\ncollection: world\ntags: [a]\n---\n\nText.\n',
+        "content/world/where.md": "---\ntitle: Fine\ndate: 2020-09-01\ncollection: wrold\n---\n\nText.\n",
+    })  # fmt: skip
+    code, _, err = run_cli("check", "-s", str(root))
+    assert code == 1 and "Traceback" not in err
+    assert "world/quote.md:2:8: error: invalid YAML in front matter: a quoted value starts here and its " \
+           "closing quote is missing" in err  # fmt: skip
+    assert "world/where.md:4: error: unknown collection 'wrold'" in err and "did you mean 'world'?" in err
+    (root / "config.yaml").write_text((root / "config.yaml").read_text() + "description: 'never closed\n")
+    code, _, err = run_cli("check", "-s", str(root))
+    lines = (root / "config.yaml").read_text().splitlines()
+    assert f"config.yaml:{len(lines)}:14: error:" in err and "closing quote is missing" in err
+
+
+def test_the_readmes_sample_output_is_what_the_bundled_site_builds(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    shown = re.search(
+        r"\$ digest build\n(Built .*?) in [\d.]+ s -> site/\n(Search: .*?) in [\d.]+ s\n", readme
+    )
+    assert shown, "the README shows no `digest build` output"
+    site = tmp_path / "bundled"
+    site.mkdir()
+    shutil.copy(REPO / "config.yaml", site / "config.yaml")
+    shutil.copytree(REPO / "content", site / "content")
+    code, out, err = run_cli("build", "-s", str(site))
+    assert code == 0, err
+    built, search = out.splitlines()[:2]
+    assert built.split(" in ", 2)[:2] == shown.group(1).split(" in ", 2)[:2]
+    assert re.sub(r" in [\d.]+ s", "", search) == shown.group(2)
+
+
+def test_init_keeps_what_is_made_again_out_of_git(tmp_path: Path) -> None:
+    assert run_cli("init", str(tmp_path / "fresh"))[0] == 0
+    ignored = (tmp_path / "fresh" / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert {"/site/", "/.digest-cache/", "/.site.digest-work/", "/newsletters/"} <= set(ignored)

@@ -213,9 +213,14 @@ def test_a_newsletter_needs_its_settings_and_an_edition(make_site: MakeSite) -> 
     assert code == 1 and "needs 'from' and an 'unsubscribe' URL" in err
     root = make_site(STORIES, config=NEWSLETTER)
     code, _, err = run_cli("newsletter", "belarus", "-s", str(root), "--edition", "2019-w01")
-    assert code == 1 and "no edition 2019-w01" in err and "2020-w40" in err
+    assert (
+        code == 1 and "error: --edition 2019-w01: 'belarus' has no such edition" in err and "2020-w40" in err
+    )
+    assert "config.yaml" not in err  # the option is wrong, not the config
+    code, _, err = run_cli("newsletter", "belaru", "-s", str(root))
+    assert code == 1 and "error: there is no collection 'belaru'" in err and "did you mean 'belarus'?" in err
     code, _, err = run_cli("newsletter", "sport", "-s", str(root))
-    assert code == 1 and "has no editions" in err
+    assert code == 1 and "there is no collection 'sport'" in err and "the collections: belarus, world" in err
 
 
 # sending -------------------------------------------------------------------------------------------

@@ -406,3 +406,29 @@ def test_a_lead_image_that_is_not_on_the_web_is_left_out_with_a_note(
     assert "image" not in front and "image_alt" not in front
     html = render_site(site).files
     assert not any(image.encode() in data for data in html.values() if isinstance(data, bytes))
+
+
+def test_a_feed_entry_without_a_summary_gets_none_and_no_glued_paragraphs(site: Path, tmp_path: Path) -> None:
+    feed = tmp_path / "only-content.atom"
+    feed.write_text(
+        """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Desk</title>
+<id>urn:desk</id><updated>2024-03-06T10:00:00Z</updated>
+<entry><title>Prices &lt;b&gt;rose&lt;/b&gt;</title><id>urn:desk:1</id><link href="https://desk.example/1"/>
+<updated>2024-03-06T10:00:00Z</updated><content type="html">"""
+        + "".join(f"&lt;p&gt;Paragraph {n} of what grew over the past year.&lt;/p&gt;" for n in range(5))
+        + """&lt;p&gt;Entry is free.&lt;/p&gt;</content></entry></feed>""",
+        encoding="utf-8",
+    )
+    code, _, err = run_cli("import", "--feed", str(feed), "-s", str(site))
+    assert code == 0, err
+    ((front, body),) = articles(site).values()
+    assert "summary" not in front  # the feed had none: the build takes the text's first paragraph
+    assert front["title"] == "Prices rose"
+    assert "year.Entry" not in body and "Entry is free." in body
+
+
+def test_plain_text_of_html_keeps_a_space_between_blocks() -> None:
+    from generator.importing.extract import _plain
+
+    assert _plain("<p>over the past year.</p><p>Entry is free.</p>") == "over the past year. Entry is free."
+    assert _plain("<ul><li>one</li><li>two</li></ul>x<br>y") == "one two x y"

@@ -50,10 +50,10 @@ def test_a_connection_dropped_after_the_message_is_uncertain_and_not_resent_unas
     assert copies(box) == {"ann@example.org": 1, "bob@example.org": 1, "carol@example.org": 1}
     code, said, err = run_cli(*args)  # again: nobody is sent it twice
     assert code == 0 and "Sent to 0 recipients (2 already served)" in said
-    assert "1 recipients may have had it already" in err
+    assert "1 recipient may have had it already" in err
     assert copies(box) == {"ann@example.org": 1, "bob@example.org": 1, "carol@example.org": 1}
     code, said, err = run_cli(*args, "--resend-uncertain")  # the editor asks
-    assert code == 0 and "Sent to 1 recipients (2 already served)" in said
+    assert code == 0 and "Sent to 1 recipient (2 already served)" in said
     assert copies(box)["bob@example.org"] == 2
     log = json.loads(next((Path(args[3]) / ".digest-cache" / "deliveries").glob("*.json")).read_text())
     assert log == {"sent": ["ann@example.org", "bob@example.org", "carol@example.org"], "uncertain": []}
@@ -99,7 +99,7 @@ def test_transient_failures_past_the_last_try_are_failures(
     assert "not delivered to bob@example.org: the server answered 451 4.3.0 later" in err
     assert "Failed: sent 2, failed 1, uncertain 0, not tried 0." in err
     code, said, err = run_cli(*args)  # run again: only bob is tried, and now he gets it
-    assert code == 0 and "Sent to 1 recipients (2 already served)" in said
+    assert code == 0 and "Sent to 1 recipient (2 already served)" in said
 
 
 def test_a_server_that_goes_away_stops_the_run_with_the_counts(
@@ -119,7 +119,7 @@ def test_a_server_that_goes_away_stops_the_run_with_the_counts(
         code, said, err = run_cli(*args)
     assert code == 1 and "Traceback" not in err
     assert "error: cannot reach the SMTP server 127.0.0.1" in err
-    assert "Failed: sent 1, failed 0, uncertain 0, not tried 2." in err and "Sent to 1 recipients" in said
+    assert "Failed: sent 1, failed 0, uncertain 0, not tried 2." in err and "Sent to 1 recipient" in said
     assert copies(box) == {"ann@example.org": 1}
 
 

@@ -140,6 +140,12 @@ def check_shape(text: str) -> None:
 def located(exc: yaml.MarkedYAMLError, path: Path, first_line: int = 1) -> tuple[str, SourceLocation]:
     """What YAML says is wrong, and where in the file at `path` (whose text starts at its line
     `first_line`): the config, front matter and theme texts all report a YAML error this way."""
+    context = str(exc.context or "")
+    if exc.context_mark is not None and context.startswith("while scanning a quoted scalar"):
+        # A quote that never closes: YAML notices at the end of the text; the editor needs its start.
+        opened = exc.context_mark
+        where = SourceLocation(path, opened.line + first_line, opened.column + 1)
+        return "a quoted value starts here and its closing quote is missing", where
     mark = exc.problem_mark or exc.context_mark
     if mark is None:
         return str(exc.problem or exc.context or exc), SourceLocation(path, first_line)

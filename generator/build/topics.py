@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from types import MappingProxyType
@@ -41,8 +42,35 @@ def unknown_collection(
     else:
         hint = "known collections: " + ", ".join(s.key for s in specs)
     return CollectionError(
-        f"unknown collection '{name}'", location, hint + " (collections are listed in config.yaml)"
+        f"unknown collection '{name}'",
+        _at_its_line(location, name),
+        hint + " (collections are listed in config.yaml)",
     )
+
+
+_COLLECTION_KEY = re.compile(r"^(collection|collections|categories|category|section)\s*[:=]", re.I)
+
+
+def _at_its_line(location: SourceLocation | None, name: str) -> SourceLocation | None:
+    """`location` at the front matter line that names the collection `name` (read again: an error
+    is rare, and articles keep no line of each field)."""
+    if location is None or location.line:
+        return location
+    try:
+        lines = location.path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return location
+    under = False
+    for number, line in enumerate(lines[:200], 1):
+        if number > 1 and line.strip() in ("---", "+++"):
+            break
+        if _COLLECTION_KEY.match(line.strip()):
+            under = True
+        elif line[:1].strip():  # another key at the left margin
+            under = False
+        if under and name in line:
+            return SourceLocation(location.path, number)
+    return location
 
 
 def require_collection(name: str, specs: tuple[CollectionSpec, ...], location: SourceLocation | None) -> str:

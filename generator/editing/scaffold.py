@@ -102,8 +102,9 @@ def init_site(folder: Path, title: str = "My News Digest", now: datetime | None 
     article.write_text(EXAMPLE_ARTICLE.format(date=moment.isoformat()), encoding="utf-8")
     gitignore = folder / ".gitignore"
     if not gitignore.exists():
-        # The output, the cache, and what an interrupted build may leave beside them.
-        gitignore.write_text(f"/site/\n/{CACHE_DIR}/\n/.site.digest-work/\n", encoding="utf-8")
+        # The output, the cache, what an interrupted build may leave beside them, and the emails
+        # `digest newsletter` writes (made again from the site at any time).
+        gitignore.write_text(f"/site/\n/{CACHE_DIR}/\n/.site.digest-work/\n/newsletters/\n", encoding="utf-8")
     return [config_path, article, gitignore]
 
 

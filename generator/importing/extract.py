@@ -90,8 +90,8 @@ def read_feed_item(entry: Any, feed_title: str, tz: ZoneInfo) -> tuple[Draft, bo
     )
     published, note = _feed_date(entry, tz)
     summary = ""
-    if content and entry.get("summary"):
-        summary = _plain(entry["summary"])
+    if content and entry.get("summary") and entry["summary"].strip() != html.strip():
+        summary = _plain(entry["summary"])  # feedparser copies the content where there is no summary
     draft = Draft(
         title=_plain(entry.get("title", "")),
         body=body,
@@ -292,13 +292,24 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
+_BLOCKS = frozenset(
+    {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "td", "th",
+     "table", "section", "article", "figure", "figcaption", "pre", "hr"}
+)  # fmt: skip
+
+
 def _plain(html: str) -> str:
-    """The text of a bit of HTML (a feed's title or summary)."""
+    """The text of a bit of HTML (a feed's title or summary), with a space where one block ends and
+    the next begins (`<p>...year.</p><p>Entry...` is "...year. Entry...", not "year.Entry")."""
     import lxml.html
 
     if "<" not in html and "&" not in html:
         return " ".join(html.split())
-    return " ".join(lxml.html.fragment_fromstring(html, create_parent="div").text_content().split())
+    tree = lxml.html.fragment_fromstring(html, create_parent="div")
+    for element in tree.iter():
+        if isinstance(element.tag, str) and element.tag.lower() in _BLOCKS:
+            element.tail = " " + (element.tail or "")
+    return " ".join(tree.text_content().split())
 
 
 def _with_missing(draft: Draft) -> Draft:

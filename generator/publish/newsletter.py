@@ -11,6 +11,7 @@ on the web.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -63,6 +64,11 @@ def make_newsletter(
     if codes:
         site = languages.part(site, language or codes[0])
         config = site.config
+    keys = [c.key for c in config.collections]
+    if collection not in keys:
+        close = difflib.get_close_matches(collection, keys, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"the collections: {', '.join(keys) or 'none'}"
+        raise _failed(f"there is no collection '{collection}'", None, hint)
     editions = [e for e in site.editions if e.collection == collection]
     if not editions:
         known = ", ".join(sorted({e.collection for e in site.editions})) or "none"
@@ -70,8 +76,9 @@ def make_newsletter(
                       "give the collection 'edition: weekly' (or daily, monthly) in config.yaml")  # fmt: skip
     edition = next((e for e in editions if e.id == edition_id), None) if edition_id else editions[0]
     if edition is None:
-        raise _failed(f"no edition {edition_id} of '{collection}'", where,
-                      f"editions: {', '.join(e.id for e in editions[:8])}")  # fmt: skip
+        listed = ", ".join(e.id for e in editions[:8]) + (", ..." if len(editions) > 8 else "")
+        raise _failed(f"--edition {edition_id}: '{collection}' has no such edition", None,
+                      f"its editions, newest first: {listed}")  # fmt: skip
     sender, unsubscribe = config.newsletter.get("from", ""), config.newsletter.get("unsubscribe", "")
     if not sender or not unsubscribe.startswith(("https://", "http://", "mailto:")):
         example = (

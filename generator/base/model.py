@@ -225,6 +225,8 @@ class Config:
     redirects: tuple[tuple[str, str], ...] = ()  # (old URL, URL now), both from the site's root, no "/"
     feed_aliases: tuple[tuple[str, str], ...] = ()  # (atom, rss or json, a path): the site feed there too
     csp: tuple[tuple[str, str], ...] | None = ()  # directives replacing the default policy's; None: none
+    markdown_extensions: tuple[str, ...] = ()  # `markdown: extensions:` beside the default ones
+    markdown_configs: str = "{}"  # `markdown: extension_configs:`, as JSON (sorted keys)
     # Deploy targets by name; not part of what pages depend on.
     deploy: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -69,6 +70,7 @@ PERMALINK_HINT = (
 )
 _KNOWN = frozenset(_SCALARS) | {
     "csp",
+    "markdown",
     "collections",
     "defaults",
     "languages",
@@ -179,6 +181,8 @@ def parse_config(text: str, path: Path, **overrides: Any) -> Config:
             values[key] = _feed_aliases(value, error)
         elif key == "csp":
             values[key] = _csp(value, error)
+        elif key == "markdown":
+            values["markdown_extensions"], values["markdown_configs"] = _markdown(value, error)
         elif key == "params":
             if not isinstance(value, dict):
                 error(
@@ -368,6 +372,47 @@ def _redirects(value: Any, error: Any) -> tuple[tuple[str, str], ...]:
         else:
             found.append((source, target))
     return tuple(found)
+
+
+def _markdown(value: Any, error: Any) -> tuple[tuple[str, ...], str]:
+    """`markdown: {extensions: [...], extension_configs: {name: {...}}}`: the extensions beside the
+    default ones, each checked to import and to take its settings."""
+    from generator.build import markup
+
+    example = "markdown: {extensions: [admonition, def_list, pymdownx.tasklist]}"
+    if not isinstance(value, dict) or not set(map(str, value)) <= {"extensions", "extension_configs"}:
+        error("'markdown' takes 'extensions' and 'extension_configs'", ("markdown",), example)
+        return (), "{}"
+    names = value.get("extensions") or []
+    configs = value.get("extension_configs") or {}
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        error("'extensions' must be a list of extension names", ("markdown", "extensions"), example)
+        return (), "{}"
+    if not isinstance(configs, dict) or not all(isinstance(v, dict) for v in configs.values()):
+        message = "'extension_configs' must map extension names to their settings"
+        error(message, ("markdown", "extension_configs"), "extension_configs: {toc: {permalink: true}}")
+        return (), "{}"
+    found: list[str] = []
+    for index, name in enumerate(names):
+        problem = markup.extension_problem(name.strip(), configs.get(name))
+        if problem:
+            builtin = sorted(markup.BUILTIN_EXTENSIONS)
+            close = difflib.get_close_matches(name, builtin, n=1)
+            hint = f"Python-Markdown's own: {', '.join(builtin)}; others by module, e.g. pymdownx.tasklist"
+            if name.startswith("pymdownx.") and importlib.util.find_spec("pymdownx") is None:
+                hint = "pip install pymdown-extensions"
+            elif close:
+                hint = f"did you mean '{close[0]}'?"
+            error(f"markdown extension '{name}': {problem}", ("markdown", "extensions", str(index)), hint)
+        else:
+            found.append(name.strip())
+    for name in configs:
+        if name not in names:
+            where = ("markdown", "extension_configs", str(name))
+            hint = "add it to extensions, or remove its settings"
+            error(f"'extension_configs' names '{name}', which is not in 'extensions'", where, hint)
+    chosen = {k: configs[k] for k in found if k in configs}
+    return tuple(found), json.dumps(chosen, sort_keys=True, default=str)
 
 
 def _csp(value: Any, error: Any) -> tuple[tuple[str, str], ...] | None:

@@ -65,6 +65,9 @@ def parse_files(
     Workers read the files themselves, so the texts never pass through (or
     stay in) this process.
     """
+    from generator.build import markup
+
+    markup.use(config.markdown_extensions, config.markdown_configs)  # before the workers fork
     articles: list[Article] = []
     errors: list[SiteError] = []
     done = 0

@@ -29,6 +29,11 @@ from markdown.preprocessors import NormalizeWhitespace, Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 EXTENSIONS = ("tables", "footnotes", "fenced_code", "attr_list", "sane_lists")
+BUILTIN_EXTENSIONS = frozenset({
+    "abbr", "admonition", "attr_list", "codehilite", "def_list", "extra", "fenced_code", "footnotes",
+    "legacy_attrs", "legacy_em", "md_in_html", "meta", "nl2br", "sane_lists", "smarty", "tables", "toc",
+    "wikilinks",
+})  # fmt: skip  # Python-Markdown's own, by the short names config.yaml may use
 MARKDOWN_SETTINGS = (
     f"{EXTENSIONS}|heading-ids|typography-1|inline-triggers-1"  # part of the build cache's key
 )
@@ -128,21 +133,68 @@ def _without_pygments() -> None:
         del sys.modules["pygments"]
 
 
-@lru_cache(maxsize=1)
+# The site's own extensions (`markdown:` in config.yaml), by module, and their settings as JSON: set
+# by `use` before a build reads its articles (worker processes inherit it).
+_chosen: tuple[tuple[str, ...], str] = ((), "{}")
+
+
+def use(extensions: tuple[str, ...], configs_json: str = "{}") -> None:
+    """Convert with these extensions too (module names, see `extension_module`) from now on."""
+    global _chosen
+    _chosen = (tuple(extensions), configs_json)
+
+
+def extension_module(name: str) -> str:
+    """The module of an extension as config.yaml names it: Python-Markdown's own by its short name
+    (`admonition`), any other by its module (`pymdownx.tasklist`)."""
+    return name if "." in name else f"markdown.extensions.{name}"
+
+
+def extension_problem(name: str, settings: object = None) -> str | None:
+    """Why the extension `name` (with `settings`) cannot be used, or None."""
+    try:
+        module = importlib.import_module(extension_module(name))
+    except ImportError as exc:
+        return f"cannot import {extension_module(name)} ({exc})"
+    make = getattr(module, "makeExtension", None)
+    if make is None:
+        return f"{extension_module(name)} is not a Markdown extension (it has no makeExtension)"
+    try:
+        make(**(settings if isinstance(settings, dict) else {}))
+    except (TypeError, KeyError, ValueError) as exc:
+        return f"its settings are not accepted ({exc})"
+    return None
+
+
 def _converter() -> markdown.Markdown:
+    return _converter_for(*_chosen)
+
+
+@lru_cache(maxsize=4)
+def _converter_for(extra: tuple[str, ...], configs_json: str) -> markdown.Markdown:
     # One converter per process, reset before each use: building one costs about
     # as much as converting an article. `reset()` clears footnotes, abbreviations
     # and references, so nothing leaks from one article into the next.
     # Extensions by module, not by name: a name makes Python-Markdown read every installed
     # package's entry points, which costs more than converting an article (40 ms).
+    import json
+
     _without_pygments()
     extensions = [importlib.import_module(f"markdown.extensions.{n}").makeExtension() for n in EXTENSIONS]
+    configs = json.loads(configs_json)
+    extensions += [
+        importlib.import_module(extension_module(name)).makeExtension(**configs.get(name, {}))
+        for name in extra
+        if extension_module(name) not in {f"markdown.extensions.{n}" for n in EXTENSIONS}
+    ]
     md = markdown.Markdown(extensions=[*extensions, _HeadingIdsExtension()], output_format="html")
     md.treeprocessors.register(_QuickInline(md), "inline", 20)
     for name, needs in _BLOCK_NEEDS.items():
-        _tried_if(md.parser.blockprocessors[name], needs)
+        if name in md.parser.blockprocessors:  # an extension may have replaced it
+            _tried_if(md.parser.blockprocessors[name], needs)
     for name, marks in _PREPROCESSOR_NEEDS.items():
-        _run_if(md.preprocessors[name], marks)
+        if name in md.preprocessors:
+            _run_if(md.preprocessors[name], marks)
     md.preprocessors.register(_QuickWhitespace(md), "normalize_whitespace", 30)
     md.preprocessors.register(_Braces(md), "braces", 35)
     _tree_pass_if(md.treeprocessors["attr_list"], md)

@@ -40,7 +40,7 @@ from generator.base.model import (
     StaticFile,
     no_progress,
 )
-from generator.build import content, imagemeta, media, theme, writer
+from generator.build import content, imagemeta, markup, media, theme, writer
 from generator.build.config import load_config, output_dir_of
 from generator.incremental import layer
 from generator.incremental.layer import Made
@@ -95,6 +95,7 @@ def prepare(
     from generator.build.plan import make_plan
 
     config = load_config(root, **overrides)
+    markup.use(config.markdown_extensions, config.markdown_configs)  # the site's own extensions, if any
     chosen_theme, warnings = theme.find_theme(config)
     moment = now or datetime.now(timezone.utc)
     articles, errors = read(config, progress, Showing(moment, include_drafts, include_future))

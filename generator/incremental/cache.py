@@ -52,7 +52,10 @@ def parse_fingerprint(config: Config) -> str:
     """What besides its own text decides how an article parses."""
     from generator.build.markup import MARKDOWN_SETTINGS
 
-    return stable_hash(generator.__version__, MARKDOWN_SETTINGS, config.timezone, repr(FieldRules.of(config)))
+    return stable_hash(
+        generator.__version__, MARKDOWN_SETTINGS, repr(config.markdown_extensions), config.markdown_configs,
+        config.timezone, repr(FieldRules.of(config)),
+    )  # fmt: skip
 
 
 def stat_files(paths: Iterable[str]) -> dict[str, FileStat]:

@@ -44,7 +44,9 @@ def test_every_broken_article_is_listed_with_file_and_line(make_site: MakeSite) 
     assert "Traceback" not in err
     assert "no_title.md:2: error: missing 'title'" in err
     assert "bad_yaml.md:4:" in err and "invalid YAML" in err
-    assert "unknown_collection.md:4: error: unknown collection 'Wrld'" in err and "did you mean 'world'?" in err
+    assert (
+        "unknown_collection.md:4: error: unknown collection 'Wrld'" in err and "did you mean 'world'?" in err
+    )
     assert "would both be written to /world/2020/09/03/same/" in err
     assert "latin1.md:2: error: file is not valid UTF-8" in err
     assert "Failed: 5 errors. The output folder was not changed." in err

@@ -97,10 +97,10 @@ def plain_converter() -> Any:
 
 
 def quick_converter() -> Any:
-    from generator.build.markup import _converter
+    from generator.build.markup import _converter_for
 
-    _converter.cache_clear()
-    return _converter()
+    _converter_for.cache_clear()
+    return _converter_for((), "{}")
 
 
 @pytest.mark.parametrize("text", TRICKY)

@@ -28,6 +28,8 @@ from markdown.extensions.toc import slugify_unicode, unique
 from markdown.preprocessors import NormalizeWhitespace, Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
+from generator.build import embeds
+
 EXTENSIONS = ("tables", "footnotes", "fenced_code", "attr_list", "sane_lists")
 BUILTIN_EXTENSIONS = frozenset({
     "abbr", "admonition", "attr_list", "codehilite", "def_list", "extra", "fenced_code", "footnotes",
@@ -35,7 +37,7 @@ BUILTIN_EXTENSIONS = frozenset({
     "wikilinks",
 })  # fmt: skip  # Python-Markdown's own, by the short names config.yaml may use
 MARKDOWN_SETTINGS = (
-    f"{EXTENSIONS}|heading-ids|typography-1|inline-triggers-1"  # part of the build cache's key
+    f"{EXTENSIONS}|heading-ids|typography-1|inline-triggers-1|embeds-1"  # part of the build cache's key
 )
 
 _FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
@@ -318,7 +320,7 @@ def to_html(text: str) -> str:
     """Render Markdown to an HTML fragment with smart typography."""
     converter = _converter()
     converter.reset()
-    result = smarten(converter.convert(text))
+    result = smarten(embeds.cards(converter.convert(text)))  # cards first: a URL's text stays as it is
     return _ALIGN_STYLE.sub(r' class="align-\1"', result) if 'style="text-align' in result else result
 
 

@@ -37,7 +37,7 @@ from generator.base.errors import BuildFailed, MediaError, SiteError, SiteWarnin
 from generator.base.hashing import stable_hash
 from generator.base.model import Article, Config, ImageSettings, Media, Picture, Site, StaticFile
 from generator.base.urls import absolute, is_safe_text_path, output_file_for
-from generator.build import refs, shortcodes
+from generator.build import embeds, refs, shortcodes
 from generator.build.contentfiles import (
     ARTICLE_SUFFIXES,
     HTML_SUFFIXES,
@@ -560,11 +560,13 @@ def absolute_media(body_html: str, media: Media, page_url: str) -> str:
 
 
 def feed_html(site: Site, article: Article) -> str:
-    """The article's HTML for feeds: its images and files at their absolute addresses."""
+    """The article's HTML for feeds (and newsletters): its images and files at their absolute
+    addresses, its embeds as the plain links they were."""
     found = site.media.get(article.id)
+    body = embeds.as_links(article.body_html)
     if found is None or not found.urls:
-        return article.body_html
-    return absolute_media(article.body_html, found, absolute(site.config.base_url, site.urls[article.id]))
+        return body
+    return absolute_media(body, found, absolute(site.config.base_url, site.urls[article.id]))
 
 
 def picture_view(

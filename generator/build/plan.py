@@ -172,9 +172,9 @@ def _security(
 ) -> tuple[tuple[OutputFile, ...], tuple[SiteWarning, ...]]:
     """The `_headers` file of the site's policy (none if `csp: false`, or if content/ has its own,
     which is then published as it is), and a warning at each inline script of its templates."""
-    if site.config.csp is None:
+    chosen_policy = security.site_policy(site)
+    if chosen_policy is None:
         return (), ()
-    chosen_policy = security.policy(dict(site.config.csp))
     said = tuple(security.inline_script_warnings(chosen.template_dirs, chosen_policy))
     own = next((item for item in content if str(item.path) == security.HEADERS_FILE), None)
     if own is not None:

@@ -22,7 +22,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
 from generator.base.errors import SiteWarning, SourceLocation
-from generator.base.model import OutputFile
+from generator.base.model import OutputFile, Site
+from generator.build import embeds
 
 HEADERS_FILE = "_headers"
 DEFAULT_POLICY: Mapping[str, str] = {
@@ -33,6 +34,8 @@ DEFAULT_POLICY: Mapping[str, str] = {
     "font-src": "'self'",
     "connect-src": "'self'",
     "media-src": "'self' https:",
+    # The players an embed card loads when the reader presses it (`embeds.PLAYER_ORIGINS`).
+    "frame-src": " ".join(embeds.PLAYER_ORIGINS),
     "object-src": "'none'",
     "base-uri": "'self'",
     "form-action": "'self'",
@@ -51,6 +54,12 @@ def policy(overrides: Mapping[str, str]) -> dict[str, str]:
     """The site's policy: the default, with the directives `csp:` names replaced ('' removes one)."""
     chosen = {**DEFAULT_POLICY, **overrides}
     return {name: value for name, value in chosen.items() if value.strip()}
+
+
+def site_policy(site: Site) -> dict[str, str] | None:
+    """The policy of `site` (None with `csp: false`): the same for every page and every build of the
+    same config, so that an edit never changes the pages it does not show on."""
+    return None if site.config.csp is None else policy(dict(site.config.csp))
 
 
 def header_value(chosen: Mapping[str, str]) -> str:

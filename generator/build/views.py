@@ -168,7 +168,7 @@ def site_view(site: Site) -> SiteView:
         "corrections_url": home + CORRECTIONS_URL if site.corrected else "",
         "search": ({"url": home + SEARCH_URL, "index": f"{BUNDLE_DIR}/"} if config.search else None),
         "home_url": home,
-        "csp": "" if config.csp is None else security.meta_value(security.policy(dict(config.csp))),
+        "csp": security.meta_value(chosen) if (chosen := security.site_policy(site)) else "",
     }
 
 

@@ -174,14 +174,29 @@ def _warn(text: str) -> None:
 @main.command(short_help="Create a new site in FOLDER.")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--title", default="My News Digest", show_default=True, help="The new site's title.")
-def init(folder: Path, title: str) -> None:
-    """Create a new site in FOLDER: a commented config.yaml and one example article."""
+@click.option(
+    "--ci",
+    type=click.Choice(["github", "gitlab"]),
+    help="Also write a workflow that builds, checks and publishes to GitHub or GitLab Pages (in an "
+    "existing site: only the workflow).",
+)
+def init(folder: Path, title: str, ci: str | None) -> None:
+    """Create a new site in FOLDER: a commented config.yaml and one example article; with --ci, a
+    workflow that publishes it from CI on every push and every hour."""
+    from generator.editing.ci import write_ci
     from generator.editing.scaffold import init_site
 
-    written = _run(init_site, folder.absolute(), title, after="Nothing was written.")
+    root = folder.absolute()
+    existing = ci is not None and (root / "config.yaml").is_file()
+    written = [] if existing else _run(init_site, root, title, after="Nothing was written.")
+    if ci is not None:
+        written.append(_run(write_ci, root, ci, after="Nothing was written."))
     for path in written:
         click.echo(f"created {_show(path).rstrip('/')}")
-    click.echo(f"Next: cd {folder} && digest serve")
+    if ci is not None:
+        click.echo("The workflow's first lines say what to set up on the host (Pages, a schedule, a secret).")
+    if not existing:
+        click.echo(f"Next: cd {folder} && digest serve")
 
 
 @main.command(short_help="Make a site from a Jekyll, Hugo, Zola or Pelican one.")

@@ -2,7 +2,7 @@
 """Benchmark newsdigest against Pelican and Hugo on a synthetic corpus (bench/make_corpus.py).
 
     python bench/run.py [--sizes 1000 5000] [--huge] [--runs 3] [--peers] [--install-peers] [--photos 1000]
-                        [--languages] [--durability]
+                        [--languages] [--durability] [--fresh-clone]
 
 For each size (and 50,000 with --huge) it writes the corpus with bench/make_corpus.py (the same
 articles for every tool), then times newsdigest without and with search: a cold build (no cache,
@@ -15,7 +15,8 @@ which installs them into bench/.venv) it times Pelican's and Hugo's cold builds 
 With --languages it times the same builds again on the same articles in three languages (30% of
 them translations, linked by file name: `translate_corpus`), for what languages cost. With
 --durability it times cold and one-edit builds with the flushes that make a commit survive a power
-cut (the default) and without them (DIGEST_DURABLE=0), taking turns.
+cut (the default) and without them (DIGEST_DURABLE=0), taking turns. With --fresh-clone it times
+what a CI build from a fresh clone costs: no site/, every file's mtime new, the cache restored.
 
 Every figure is the median of --runs runs with the spread (min-max); memory is the peak resident
 size of the largest process of the run; the load column is the machine's one-minute load average
@@ -196,6 +197,35 @@ def bench_durability(work: Path, size: int, runs: int) -> dict[str, dict[str, fl
             results.setdefault("cold" + suffix, []).append(measure(command, site, env))
             target.write_text(original.replace("\n---\n", f"\n---\n\nEdit {run} {durable}.\n", 1))
             results.setdefault("one edit" + suffix, []).append(measure(command, site, env))
+    target.write_text(original, encoding="utf-8")
+    return {name: summary(samples) for name, samples in results.items()}
+
+
+def bench_fresh_clone(work: Path, size: int, runs: int) -> dict[str, dict[str, float]]:
+    """What a CI build costs (issue 30): the site as a fresh clone has it (every file's mtime new, no
+    site/) with `.digest-cache/` restored at the same path, beside one edit and a touch of every
+    file with site/ kept; with search, as a published site is built."""
+    site = work / f"digest-{size}-clone"
+    make_corpus(site, size, "yaml", "content")
+    (site / "config.yaml").write_text("title: Bench\nbase_url: https://bench.example/\nsearch: true\n")
+    command = [*digest_command(), "build"]
+    target = sorted((site / "content").glob("*.md"))[size // 2]
+    original = target.read_text(encoding="utf-8")
+    results: dict[str, list[tuple[float, float, float]]] = {}
+    measure(command, site)  # the cache a CI run restores
+    for run in range(runs):
+        target.write_text(original.replace("\n---\n", f"\n---\n\nEdit {run}.\n", 1), encoding="utf-8")
+        results.setdefault("one edit", []).append(measure(command, site))
+        now = time.time()
+        for path in (site / "content").rglob("*"):
+            os.utime(path, (now, now))
+        results.setdefault("every file touched, site/ kept", []).append(measure(command, site))
+        set_aside(site / "site")
+        for path in (site / "content").rglob("*"):
+            os.utime(path, (now + 1, now + 1))
+        results.setdefault("fresh clone, cache restored (no site/, new mtimes)", []).append(
+            measure(command, site)
+        )
     target.write_text(original, encoding="utf-8")
     return {name: summary(samples) for name, samples in results.items()}
 
@@ -394,6 +424,9 @@ def main() -> None:
     parser.add_argument(
         "--durability", action="store_true", help="also each size with and without DIGEST_DURABLE=0"
     )
+    parser.add_argument(
+        "--fresh-clone", action="store_true", help="also each size as a CI build from a fresh clone sees it"
+    )
     args = parser.parse_args()
     if args.install_peers:
         install_peers()
@@ -419,6 +452,9 @@ def main() -> None:
                 multi = bench_digest(work, size, args.runs, languages=True)
                 for name, stats in multi.items():
                     print(row(f"newsdigest, three languages, {name}", stats))
+            if args.fresh_clone:
+                for name, stats in bench_fresh_clone(work, size, args.runs).items():
+                    print(row(f"newsdigest, with search, {name}", stats))
             if args.durability:
                 for name, stats in bench_durability(work, size, args.runs).items():
                     print(row(f"newsdigest, {name}", stats))

@@ -225,7 +225,9 @@ def test_check_lists_what_to_translate_and_new_starts_a_translation(make_site: M
     )
     assert code == 0, err
     made = root / "content/news/strike.ru.md"
-    assert out.strip().endswith("strike.ru.md") and made.is_file()
+    first, preview = out.strip().splitlines()
+    assert first.endswith("strike.ru.md") and made.is_file()
+    assert preview.endswith("at http://127.0.0.1:8000/ru/news/2020/09/04/strike/")  # under its language
     text = made.read_text(encoding="utf-8")
     assert "title: Забастоўка" in text and "translation_key: strike" in text and "draft: true" in text
     assert "First paragraph." in text

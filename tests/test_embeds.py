@@ -103,12 +103,6 @@ def test_the_page_has_cards_and_the_feed_plain_links(embed_site: Path) -> None:
     assert "embed.js" not in home
 
 
-def test_the_page_with_cards_passes_the_nu_checker(embed_site: Path) -> None:
-    from tests.test_validity import nu_check
-
-    assert nu_check(embed_site / PAGE) == ""
-
-
 def test_in_a_browser_nothing_loads_from_a_provider_until_the_card_is_pressed(
     browser: Any, embed_site: Path
 ) -> None:

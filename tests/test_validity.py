@@ -38,11 +38,27 @@ def nu_check(*targets: Path) -> str:
     return (result.stdout + result.stderr).strip() if result.returncode else ""
 
 
+@pytest.fixture(scope="module")
+def embeds_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The page of tests/test_embeds.py's article: a card of each provider."""
+    from generator.driver.pipeline import build
+    from tests.conftest import MINIMAL_CONFIG
+    from tests.test_embeds import ARTICLE, PAGE
+
+    root = tmp_path_factory.mktemp("embeds")
+    (root / "content" / "world").mkdir(parents=True)
+    (root / "config.yaml").write_text(MINIMAL_CONFIG + "search: false\n", encoding="utf-8")
+    (root / "content" / "world" / "videos.md").write_text(ARTICLE, encoding="utf-8")
+    build(root)
+    return root / "site" / PAGE
+
+
 def test_every_page_and_stylesheet_passes_the_nu_html_checker(
-    bundled_site: Path, sample_output: Path, compact_site: Path, multilingual_site: Path
+    bundled_site: Path, sample_output: Path, compact_site: Path, multilingual_site: Path, embeds_page: Path
 ) -> None:
-    sites = (bundled_site, sample_output, compact_site, multilingual_site)
-    assert sum(len(list(site.rglob("*.html"))) for site in sites) > 120
+    assert "embed-play" in embeds_page.read_text(encoding="utf-8")
+    sites = (bundled_site, sample_output, compact_site, multilingual_site, embeds_page)
+    assert sum(len(list(site.rglob("*.html"))) for site in sites[:-1]) > 120
     assert all((multilingual_site / code / "index.html").is_file() for code in ("ru", "en"))  # every language
     errors = nu_check(*sites, *bundled_site.glob("static/*.css"), *compact_site.glob("static/*.css"))
     assert errors == "", errors

@@ -91,7 +91,7 @@ def test_the_page_has_cards_and_the_feed_plain_links(embed_site: Path) -> None:
     assert '<span class="embed-title">The speech in full</span>' in page  # the link's own words
     assert '<span class="embed-title">Post on X</span>' in page  # Hugo's tweet shortcode, translated
     assert '<p><a href="https://example.org/a-video-of-ours">' not in page  # a bare address stays text
-    assert 'static/embed.js" defer></script>' in page
+    assert 'static/embed.js" data-play="Play here (loads {provider})" defer></script>' in page
     body = page.split("<body", 1)[1]
     assert "youtube-nocookie" not in re.sub(r'data-embed-src="[^"]*"', "", body)  # only in the cards' data
     assert "<iframe" not in page and '<script src="https' not in page
@@ -114,7 +114,9 @@ def test_in_a_browser_nothing_loads_from_a_provider_until_the_card_is_pressed(
         tab.goto(PAGE.removesuffix("index.html"))
         loaded = list(tab.requests)
         button = tab.page.locator("figure.embed-youtube .embed-play")
-        assert button.is_visible()
+        assert (
+            button.is_visible() and button.text_content() == "Play here (loads YouTube)"
+        )  # the theme's words
         button.click()
         frame = tab.page.locator("figure.embed-youtube iframe")
         frame.wait_for(state="attached")

@@ -104,7 +104,7 @@ def test_a_build_killed_at_any_step_of_its_commit_leaves_the_old_or_the_new_site
 ) -> None:
     old, new = old_and_new
     outcomes = []
-    for step in (1, 2, 3, 5, 8, 21, 55, 80):  # until a step beyond the commit
+    for step in (1, 3, 8, 21, 80):  # until a step beyond the commit
         root = write_site(tmp_path / f"run{step}")
         assert built(root)
         edit(root)

@@ -179,15 +179,22 @@ def bench_digest(work: Path, size: int, runs: int, languages: bool = False) -> d
     return found
 
 
+def corpus_site(work: Path, name: str, size: int, search: bool) -> tuple[Path, Path, str]:
+    """A bench site of `size` articles in `work/name`: its folder, the article that the edits change,
+    and that article's text."""
+    site = work / name
+    make_corpus(site, size, "yaml", "content")
+    config = f"title: Bench\nbase_url: https://bench.example/\nsearch: {str(search).lower()}\n"
+    (site / "config.yaml").write_text(config, encoding="utf-8")
+    target = sorted((site / "content").glob("*.md"))[size // 2]
+    return site, target, target.read_text(encoding="utf-8")
+
+
 def bench_durability(work: Path, size: int, runs: int) -> dict[str, dict[str, float]]:
     """Cold and one-edit builds, no search, with the flushes that make a commit survive a power
     cut (the default) and without them (DIGEST_DURABLE=0), the two kinds taking turns."""
-    site = work / f"digest-{size}-durable"
-    make_corpus(site, size, "yaml", "content")
-    (site / "config.yaml").write_text("title: Bench\nbase_url: https://bench.example/\nsearch: false\n")
+    site, target, original = corpus_site(work, f"digest-{size}-durable", size, search=False)
     command = [*digest_command(), "build"]
-    target = sorted((site / "content").glob("*.md"))[size // 2]
-    original = target.read_text(encoding="utf-8")
     results: dict[str, list[tuple[float, float, float]]] = {}
     for run in range(runs):
         for durable in ("1", "0"):
@@ -205,12 +212,8 @@ def bench_fresh_clone(work: Path, size: int, runs: int) -> dict[str, dict[str, f
     """What a CI build costs (issue 30): the site as a fresh clone has it (every file's mtime new, no
     site/) with `.digest-cache/` restored at the same path, beside one edit and a touch of every
     file with site/ kept; with search, as a published site is built."""
-    site = work / f"digest-{size}-clone"
-    make_corpus(site, size, "yaml", "content")
-    (site / "config.yaml").write_text("title: Bench\nbase_url: https://bench.example/\nsearch: true\n")
+    site, target, original = corpus_site(work, f"digest-{size}-clone", size, search=True)
     command = [*digest_command(), "build"]
-    target = sorted((site / "content").glob("*.md"))[size // 2]
-    original = target.read_text(encoding="utf-8")
     results: dict[str, list[tuple[float, float, float]]] = {}
     measure(command, site)  # the cache a CI run restores
     for run in range(runs):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import pytest
@@ -64,7 +65,8 @@ def test_each_provider_gets_a_card_whose_player_the_policy_allows(
     source = re.search(r'data-embed-src="([^"]*)"', card)
     assert source and source.group(1).replace("&amp;", "&").startswith(player)
     allowed = security.DEFAULT_POLICY["frame-src"].split()
-    assert embeds.frame_hosts(card) <= set(allowed)
+    origin = urlsplit(source.group(1).replace("&amp;", "&"))
+    assert f"{origin.scheme}://{origin.hostname}" in allowed  # the site's policy lets the player load
     title = card.split('embed-title">')[1].split("<")[0]
     assert embeds.as_links(card) == f'<p><a href="{link}">{title}</a></p>'
 

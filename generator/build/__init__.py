@@ -1,6 +1,7 @@
-"""The plain build stages, each pure: config, theme, content (files, front matter, fields), markup,
-topics, editions, media, plan and its page kinds, views, render, feeds, search, links and the writer,
-the only code that touches the output folder. No stage knows of caches: what it needs is handed in.
+"""The plain build stages, each pure: config, theme, content (files, front matter, fields), markup
+and its embeds, topics, editions, media, plan and its page kinds, views, render, feeds, search,
+security headers, links and the writer, the only code that touches the output folder. No stage
+knows of caches: what it needs is handed in.
 
 Imports: base.
 """

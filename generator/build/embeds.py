@@ -14,7 +14,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,6 @@ PLAYER_ORIGINS = (
 _ALONE = re.compile(r'<p>(?:<a href="(https?://[^"<>\s]+)">([^<]*)</a>|(https?://[^\s<>"]+))</p>')
 _CARD = re.compile(r'<figure class="embed [^"]*"[^>]*>.*?<a class="embed-link" href="([^"]*)">.*?'
                    r'<span class="embed-title">([^<]*)</span>.*?</figure>', re.DOTALL)  # fmt: skip
-_PLAYER = re.compile(r'data-embed-src="([^"]*)"')
 
 
 def cards(fragment: str) -> str:
@@ -98,8 +97,3 @@ def as_links(fragment: str) -> str:
     if "embed-link" not in fragment:
         return fragment
     return _CARD.sub(lambda m: f'<p><a href="{m[1]}">{m[2]}</a></p>', fragment)
-
-
-def frame_hosts(fragment: str) -> set[str]:
-    """The origins (https://host) of the players the fragment's cards may load."""
-    return {f"https://{urlsplit(html.unescape(src)).hostname}" for src in _PLAYER.findall(fragment)}

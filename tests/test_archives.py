@@ -193,3 +193,13 @@ def test_jekyll_permalinks_give_the_urls_jekyll_gave(make_site: MakeSite) -> Non
     assert code == 0, err
     assert (root / "site/world/politics/2020/the-file/index.html").is_file()
     assert (root / "site/other.html").is_file()
+
+
+def test_an_old_sites_search_page_gives_way_to_the_sites_own(make_site: MakeSite) -> None:
+    """PaperMod's `content/search.md` (`layout: search`) is a title and the theme's script."""
+    root = make_site({"content/pages/search.md": '---\ntitle: "Search"\nlayout: "search"\n---\n',
+                      "content/world/a.md": "---\ntitle: A\ndate: 2020-09-01\ncollection: world\n---\n\nText.\n"})  # fmt: skip
+    code, _, err = run_cli("build", "-s", str(root))
+    assert code == 0, err
+    assert "search.md: warning: this search page of the old site is not written at /search/index.html" in err
+    assert 'id="search' in (root / "site" / "search" / "index.html").read_text(encoding="utf-8")

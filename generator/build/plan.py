@@ -73,8 +73,9 @@ def make_plan(
         for s in page_specs(site, links)
         if s.kind != "search" or theme.has_template(chosen_theme, s.template)
     ]
+    pages, replaced_search = _own_search_page_first(pages, site)
     pages, redirects, yielded = _old_urls_first(pages, render_redirects(site))
-    warnings = (*warnings, *yielded)
+    warnings = (*warnings, *replaced_search, *yielded)
     specs = {output_file_for(s.url): s for s in pages}
     headers, said = _security(site, chosen_theme, content)
     warnings = (*warnings, *said)
@@ -102,6 +103,30 @@ def make_plan(
     _check_conflicts(pages, small, static, pictures)
     parts = search.parts(search.pages_of(site)) if site.config.search else {}
     return Plan(site, chosen_theme, links, specs, small, static, parts, warnings, next_change, pictures)
+
+
+def _own_search_page_first(pages: list[PageSpec], site: Site) -> tuple[list[PageSpec], list[SiteError]]:
+    """An old site's search page (`layout: search`, as Hugo themes such as PaperMod make it: a title
+    and the theme's script) at the URL of the site's own search page is not written: the site's own
+    takes its place. Each is said."""
+    search_at = {output_file_for(s.url) for s in pages if s.kind == "search"}
+    kept: list[PageSpec] = []
+    said: list[SiteError] = []
+    for spec in pages:
+        article = site.articles.get(spec.article) if spec.article else None
+        if (
+            article is not None
+            and output_file_for(spec.url) in search_at
+            and article.extra.get("layout") == "search"
+        ):
+            hint = (
+                "the site's search page (with its own index) is written there; remove the file to say nothing"
+            )
+            message = f"this search page of the old site is not written at /{output_file_for(spec.url)}"
+            said.append(SiteWarning(message, spec.origin, hint))
+        else:
+            kept.append(spec)
+    return kept, said
 
 
 def _old_urls_first(

@@ -155,8 +155,9 @@ class Picture:
     height: int
     widths: tuple[int, ...]  # of every variant, smallest first, the largest last
     formats: tuple[str, ...]  # the image's own format first ("jpeg", "png", "webp"), then the others
-    source: Path  # the content file
+    source: Path  # the content file (of a social card: the article's file)
     key: str  # a hash of the source's bytes and the settings it is made with
+    card: Card | None = None  # a social card drawn for an article without a lead image (cards.py)
 
     def variant(self, width: int, fmt: str) -> str:
         """The output path of the variant `width` pixels wide in format `fmt`."""
@@ -171,6 +172,41 @@ class Picture:
 
 
 FORMAT_SUFFIX = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif"}
+
+
+@dataclass(frozen=True, slots=True)
+class CardText:
+    """A text of a social card's template (`card.yaml`, see `cards.py`), in the box it fills."""
+
+    field: str  # what it shows: "site", "collection", "title" or "date"
+    font: Path
+    size: int  # in pixels; shrunk down to `min_size` until the text fits its box
+    min_size: int
+    line_height: float  # times the size
+    colour: str
+    box: tuple[int, int, int, int]  # left, top, width, height
+    upper: bool = False  # in capitals
+
+
+@dataclass(frozen=True, slots=True)
+class CardTemplate:
+    """A theme's social card: its size, background, bands of colour and texts."""
+
+    source: Path  # the card.yaml it was read from
+    width: int
+    height: int
+    background: str
+    bands: tuple[tuple[tuple[int, int, int, int], str], ...]  # (left, top, width, height), colour
+    texts: tuple[CardText, ...]
+    key: str  # a hash of the template and its fonts' bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """What one article's social card shows, in its template."""
+
+    template: CardTemplate
+    texts: tuple[tuple[str, str], ...]  # (field, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +239,8 @@ class Config:
     feed_entries: int = 20
     feed_content: str = "full"  # or "summary": feeds carry the summary only
     search: bool = True  # index the articles with Pagefind after the build
+    social_cards: bool = True  # draw a link preview picture for each article without a lead image
+    card_size: tuple[int, int] = (1200, 630)  # of the theme's cards: set by the plan stage (cards.py)
     permalink: str = DEFAULT_PERMALINK  # the pattern of articles' URLs (urls.permalink)
     menu: tuple[tuple[str, str], ...] = ()  # (title, URL) links the theme shows beside the collections
     stories: tuple[CollectionSpec, ...] = ()  # running stories: key, title, description

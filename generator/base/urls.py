@@ -171,6 +171,18 @@ def output_file_for(url: str) -> str:
     return path
 
 
+CARD_NAME = "social-card.jpg"
+
+
+def card_file_for(url: str) -> str:
+    """The output path of the social card of the page at `url` (see `cards.py`): beside its
+    `index.html`, or named after its file (`news/story.html` -> `news/story-card.jpg`)."""
+    path = output_file_for(url)
+    if path == "index.html" or path.endswith("/index.html"):
+        return path[: -len("index.html")] + CARD_NAME
+    return path.rsplit(".", 1)[0] + "-card.jpg"
+
+
 def is_safe_text_path(path: str) -> bool:
     """`is_safe_path` for a POSIX path given as text."""
     return bool(path) and "\\" not in path and all(p and not p.startswith(".") for p in path.split("/"))

@@ -55,6 +55,7 @@ _SCALARS: dict[str, type] = {
     "feed_entries": int,
     "feed_content": str,
     "search": bool,
+    "social_cards": bool,
     "permalink": str,
     "slug_source": str,
     "transliteration": str,

@@ -10,8 +10,13 @@ default language's part, as on a site of one language.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
+from functools import lru_cache
+from typing import Any
 
 from generator.base.model import Collection, Config, Site, Tag
+
+FALLBACK_LOCALE = "en"  # the theme's fallback language too (`theme.FALLBACK_LANGUAGE`)
 
 
 def parts(site: Site) -> dict[str, Site]:
@@ -67,3 +72,35 @@ def part(site: Site, code: str) -> Site:
         corrected=only(site.corrected),
         bylines=tags(site.bylines),
     )
+
+
+@lru_cache(maxsize=4096)
+def format_day(day: str, pattern: str, lang: str) -> str:
+    """An ISO day (`2020-09-03`) in a CLDR pattern ("long", "LLLL y") of the language `lang`:
+    `September 3, 2020`, `3 верасня 2020 г.`."""
+    from babel.dates import format_date
+
+    return format_date(date.fromisoformat(day), pattern, locale=locale_of(lang))
+
+
+@lru_cache(maxsize=64)
+def locale_of(lang: str) -> Any:
+    """Babel's locale of a language code (`be`, `pt-BR`); English for one it does not know."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(FALLBACK_LOCALE)
+
+
+@lru_cache(maxsize=64)
+def direction(lang: str) -> str:
+    """ "rtl" for a language written right to left (Arabic, Hebrew, Persian, Urdu), by CLDR; else "ltr"."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        order = Locale.parse(lang.replace("-", "_")).character_order
+    except (UnknownLocaleError, ValueError):
+        return "ltr"
+    return "rtl" if order == "right-to-left" else "ltr"

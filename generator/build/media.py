@@ -413,6 +413,10 @@ def make_variants(picture: Picture, quality: int) -> dict[str, bytes]:
     covers the largest variant (`draft`), and the full-size pixels let go after the first resize."""
     from PIL import Image, ImageOps
 
+    if picture.card is not None:
+        from generator.build import cards
+
+        return {picture.path: cards.draw(picture.card)}
     made: dict[str, bytes] = {}
     with _open(picture.source) as opened, contextlib.ExitStack() as large:
         profile = opened.info.get("icc_profile")
@@ -479,7 +483,8 @@ def make_all(pictures: Sequence[Picture], quality: int) -> Iterator[dict[str, by
 
         _ONE_LARGE = multiprocessing.get_context("fork").Lock()  # made before the workers fork
     broken: list[SiteError] = []
-    made = (made for chunk in parallel.map_chunks(_make_chunk, pictures, 1, state=quality, min_items=2)
+    made = (made for chunk in parallel.map_chunks(_make_chunk, _batches(pictures), 1, state=quality,
+                                                  min_items=2)
             for made in chunk)  # fmt: skip
     for picture, variants in zip(pictures, made, strict=True):
         if isinstance(variants, str):  # changed since it was probed, or damaged past its first bytes
@@ -496,10 +501,29 @@ def unmade(pictures: Sequence[Picture], quality: int) -> Iterator[dict[str, byte
         yield {path: b"" for path, _, _ in picture.variants()}
 
 
-def _make_chunk(quality: int, pictures: Sequence[Picture]) -> list[dict[str, bytes] | str]:
+def _batches(pictures: Sequence[Picture], cards: int = 16) -> list[Sequence[Picture]]:
+    """`pictures` in the batches a worker takes at a time: a photo alone (a second or more of
+    work), social cards by `cards` (a few milliseconds each)."""
+    batches: list[Sequence[Picture]] = []
+    drawn: list[Picture] = []
+    for picture in pictures:
+        if picture.card is not None and len(drawn) < cards:
+            drawn.append(picture)
+            continue
+        if drawn:
+            batches.append(drawn)
+            drawn = []
+        if picture.card is not None:
+            drawn.append(picture)
+        else:
+            batches.append((picture,))
+    return [*batches, drawn] if drawn else batches
+
+
+def _make_chunk(quality: int, batches: Sequence[Sequence[Picture]]) -> list[dict[str, bytes] | str]:
     """The variants of each picture, or what is wrong with it (a str: it crosses from a worker)."""
     made: list[dict[str, bytes] | str] = []
-    for picture in pictures:
+    for picture in (p for batch in batches for p in batch):
         try:
             made.append(make_variants(picture, quality))
         except (OSError, ValueError, SyntaxError, EOFError) as exc:

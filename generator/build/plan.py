@@ -19,7 +19,7 @@ from generator.base.model import Edition, OutputFile, Picture, Site, StaticFile
 from generator.base.urls import (
     output_file_for,
 )
-from generator.build import feeds, languages, media, search, security, theme
+from generator.build import cards, feeds, languages, media, search, security, theme
 from generator.build.editions import with_titles
 from generator.build.pages import Links, PageSpec, page_specs
 from generator.build.redirects import render_redirects
@@ -63,6 +63,8 @@ def make_plan(
             )
             named += with_titles(mine, titles, texts, _babel_locale(language))
         site = replace(site, editions=tuple(named))
+    card = cards.find_template(chosen_theme) if site.config.social_cards else None
+    site = cards.with_template(site, card)
     links = Links.of(site)
     # A theme of its own, made before search, has no search page; its pages can still use the index.
     # One made before standalone pages shows them with its article template.
@@ -86,6 +88,9 @@ def make_plan(
     )  # fmt: skip
     static = (*theme.static_files(chosen_theme), *media.files_of(site))
     pictures = tuple(media.pictures_of(site))
+    if card is not None:
+        shown = (s.article for s in specs.values() if s.kind in ("article", "page") and s.article)
+        pictures += tuple(cards.card_pictures(site, card, dict.fromkeys(shown)))
     taken = {*specs, *(str(o.path) for o in small), *(str(s.path) for s in static)}
     used = {s.source for s in static} | {p.source for p in pictures}  # published beside their article
     for item in content:  # a file of the content folder at its own path, unless the site makes one there

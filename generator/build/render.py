@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
 from markupsafe import Markup
 
 from generator.base import parallel
@@ -129,19 +127,6 @@ def _card(include: Callable[..., Markup]) -> Callable[..., Markup]:
     return card
 
 
-@lru_cache(maxsize=4096)
-def _format(day: str, pattern: str, lang: str) -> str:
-    return format_date(date.fromisoformat(day), pattern, locale=_locale(lang))
-
-
-@lru_cache(maxsize=64)
-def _locale(lang: str) -> Locale:
-    try:
-        return Locale.parse(lang.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse(FALLBACK_LANGUAGE)
-
-
 @lru_cache(maxsize=64)
 def og_locale(lang: str) -> str:
     """Open Graph's form of a language: `be_BY`, `pt_BR` (its likeliest territory, by CLDR)."""
@@ -159,13 +144,13 @@ def og_locale(lang: str) -> str:
 @jinja2.pass_context
 def _date_filter(context: jinja2.runtime.Context, value: str, pattern: str = "long") -> str:
     """An ISO date as people read it in the page's language: `3 сентября 2020 г.`, `September 3, 2020`."""
-    return _format(value[:10], pattern, context["page"]["ui_lang"])
+    return languages.format_day(value[:10], pattern, context["page"]["ui_lang"])
 
 
 @jinja2.pass_context
 def _month_filter(context: jinja2.runtime.Context, value: str) -> str:
     """An ISO date's month and year, as a heading: `September 2020`, `сентябрь 2020`."""
-    return _format(value, "LLLL y", context["page"]["ui_lang"])
+    return languages.format_day(value, "LLLL y", context["page"]["ui_lang"])
 
 
 @jinja2.pass_context
@@ -176,7 +161,7 @@ def _translate(context: jinja2.runtime.Context, key: str, n: int | None = None, 
         raise jinja2.UndefinedError(f"no text '{key}' in the theme's i18n/{context['page']['ui_lang']}.yaml")
     text = table[key]
     if isinstance(text, dict):
-        form = _locale(context["page"]["ui_lang"]).plural_form(n if n is not None else 1)
+        form = languages.locale_of(context["page"]["ui_lang"]).plural_form(n if n is not None else 1)
         text = text.get(form, text.get("other", ""))
     return str(text).format(n=n, **values)
 
@@ -509,8 +494,8 @@ def render_page(
         "prev_url": pagination["prev_url"] if pagination else None,
         "next_url": pagination["next_url"] if pagination else None,
         "home": root + config.url_prefix,
-        "dir": views.direction(lang),
-        "ui_dir": views.direction(ui_lang),
+        "dir": languages.direction(lang),
+        "ui_dir": languages.direction(ui_lang),
         "locale": og_locale(lang),
         "translations": context.get("translations", []),
         "languages": _switcher(config, lang, context.get("translations", [])),

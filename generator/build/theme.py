@@ -57,6 +57,10 @@ class Theme:
     def static_dirs(self) -> list[Path]:
         return self._dirs("static")
 
+    @property
+    def card_dirs(self) -> list[Path]:
+        return self._dirs("card")
+
     def _dirs(self, kind: str) -> list[Path]:
         bases = ([self.overrides] if self.overrides else []) + list(self.folders)
         return [base / kind for base in bases if (base / kind).is_dir()]
@@ -164,7 +168,7 @@ def _read_theme_file(folder: Path) -> dict[str, str]:
     path = folder / THEME_FILE
     if not path.is_file():
         return {}
-    data = _load_yaml(path)
+    data = load_yaml(path)
     if not isinstance(data, dict):
         raise BuildFailed(
             [ConfigError("theme.yaml must be a mapping such as 'extends: default'", SourceLocation(path, 1))]
@@ -191,7 +195,7 @@ def _translations(folders: list[Path]) -> dict[str, Mapping[str, Any]]:
         if not i18n.is_dir():
             continue
         for path in sorted(i18n.glob("*.yaml")):
-            table = _load_yaml(path)
+            table = load_yaml(path)
             if not isinstance(table, dict):
                 raise BuildFailed(
                     [ConfigError("a translation file must map keys to texts", SourceLocation(path, 1))]
@@ -200,7 +204,8 @@ def _translations(folders: list[Path]) -> dict[str, Mapping[str, Any]]:
     return {lang: MappingProxyType(table) for lang, table in merged.items()}
 
 
-def _load_yaml(path: Path) -> Any:
+def load_yaml(path: Path) -> Any:
+    """A theme file's YAML; raises `BuildFailed` with a located error if it cannot be read."""
     try:
         return yamlutil.load(path.read_text(encoding="utf-8"))
     except yaml.MarkedYAMLError as exc:

@@ -7,7 +7,6 @@ template writes `{{ page.root }}{{ article.url }}`.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from itertools import groupby
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
@@ -21,13 +20,14 @@ from generator.base.urls import (
     absolute,
     archive_url,
     author_url,
+    card_file_for,
     collection_url,
     feed_url,
     slugify,
     source_url,
     tag_url,
 )
-from generator.build import content, media, security
+from generator.build import cards, content, languages, media, security
 from generator.build.indexer import BUNDLE_DIR
 from generator.build.markup import plain_text
 
@@ -62,6 +62,9 @@ class ArticleView(TypedDict):
     image_alt: str
     image_caption: str
     image_credit: str
+    # What link previews show (og:image): the lead image, or the article's social card (cards.py);
+    # url (absolute), width and height (0 when not known), alt. None when there is neither.
+    share: dict[str, Any] | None
     source: dict[str, str] | None  # the first of `sources`
     sources: list[dict[str, str]]  # name, url, author, published, archived, outlet_url
     corrections: list[dict[str, Any]]  # date and text (HTML) of each correction, newest first
@@ -184,7 +187,7 @@ def article_view(
     links = [{"title": titles[k], "url": home + collection_url(k)} for k in article.collections]
     date = article.date.astimezone(tz)
     updated = article.updated.astimezone(tz) if article.updated else None
-    return {
+    view: ArticleView = {
         "id": article.id,
         "title": article.title,
         "url": url,
@@ -202,6 +205,7 @@ def article_view(
             for name in (article.authors or ((config.author,) if config.author else ()))
         ],
         **_lead_image(article, config, found or Media()),  # type: ignore[typeddict-item]
+        "share": None,
         "source": _source_view(article.sources[0], home) if article.sources else None,
         "sources": [_source_view(s, home) for s in article.sources],
         "corrections": [
@@ -209,29 +213,30 @@ def article_view(
             for c in reversed(article.corrections)
         ],
         "lang": article.lang or config.language,
-        "dir": direction(article.lang or config.language),
+        "dir": languages.direction(article.lang or config.language),
         "reading_minutes": max(1, round(article.word_count / WORDS_PER_MINUTE)),
         "extra": dict(article.extra),
         # In `digest serve` only: "draft" or "scheduled", and when it goes live (never in a build).
         "status": article.status,
         "goes_live": _goes_live(article, tz) if article.status == "scheduled" else None,
     }
+    view["share"] = _share(view, article, url, config)
+    return view
+
+
+def _share(view: ArticleView, article: Article, url: str, config: Config) -> dict[str, Any] | None:
+    if view["image"]:
+        keys = ("image", "image_width", "image_height", "image_alt")
+        return dict(zip(("url", "width", "height", "alt"), (view[k] for k in keys), strict=True))  # type: ignore[literal-required]
+    if cards.wants_card(article, config):
+        width, height = config.card_size
+        return {"url": absolute_url(config.base_url, card_file_for(url)), "width": width, "height": height,
+                "alt": article.title}  # fmt: skip
+    return None
 
 
 def _goes_live(article: Article, tz: ZoneInfo) -> str:
     return content.live_date(article).astimezone(tz).isoformat()
-
-
-@lru_cache(maxsize=64)
-def direction(lang: str) -> str:
-    """ "rtl" for a language written right to left (Arabic, Hebrew, Persian, Urdu), by CLDR; else "ltr"."""
-    from babel import Locale, UnknownLocaleError
-
-    try:
-        order = Locale.parse(lang.replace("-", "_")).character_order
-    except (UnknownLocaleError, ValueError):
-        return "ltr"
-    return "rtl" if order == "right-to-left" else "ltr"
 
 
 def _lead_image(article: Article, config: Config, found: Media) -> dict[str, Any]:
@@ -331,6 +336,11 @@ def news_article_data(
         ]
     elif article["image"]:
         data["image"] = [article["image"]]
+    elif article["share"]:  # the social card
+        share = article["share"]
+        data["image"] = [
+            {"@type": "ImageObject", "url": share["url"], "width": share["width"], "height": share["height"]}
+        ]
     if article["sources"]:
         data["isBasedOn"] = [_based_on(s) for s in article["sources"]]
     if article["corrections"]:

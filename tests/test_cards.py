@@ -27,7 +27,7 @@ collections:
   - {key: belarus, title: Solidarity with Belarus}
 """
 PAGE = "belarus/2020/09/03/first/"
-CARD = PAGE + "social-card.jpg"
+CARD = PAGE + "social-card.png"
 FONTS = Path(__file__).parent.parent / "themes" / "default" / "card" / "fonts"
 
 
@@ -65,15 +65,16 @@ def test_an_article_without_a_lead_image_shares_its_card(make_site: MakeSite) ->
     assert _meta(html, "twitter:card") == "summary_large_image"
     assert '"image": [{"@type": "ImageObject", "height": 630, "url": "https://example.org/' + CARD in html
     with Image.open(site / CARD) as card:
-        assert (card.format, card.size, card.mode) == ("JPEG", (1200, 630), "RGB")
+        assert (card.format, card.size, card.mode) == ("PNG", (1200, 630), "P")
+        card = card.convert("RGB")
         assert card.getpixel((600, 4)) == pytest.approx((163, 18, 42), abs=6)  # the theme's accent band
         assert card.getpixel((1190, 320)) == pytest.approx((252, 252, 250), abs=3)  # its background
     # An article with its own picture shares it, and gets no card; a draft gets nothing at all.
     photo = (site / "belarus/2020/09/05/photo/index.html").read_text(encoding="utf-8")
     assert "social-card" not in photo
     assert _meta(photo, "og:image") == "https://example.org/belarus/2020/09/05/photo/lead-1200w.jpg"
-    made = sorted(p.relative_to(site).as_posix() for p in site.rglob("*card.jpg"))
-    assert made == [CARD, "belarus/2020/09/04/second/social-card.jpg"]
+    made = sorted(p.relative_to(site).as_posix() for p in site.rglob("*card.png"))
+    assert made == [CARD, "belarus/2020/09/04/second/social-card.png"]
 
 
 def test_a_card_is_the_same_every_time_and_drawn_once(
@@ -119,7 +120,7 @@ def test_the_card_speaks_the_articles_language(make_site: MakeSite) -> None:
     )
     root = make_site(_files(), config)
     build(root)
-    card = next(p for p in (root / "site").rglob("social-card.jpg") if "second" in p.as_posix())
+    card = next(p for p in (root / "site").rglob("social-card.png") if "second" in p.as_posix())
     texts = _texts_of(root, "second")
     assert texts["site"] == "Беларускі дайджэст"
     assert texts["date"] == "4 верасня 2020\u202fг."  # CLDR's no-break space: kept on one line
@@ -170,7 +171,7 @@ def test_a_site_replaces_the_template_and_its_change_redraws_the_cards(make_site
     own.write_text(template.replace('background: "#fcfcfa"', 'background: "#003366"'), encoding="utf-8")
     build(root)
     with Image.open(root / "site" / CARD) as card:
-        assert card.getpixel((1190, 320)) == pytest.approx((0, 51, 102), abs=3)
+        assert card.convert("RGB").getpixel((1190, 320)) == pytest.approx((0, 51, 102), abs=3)
     shutil.copy(FONTS / "LiberationSans-Bold.ttf", root / "overrides/card/Own.ttf")
     own.write_text(own.read_text(encoding="utf-8").replace("LiberationSerif-Bold.ttf", "Own.ttf"))
     build(root)  # a font beside the site's template is found there
@@ -211,15 +212,15 @@ def test_cards_can_be_switched_off(make_site: MakeSite) -> None:
     build(root)
     html = (root / "site" / PAGE / "index.html").read_text(encoding="utf-8")
     assert _meta(html, "og:image") is None and _meta(html, "twitter:card") == "summary"
-    assert not list((root / "site").rglob("*card.jpg"))
+    assert not list((root / "site").rglob("*card.png"))
 
 
 def test_a_page_named_as_a_file_gets_a_card_named_after_it() -> None:
     from generator.base.urls import card_file_for
 
-    assert card_file_for("news/2020/story/") == "news/2020/story/social-card.jpg"
-    assert card_file_for("news/2020/story.html") == "news/2020/story-card.jpg"
-    assert card_file_for("") == "social-card.jpg"
+    assert card_file_for("news/2020/story/") == "news/2020/story/social-card.png"
+    assert card_file_for("news/2020/story.html") == "news/2020/story-card.png"
+    assert card_file_for("") == "social-card.png"
 
 
 def test_a_right_to_left_article_gets_no_card_rather_than_letters_in_the_wrong_order(
@@ -232,5 +233,5 @@ def test_a_right_to_left_article_gets_no_card_rather_than_letters_in_the_wrong_o
     build(root)
     html = (root / "site/belarus/2020/09/07/arabic/index.html").read_text(encoding="utf-8")
     assert _meta(html, "og:image") is None
-    assert not (root / "site/belarus/2020/09/07/arabic/social-card.jpg").exists()
+    assert not (root / "site/belarus/2020/09/07/arabic/social-card.png").exists()
     assert (root / "site" / CARD).is_file()

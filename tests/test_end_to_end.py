@@ -25,11 +25,11 @@ def build_sample(out: Path) -> Path:
 
 def made(folder: Path) -> dict[str, bytes]:
     """What the build itself makes: every file but the theme's, Pagefind's and the social cards
-    (JPEG bytes are libjpeg's: tests/test_cards.py checks them)."""
+    (pictures: tests/test_cards.py checks them)."""
     return {
         k: v
         for k, v in tree(folder).items()
-        if not k.startswith(("static/", "pagefind/")) and not k.endswith("social-card.jpg")
+        if not k.startswith(("static/", "pagefind/")) and not k.endswith("social-card.png")
     }
 
 
@@ -43,7 +43,7 @@ def test_sample_site_matches_golden(tmp_path: Path, update_golden: bool) -> None
             GOLDEN,
             ignore=lambda folder, names: [
                 *(top if Path(folder) == out else []),
-                *(n for n in names if n.endswith("social-card.jpg")),
+                *(n for n in names if n.endswith("social-card.png")),
             ],
         )
     # Static files are the theme's, copied as they are, and the search index is Pagefind's (checked

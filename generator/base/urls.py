@@ -171,16 +171,16 @@ def output_file_for(url: str) -> str:
     return path
 
 
-CARD_NAME = "social-card.jpg"
+CARD_NAME = "social-card.png"
 
 
 def card_file_for(url: str) -> str:
     """The output path of the social card of the page at `url` (see `cards.py`): beside its
-    `index.html`, or named after its file (`news/story.html` -> `news/story-card.jpg`)."""
+    `index.html`, or named after its file (`news/story.html` -> `news/story-card.png`)."""
     path = output_file_for(url)
     if path == "index.html" or path.endswith("/index.html"):
         return path[: -len("index.html")] + CARD_NAME
-    return path.rsplit(".", 1)[0] + "-card.jpg"
+    return path.rsplit(".", 1)[0] + "-card.png"
 
 
 def is_safe_text_path(path: str) -> bool:

@@ -68,6 +68,11 @@ def build(
         )
     for warning in summary.warnings:
         click.echo(str(warning), err=True)
+    if summary.refilled:
+        click.echo(
+            f"{_show(summary.output_dir)} was missing: {_count(summary.refilled, 'file')} put back"
+            " from the cache's copy of the last build (.digest-cache/output/)"
+        )
     click.echo(
         f"Built {summary.articles} {_plural(summary.articles, 'article')} in "
         f"{summary.collections} {_plural(summary.collections, 'collection')}: "

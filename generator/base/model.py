@@ -500,3 +500,4 @@ class BuildSummary:
     index_seconds: float | None = None  # how long indexing took; None if the index was current
     left_out: tuple[SiteError, ...] = ()  # with --keep-going: the errors of the article files left out
     to_translate: tuple[str, ...] = ()  # `check` of a multilingual site: what to translate next, a line each
+    refilled: int = 0  # files of a missing output folder put back from the cache (incremental/snapshot.py)

@@ -236,7 +236,9 @@ def build(
     with site_lock(root, waiting):
         wrapper: Layer = layer.Cached(root) if use_cache else Plain()
         try:
-            return run(root, wrapper, DiskDestination(options), progress, options).summary
+            summary = run(root, wrapper, DiskDestination(options), progress, options).summary
+            refilled = wrapper.restored if isinstance(wrapper, layer.Cached) else 0
+            return dataclasses.replace(summary, refilled=refilled) if refilled else summary
         finally:
             wrapper.finish()  # the article store's save, which goes on beside the build
 
@@ -358,7 +360,7 @@ def run(
         index_seconds=report.seconds,
         left_out=plan.problems,  # with keep_going
     )
-    made = Made(plan, plan_keys, manifest, written, searched, summary)
+    made = Made(plan, plan_keys, manifest, written, searched, summary, whole=not previous)
     wrapper.save(made)
     return made
 

@@ -38,6 +38,7 @@ _MANIFEST = "manifest.json"
 _MANIFEST_CHANGES = "manifest-changes.json"
 MAX_MANIFEST_CHANGES = 5_000
 _SEARCH = "search.json"
+_INPUTS = "inputs.json"  # the first look's hashes of the files that are not articles
 _MEDIA = "media.json"  # what the media stage found of each file, and its stat then
 _VARIANTS = "images"  # the variants made of each image, by its key
 # (modification time, size, inode, change time): a file unchanged since it was read. Time and size
@@ -282,6 +283,22 @@ class BuildCache:
     def save_file_stats(self, known: Mapping[str, KnownFile]) -> None:
         self.write(_FILE_STATS, json.dumps(known, separators=(",", ":")).encode("utf-8"))
 
+    def load_input_hashes(self) -> dict[str, tuple[FileStat, str]]:
+        """The stat and hash of each file (not an article) that the last first look read."""
+        try:
+            stored = json.loads(self.read(_INPUTS) or b"{}")
+        except ValueError:
+            return {}
+        found: dict[str, tuple[FileStat, str]] = {}
+        for path, value in stored.items() if isinstance(stored, dict) else ():
+            with contextlib.suppress(TypeError, ValueError):
+                (a, b, c, d), digest = value
+                found[path] = ((int(a), int(b), int(c), int(d)), str(digest))
+        return found
+
+    def save_input_hashes(self, hashes: Mapping[str, tuple[FileStat, str]]) -> None:
+        self.write(_INPUTS, json.dumps(hashes, separators=(",", ":")).encode("utf-8"))
+
     def load_state(self, signature: str, now: datetime) -> dict[str, Any] | None:
         """The last build's summary if it read exactly these inputs and nothing has fallen due since."""
         try:
@@ -360,6 +377,14 @@ class BuildCache:
             if was is None or was[1] != st.st_mtime_ns or was[0] != st.st_size:
                 changed.append(path)
         return (out, len(keys), changed)
+
+    def manifest_stats(self, output_dir: Path) -> dict[str, list[int]]:
+        """The size and time of each file the last build left in `output_dir`, as the manifest
+        holds them ({} if it is of another folder, or cannot be trusted)."""
+        stored = self._stored_manifest()
+        if stored is None or stored[0] != str(output_dir):
+            return {}
+        return {p: s for p, s in stored[2].items() if isinstance(s, list)}
 
     def _stored_manifest(self) -> _Manifest | None:
         """The output folder, keys and stats the manifest holds (its last whole version and the

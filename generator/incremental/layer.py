@@ -27,9 +27,11 @@ from generator.base.hashing import stable_hash
 from generator.base.model import CACHE_DIR, Article, BuildSummary, Config, Picture, Progress, Showing
 from generator.build import content, contentfiles, media, theme, writer
 from generator.build.config import load_config, output_dir_of
+from generator.incremental import snapshot
 from generator.incremental.cache import (
     BuildCache,
     FileStat,
+    KnownFile,
     file_stat,
     parse_fingerprint,
     read_through,
@@ -64,7 +66,7 @@ def open_cache(root: Path) -> BuildCache:
     return BuildCache(root / CACHE_DIR)
 
 
-def look(root: Path, options: Mapping[str, Any]) -> Inputs | None:
+def look(root: Path, options: Mapping[str, Any], cache: BuildCache | None = None) -> Inputs | None:
     """Hashes of everything a build of `root` reads; None if the config or theme cannot be read
     (the build's own stages then report why).
 
@@ -82,11 +84,20 @@ def look(root: Path, options: Mapping[str, Any]) -> Inputs | None:
     paths = contentfiles.find_articles(config, others)
     stats = stat_files(paths)
     files: list[str] = [config.source.read_text(encoding="utf-8") if config.source else "", *paths]
+    # The other files by their bytes' hash, not their times: a fresh clone (a CI build) gives every
+    # file a new time. A file whose stat is what the last look saw keeps the hash it had then.
+    known = cache.load_input_hashes() if cache else {}
+    hashes: dict[str, tuple[FileStat, str]] = {}
     for folder in theme.input_folders(config, chosen_theme):
         for path in others if folder == config.content_dir else contentfiles.walk_files(folder):
             with contextlib.suppress(OSError):
-                st = os.stat(path)
-                files.append(f"{path}|{file_stat(st)}")
+                stat = file_stat(os.stat(path))
+                last = known.get(path)
+                digest = last[1] if last and last[0] == stat else stable_hash(Path(path).read_bytes())
+                hashes[path] = (stat, digest)
+                files.append(f"{path}|{digest}")
+    if cache and hashes != known:
+        cache.save_input_hashes(hashes)
     settings = {k: v for k, v in options.items() if k not in ("now", "progress")}
     frame = stable_hash(generator.__version__, repr(config), repr(sorted(settings.items())), *files)
     signature = stable_hash(frame, repr([(path, stats.get(path)) for path in paths]))  # one repr: fast
@@ -105,6 +116,18 @@ def reader(cache: BuildCache, inputs: Inputs | None = None) -> content.Reader:
         return read_through(cache, config, paths, stats, progress, showing)
 
     return read
+
+
+def refill(cache: BuildCache, output_dir: Path | None) -> int:
+    """A missing output folder put back from the cache's snapshot of it (see `snapshot.py`), after
+    finishing or rolling back a build that was killed; how many files."""
+    if output_dir is None or output_dir.exists():
+        return 0
+    writer.recover(output_dir)
+    if output_dir.exists():
+        return 0
+    stats = cache.manifest_stats(output_dir)
+    return snapshot.restore(cache, output_dir, stats) if stats else 0
 
 
 def prober(cache: BuildCache) -> media.Prober:
@@ -212,10 +235,32 @@ def kept_plan(cache: BuildCache, inputs: Inputs, now: datetime) -> tuple[Plan, K
     if found is None:
         return None
     plan, plan_keys, stats = found
-    changed = frozenset(Path(p) for p in inputs.paths if inputs.stats.get(p) != stats.get(p))
+    changed = new_text(cache, [p for p in inputs.paths if inputs.stats.get(p) != stats.get(p)], inputs.stats)
     if not changed:
         return (plan, plan_keys) if not plan.next_change or now < plan.next_change else None
     return refresh(plan, plan_keys, changed, cache, now)
+
+
+def new_text(cache: BuildCache, paths: Sequence[str], stats: Mapping[str, FileStat]) -> frozenset[Path]:
+    """Of the article files `paths`, whose time or size is not what the last build saw, those whose
+    bytes changed too. A checkout or a fresh clone (a CI build) gives every file a new time: its
+    text, hashed, says that nothing else changed. The files found the same are known by their new
+    stats from now on."""
+    known = cache.load_file_stats()
+    changed: set[Path] = set()
+    same: dict[str, KnownFile] = {}
+    for text in paths:
+        path, last, stat = Path(text), known.get(text), stats.get(text)
+        try:
+            if last is None or stat is None or contentfiles.source_hash(path, path.read_bytes()) != last[4]:
+                changed.add(path)
+            else:
+                same[text] = (*stat, last[4])
+        except OSError:
+            changed.add(path)
+    if same:
+        cache.save_file_stats({**known, **same})
+    return frozenset(changed)
 
 
 def last_summary(cache: BuildCache, inputs: Inputs, now: datetime) -> dict[str, Any] | None:
@@ -282,6 +327,7 @@ class Made:
     written: Sequence[str]
     searched: search.Searched | None  # None when the last build's summary was said again
     summary: BuildSummary
+    whole: bool = False  # every file was written (no earlier output to build on)
 
 
 class Cached:
@@ -292,10 +338,12 @@ class Cached:
     def __init__(self, root: Path) -> None:
         self.cache = open_cache(root)
         self.inputs: Inputs | None = None
+        self.restored = 0  # files of the output folder put back from the cache's snapshot
 
     def look(self, root: Path, options: Mapping[str, Any]) -> Path | None:
+        self.restored = refill(self.cache, output_dir_of(root, options.get("output_dir")))
         self.cache.start_output_check()
-        self.inputs = look(root, options)
+        self.inputs = look(root, options, self.cache)
         if self.inputs:
             return self.inputs.output_dir
         return output_dir_of(root, options.get("output_dir"))
@@ -347,6 +395,7 @@ class Cached:
         assert plan is not None and plan_keys is not None
         cache, inputs = self.cache, self.inputs
         cache.save_manifest(summary.output_dir, made.manifest, made.written)
+        snapshot.sync(cache, summary.output_dir, made.manifest, made.written, made.whole)
         save_search(cache, made.searched.parts if made.searched else {})
         cache.prune_variants(p.key for p in plan.pictures)  # those of images no longer used, or changed
         if inputs is None or summary.left_out:

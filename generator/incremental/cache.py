@@ -319,6 +319,12 @@ class BuildCache:
         data = {"signature": signature, "next_change": next_change.isoformat() if next_change else None}
         self.write(_STATE, json.dumps({**data, "summary": dict(summary)}).encode("utf-8"))
 
+    def output_checked(self, output_dir: Path, files: int, changed: list[str]) -> None:
+        """Take `changed` as the files of `output_dir` that are not as the last build left them, of
+        `files`, without a look at each (the output was just put back: `snapshot.restore`)."""
+        found: _Check = (str(output_dir), files, changed)
+        self._output_check = lambda: found
+
     def start_output_check(self) -> None:
         """Begin checking, beside this process, that the files the last build wrote are as it left
         them (`load_manifest`, `output_intact`): the stats take turns with the build's first look."""

@@ -127,7 +127,10 @@ def refill(cache: BuildCache, output_dir: Path | None) -> int:
     if output_dir.exists():
         return 0
     stats = cache.manifest_stats(output_dir)
-    return snapshot.restore(cache, output_dir, stats) if stats else 0
+    restored = snapshot.restore(cache, output_dir, stats) if stats else []
+    if restored:  # each file was just checked: the output check need not look at them again
+        cache.output_checked(output_dir, len(stats), sorted(stats.keys() - set(restored)))
+    return len(restored)
 
 
 def prober(cache: BuildCache) -> media.Prober:
@@ -342,7 +345,8 @@ class Cached:
 
     def look(self, root: Path, options: Mapping[str, Any]) -> Path | None:
         self.restored = refill(self.cache, output_dir_of(root, options.get("output_dir")))
-        self.cache.start_output_check()
+        if not self.restored:
+            self.cache.start_output_check()
         self.inputs = look(root, options, self.cache)
         if self.inputs:
             return self.inputs.output_dir

@@ -73,18 +73,18 @@ def sync(
     cache.write(RECORD, json.dumps(record, separators=(",", ":")).encode("utf-8"))
 
 
-def restore(cache: BuildCache, output_dir: Path, stats: Mapping[str, list[int]]) -> int:
+def restore(cache: BuildCache, output_dir: Path, stats: Mapping[str, list[int]]) -> list[str]:
     """Put the snapshot of `output_dir` back if the folder is missing; return how many files.
     `stats` are the sizes and times the manifest knows the files by: each restored file gets its
     time back (an archive may have rounded it). A file whose bytes are not those the sealed record
     names is left out (the build writes it again); so is everything if the record is not this
     machine's (or the CI's shared key's)."""
     if output_dir.exists() or output_dir.is_symlink():
-        return 0
+        return []
     record = _record(cache, output_dir)
     folder = cache.folder / FOLDER
     if record is None or writer.marker_field(folder, "build") != record[0]:
-        return 0
+        return []
     temporary = output_dir.with_name(f".{output_dir.name}.digest-restore")
     shutil.rmtree(temporary, ignore_errors=True)
     wanted = [
@@ -94,21 +94,22 @@ def restore(cache: BuildCache, output_dir: Path, stats: Mapping[str, list[int]])
     ]
     try:
         wanted.sort()  # a folder's files together, mostly in one worker
-        found = sum(parallel.map_chunks(_put_back, wanted, 1024, (str(folder), str(temporary))), 0)
+        chunks = parallel.map_chunks(_put_back, wanted, 1024, (str(folder), str(temporary)))
+        found = [path for chunk in chunks for path in chunk]
         os.link(folder / writer.MARKER, temporary / writer.MARKER)
         os.rename(temporary, output_dir)
     except OSError:
         shutil.rmtree(temporary, ignore_errors=True)
-        return 0
+        return []
     return found
 
 
-def _put_back(folders: tuple[str, str], wanted: Sequence[tuple[str, str, int]]) -> int:
+def _put_back(folders: tuple[str, str], wanted: Sequence[tuple[str, str, int]]) -> list[str]:
     """Link into the second of `folders` those of `wanted` (path, hash, time) that are regular files
-    below the first with that hash, each given that time; how many (on all cores)."""
+    below the first with that hash, each given that time; their paths (on all cores)."""
     snapshot, target = folders
     made: set[str] = set()
-    count = 0
+    found = []
     for path, digest, mtime in wanted:
         source, into = os.path.join(snapshot, path), os.path.join(target, path)
         try:
@@ -119,13 +120,23 @@ def _put_back(folders: tuple[str, str], wanted: Sequence[tuple[str, str, int]]) 
                 os.utime(source, ns=(mtime, mtime), follow_symlinks=False)
         except OSError:
             continue
-        parent = os.path.dirname(into)
-        if parent not in made:
-            os.makedirs(parent, exist_ok=True)
-            made.add(parent)
+        _folder(os.path.dirname(into), made)
         os.link(source, into, follow_symlinks=False)
-        count += 1
-    return count
+        found.append(path)
+    return found
+
+
+def _folder(folder: str, made: set[str]) -> None:
+    """Make `folder` (and its parents) unless this process made it: one system call for most."""
+    if folder in made:
+        return
+    try:
+        os.mkdir(folder)
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+    except FileExistsError:
+        pass
+    made.add(folder)
 
 
 def _link_all(source: str, target: str, paths: Iterable[str]) -> None:
@@ -133,10 +144,7 @@ def _link_all(source: str, target: str, paths: Iterable[str]) -> None:
     made: set[str] = set()
     for path in paths:
         into = os.path.join(target, path)
-        parent = os.path.dirname(into)
-        if parent not in made:
-            os.makedirs(parent, exist_ok=True)
-            made.add(parent)
+        _folder(os.path.dirname(into), made)
         os.link(os.path.join(source, path), into, follow_symlinks=False)
 
 

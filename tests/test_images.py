@@ -300,8 +300,7 @@ def test_an_image_is_made_once_and_a_build_without_image_changes_makes_none(
     build(root)
     assert len(made) == 4
     now = {p.name for p in (root / ".digest-cache" / "images").iterdir()}
-    # The old ones are removed; the one kept is the social card of the page without a lead image.
-    assert len(now) == len(kept) == 5 and len(now & kept) == 1
+    assert len(now) == len(kept) == 4 and not now & kept  # the old ones are removed
     clean = write_site(tmp_path / "clean")
     write_images(clean, color=200)
     (clean / "content" / "news" / "trip" / "index.md").write_text(article.read_text(encoding="utf-8"))

@@ -145,11 +145,17 @@ def prober(cache: BuildCache) -> media.Prober:
 
 def picture_maker(cache: BuildCache) -> media.Maker:
     """`media.make_all` through `cache`: the variants of an image made before with the same bytes
-    and settings are read from the cache, never made again; those made now are kept."""
+    and settings are read from the cache, never made again; those made now are kept. Social cards
+    are drawn: keeping each in a file of its own would cost more than drawing it."""
 
     def make(pictures: Sequence[Picture], quality: int) -> Iterator[Mapping[str, bytes | Path]]:
         todo: dict[str, list[Picture]] = {}  # by key: one image used by several articles is made once
+        drawn = [p for p in pictures if p.card is not None]  # social cards: 2 ms each, never kept here
+        # (a missing output folder gets them back from the snapshot, `snapshot.py`)
+        yield from media.make_all(drawn, quality)
         for picture in pictures:
+            if picture.card is not None:
+                continue
             kept = cache.load_variants(picture)
             if kept is None:
                 todo.setdefault(picture.key, []).append(picture)

@@ -156,3 +156,20 @@ def test_the_snapshot_follows_each_build(make_site: MakeSite, tmp_path: Path) ->
     assert build(root).rendered == 0
     assert "A new paragraph" in (site / "world/2020/09/01/story-0/index.html").read_text("utf-8")
     assert not (site / "world/2020/09/06/story-5").exists()
+
+
+def test_a_link_planted_in_the_snapshot_is_not_followed(make_site: MakeSite, tmp_path: Path) -> None:
+    root = _site(make_site)
+    build(root)
+    folder = "world/2020/09/02/story-1"
+    kept = root / ".digest-cache" / snapshot.FOLDER
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(kept / folder, elsewhere)  # the same bytes, in files someone else can change later
+    shutil.rmtree(kept / folder)
+    (kept / folder).symlink_to(elsewhere, target_is_directory=True)
+    shutil.rmtree(root / "site")
+    summary = build(root)
+    assert summary.refilled > 0 and summary.rendered == 1
+    page = root / "site" / folder / "index.html"
+    assert page.read_bytes() == (elsewhere / "index.html").read_bytes()
+    assert not os.path.samefile(page, elsewhere / "index.html")

@@ -40,7 +40,7 @@ def sync(
     manifest's), of which `written` are new; `whole` after a build that wrote every file."""
     paths = [p for p in paths if is_safe_text_path(p)]
     folder = cache.folder / FOLDER
-    before = _record(cache, output_dir) if not whole and folder.is_dir() else None
+    before = _record(cache, output_dir) if not whole and folder.is_dir() and not folder.is_symlink() else None
     cache.remove(RECORD)  # until the snapshot is whole again, no build restores it
     try:
         if before is None:
@@ -52,6 +52,10 @@ def sync(
         else:
             hashes = before[1]
             wanted = set(paths)
+            real: dict[str, bool] = {"": True}
+            touched = {*written, *hashes.keys() - wanted, *(wanted - hashes.keys())}
+            if not all(_inside(os.path.dirname(p), str(folder), real) for p in touched):
+                return sync(cache, output_dir, paths, written, whole=True)  # a link was planted in it
             for path in set(hashes) - wanted:
                 hashes.pop(path)
                 with contextlib.suppress(OSError):
@@ -83,9 +87,11 @@ def restore(cache: BuildCache, output_dir: Path, stats: Mapping[str, list[int]])
         return []
     record = _record(cache, output_dir)
     folder = cache.folder / FOLDER
-    if record is None or writer.marker_field(folder, "build") != record[0]:
+    if record is None or folder.is_symlink() or writer.marker_field(folder, "build") != record[0]:
         return []
     temporary = output_dir.with_name(f".{output_dir.name}.digest-restore")
+    if temporary.is_symlink():
+        temporary.unlink()
     shutil.rmtree(temporary, ignore_errors=True)
     wanted = [
         (path, digest, stat[1])
@@ -109,10 +115,13 @@ def _put_back(folders: tuple[str, str], wanted: Sequence[tuple[str, str, int]]) 
     below the first with that hash, each given that time; their paths (on all cores)."""
     snapshot, target = folders
     made: set[str] = set()
+    real: dict[str, bool] = {"": True}  # folders of the snapshot that are no link to elsewhere
     found = []
     for path, digest, mtime in wanted:
         source, into = os.path.join(snapshot, path), os.path.join(target, path)
         try:
+            if not _inside(os.path.dirname(path), snapshot, real):
+                continue  # a planted link to a folder elsewhere: its files are not the snapshot's
             stat = os.lstat(source)
             if not S_ISREG(stat.st_mode) or _hash(source) != digest:
                 continue
@@ -124,6 +133,15 @@ def _put_back(folders: tuple[str, str], wanted: Sequence[tuple[str, str, int]]) 
         os.link(source, into, follow_symlinks=False)
         found.append(path)
     return found
+
+
+def _inside(folder: str, snapshot: str, real: dict[str, bool]) -> bool:
+    """Whether the folder `folder` of the snapshot, and each folder above it, is a real folder."""
+    if folder not in real:
+        real[folder] = _inside(os.path.dirname(folder), snapshot, real) and not os.path.islink(
+            os.path.join(snapshot, folder)
+        )
+    return real[folder]
 
 
 def _folder(folder: str, made: set[str]) -> None:

@@ -118,19 +118,25 @@ def reader(cache: BuildCache, inputs: Inputs | None = None) -> content.Reader:
     return read
 
 
-def refill(cache: BuildCache, output_dir: Path | None) -> int:
-    """A missing output folder put back from the cache's snapshot of it (see `snapshot.py`), after
-    finishing or rolling back a build that was killed; how many files."""
+def refill(cache: BuildCache, output_dir: Path | None) -> Callable[[], int] | None:
+    """Begin putting a missing output folder back from the cache's snapshot of it (see
+    `snapshot.py`), after finishing or rolling back a build that was killed: call what this returns
+    to wait for it, and for how many files; None if there is nothing to put back."""
     if output_dir is None or output_dir.exists():
-        return 0
+        return None
     writer.recover(output_dir)
-    if output_dir.exists():
-        return 0
-    stats = cache.manifest_stats(output_dir)
-    restored = snapshot.restore(cache, output_dir, stats) if stats else []
-    if restored:  # each file was just checked: the output check need not look at them again
-        cache.output_checked(output_dir, len(stats), sorted(stats.keys() - set(restored)))
-    return len(restored)
+    stats = cache.manifest_stats(output_dir) if not output_dir.exists() else {}
+    if not stats:
+        return None
+    restoring = snapshot.restore(cache, output_dir, stats)
+
+    def finish() -> int:
+        restored = restoring()
+        if restored:  # each file was just checked: the output check need not look at them again
+            cache.output_checked(output_dir, len(stats), sorted(stats.keys() - set(restored)))
+        return len(restored)
+
+    return finish
 
 
 def prober(cache: BuildCache) -> media.Prober:
@@ -350,10 +356,13 @@ class Cached:
         self.restored = 0  # files of the output folder put back from the cache's snapshot
 
     def look(self, root: Path, options: Mapping[str, Any]) -> Path | None:
-        self.restored = refill(self.cache, output_dir_of(root, options.get("output_dir")))
-        if not self.restored:
+        restoring = refill(self.cache, output_dir_of(root, options.get("output_dir")))
+        if restoring is None:
+            self.cache.start_output_check()  # beside the first look
+        self.inputs = look(root, options, self.cache)  # while the workers put site/ back, if it is gone
+        self.restored = restoring() if restoring else 0
+        if restoring and not self.restored:
             self.cache.start_output_check()
-        self.inputs = look(root, options, self.cache)
         if self.inputs:
             return self.inputs.output_dir
         return output_dir_of(root, options.get("output_dir"))

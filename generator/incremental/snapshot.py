@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from stat import S_ISREG
 
@@ -77,37 +77,48 @@ def sync(
     cache.write(RECORD, json.dumps(record, separators=(",", ":")).encode("utf-8"))
 
 
-def restore(cache: BuildCache, output_dir: Path, stats: Mapping[str, list[int]]) -> list[str]:
-    """Put the snapshot of `output_dir` back if the folder is missing; return how many files.
+def restore(cache: BuildCache, output_dir: Path, stats: Mapping[str, list[int]]) -> Callable[[], list[str]]:
+    """Begin putting the snapshot of `output_dir` back if the folder is missing: call what this
+    returns to wait for the files put back (the workers go on meanwhile).
+
     `stats` are the sizes and times the manifest knows the files by: each restored file gets its
     time back (an archive may have rounded it). A file whose bytes are not those the sealed record
     names is left out (the build writes it again); so is everything if the record is not this
     machine's (or the CI's shared key's)."""
     if output_dir.exists() or output_dir.is_symlink():
-        return []
+        return list
     record = _record(cache, output_dir)
     folder = cache.folder / FOLDER
     if record is None or folder.is_symlink() or writer.marker_field(folder, "build") != record[0]:
-        return []
+        return list
     temporary = output_dir.with_name(f".{output_dir.name}.digest-restore")
     if temporary.is_symlink():
         temporary.unlink()
     shutil.rmtree(temporary, ignore_errors=True)
-    wanted = [
+    wanted = sorted(  # a folder's files together, mostly in one worker
         (path, digest, stat[1])
         for path, digest in record[1].items()
         if is_safe_text_path(path) and isinstance(stat := stats.get(path), list) and len(stat) == 2
-    ]
+    )
+    chunks = parallel.map_chunks(_put_back, wanted, 1024, (str(folder), str(temporary)))
     try:
-        wanted.sort()  # a folder's files together, mostly in one worker
-        chunks = parallel.map_chunks(_put_back, wanted, 1024, (str(folder), str(temporary)))
-        found = [path for chunk in chunks for path in chunk]
-        os.link(folder / writer.MARKER, temporary / writer.MARKER)
-        os.rename(temporary, output_dir)
+        first = next(chunks, [])  # the workers started: they go on while the caller looks at its inputs
     except OSError:
-        shutil.rmtree(temporary, ignore_errors=True)
-        return []
-    return found
+        first = None
+
+    def finish() -> list[str]:
+        try:
+            if first is None:
+                raise OSError("the snapshot cannot be read")
+            found = [*first, *(path for chunk in chunks for path in chunk)]
+            os.link(folder / writer.MARKER, temporary / writer.MARKER)
+            os.rename(temporary, output_dir)
+        except OSError:
+            shutil.rmtree(temporary, ignore_errors=True)
+            return []
+        return found
+
+    return finish
 
 
 def _put_back(folders: tuple[str, str], wanted: Sequence[tuple[str, str, int]]) -> list[str]:

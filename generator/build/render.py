@@ -12,7 +12,8 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from types import CodeType
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -43,7 +44,7 @@ def make_environment(theme: Theme, bytecode_cache: jinja2.BytecodeCache | None =
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # one environment serves one build; no need to stat templates per page
-        bytecode_cache=bytecode_cache,
+        bytecode_cache=_InProcess(bytecode_cache),
     )
     env.filters["date_text"] = _date_filter
     env.filters["month_text"] = _month_filter
@@ -52,6 +53,33 @@ def make_environment(theme: Theme, bytecode_cache: jinja2.BytecodeCache | None =
     env.globals["cached_include"] = include
     env.globals["card"] = _card(include)
     return env
+
+
+class _InProcess(jinja2.BytecodeCache):
+    """Compiled templates kept in this process, in front of `then` (the build cache's, if any): a
+    process that builds more than once (`digest serve`, a test suite) compiles each template once.
+    Jinja keys them by template name and file, and checks the source's checksum."""
+
+    codes: ClassVar[dict[str, tuple[str, CodeType]]] = {}
+
+    def __init__(self, then: jinja2.BytecodeCache | None) -> None:
+        self.then = then
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        found = self.codes.get(bucket.key)
+        if found is not None and found[0] == bucket.checksum:
+            bucket.code = found[1]
+            return
+        if self.then is not None:
+            self.then.load_bytecode(bucket)
+            if bucket.code is not None:
+                self.codes[bucket.key] = (bucket.checksum, bucket.code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.code is not None:
+            self.codes[bucket.key] = (bucket.checksum, bucket.code)
+        if self.then is not None:
+            self.then.dump_bytecode(bucket)
 
 
 class _Environment(jinja2.Environment):

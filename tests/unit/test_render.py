@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,3 +117,37 @@ def test_a_missing_key_is_still_an_error() -> None:
 
     with pytest.raises(jinja2.UndefinedError, match="missing"):
         _Environment(undefined=jinja2.StrictUndefined).from_string("{{ d.missing }}").render(d={})
+
+
+def test_templates_are_compiled_once_per_process_not_once_per_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import jinja2
+
+    from generator.build import render
+    from generator.driver.pipeline import build
+
+    compiled: list[str | None] = []
+    real = jinja2.Environment.compile
+
+    def counted(self: Any, source: Any, name: Any = None, filename: Any = None, *args: Any, **kw: Any) -> Any:
+        compiled.append(name)
+        return real(self, source, name, filename, *args, **kw)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+    monkeypatch.setattr(render._InProcess, "codes", {})
+    for n in (1, 2):  # two sites, built without a cache: nothing shared on disk
+        root = tmp_path / f"site-{n}"
+        shutil.copytree(SAMPLE_SITE, root)
+        build(root, use_cache=False)
+        if n == 1:
+            assert "article.html" in compiled
+            compiled.clear()
+    assert compiled == []
+    overrides = tmp_path / "site-2" / "overrides" / "templates"
+    overrides.mkdir(parents=True)
+    (overrides / "404.html").write_text("{% extends 'base.html' %}{% block main %}Gone{% endblock %}\n")
+    build(tmp_path / "site-2", use_cache=False)
+    assert compiled == ["404.html"]  # another file under the same name is compiled, not taken for it

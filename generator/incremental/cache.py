@@ -22,10 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import generator
 from generator.base import durable, parallel
 from generator.base.errors import SiteError
-from generator.base.hashing import stable_hash
+from generator.base.hashing import code_key, stable_hash
 from generator.base.model import Article, Config, FieldRules, Picture, Progress, Showing, no_progress
 from generator.build import content, contentfiles
 from generator.build.media import Facts
@@ -54,7 +53,7 @@ def parse_fingerprint(config: Config) -> str:
     from generator.build.markup import MARKDOWN_SETTINGS
 
     return stable_hash(
-        generator.__version__, MARKDOWN_SETTINGS, repr(config.markdown_extensions), config.markdown_configs,
+        code_key(), MARKDOWN_SETTINGS, repr(config.markdown_extensions), config.markdown_configs,
         config.timezone, repr(FieldRules.of(config)),
     )  # fmt: skip
 

@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import generator
-from generator.base.hashing import file_hash, stable_hash
+from generator.base.hashing import code_key, file_hash, stable_hash
 from generator.base.model import Article, Site
 from generator.build import feeds, media
 from generator.build.pages import PageSpec
@@ -173,7 +172,7 @@ def _site_key(site: Site, chosen_theme: Theme) -> str:
     footer = (bool(site.outlets), bool(site.corrected))
     navigation.append(("", repr(footer), True))
     texts = repr(sorted((lang, sorted(table.items())) for lang, table in chosen_theme.translations.items()))
-    return stable_hash(generator.__version__, repr(site.config), texts, repr(navigation))
+    return stable_hash(code_key(), repr(site.config), texts, repr(navigation))
 
 
 def template_keys(chosen_theme: Theme) -> dict[str, str]:

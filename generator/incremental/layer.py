@@ -21,9 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import generator
 from generator.base.errors import BuildFailed, warning_record
-from generator.base.hashing import stable_hash
+from generator.base.hashing import code_key, stable_hash
 from generator.base.model import CACHE_DIR, Article, BuildSummary, Config, Picture, Progress, Showing
 from generator.build import content, contentfiles, media, theme, writer
 from generator.build.config import load_config, output_dir_of
@@ -99,7 +98,7 @@ def look(root: Path, options: Mapping[str, Any], cache: BuildCache | None = None
     if cache and hashes != known:
         cache.save_input_hashes(hashes)
     settings = {k: v for k, v in options.items() if k not in ("now", "progress")}
-    frame = stable_hash(generator.__version__, repr(config), repr(sorted(settings.items())), *files)
+    frame = stable_hash(code_key(), repr(config), repr(sorted(settings.items())), *files)
     signature = stable_hash(frame, repr([(path, stats.get(path)) for path in paths]))  # one repr: fast
     return Inputs(signature, frame, paths, stats, bool(warnings), config.output_dir)
 

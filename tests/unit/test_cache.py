@@ -319,3 +319,25 @@ def test_a_dead_previews_folder_of_variants_is_removed(tmp_path: Path) -> None:
         (folder / "a.webp").write_bytes(b"x")
     assert layer.preview_folder(cache) == tmp_path / f"preview-{os.getpid()}"
     assert not dead.exists() and alive.exists()
+
+
+def test_the_cache_keys_change_with_the_code_not_only_with_the_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import generator
+    from generator.base import hashing
+
+    package = tmp_path / "generator"
+    shutil.copytree(Path(generator.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(generator, "__file__", str(package / "__init__.py"))
+    hashing.code_key.cache_clear()
+    try:
+        before = hashing.code_key()
+        views = package / "build" / "views.py"
+        views.write_text(views.read_text(encoding="utf-8") + "\n# another commit, the same version\n")
+        hashing.code_key.cache_clear()
+        assert hashing.code_key() != before
+    finally:
+        hashing.code_key.cache_clear()

@@ -483,8 +483,10 @@ def make_all(pictures: Sequence[Picture], quality: int) -> Iterator[dict[str, by
 
         _ONE_LARGE = multiprocessing.get_context("fork").Lock()  # made before the workers fork
     broken: list[SiteError] = []
-    made = (made for chunk in parallel.map_chunks(_make_chunk, _batches(pictures), 1, state=quality,
-                                                  min_items=2)
+    batches = _batches(pictures)
+    # Two photos are worth the workers' start (a second or more each); cards only past a few dozen.
+    least = 2 if any(p.card is None for p in pictures) else 4
+    made = (made for chunk in parallel.map_chunks(_make_chunk, batches, 1, state=quality, min_items=least)
             for made in chunk)  # fmt: skip
     for picture, variants in zip(pictures, made, strict=True):
         if isinstance(variants, str):  # changed since it was probed, or damaged past its first bytes

@@ -16,6 +16,7 @@ from typing import Any
 import feedparser
 import pytest
 
+from tests.conftest import MakeSite, article_text, run_cli
 from tests.hreflang import problems
 from tests.test_browser import Visit, serving
 
@@ -156,3 +157,36 @@ def test_search_from_a_belarusian_page_finds_belarusian_first_and_widens_to_ever
     tab.screenshot("multilingual-search-every-language")
     assert tab.problems == [] and tab.foreign == []
     tab.close()
+
+
+def test_an_edit_on_a_multilingual_site_reads_only_the_articles_its_pages_show(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.incremental import keptplan
+
+    files: dict[str, str | bytes] = {}
+    for n in range(40):
+        lang = "ru" if n % 3 else "en"
+        files[f"content/world/story-{n:02d}.md"] = article_text(
+            f"Story {n}", f"2020-{1 + n % 12:02d}-{1 + n % 28:02d}", collection="world", lang=lang
+        )
+    config = (
+        "title: T\nbase_url: https://example.org/\nsearch: false\nsocial_cards: false\n"
+        "collections: [{key: world, title: World}]\n"
+        "languages:\n  - {code: en, name: English, default: true}\n  - {code: ru, name: Русский}\n"
+    )
+    root = make_site(files, config)
+    assert run_cli("build", "--source", str(root))[0] == 0
+    story = root / "content/world/story-07.md"
+    story.write_text(story.read_text(encoding="utf-8").replace("Second paragraph", "Edited"), "utf-8")
+    read: list[str] = []
+    real = keptplan.SiteArticles.__getitem__
+
+    def counted(self: Any, article_id: str) -> Any:
+        read.append(article_id)
+        return real(self, article_id)
+
+    monkeypatch.setattr(keptplan.SiteArticles, "__getitem__", counted)
+    code, out, _ = run_cli("build", "--source", str(root))
+    assert code == 0 and "rendered" in out
+    assert read and len(set(read)) < 30, sorted(set(read))  # not every article, to learn its language

@@ -443,6 +443,9 @@ class Site:
     bylines: tuple[Tag, ...] = ()  # each configured author (key, name) with their articles, newest first
     media: Mapping[str, Media] = field(default_factory=dict)  # the local files each article uses, by id
     translations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # id -> its translations' ids
+    # Each listed article's `lang`, so that a language's part (`languages.part`) is found without
+    # loading every article (a kept plan holds them in the article store, read one by one).
+    langs: Mapping[str, str] = field(default_factory=dict)
 
     def collection(self, key: str) -> Collection | None:
         """The collection with this key, if any."""

@@ -37,7 +37,10 @@ def part(site: Site, code: str) -> Site:
     config = site.config
     spec = next(s for s in config.languages if s.code == code)
     home_of = config.home_of
-    listed = {i for i in site.article_ids if home_of(site.articles[i].lang) == code}
+    langs = site.langs
+    listed = {
+        i for i in site.article_ids if home_of(langs[i] if i in langs else site.articles[i].lang) == code
+    }
 
     def only(ids: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(i for i in ids if i in listed)

@@ -306,6 +306,7 @@ def assemble_site(articles: tuple[Article, ...], config: Config, errors: Iterabl
         corrected=corrected_ids(resolved),
         bylines=group_bylines(resolved, config),
         translations=MappingProxyType(linked),
+        langs=MappingProxyType({a.id: a.lang for a in resolved}),
     )
 
 

@@ -51,10 +51,14 @@ def find_template(theme: Theme) -> CardTemplate | None:
     if source is None:
         return None
     data = load_yaml(source)
-    lines = yamlutil.key_lines(source.read_text(encoding="utf-8"))
     errors: list[SiteError] = []
 
+    @functools.cache
+    def key_lines() -> dict[tuple[str, ...], int]:  # the pure composer's work: for mistakes only
+        return yamlutil.key_lines(source.read_text(encoding="utf-8"))
+
     def error(message: str, path: tuple[str, ...], hint: str = "") -> None:
+        lines = key_lines()
         line = next((lines[path[:n]] for n in range(len(path), 0, -1) if path[:n] in lines), 1)
         errors.append(ConfigError(message, SourceLocation(source, line), hint or None))
 

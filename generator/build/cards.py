@@ -231,9 +231,17 @@ def with_template(site: Site, template: CardTemplate | None) -> Site:
 
 def wants_card(article: Article, config: Config) -> bool:
     """True for an article that gets a card: one without a lead image, in a language written left to
-    right (the basic layout does not shape right-to-left text)."""
-    ltr = languages.direction(article.lang or config.language) == "ltr"
+    right, its headline too (the basic layout does not shape right-to-left text)."""
+    ltr = languages.direction(article.lang or config.language) == "ltr" and not _right_to_left(article.title)
     return config.social_cards and not article.image and ltr
+
+
+def _right_to_left(text: str) -> bool:
+    """Whether `text` has letters of a script written right to left (a Persian headline in a site
+    whose articles say no language of their own)."""
+    import unicodedata
+
+    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
 
 
 def card_pictures(site: Site, template: CardTemplate, ids: Iterable[str]) -> Iterator[Picture]:

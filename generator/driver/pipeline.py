@@ -236,9 +236,7 @@ def build(
     with site_lock(root, waiting):
         wrapper: Layer = layer.Cached(root) if use_cache else Plain()
         try:
-            summary = run(root, wrapper, DiskDestination(options), progress, options).summary
-            refilled = wrapper.restored if isinstance(wrapper, layer.Cached) else 0
-            return dataclasses.replace(summary, refilled=refilled) if refilled else summary
+            return run(root, wrapper, DiskDestination(options), progress, options).summary
         finally:
             wrapper.finish()  # the article store's save, which goes on beside the build
 
@@ -251,6 +249,8 @@ MakePlan = Callable[[content.Reader, media.Prober], "Plan"]
 class Layer(Protocol):
     """What the driver asks of the incremental layer, in the order it asks (`layer.Cached` keeps a
     cache folder, serve's keeps the last plan in memory, `Plain` keeps nothing)."""
+
+    restored: int  # files of a missing output folder that `look` put back (incremental/snapshot.py)
 
     def look(self, root: Path, options: Mapping[str, Any]) -> Path | None:
         """The output folder the build will write, from a first look at the inputs (None if unknown)."""
@@ -319,7 +319,7 @@ def run(
     now = options.get("now") or datetime.now(timezone.utc)
     done = wrapper.answer(now)
     if done is not None:
-        return _answered(done, started)
+        return _answered(done, started, wrapper.restored)
 
     def make(read: content.Reader, probe: media.Prober) -> Plan:
         return prepare(root, read=read, probe=probe, progress=progress, **options)
@@ -359,16 +359,17 @@ def run(
         index_parts=report.parts,
         index_seconds=report.seconds,
         left_out=plan.problems,  # with keep_going
+        refilled=wrapper.restored,
     )
     made = Made(plan, plan_keys, manifest, written, searched, summary, whole=not previous)
     wrapper.save(made)
     return made
 
 
-def _answered(done: Mapping[str, Any], started: float) -> Made:
+def _answered(done: Mapping[str, Any], started: float, refilled: int) -> Made:
     """The last build's summary said again: nothing was planned, rendered or written."""
     warned = tuple(warning_from(record) for record in done.get("warnings", ()))
-    summary = BuildSummary(**{**done, "warnings": warned, "files": 0, "rendered": 0,
+    summary = BuildSummary(**{**done, "warnings": warned, "files": 0, "rendered": 0, "refilled": refilled,
                               "seconds": time.perf_counter() - started})  # fmt: skip
     return Made(None, None, {}, (), None, summary)
 
@@ -376,6 +377,8 @@ def _answered(done: Mapping[str, Any], started: float) -> Made:
 class Plain:
     """The layer that keeps nothing: every build plans the whole site and writes every file
     (`--no-cache`), or, given a plan and the keys of files already made, only the others."""
+
+    restored = 0  # it keeps no snapshot to put back
 
     def __init__(
         self,
